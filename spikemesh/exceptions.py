@@ -1,0 +1,51 @@
+"""The spikemesh exception tree.
+
+Every error raised on purpose by spikemesh derives from :class:`SpikemeshError`. Messages name
+the object, the field, the value and what would have been valid, e.g.
+``CubaLIF.du: must be an integer in 0..4095 (got 5000)``.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BuildWarning",
+    "DTypeError",
+    "FixedPointOverflowError",
+    "MappingError",
+    "ParameterError",
+    "ProfileError",
+    "ShapeError",
+    "SpikemeshError",
+]
+
+
+class SpikemeshError(Exception):
+    """Base class of every error spikemesh raises on purpose."""
+
+
+class ParameterError(SpikemeshError, ValueError):
+    """A parameter is out of its allowed range or has an unknown value."""
+
+
+class ShapeError(SpikemeshError, ValueError):
+    """An array has the wrong number of dimensions or the wrong length."""
+
+
+class DTypeError(SpikemeshError, TypeError):
+    """An array or value has a type that cannot be used (e.g. floats where integers are needed)."""
+
+
+class MappingError(SpikemeshError):
+    """A network cannot be mapped onto a chip (it does not fit, or uses an unsupported feature)."""
+
+
+class ProfileError(SpikemeshError):
+    """A chip profile file is malformed or holds a value outside what is allowed."""
+
+
+class FixedPointOverflowError(SpikemeshError, ArithmeticError):
+    """A fixed-point register wrapped or saturated while strict overflow checking was on."""
+
+
+class BuildWarning(UserWarning):
+    """The compiled kernels are missing and the (slow) NumPy twins are used instead."""

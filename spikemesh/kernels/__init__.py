@@ -1,0 +1,92 @@
+"""Kernels: compiled (Cython) neuron updates, synaptic delivery and spike emission.
+
+``BACKEND`` is ``"cython"`` when the extensions are built and ``"numpy"`` when the NumPy twins
+in :mod:`spikemesh.kernels.reference` are used, either because ``SPIKEMESH_PUREPYTHON=1`` is set
+or because the build is missing (a :class:`~spikemesh.exceptions.BuildWarning` then says how to
+build). Both give identical results; the twins are the specification.
+"""
+
+from __future__ import annotations
+
+import os
+import types
+import warnings
+
+from ..exceptions import BuildWarning
+from . import reference
+
+__all__ = ["BACKEND", "KERNEL_NAMES", "compiled", "get", "reference"]
+
+KERNEL_NAMES = (
+    "cuba_lif_update",
+    "if_update",
+    "truenorth_update",
+    "deliver",
+    "emit_spikes",
+)
+
+BUILD_HINT = (
+    "build them with `pip install -e .` (or `python setup.py build_ext --inplace`) "
+    "from the spikemesh source tree; a C compiler and Cython >= 3 are needed"
+)
+
+
+def _load_compiled() -> types.SimpleNamespace | None:
+    try:
+        from . import _neurons, _synapses
+    except ImportError:
+        return None
+    return types.SimpleNamespace(
+        **{name: getattr(_neurons, name, None) or getattr(_synapses, name) for name in KERNEL_NAMES}
+    )
+
+
+def _forced_pure() -> bool:
+    return os.environ.get("SPIKEMESH_PUREPYTHON", "") not in ("", "0")
+
+
+compiled = _load_compiled()
+"""Namespace of the compiled kernels, or None when the extensions are not built."""
+
+_reference_ns = types.SimpleNamespace(**{name: getattr(reference, name) for name in KERNEL_NAMES})
+
+if _forced_pure():
+    BACKEND = "numpy"
+elif compiled is not None:
+    BACKEND = "cython"
+else:
+    BACKEND = "numpy"
+    warnings.warn(
+        "spikemesh: compiled kernels are not built; using the NumPy twins (slower). "
+        f"To {BUILD_HINT}.",
+        BuildWarning,
+        stacklevel=2,
+    )
+
+_active = compiled if BACKEND == "cython" else _reference_ns
+
+
+def get(backend: str | None = None) -> types.SimpleNamespace:
+    """Return the kernel namespace for ``backend`` ("cython", "numpy") or the active one."""
+    if backend is None:
+        return _active
+    if backend == "numpy":
+        return _reference_ns
+    if backend == "cython":
+        if compiled is None:
+            from ..exceptions import SpikemeshError
+
+            raise SpikemeshError(
+                f"spikemesh.kernels: the compiled kernels are not built; {BUILD_HINT}"
+            )
+        return compiled
+    from ..exceptions import ParameterError
+
+    raise ParameterError(f"kernels.get: backend must be 'cython' or 'numpy' (got {backend!r})")
+
+
+cuba_lif_update = _active.cuba_lif_update
+if_update = _active.if_update
+truenorth_update = _active.truenorth_update
+deliver = _active.deliver
+emit_spikes = _active.emit_spikes

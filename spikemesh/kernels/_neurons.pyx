@@ -1,0 +1,152 @@
+# cython: language_level=3
+"""Compiled neuron updates. Specification and equations: ``reference.py`` (same names)."""
+
+from ._types cimport acc_t, state_t, weight_t, int64_t, uint64_t
+from ._fixed cimport clip64, decay12, prn32, sgn64, wrap_signed
+
+cdef enum:
+    STREAM_LEAK = 1
+    STREAM_THRESHOLD = 2
+
+
+def cuba_lif_update(const acc_t[::1] inp, state_t[::1] u, state_t[::1] v, state_t[::1] ref,
+                    const int64_t[::1] bias, int64_t du, int64_t dv, int64_t vth,
+                    int64_t refract_delay, int64_t vmin, int64_t vmax, state_t[::1] spikes):
+    """Loihi CUBA LIF, one step. See ``reference.cuba_lif_update``."""
+    cdef Py_ssize_t i, n = v.shape[0]
+    cdef int64_t q, q_raw, un, un_raw, u2, u2_raw, vn, u_old, v_old
+    cdef int64_t fu = 4096 - (du + 1), fv = 4096 - dv, thr = vth << 6
+    cdef int64_t changed = 0, nspk = 0, wraps = 0
+    cdef int s
+    with nogil:
+        for i in range(n):
+            u_old = u[i]
+            v_old = v[i]
+            q_raw = inp[i]
+            q = wrap_signed(q_raw, 22)
+            un_raw = decay12(u_old, fu) + q
+            un = wrap_signed(un_raw, 24)
+            u2_raw = un + bias[i]
+            u2 = wrap_signed(u2_raw, 24)
+            wraps += (q != q_raw) + (un != un_raw) + (u2 != u2_raw)
+            vn = clip64(decay12(v_old, fv) + u2, vmin, vmax)
+            if ref[i] > 0:
+                vn = 0
+            s = vn > thr
+            if s:
+                vn = 0
+                ref[i] = <state_t>(refract_delay - 1)
+            elif ref[i] > 0:
+                ref[i] -= 1
+            changed += (un != u_old) | (vn != v_old)
+            nspk += s
+            u[i] = <state_t>un
+            v[i] = <state_t>vn
+            spikes[i] = s
+    return changed, nspk, wraps
+
+
+def if_update(const acc_t[::1] inp, state_t[::1] v, const int64_t[::1] bias, int64_t vth,
+              int64_t vmin, int64_t vmax, int64_t leak, int64_t cap, int bipolar,
+              int reset_zero, state_t[::1] spikes):
+    """Integrate-and-fire with graded spikes, one step. See ``reference.if_update``."""
+    cdef Py_ssize_t i, n = v.shape[0]
+    cdef int64_t x, vn, k, a, v_old
+    cdef int64_t changed = 0, nspk = 0, sats = 0
+    with nogil:
+        for i in range(n):
+            v_old = v[i]
+            x = v_old + inp[i] + bias[i]
+            a = x if x >= 0 else -x
+            if a > leak:
+                a = leak
+            x -= sgn64(x) * a
+            vn = clip64(x, vmin, vmax)
+            sats += vn != x
+            k = 0
+            if vn >= vth:
+                k = vn // vth
+                if k > cap:
+                    k = cap
+            elif bipolar and vn <= -vth:
+                k = (-vn) // vth
+                if k > cap:
+                    k = cap
+                k = -k
+            if k != 0:
+                nspk += 1
+                if reset_zero:
+                    vn = 0
+                else:
+                    vn -= k * vth
+            changed += vn != v_old
+            v[i] = <state_t>vn
+            spikes[i] = <state_t>k
+    return changed, nspk, sats
+
+
+def truenorth_update(const acc_t[:, ::1] counts, state_t[::1] v, const weight_t[:, ::1] weights,
+                     int64_t leak, int leak_reversal, int stochastic_leak,
+                     int stochastic_synapse_mask, int64_t alpha, int64_t beta,
+                     int negative_reset, int reset_mode, int64_t reset_value,
+                     int64_t threshold_mask, uint64_t seed, uint64_t step, uint64_t id_offset,
+                     state_t[::1] spikes):
+    """TrueNorth neuron, one tick. See ``reference.truenorth_update``."""
+    cdef Py_ssize_t i, n = v.shape[0]
+    cdef int g
+    cdef int64_t V, v_old, S, c, k, mag, sg, omega, eta, Vc, thr_neg
+    cdef int64_t lo = -(1 << 19), hi = (1 << 19) - 1
+    cdef int64_t leak_mag = leak if leak >= 0 else -leak
+    cdef int64_t changed = 0, nspk = 0, sats = 0
+    cdef uint64_t nid
+    with nogil:
+        for i in range(n):
+            nid = id_offset + <uint64_t>i
+            V = v[i]
+            v_old = V
+            for g in range(4):
+                c = counts[i, g]
+                if c == 0:
+                    continue
+                S = weights[i, g]
+                if (stochastic_synapse_mask >> g) & 1:
+                    mag = S if S >= 0 else -S
+                    sg = sgn64(S)
+                    for k in range(c):
+                        if mag >= (prn32(seed, step, nid,
+                                         ((<uint64_t>(g + 1)) << 32) | <uint64_t>k) & 255):
+                            V += sg
+                else:
+                    V += c * S
+            omega = sgn64(V) if leak_reversal else 1
+            if stochastic_leak:
+                if leak_mag >= (prn32(seed, step, nid, STREAM_LEAK) & 255):
+                    V += omega * sgn64(leak)
+            else:
+                V += omega * leak
+            Vc = clip64(V, lo, hi)
+            sats += Vc != V
+            V = Vc
+            eta = 0
+            if threshold_mask:
+                eta = prn32(seed, step, nid, STREAM_THRESHOLD) & threshold_mask
+            thr_neg = beta + eta if negative_reset else beta
+            if V >= alpha + eta:
+                spikes[i] = 1
+                nspk += 1
+                if reset_mode == 0:
+                    V = reset_value
+                elif reset_mode == 1:
+                    V = V - (alpha + eta)
+            else:
+                spikes[i] = 0
+                if V < -thr_neg:
+                    if not negative_reset:
+                        V = -beta
+                    elif reset_mode == 0:
+                        V = -reset_value
+                    elif reset_mode == 1:
+                        V = V + (beta + eta)
+            changed += V != v_old
+            v[i] = <state_t>V
+    return changed, nspk, sats

@@ -1,0 +1,375 @@
+"""NumPy twins of every compiled kernel: the specification and the pure-Python fallback.
+
+Each function here has the same name and signature as its compiled counterpart in
+``_neurons.pyx`` / ``_synapses.pyx``, mutates the same arrays in place and returns the same
+counts. Tests require identical (not close) results. Equations are in each docstring.
+
+Array conventions (all C-contiguous):
+
+- neuron state ``u``, ``v``, ``ref``: int32, length n; spikes out: int32 payloads (0 = none);
+- synaptic input ``inp``: int64, the ring slot for this step (exact sums; the neuron model
+  applies its own accumulator width);
+- delay ring: int64 ``(D, n_acc)``; an event emitted at step t through a synapse of delay d
+  lands in slot ``(t + d) % D`` and is read by the update of step ``t + d``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "cuba_lif_update",
+    "deliver",
+    "emit_spikes",
+    "if_update",
+    "prn32",
+    "truenorth_update",
+]
+
+_I64 = np.int64
+_U64 = np.uint64
+
+# Streams of the counter-based PRNG (TrueNorth stochastic modes).
+STREAM_LEAK = 1
+STREAM_THRESHOLD = 2
+
+
+def _wrap(x: np.ndarray, bits: int) -> np.ndarray:
+    half = _I64(1 << (bits - 1))
+    return ((x + half) & (2 * half - 1)) - half
+
+
+def _decay12(x: np.ndarray, factor: int) -> np.ndarray:
+    """``sgn(x) * ((|x| * factor) >> 12)``: scale by factor/4096, truncating toward zero."""
+    return np.sign(x) * ((np.abs(x) * _I64(factor)) >> 12)
+
+
+# ---------------------------------------------------------------- pseudo-random numbers
+
+
+def _mix64(z: np.ndarray) -> np.ndarray:
+    """SplitMix64 finalizer (Steele et al. 2014), on uint64 arrays (wrapping arithmetic)."""
+    z = (z ^ (z >> _U64(30))) * _U64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> _U64(27))) * _U64(0x94D049BB133111EB)
+    return z ^ (z >> _U64(31))
+
+
+def prn32(seed: int, step: int, neuron: np.ndarray, stream: int) -> np.ndarray:
+    """Counter-based pseudo-random uint32 per neuron, keyed by (seed, step, neuron, stream).
+
+    ``h = mix(mix(mix(mix(neuron + G) ^ step) ^ stream) ^ seed) >> 32`` with SplitMix64's
+    finalizer ``mix`` and ``G = 0x9E3779B97F4A7C15``. No state: any backend, order or mapping
+    that asks for the same key gets the same number.
+    """
+    h = _mix64(np.asarray(neuron, dtype=_U64) + _U64(0x9E3779B97F4A7C15))
+    h = _mix64(h ^ _U64(step & 0xFFFFFFFFFFFFFFFF))
+    h = _mix64(h ^ _U64(stream & 0xFFFFFFFFFFFFFFFF))
+    h = _mix64(h ^ _U64(seed & 0xFFFFFFFFFFFFFFFF))
+    return (h >> _U64(32)).astype(np.int64)
+
+
+# ---------------------------------------------------------------- neuron updates
+
+
+def cuba_lif_update(inp, u, v, ref, bias, du, dv, vth, refract_delay, vmin, vmax, spikes):
+    """Loihi CUBA LIF compartments, one timestep, bit-exact (REFERENCE.md §1).
+
+    Parameters
+    ----------
+    inp : int64[n]
+        Summed synaptic input ``sum_k (shift(Wq, weight_exp) << 6) * payload_k``.
+    u, v, ref : int32[n]
+        Current, voltage, refractory counter; updated in place.
+    bias : int64[n]
+        ``bias_mant << bias_exp`` per compartment.
+    du, dv, vth, refract_delay, vmin, vmax : int
+        Register values (``vth`` is the mantissa; the compare is against ``vth << 6``).
+    spikes : int32[n]
+        Output: 1 where the compartment fired, else 0.
+
+    Returns
+    -------
+    (changed, n_spikes, n_wraps)
+        Compartments whose u or v changed (NeuroBench membrane updates), spikes, and
+        two's-complement wraps of q (22 bit), u (24 bit) and u + bias (24 bit).
+
+    Notes
+    -----
+    ::
+
+        q   = wrap22(inp)
+        u'  = wrap24(sgn(u) * ((|u| * (4096 - (du + 1))) >> 12) + q)
+        u2  = wrap24(u' + bias)
+        v'  = clip(sgn(v) * ((|v| * (4096 - dv)) >> 12) + u2, vmin, vmax)
+        v'  = 0 where ref > 0
+        s   = v' > vth << 6;  v' = 0 where s
+        ref = max(where(s, refract_delay, ref) - 1, 0)
+    """
+    q_raw = np.asarray(inp, dtype=_I64)
+    q = _wrap(q_raw, 22)
+    wraps = np.count_nonzero(q != q_raw)
+    u_old = u.astype(_I64)
+    v_old = v.astype(_I64)
+    un_raw = _decay12(u_old, 4096 - (du + 1)) + q
+    un = _wrap(un_raw, 24)
+    wraps += np.count_nonzero(un != un_raw)
+    u2_raw = un + bias
+    u2 = _wrap(u2_raw, 24)
+    wraps += np.count_nonzero(u2 != u2_raw)
+    vn = np.clip(_decay12(v_old, 4096 - dv) + u2, vmin, vmax)
+    vn[ref > 0] = 0
+    s = vn > (_I64(vth) << 6)
+    vn[s] = 0
+    ref_new = np.maximum(np.where(s, refract_delay, ref) - 1, 0)
+    changed = np.count_nonzero((un != u_old) | (vn != v_old))
+    u[:] = un
+    v[:] = vn
+    ref[:] = ref_new
+    spikes[:] = s
+    return int(changed), int(np.count_nonzero(s)), int(wraps)
+
+
+def if_update(inp, v, bias, vth, vmin, vmax, leak, cap, bipolar, reset_zero, spikes):
+    """Integrate-and-fire with saturating membrane and graded spikes, one timestep.
+
+    Parameters
+    ----------
+    inp : int64[n]
+        Summed synaptic input (weights x payloads).
+    v : int32[n]
+        Membrane, updated in place.
+    bias : int64[n]
+        Constant input per neuron.
+    vth, vmin, vmax, leak, cap : int
+        Threshold (> 0), membrane limits, linear leak toward 0 (>= 0), payload cap
+        ``2**spike_bits - 1``.
+    bipolar, reset_zero : int (0/1)
+        Negative spikes at ``v <= -vth``; reset to zero instead of subtracting.
+    spikes : int32[n]
+        Output payloads (0 = no spike; negative for bipolar negative spikes).
+
+    Returns
+    -------
+    (changed, n_spikes, n_saturations)
+
+    Notes
+    -----
+    ::
+
+        x = v + inp + bias;  x -= sgn(x) * min(|x|, leak);  v' = clip(x, vmin, vmax)
+        k = v' // vth if v' >= vth;  -((-v') // vth) if bipolar and v' <= -vth;  else 0
+        p = sgn(k) * min(|k|, cap)
+        v' = 0 where p != 0 (reset_zero)  or  v' - p * vth (subtract)
+    """
+    v_old = v.astype(_I64)
+    x = v_old + np.asarray(inp, dtype=_I64) + bias
+    x = x - np.sign(x) * np.minimum(np.abs(x), _I64(leak))
+    vn = np.clip(x, vmin, vmax)
+    sats = np.count_nonzero(vn != x)
+    p = np.where(vn >= vth, np.minimum(vn // vth, cap), 0)
+    if bipolar:
+        p = np.where(vn <= -vth, -np.minimum((-vn) // vth, cap), p)
+    fired = p != 0
+    vn = np.where(fired, 0, vn) if reset_zero else vn - p * _I64(vth)
+    changed = np.count_nonzero(vn != v_old)
+    v[:] = vn
+    spikes[:] = p
+    return int(changed), int(np.count_nonzero(fired)), int(sats)
+
+
+def truenorth_update(
+    counts,
+    v,
+    weights,
+    leak,
+    leak_reversal,
+    stochastic_leak,
+    stochastic_synapse_mask,
+    alpha,
+    beta,
+    negative_reset,
+    reset_mode,
+    reset_value,
+    threshold_mask,
+    seed,
+    step,
+    id_offset,
+    spikes,
+):
+    """TrueNorth neurons, one tick (Cassidy et al. 2013).
+
+    Parameters
+    ----------
+    counts : int64[n, 4]
+        Active synaptic events per neuron and axon type this tick (axon fired and crossbar bit
+        set).
+    v : int32[n]
+        Membrane potential, updated in place.
+    weights : int16[n, 4]
+        ``S[G]`` per neuron and axon type.
+    leak, leak_reversal, stochastic_leak : int
+        ``lambda``, ``epsilon`` (0/1), stochastic leak (0/1).
+    stochastic_synapse_mask : int
+        Bit G set: axon type G integrates stochastically.
+    alpha, beta, negative_reset, reset_mode, reset_value, threshold_mask : int
+        Thresholds, ``kappa`` (0 = saturate, 1 = reset), ``gamma``, ``R``, ``M``.
+    seed, step, id_offset : int
+        PRNG key: neuron ``i`` of this array is neuron ``id_offset + i`` of its population.
+    spikes : int32[n]
+        Output: 1 where the neuron fired.
+
+    Returns
+    -------
+    (changed, n_spikes, n_saturations)
+
+    Notes
+    -----
+    Random draws (``prn32`` streams): synaptic event ``k`` (0-based, per neuron and type) of
+    type G uses stream ``((G + 1) << 32) | k`` and compares ``|S| >= prn & 255``; the leak uses
+    stream 1 (``|lambda| >= prn & 255``); the threshold uses stream 2 (``eta = prn & M``).
+    V saturates to 20-bit signed after integration and leak.
+    """
+    n = v.shape[0]
+    ids = np.arange(n, dtype=_I64) + _I64(id_offset)
+    V = v.astype(_I64)
+    v_old = V.copy()
+    counts = np.asarray(counts, dtype=_I64)
+    S = weights.astype(_I64)
+    for g in range(4):
+        c = counts[:, g]
+        if (stochastic_synapse_mask >> g) & 1:
+            sg = np.sign(S[:, g])
+            mag = np.abs(S[:, g])
+            for k in range(int(c.max()) if n else 0):
+                draw = prn32(seed, step, ids, ((g + 1) << 32) | k) & 255
+                V += np.where((c > k) & (mag >= draw), sg, 0)
+        else:
+            V += c * S[:, g]
+    omega = np.sign(V) if leak_reversal else np.ones(n, dtype=_I64)
+    if stochastic_leak:
+        draw = prn32(seed, step, ids, STREAM_LEAK) & 255
+        V += omega * np.where(abs(leak) >= draw, np.sign(leak), 0)
+    else:
+        V += omega * _I64(leak)
+    lo, hi = -(1 << 19), (1 << 19) - 1
+    Vc = np.clip(V, lo, hi)
+    sats = np.count_nonzero(Vc != V)
+    V = Vc
+    eta = (prn32(seed, step, ids, STREAM_THRESHOLD) & threshold_mask) if threshold_mask else 0
+    eta = np.broadcast_to(np.asarray(eta, dtype=_I64), (n,))
+    pos = V >= alpha + eta
+    neg_thr = beta + eta if negative_reset else np.full(n, beta, dtype=_I64)
+    neg = ~pos & (V < -neg_thr)
+    if reset_mode == 0:
+        vpos = np.full(n, reset_value, dtype=_I64)
+        vneg = np.full(n, -reset_value, dtype=_I64)
+    elif reset_mode == 1:
+        vpos = V - (alpha + eta)
+        vneg = V + (beta + eta)
+    else:
+        vpos = V
+        vneg = V
+    if not negative_reset:
+        vneg = np.full(n, -beta, dtype=_I64)
+    V = np.where(pos, vpos, np.where(neg, vneg, V))
+    changed = np.count_nonzero(V != v_old)
+    v[:] = V
+    spikes[:] = pos
+    return int(changed), int(np.count_nonzero(pos)), int(sats)
+
+
+# ---------------------------------------------------------------- synapses and routing
+
+
+def _expand(starts: np.ndarray, lens: np.ndarray) -> np.ndarray:
+    """Concatenate ``arange(starts[i], starts[i] + lens[i])`` for all i."""
+    total = int(lens.sum())
+    if total == 0:
+        return np.zeros(0, dtype=_I64)
+    offsets = np.cumsum(lens) - lens
+    return np.repeat(starts - offsets, lens) + np.arange(total, dtype=_I64)
+
+
+def deliver(axons, payloads, indptr, targets, weights, delays, row_exp, acc_shift, ring, slot0):
+    """Fan incoming axon events out through a CSR synapse table into the delay ring.
+
+    Parameters
+    ----------
+    axons : int32[m]
+        Input axon (row) of each event.
+    payloads : int32[m]
+        Event payload (1 for binary spikes; graded spikes carry an integer; 0 = no event).
+    indptr : int64[n_axons + 1]; targets : int32[nnz]; weights : int16[nnz]; delays : uint8[nnz]
+        CSR synapse table: synapse j of axon a (``indptr[a] <= j < indptr[a+1]``) adds to
+        accumulator ``targets[j]`` after ``delays[j]`` (>= 1) steps.
+    row_exp : int8[n_axons]
+        Weight exponent per axon (Loihi's per-synapse-group exponent, -8..7).
+    acc_shift : int
+        Fixed left shift of every weight into accumulator units (6 on Loihi, 0 elsewhere).
+    ring : int64[D, n_acc]
+        Delay ring, updated in place.
+    slot0 : int
+        ``t_emit % D``: synapse j writes to slot ``(slot0 + delays[j]) % D``.
+
+    Returns
+    -------
+    int
+        Synaptic events (synapses visited for events with non-zero payload).
+
+    Notes
+    -----
+    ``ring[(slot0 + d_j) % D, targets[j]] += (shift(W_j, e_a) << acc_shift) * payload`` with
+    ``shift(W, e) = W << e`` for e >= 0 and ``floor(W / 2**-e)`` for e < 0, per synapse.
+    """
+    axons = np.asarray(axons)
+    payloads = np.asarray(payloads)
+    active = payloads != 0
+    a = axons[active].astype(_I64)
+    p = payloads[active].astype(_I64)
+    starts = indptr[a]
+    lens = indptr[a + 1] - starts
+    idx = _expand(starts, lens)
+    if idx.size == 0:
+        return 0
+    e = np.repeat(row_exp[a].astype(_I64), lens)
+    w = weights[idx].astype(_I64)
+    w = np.where(e >= 0, w << np.maximum(e, 0), w >> np.maximum(-e, 0)) << _I64(acc_shift)
+    slots = (slot0 + delays[idx].astype(_I64)) % ring.shape[0]
+    np.add.at(ring, (slots, targets[idx]), w * np.repeat(p, lens))
+    return int(idx.size)
+
+
+def emit_spikes(spikes, rt_indptr, rt_dest, rt_axon, dest_ptr, out_axon, out_payload):
+    """Turn spiking neurons into per-destination-core axon event lists (one packet each).
+
+    Parameters
+    ----------
+    spikes : int32[n]
+        Payload per neuron (0 = no spike).
+    rt_indptr : int64[n + 1]; rt_dest : int32[nr]; rt_axon : int32[nr]
+        CSR routing table: neuron i sends to (core ``rt_dest[j]``, axon ``rt_axon[j]``) for
+        ``rt_indptr[i] <= j < rt_indptr[i+1]``.
+    dest_ptr : int64[n_dest + 1]
+        Output: events for destination d are ``out_*[dest_ptr[d]:dest_ptr[d+1]]``.
+    out_axon, out_payload : int32[>= nr]
+        Output event lists, grouped by destination, in (neuron, route) order within each.
+
+    Returns
+    -------
+    (n_packets, n_events)
+        Destinations that receive at least one event, and events written.
+    """
+    n_dest = dest_ptr.shape[0] - 1
+    src = np.flatnonzero(spikes)
+    starts = rt_indptr[src]
+    lens = rt_indptr[src + 1] - starts
+    idx = _expand(starts, lens)
+    d = rt_dest[idx]
+    order = np.argsort(d, kind="stable")
+    per_dest = np.bincount(d, minlength=n_dest)
+    dest_ptr[0] = 0
+    np.cumsum(per_dest, out=dest_ptr[1:])
+    m = idx.size
+    out_axon[:m] = rt_axon[idx][order]
+    out_payload[:m] = np.repeat(spikes[src], lens)[order]
+    return int(np.count_nonzero(per_dest)), int(m)

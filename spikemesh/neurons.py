@@ -1,0 +1,359 @@
+"""Neuron model specifications: *what* a core computes, not how.
+
+Each spec is a frozen dataclass that validates its parameters on construction; the kernels in
+:mod:`spikemesh.kernels` implement them (NumPy twins in :mod:`spikemesh.kernels.reference` hold
+the same equations). Parameters that may differ per neuron accept an array; its length is checked
+against the population size when a :class:`~spikemesh.emulator.core.NeuronGroup` is built.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validate import check_bool, check_choice, check_int, int_array
+from .exceptions import ShapeError
+
+__all__ = ["IF", "CubaLIF", "NeuronSpec", "TrueNorthNeuron"]
+
+# Loihi register widths (Davies et al. 2018; nengo-loihi's emulator).
+LOIHI_DECAY_MAX = 4095  # du, dv: 12-bit unsigned
+LOIHI_VTH_MAX = 2**17 - 1  # 17-bit threshold mantissa
+LOIHI_BIAS_MANT = (-(2**12), 2**12 - 1)  # 13-bit signed
+LOIHI_BIAS_EXP = (0, 7)  # 3-bit
+LOIHI_V_MAX = 2**23 - 1  # 24-bit signed membrane
+LOIHI_REFRACT_MAX = 63
+
+# TrueNorth register widths (Cassidy et al. 2013; Akopyan et al. 2015).
+TN_V_BITS = 20
+TN_WEIGHT = (-256, 255)  # signed 9-bit
+TN_LEAK = (-256, 255)  # signed 9-bit
+TN_THRESH_MAX = 2**18 - 1  # 18-bit unsigned alpha, beta
+TN_RESET = (-(2**17), 2**17 - 1)  # signed 18-bit reset potential
+TN_MASK_BITS_MAX = 17
+
+
+class NeuronSpec:
+    """Base class of neuron specs.
+
+    ``per_neuron`` lists fields that may be arrays (one value per neuron); ``state_vars`` are the
+    state variables a probe can record; ``payload_bits`` is the width of the spike payload
+    (magnitude bits, plus one sign bit for bipolar neurons).
+    """
+
+    __slots__ = ()
+    per_neuron: tuple[str, ...] = ()
+    state_vars: tuple[str, ...] = ()
+
+    @property
+    def payload_bits(self) -> int:
+        return 1
+
+    def per_neuron_values(self, name: str, n: int) -> np.ndarray:
+        """Return field ``name`` broadcast to ``n`` neurons (checks an array's length)."""
+        value = np.asarray(getattr(self, name))
+        if value.ndim == 0:
+            return np.full(n, value, dtype=np.int64)
+        if value.shape[0] != n:
+            raise ShapeError(
+                f"{type(self).__name__}.{name}: per-neuron array has {value.shape[0]} values "
+                f"but the population has {n} neurons"
+            )
+        return np.array(value, dtype=np.int64)
+
+    def __eq__(self, other) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(
+            np.array_equal(getattr(self, f.name), getattr(other, f.name))
+            for f in dataclasses.fields(self)
+        )
+
+    def __hash__(self) -> int:
+        parts = [np.asarray(getattr(self, f.name)).tobytes() for f in dataclasses.fields(self)]
+        return hash((type(self).__name__, *parts))
+
+
+def _scalar_or_array(owner: str, name: str, value, lo: int, hi: int, ndim_max: int = 1):
+    if np.ndim(value) == 0:
+        return check_int(owner, name, value, lo, hi)
+    arr = int_array(owner, name, value, lo, hi)
+    if arr.ndim > ndim_max:
+        raise ShapeError(
+            f"{owner}.{name}: must be a scalar or 1-D per-neuron array (got {arr.shape})"
+        )
+    return arr
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CubaLIF(NeuronSpec):
+    r"""Loihi's current-based leaky integrate-and-fire compartment, bit-exact.
+
+    Parameters
+    ----------
+    du, dv : int
+        Current and voltage decay, 12-bit unsigned (0..4095).
+    vth : int
+        Threshold mantissa, 0..131071; the compartment fires when ``v > vth << 6``.
+    bias_mant : int or array
+        Bias mantissa, 13-bit signed (-4096..4095), scalar or one value per neuron.
+    bias_exp : int or array
+        Bias exponent, 0..7, scalar or per neuron; the bias is ``bias_mant << bias_exp``.
+    refract_delay : int
+        1..63. After a spike ``v`` is held at 0 for ``refract_delay - 1`` further steps
+        (1 = no hold).
+    vmin, vmax : int, optional
+        Membrane clip limits; default ``-(2**23 - 1)`` and ``2**23 - 1``.
+
+    Notes
+    -----
+    One timestep, per compartment, in integer arithmetic (REFERENCE.md §1)::
+
+        q   = wrap22( sum_k w_k * payload_k )        # w_k = shift(Wq, weight_exp) << 6
+        u   = wrap24( sgn(u) * ((|u| * (4096 - (du + 1))) >> 12) + q )
+        u2  = wrap24( u + (bias_mant << bias_exp) )
+        v   = clip( sgn(v) * ((|v| * (4096 - dv)) >> 12) + u2, vmin, vmax )
+        v   = 0 where ref > 0
+        s   = v > (vth << 6);  v = 0 where s
+        ref = max(where(s, refract_delay, ref) - 1, 0)
+
+    ``wrapB(x) = ((x + 2^(B-1)) mod 2^B) - 2^(B-1)``. Decay truncates the magnitude toward zero.
+    """
+
+    du: int
+    dv: int
+    vth: int
+    bias_mant: int | np.ndarray = 0
+    bias_exp: int | np.ndarray = 0
+    refract_delay: int = 1
+    vmin: int | None = None
+    vmax: int | None = None
+
+    per_neuron = ("bias_mant", "bias_exp")
+    state_vars = ("u", "v", "ref")
+
+    def __post_init__(self) -> None:
+        o = "CubaLIF"
+        s = object.__setattr__
+        s(self, "du", check_int(o, "du", self.du, 0, LOIHI_DECAY_MAX))
+        s(self, "dv", check_int(o, "dv", self.dv, 0, LOIHI_DECAY_MAX))
+        s(self, "vth", check_int(o, "vth", self.vth, 0, LOIHI_VTH_MAX))
+        s(self, "bias_mant", _scalar_or_array(o, "bias_mant", self.bias_mant, *LOIHI_BIAS_MANT))
+        s(self, "bias_exp", _scalar_or_array(o, "bias_exp", self.bias_exp, *LOIHI_BIAS_EXP))
+        s(
+            self,
+            "refract_delay",
+            check_int(o, "refract_delay", self.refract_delay, 1, LOIHI_REFRACT_MAX),
+        )
+        vmin = -LOIHI_V_MAX if self.vmin is None else check_int(o, "vmin", self.vmin, -(2**23), 0)
+        vmax = LOIHI_V_MAX if self.vmax is None else check_int(o, "vmax", self.vmax, 0, LOIHI_V_MAX)
+        s(self, "vmin", vmin)
+        s(self, "vmax", vmax)
+
+    def bias(self, n: int) -> np.ndarray:
+        """Per-neuron bias ``bias_mant << bias_exp`` as int64 (length ``n``)."""
+        return self.per_neuron_values("bias_mant", n) << self.per_neuron_values("bias_exp", n)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class IF(NeuronSpec):
+    r"""Integrate-and-fire core with a saturating membrane and graded (multi-bit) spikes.
+
+    Parameters
+    ----------
+    vth : int
+        Threshold, 1 .. 2**(v_bits-1) - 1.
+    reset : {"subtract", "zero"}
+        After a spike of payload ``p``: ``v -= p * vth`` (soft reset) or ``v = 0``.
+    v_bits : int
+        Membrane width, 2..32; ``v`` saturates at ``-2**(v_bits-1)`` and ``2**(v_bits-1) - 1``.
+    spike_bits : int
+        Payload magnitude bits, 1..24. A neuron with ``v >= k * vth`` emits ``min(k, 2**b - 1)``.
+        ``spike_bits=1`` gives ordinary binary spikes.
+    bipolar : bool
+        Also fire negative spikes when ``v <= -vth`` (symmetric threshold), with payload
+        ``-min(k, 2**b - 1)`` where ``-v >= k * vth`` (the bipolar IF of CRNN/ANN→SNN conversion).
+        Payloads then need ``spike_bits + 1`` bits.
+    leak : int
+        Linear leak toward zero, ``>= 0``: ``|v|`` shrinks by ``leak`` per step, never past 0.
+    bias : int or array
+        Constant input added every step, scalar or one value per neuron.
+
+    Notes
+    -----
+    One timestep, per neuron::
+
+        x = v + I + bias                         # I: summed synaptic input (weights x payloads)
+        x = x - sgn(x) * min(|x|, leak)          # leak toward zero
+        v = clip(x, -2^(v_bits-1), 2^(v_bits-1) - 1)
+        k = floor(v / vth) if v >= vth; -floor(-v / vth) if bipolar and v <= -vth; else 0
+        p = sgn(k) * min(|k|, 2^spike_bits - 1)
+        v = v - p * vth   (subtract)   |   v = 0 where p != 0   (zero)
+    """
+
+    vth: int
+    reset: str = "subtract"
+    v_bits: int = 24
+    spike_bits: int = 1
+    bipolar: bool = False
+    leak: int = 0
+    bias: int | np.ndarray = 0
+
+    per_neuron = ("bias",)
+    state_vars = ("v",)
+
+    def __post_init__(self) -> None:
+        o = "IF"
+        s = object.__setattr__
+        s(self, "v_bits", check_int(o, "v_bits", self.v_bits, 2, 32))
+        vmax = 2 ** (self.v_bits - 1) - 1
+        s(self, "vth", check_int(o, "vth", self.vth, 1, vmax))
+        s(self, "reset", check_choice(o, "reset", self.reset, ("subtract", "zero")))
+        s(self, "spike_bits", check_int(o, "spike_bits", self.spike_bits, 1, 24))
+        s(self, "bipolar", check_bool(o, "bipolar", self.bipolar))
+        s(self, "leak", check_int(o, "leak", self.leak, 0, vmax))
+        s(self, "bias", _scalar_or_array(o, "bias", self.bias, -vmax - 1, vmax))
+
+    @property
+    def payload_bits(self) -> int:
+        return self.spike_bits + int(self.bipolar)
+
+    @property
+    def payload_cap(self) -> int:
+        return 2**self.spike_bits - 1
+
+    @property
+    def vmin(self) -> int:
+        return -(2 ** (self.v_bits - 1))
+
+    @property
+    def vmax(self) -> int:
+        return 2 ** (self.v_bits - 1) - 1
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class TrueNorthNeuron(NeuronSpec):
+    r"""IBM TrueNorth's digital neuron (Cassidy et al., IJCNN 2013), bit-exact to that model.
+
+    Parameters
+    ----------
+    weights : 4 ints or (n, 4) array
+        Signed 9-bit synaptic weight ``S[G]`` per axon type ``G`` (-256..255), shared by the
+        population or one row per neuron.
+    alpha : int
+        Positive threshold, 0..262143 (18-bit unsigned). Fires when ``V >= alpha + eta``.
+    leak : int
+        Leak ``lambda``, signed 9-bit (-256..255), added every tick.
+    leak_reversal : bool
+        ``epsilon``: the leak is multiplied by ``sgn(V)`` so a negative leak pulls V toward 0.
+    beta : int
+        Negative threshold magnitude, 0..262143.
+    negative_mode : {"saturate", "reset"}
+        ``kappa``: "saturate" holds V at ``-beta``; "reset" resets it (by ``reset_mode``) once
+        ``V < -(beta + eta)``.
+    reset_mode : {0, 1, 2}
+        ``gamma``: 0 sets ``V = reset_value``, 1 (linear) subtracts ``alpha + eta``, 2 leaves V.
+    reset_value : int
+        ``R``, signed 18-bit.
+    threshold_mask_bits : int
+        ``TM`` 0..17; the threshold adds ``eta = prn & (2**TM - 1)`` (0 = deterministic).
+    stochastic_synapse : 4 bools
+        Per axon type: each synaptic event adds ``sgn(S)`` with probability ``|S| / 256``
+        (``|S| >= prn8``) instead of ``S``.
+    stochastic_leak : bool
+        The leak adds ``Omega * sgn(lambda)`` when ``|lambda| >= prn8``, instead of
+        ``Omega * lambda``.
+
+    Notes
+    -----
+    One tick (the order of the hardware: integrate, leak, threshold/fire/reset)::
+
+        V += sum_G count_G * S[G]                        # or the stochastic draws per event
+        V += Omega * lambda,  Omega = 1 or sgn(V)        # leak, leak reversal
+        V  = clip(V, -2^19, 2^19 - 1)                    # 20-bit saturating membrane
+        eta = prn & (2^TM - 1)
+        if V >= alpha + eta:   spike; V = R | V - (alpha + eta) | V     (gamma 0 | 1 | 2)
+        elif V < -(beta [+ eta if reset]):
+            saturate: V = -beta;  reset: V = -R | V + (beta + eta) | V
+
+    Pseudo-random numbers come from a counter-based generator keyed by (seed, tick, neuron,
+    stream), so every backend and every mapping draws the same numbers.
+    """
+
+    weights: tuple | np.ndarray = (1, 1, 1, 1)
+    alpha: int = 1
+    leak: int = 0
+    leak_reversal: bool = False
+    beta: int = 0
+    negative_mode: str = "saturate"
+    reset_mode: int = 0
+    reset_value: int = 0
+    threshold_mask_bits: int = 0
+    stochastic_synapse: tuple = field(default=(False, False, False, False))
+    stochastic_leak: bool = False
+
+    per_neuron = ("weights",)
+    state_vars = ("v",)
+
+    def __post_init__(self) -> None:
+        o = "TrueNorthNeuron"
+        s = object.__setattr__
+        w = int_array(o, "weights", self.weights, *TN_WEIGHT)
+        if w.ndim not in (1, 2) or w.shape[-1] != 4:
+            raise ShapeError(
+                f"{o}.weights: must have 4 values (one per axon type) or shape (n, 4) "
+                f"(got shape {w.shape})"
+            )
+        s(self, "weights", w)
+        s(self, "alpha", check_int(o, "alpha", self.alpha, 0, TN_THRESH_MAX))
+        s(self, "leak", check_int(o, "leak", self.leak, *TN_LEAK))
+        s(self, "leak_reversal", check_bool(o, "leak_reversal", self.leak_reversal))
+        s(self, "beta", check_int(o, "beta", self.beta, 0, TN_THRESH_MAX))
+        s(
+            self,
+            "negative_mode",
+            check_choice(o, "negative_mode", self.negative_mode, ("saturate", "reset")),
+        )
+        s(self, "reset_mode", check_int(o, "reset_mode", self.reset_mode, 0, 2))
+        s(self, "reset_value", check_int(o, "reset_value", self.reset_value, *TN_RESET))
+        s(
+            self,
+            "threshold_mask_bits",
+            check_int(o, "threshold_mask_bits", self.threshold_mask_bits, 0, TN_MASK_BITS_MAX),
+        )
+        stoch = tuple(self.stochastic_synapse)
+        if len(stoch) != 4:
+            raise ShapeError(
+                f"{o}.stochastic_synapse: must have 4 flags, one per axon type (got {len(stoch)})"
+            )
+        s(
+            self,
+            "stochastic_synapse",
+            tuple(check_bool(o, f"stochastic_synapse[{g}]", b) for g, b in enumerate(stoch)),
+        )
+        s(self, "stochastic_leak", check_bool(o, "stochastic_leak", self.stochastic_leak))
+
+    def weight_table(self, n: int) -> np.ndarray:
+        """Per-neuron weights as an ``(n, 4)`` int16 array."""
+        if self.weights.ndim == 1:
+            return np.tile(self.weights.astype(np.int16), (n, 1))
+        if self.weights.shape[0] != n:
+            raise ShapeError(
+                f"TrueNorthNeuron.weights: has {self.weights.shape[0]} rows but the population "
+                f"has {n} neurons"
+            )
+        return np.array(self.weights, dtype=np.int16)
+
+    @property
+    def stochastic_synapse_mask(self) -> int:
+        return sum(1 << g for g, b in enumerate(self.stochastic_synapse) if b)
+
+    @property
+    def vmin(self) -> int:
+        return -(2 ** (TN_V_BITS - 1))
+
+    @property
+    def vmax(self) -> int:
+        return 2 ** (TN_V_BITS - 1) - 1

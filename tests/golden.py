@@ -1,0 +1,89 @@
+"""Plain-Python Loihi CUBA LIF written straight from REFERENCE.md §1, independent of spikemesh.
+
+Scalar Python integers, one compartment at a time, no NumPy arithmetic: the golden model the
+kernels are checked against.
+"""
+
+from __future__ import annotations
+
+
+def wrap(x: int, bits: int) -> int:
+    return ((x + 2 ** (bits - 1)) % 2**bits) - 2 ** (bits - 1)
+
+
+def sgn(x: int) -> int:
+    return (x > 0) - (x < 0)
+
+
+def decay(x: int, factor: int) -> int:
+    return sgn(x) * ((abs(x) * factor) // 4096)
+
+
+def quantize(w: int, mode: str, bits: int) -> int:
+    """Loihi weight format: single sign keeps the magnitude, mixed drops the lowest bit (floor);
+    fewer bits drop (8 - bits) more (floor; inhibitory floors the magnitude)."""
+    if mode == "mixed":
+        drop = 1 + 8 - bits
+        return (w // 2**drop) * 2**drop
+    drop = 8 - bits
+    mag = (abs(w) // 2**drop) * 2**drop
+    return mag if w >= 0 else -mag
+
+
+def loihi_layer(
+    W,  # list of lists [pre][post] of ints, 0 = no synapse
+    spikes_in,  # list over steps of lists of 0/1 per pre neuron
+    du,
+    dv,
+    vth,
+    bias=0,  # bias_mant << bias_exp, or list per post neuron
+    refract_delay=1,
+    weight_exp=0,
+    weight_bits=8,
+    u0=0,
+    v0=0,
+    vmin=-(2**23 - 1),
+    vmax=2**23 - 1,
+):
+    """Run a layer of compartments driven by input spikes (delay 1). Returns traces of u, v, s.
+
+    A spike of input k in step t is integrated in step t + 1.
+    """
+    n_pre = len(W)
+    n = len(W[0])
+    flat = [w for row in W for w in row]
+    mode = "excitatory" if min(flat) >= 0 else ("inhibitory" if max(flat) <= 0 else "mixed")
+    Wq = [[quantize(W[k][i], mode, weight_bits) for i in range(n)] for k in range(n_pre)]
+    biases = bias if isinstance(bias, list) else [bias] * n
+    u = [u0] * n if not isinstance(u0, list) else list(u0)
+    v = [v0] * n if not isinstance(v0, list) else list(v0)
+    ref = [0] * n
+    prev = [0] * n_pre
+    U, V, S = [], [], []
+    for t in range(len(spikes_in)):
+        s_out = [0] * n
+        for i in range(n):
+            q = 0
+            for k in range(n_pre):
+                if prev[k] and W[k][i] != 0:
+                    wq = Wq[k][i]
+                    w = wq * 2**weight_exp if weight_exp >= 0 else wq // 2 ** (-weight_exp)
+                    q += w * 64 * prev[k]
+            q = wrap(q, 22)
+            u[i] = wrap(decay(u[i], 4096 - (du + 1)) + q, 24)
+            u2 = wrap(u[i] + biases[i], 24)
+            vi = decay(v[i], 4096 - dv) + u2
+            vi = min(max(vi, vmin), vmax)
+            if ref[i] > 0:
+                vi = 0
+            if vi > vth * 64:
+                s_out[i] = 1
+                vi = 0
+                ref[i] = refract_delay
+            ref[i] = max(ref[i] - 1, 0)
+            v[i] = vi
+        U.append(list(u))
+        V.append(list(v))
+        S.append(s_out)
+        prev = list(spikes_in[t])
+    return U, V, S
