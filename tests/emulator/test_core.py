@@ -50,8 +50,10 @@ def test_truenorth_crossbar_core(backend):
 
 
 def test_same_seed_same_result_across_backends():
-    spec = sm.TrueNorthNeuron(weights=[90, -40, 0, 0], alpha=5, leak=-3, threshold_mask_bits=4,
-                              stochastic_synapse=(True, True, False, False), stochastic_leak=True)  # fmt: skip
+    spec = sm.TrueNorthNeuron(
+        weights=[90, -40, 0, 0], alpha=5, leak=-3, threshold_mask_bits=4,
+        stochastic_synapse=(True, True, False, False), stochastic_leak=True,
+    )  # fmt: skip
     rng = np.random.default_rng(5)
     conn = rng.random((64, 32)) < 0.3
     types = rng.integers(0, 4, 64)
