@@ -9,11 +9,8 @@ cdef inline int64_t wrap_signed(int64_t x, int bits) noexcept nogil:
 
 
 cdef inline int64_t clip64(int64_t x, int64_t lo, int64_t hi) noexcept nogil:
-    if x < lo:
-        return lo
-    if x > hi:
-        return hi
-    return x
+    x = lo if x < lo else x
+    return hi if x > hi else x
 
 
 cdef inline int64_t sgn64(int64_t x) noexcept nogil:
@@ -21,10 +18,10 @@ cdef inline int64_t sgn64(int64_t x) noexcept nogil:
 
 
 cdef inline int64_t decay12(int64_t x, int64_t factor) noexcept nogil:
-    """sgn(x) * ((|x| * factor) >> 12): truncation of the magnitude toward zero."""
-    if x >= 0:
-        return (x * factor) >> 12
-    return -(((-x) * factor) >> 12)
+    """sgn(x) * ((|x| * factor) >> 12): truncation of the magnitude toward zero (branch-free)."""
+    cdef int64_t m = x >> 63            # 0 or -1
+    cdef int64_t r = (((x ^ m) - m) * factor) >> 12
+    return (r ^ m) - m
 
 
 cdef inline int64_t shift_floor(int64_t w, int e) noexcept nogil:

@@ -14,14 +14,15 @@ def cuba_lif_update(const acc_t[::1] inp, state_t[::1] u, state_t[::1] v, state_
                     int64_t refract_delay, int64_t vmin, int64_t vmax, state_t[::1] spikes):
     """Loihi CUBA LIF, one step. See ``reference.cuba_lif_update``."""
     cdef Py_ssize_t i, n = v.shape[0]
-    cdef int64_t q, q_raw, un, un_raw, u2, u2_raw, vn, u_old, v_old
+    cdef int64_t q, q_raw, un, un_raw, u2, u2_raw, vn, u_old, v_old, r
     cdef int64_t fu = 4096 - (du + 1), fv = 4096 - dv, thr = vth << 6
     cdef int64_t changed = 0, nspk = 0, wraps = 0
-    cdef int s
+    cdef int64_t s
     with nogil:
         for i in range(n):
             u_old = u[i]
             v_old = v[i]
+            r = ref[i]
             q_raw = inp[i]
             q = wrap_signed(q_raw, 22)
             un_raw = decay12(u_old, fu) + q
@@ -30,58 +31,67 @@ def cuba_lif_update(const acc_t[::1] inp, state_t[::1] u, state_t[::1] v, state_
             u2 = wrap_signed(u2_raw, 24)
             wraps += (q != q_raw) + (un != un_raw) + (u2 != u2_raw)
             vn = clip64(decay12(v_old, fv) + u2, vmin, vmax)
-            if ref[i] > 0:
-                vn = 0
-            s = vn > thr
-            if s:
-                vn = 0
-                ref[i] = <state_t>(refract_delay - 1)
-            elif ref[i] > 0:
-                ref[i] -= 1
+            # branch-free (spikes and refractory state are data-dependent): masks, not ifs
+            vn = vn & -(<int64_t>(r <= 0))   # refractory hold: v = 0 while ref > 0
+            s = vn > thr                     # strict threshold
+            vn = vn & (s - 1)                # reset to 0 on a spike
+            r = r - (r > 0)                  # count down, floor 0
+            ref[i] = <state_t>(r + s * (refract_delay - 1 - r))
             changed += (un != u_old) | (vn != v_old)
             nspk += s
             u[i] = <state_t>un
             v[i] = <state_t>vn
-            spikes[i] = s
+            spikes[i] = <state_t>s
     return changed, nspk, wraps
+
+
+cdef inline int64_t _if_integrate(int64_t x, int64_t leak) noexcept nogil:
+    """x - sgn(x) * min(|x|, leak): linear leak toward zero, never past it (branch-free)."""
+    cdef int64_t m = x >> 63                  # sign mask: 0 or -1
+    cdef int64_t a = (x ^ m) - m              # |x|
+    a = a if a < leak else leak
+    return x - ((a ^ m) - m)
 
 
 def if_update(const acc_t[::1] inp, state_t[::1] v, const int64_t[::1] bias, int64_t vth,
               int64_t vmin, int64_t vmax, int64_t leak, int64_t cap, int bipolar,
               int reset_zero, state_t[::1] spikes):
-    """Integrate-and-fire with graded spikes, one step. See ``reference.if_update``."""
+    """Integrate-and-fire with graded spikes, one step. See ``reference.if_update``.
+
+    Two passes so the common case vectorizes: pass 1 (branch-free) integrates every neuron and
+    settles the silent ones; pass 2 redoes the firing ones (payload division, reset).
+    """
     cdef Py_ssize_t i, n = v.shape[0]
-    cdef int64_t x, vn, k, a, v_old
+    cdef int64_t x, vn, k, a, m, v_old, fire
     cdef int64_t changed = 0, nspk = 0, sats = 0
     with nogil:
         for i in range(n):
             v_old = v[i]
-            x = v_old + inp[i] + bias[i]
-            a = x if x >= 0 else -x
-            if a > leak:
-                a = leak
-            x -= sgn64(x) * a
+            x = _if_integrate(v_old + inp[i] + bias[i], leak)
             vn = clip64(x, vmin, vmax)
             sats += vn != x
-            k = 0
-            if vn >= vth:
-                k = vn // vth
-                if k > cap:
-                    k = cap
-            elif bipolar and vn <= -vth:
-                k = (-vn) // vth
-                if k > cap:
-                    k = cap
-                k = -k
-            if k != 0:
-                nspk += 1
-                if reset_zero:
-                    vn = 0
-                else:
-                    vn -= k * vth
-            changed += vn != v_old
-            v[i] = <state_t>vn
-            spikes[i] = <state_t>k
+            m = vn >> 63
+            a = (vn ^ m) - m
+            fire = (a >= vth) & ((m == 0) | (bipolar != 0))
+            v[i] = <state_t>(v_old if fire else vn)   # firing neurons keep v_old for pass 2
+            spikes[i] = <state_t>fire
+            changed += (vn != v_old) & (fire == 0)
+            nspk += fire
+        if nspk:
+            for i in range(n):
+                if spikes[i] == 0:
+                    continue
+                v_old = v[i]
+                vn = clip64(_if_integrate(v_old + inp[i] + bias[i], leak), vmin, vmax)
+                m = vn >> 63
+                a = (vn ^ m) - m
+                k = a // vth
+                k = k if k < cap else cap
+                k = (k ^ m) - m               # negative payload for negative spikes
+                vn = 0 if reset_zero else vn - k * vth
+                changed += vn != v_old
+                v[i] = <state_t>vn
+                spikes[i] = <state_t>k
     return changed, nspk, sats
 
 
@@ -104,20 +114,24 @@ def truenorth_update(const acc_t[:, ::1] counts, state_t[::1] v, const weight_t[
             nid = id_offset + <uint64_t>i
             V = v[i]
             v_old = V
-            for g in range(4):
-                c = counts[i, g]
-                if c == 0:
-                    continue
-                S = weights[i, g]
-                if (stochastic_synapse_mask >> g) & 1:
-                    mag = S if S >= 0 else -S
-                    sg = sgn64(S)
-                    for k in range(c):
-                        if mag >= (prn32(seed, step, nid,
-                                         ((<uint64_t>(g + 1)) << 32) | <uint64_t>k) & 255):
-                            V += sg
-                else:
-                    V += c * S
+            if stochastic_synapse_mask == 0:  # deterministic: no branches
+                V += (counts[i, 0] * weights[i, 0] + counts[i, 1] * weights[i, 1]
+                      + counts[i, 2] * weights[i, 2] + counts[i, 3] * weights[i, 3])
+            else:
+                for g in range(4):
+                    c = counts[i, g]
+                    if c == 0:
+                        continue
+                    S = weights[i, g]
+                    if (stochastic_synapse_mask >> g) & 1:
+                        mag = S if S >= 0 else -S
+                        sg = sgn64(S)
+                        for k in range(c):
+                            if mag >= (prn32(seed, step, nid,
+                                             ((<uint64_t>(g + 1)) << 32) | <uint64_t>k) & 255):
+                                V += sg
+                    else:
+                        V += c * S
             omega = sgn64(V) if leak_reversal else 1
             if stochastic_leak:
                 if leak_mag >= (prn32(seed, step, nid, STREAM_LEAK) & 255):
