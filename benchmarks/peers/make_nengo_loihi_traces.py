@@ -120,9 +120,9 @@ CASES = [
     dict(BASE, du=4095, dv=4095, vth=10, w_range=(-255, 0), bias_mant=(0, 4095), bias_exp=7),
     dict(BASE, du=1000, dv=100, vth=60, w_range=(-256, 255), weight_exp=-3, refract_delay=4),
     dict(BASE, du=200, dv=50, vth=1000, w_range=(0, 255), weight_exp=4, weight_bits=5),
-    dict(
-        BASE, du=300, dv=300, vth=131071, w_range=(0, 255), weight_exp=7, rate=0.9, sparsity=0.0
-    ),  # drives q and u past 22/24 bits: wraps  # fmt: skip
+    # drives q and u past 22/24 bits: wraps
+    dict(BASE, du=300, dv=300, vth=131071, w_range=(0, 255), weight_exp=7, rate=0.9, sparsity=0.0),
+    # initial state near the limits, bias wraps u2
     dict(
         BASE,
         du=30,
@@ -134,7 +134,7 @@ CASES = [
         v0=(-(2**23) + 1, 2**23 - 1),
         bias_mant=(-4096, 4095),
         bias_exp=7,
-    ),  # initial state near the limits, bias wraps u2  # fmt: skip
+    ),
     dict(BASE, du=2048, dv=1, vth=0, w_range=(-100, 100), refract_delay=63),
 ]
 
