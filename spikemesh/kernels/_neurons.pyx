@@ -95,43 +95,101 @@ def if_update(const acc_t[::1] inp, state_t[::1] v, const int64_t[::1] bias, int
     return changed, nspk, sats
 
 
+cdef struct TNReset:
+    # V' = a * V + b + e * eta, for a positive (p) and a negative (n) threshold crossing;
+    # loop-invariant coefficients so the per-neuron reset has no control flow.
+    int64_t ap, bp, ep, an, bn, en, thr_neg_eta
+
+
+cdef inline TNReset _tn_reset_coefficients(int64_t alpha, int64_t beta, int negative_reset,
+                                           int reset_mode, int64_t reset_value) noexcept nogil:
+    cdef TNReset r
+    r.ap = reset_mode != 0
+    r.bp = reset_value if reset_mode == 0 else (-alpha if reset_mode == 1 else 0)
+    r.ep = -1 if reset_mode == 1 else 0
+    if negative_reset:
+        r.an = reset_mode != 0
+        r.bn = -reset_value if reset_mode == 0 else (beta if reset_mode == 1 else 0)
+        r.en = 1 if reset_mode == 1 else 0
+        r.thr_neg_eta = 1                   # the negative threshold is -(beta + eta)
+    else:                                   # saturate at -beta
+        r.an = 0
+        r.bn = -beta
+        r.en = 0
+        r.thr_neg_eta = 0
+    return r
+
+
+cdef inline int64_t _tn_fire(int64_t V, int64_t pos, int64_t eta, int64_t beta,
+                             TNReset r) noexcept nogil:
+    """Reset of one TrueNorth neuron after the threshold test ``pos = V >= alpha + eta``."""
+    cdef int64_t neg = (pos == 0) & (V < -(beta + r.thr_neg_eta * eta))
+    cdef int64_t vpos = r.ap * V + r.bp + r.ep * eta
+    cdef int64_t vneg = r.an * V + r.bn + r.en * eta
+    return vpos if pos else (vneg if neg else V)
+
+
 def truenorth_update(const acc_t[:, ::1] counts, state_t[::1] v, const weight_t[:, ::1] weights,
                      int64_t leak, int leak_reversal, int stochastic_leak,
                      int stochastic_synapse_mask, int64_t alpha, int64_t beta,
                      int negative_reset, int reset_mode, int64_t reset_value,
                      int64_t threshold_mask, uint64_t seed, uint64_t step, uint64_t id_offset,
                      state_t[::1] spikes):
-    """TrueNorth neuron, one tick. See ``reference.truenorth_update``."""
+    """TrueNorth neuron, one tick. See ``reference.truenorth_update``.
+
+    Deterministic configurations take a loop without random draws (it vectorizes).
+    """
     cdef Py_ssize_t i, n = v.shape[0]
     cdef int g
-    cdef int64_t V, v_old, S, c, k, mag, sg, omega, eta, Vc, thr_neg
+    cdef int64_t V, v_old, S, c, k, mag, sg, omega, eta, Vc, pos
     cdef int64_t lo = -(1 << 19), hi = (1 << 19) - 1
     cdef int64_t leak_mag = leak if leak >= 0 else -leak
     cdef int64_t changed = 0, nspk = 0, sats = 0
     cdef uint64_t nid
+    cdef TNReset rc = _tn_reset_coefficients(alpha, beta, negative_reset, reset_mode, reset_value)
+    cdef int64_t lrev = leak_reversal != 0
+    if n == 0:
+        return 0, 0, 0
+    # flat pointers: rows are 4 wide and contiguous, so the loop reads fixed-stride lanes
+    cdef const acc_t* cnt = &counts[0, 0]
+    cdef const weight_t* wt = &weights[0, 0]
+    if stochastic_synapse_mask == 0 and not stochastic_leak and threshold_mask == 0:
+        with nogil:
+            for i in range(n):
+                V = v[i]
+                v_old = V
+                V += (cnt[4 * i] * wt[4 * i] + cnt[4 * i + 1] * wt[4 * i + 1]
+                      + cnt[4 * i + 2] * wt[4 * i + 2] + cnt[4 * i + 3] * wt[4 * i + 3])
+                omega = 1 + lrev * (sgn64(V) - 1)   # sgn(V) with leak reversal, else 1
+                V += omega * leak
+                Vc = clip64(V, lo, hi)
+                sats += Vc != V
+                pos = Vc >= alpha
+                V = _tn_fire(Vc, pos, 0, beta, rc)
+                spikes[i] = <state_t>pos
+                nspk += pos
+                changed += V != v_old
+                v[i] = <state_t>V
+        return changed, nspk, sats
     with nogil:
         for i in range(n):
             nid = id_offset + <uint64_t>i
             V = v[i]
             v_old = V
-            if stochastic_synapse_mask == 0:  # deterministic: no branches
-                V += (counts[i, 0] * weights[i, 0] + counts[i, 1] * weights[i, 1]
-                      + counts[i, 2] * weights[i, 2] + counts[i, 3] * weights[i, 3])
-            else:
-                for g in range(4):
-                    c = counts[i, g]
-                    if c == 0:
-                        continue
-                    S = weights[i, g]
-                    if (stochastic_synapse_mask >> g) & 1:
-                        mag = S if S >= 0 else -S
-                        sg = sgn64(S)
-                        for k in range(c):
-                            if mag >= (prn32(seed, step, nid,
-                                             ((<uint64_t>(g + 1)) << 32) | <uint64_t>k) & 255):
-                                V += sg
-                    else:
-                        V += c * S
+            for g in range(4):
+                c = cnt[4 * i + g]
+                if c == 0:
+                    continue
+                S = wt[4 * i + g]
+                if (stochastic_synapse_mask >> g) & 1:
+                    mag = S if S >= 0 else -S
+                    sg = sgn64(S)
+                    for k in range(c):
+                        if mag >= (prn32(seed, step, nid,
+                                         ((<uint64_t>(g + 1)) << 32) | <uint64_t>k) & 255):
+                            V += sg
+                else:
+                    V += c * S
             omega = sgn64(V) if leak_reversal else 1
             if stochastic_leak:
                 if leak_mag >= (prn32(seed, step, nid, STREAM_LEAK) & 255):
@@ -140,27 +198,13 @@ def truenorth_update(const acc_t[:, ::1] counts, state_t[::1] v, const weight_t[
                 V += omega * leak
             Vc = clip64(V, lo, hi)
             sats += Vc != V
-            V = Vc
             eta = 0
             if threshold_mask:
                 eta = prn32(seed, step, nid, STREAM_THRESHOLD) & threshold_mask
-            thr_neg = beta + eta if negative_reset else beta
-            if V >= alpha + eta:
-                spikes[i] = 1
-                nspk += 1
-                if reset_mode == 0:
-                    V = reset_value
-                elif reset_mode == 1:
-                    V = V - (alpha + eta)
-            else:
-                spikes[i] = 0
-                if V < -thr_neg:
-                    if not negative_reset:
-                        V = -beta
-                    elif reset_mode == 0:
-                        V = -reset_value
-                    elif reset_mode == 1:
-                        V = V + (beta + eta)
+            pos = Vc >= alpha + eta
+            V = _tn_fire(Vc, pos, eta, beta, rc)
+            spikes[i] = <state_t>pos
+            nspk += pos
             changed += V != v_old
             v[i] = <state_t>V
     return changed, nspk, sats
