@@ -4,8 +4,9 @@ Environment switches read at build time:
 
 - ``SPIKEMESH_BOUNDSCHECK=1`` turns bounds and wraparound checks back on (debugging a kernel).
 - ``SPIKEMESH_PORTABLE=1`` builds without ``-march=native``. The default tunes the kernels for
-  the building machine's CPU (the integer neuron loops vectorize with AVX2: about 4x faster
-  on x86-64); use the portable build for wheels or images that run on other CPUs.
+  the building machine's CPU (the integer neuron loops vectorize with AVX2/AVX-512: about 5x
+  faster on the development machine, docs/benchmarks.md); use the portable build for wheels or
+  images that run on other CPUs.
 """
 
 import os
