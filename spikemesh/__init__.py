@@ -6,8 +6,9 @@ neuron cores, and read back spikes, cycles and energy.
 
 from __future__ import annotations
 
-from . import exceptions, fixedpoint, kernels, neurons
+from . import chips, exceptions, fixedpoint, kernels, neurons
 from .emulator import NeuronGroup, SynapseTable
+from .emulator.simulator import SimulationResult, Simulator
 from .exceptions import (
     DTypeError,
     FixedPointOverflowError,
@@ -18,6 +19,8 @@ from .exceptions import (
     SpikemeshError,
 )
 from .fixedpoint import quantize_weights
+from .mapping import Mapping, map_network
+from .network import Network, conv2d, one_to_one, pool2d
 from .neurons import IF, CubaLIF, TrueNorthNeuron
 
 __version__ = "0.1.0.dev0"
@@ -27,18 +30,27 @@ __all__ = [
     "CubaLIF",
     "DTypeError",
     "FixedPointOverflowError",
+    "Mapping",
     "MappingError",
+    "Network",
     "NeuronGroup",
     "ParameterError",
     "ProfileError",
     "ShapeError",
+    "SimulationResult",
+    "Simulator",
     "SpikemeshError",
     "SynapseTable",
     "TrueNorthNeuron",
     "__version__",
+    "chips",
+    "conv2d",
     "exceptions",
     "fixedpoint",
     "kernels",
+    "map_network",
     "neurons",
+    "one_to_one",
+    "pool2d",
     "quantize_weights",
 ]

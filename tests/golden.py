@@ -44,10 +44,12 @@ def loihi_layer(
     v0=0,
     vmin=-(2**23 - 1),
     vmax=2**23 - 1,
+    delays=1,  # int, or list of lists [pre][post]
+    recurrent=None,  # optional W_rec [post][post] (delay 1), spikes of the layer itself
 ):
-    """Run a layer of compartments driven by input spikes (delay 1). Returns traces of u, v, s.
+    """Run a layer of compartments driven by input spikes. Returns traces of u, v, s.
 
-    A spike of input k in step t is integrated in step t + 1.
+    A spike of input k in step t is integrated in step t + delays[k][i].
     """
     n_pre = len(W)
     n = len(W[0])
@@ -58,18 +60,29 @@ def loihi_layer(
     u = [u0] * n if not isinstance(u0, list) else list(u0)
     v = [v0] * n if not isinstance(v0, list) else list(v0)
     ref = [0] * n
-    prev = [0] * n_pre
+    steps = len(spikes_in)
+    D = [[delays] * n for _ in range(n_pre)] if isinstance(delays, int) else delays
+    # q_at[t][i]: input arriving at compartment i in step t
+    q_at = [[0] * n for _ in range(steps + 300)]
+
+    def eff(wq, e):
+        return (wq * 2**e if e >= 0 else wq // 2 ** (-e)) * 64
+
+    for t in range(steps):
+        for k in range(n_pre):
+            if spikes_in[t][k]:
+                for i in range(n):
+                    if W[k][i] != 0:
+                        q_at[t + D[k][i]][i] += eff(Wq[k][i], weight_exp) * spikes_in[t][k]
+    if recurrent is not None:
+        fr = [w for row in recurrent for w in row]
+        rmode = "excitatory" if min(fr) >= 0 else ("inhibitory" if max(fr) <= 0 else "mixed")
+        Rq = [[quantize(recurrent[j][i], rmode, 8) for i in range(n)] for j in range(n)]
     U, V, S = [], [], []
-    for t in range(len(spikes_in)):
+    for t in range(steps):
         s_out = [0] * n
         for i in range(n):
-            q = 0
-            for k in range(n_pre):
-                if prev[k] and W[k][i] != 0:
-                    wq = Wq[k][i]
-                    w = wq * 2**weight_exp if weight_exp >= 0 else wq // 2 ** (-weight_exp)
-                    q += w * 64 * prev[k]
-            q = wrap(q, 22)
+            q = wrap(q_at[t][i], 22)
             u[i] = wrap(decay(u[i], 4096 - (du + 1)) + q, 24)
             u2 = wrap(u[i] + biases[i], 24)
             vi = decay(v[i], 4096 - dv) + u2
@@ -85,5 +98,10 @@ def loihi_layer(
         U.append(list(u))
         V.append(list(v))
         S.append(s_out)
-        prev = list(spikes_in[t])
+        if recurrent is not None:
+            for j in range(n):
+                if s_out[j]:
+                    for i in range(n):
+                        if recurrent[j][i] != 0:
+                            q_at[t + 1][i] += eff(Rq[j][i], 0)
     return U, V, S

@@ -1,0 +1,258 @@
+"""The functional simulator: runs a :class:`~spikemesh.mapping.Mapping` step by step.
+
+Every step runs the phases of DESIGN.md on every core: **deliver** (events emitted in the
+previous step enter the delay rings), **update** (neuron kernels), **emit** (spikes and external
+inputs become per-destination-core event lists through the routing tables), **record**.
+Timing never changes what is computed: a spike emitted in step t reaches its targets in step
+t + delay whatever the network-on-chip does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import kernels
+from .._validate import check_int, int_array
+from ..exceptions import ParameterError, ShapeError
+from ..mapping import Mapping
+from .core import NeuronGroup
+
+__all__ = ["COUNTERS", "SimulationResult", "Simulator"]
+
+TIMING_MODES = ("none",)
+COUNTERS = (
+    "synaptic_events",
+    "neuron_updates",
+    "state_changes",
+    "spikes",
+    "packets",
+    "axon_events",
+)
+
+
+@dataclass
+class SimulationResult:
+    """What one :meth:`Simulator.run` call produced.
+
+    Attributes
+    ----------
+    spikes : dict name -> (steps, n) int32
+        Spike payloads per population (0/1 for binary spikes).
+    probes : dict name -> dict var -> (steps, n) int32
+        Recorded state variables.
+    counters : dict name -> (steps, n_cores) int64
+        Per step and core: ``synaptic_events`` (delivered), ``neuron_updates``,
+        ``state_changes`` (neurons whose state changed), ``spikes``, ``packets`` (sent, one per
+        destination core per step) and ``axon_events`` (sent).
+    cycles : (steps,) int64
+        Cycles per step from the timing model (0 with ``timing="none"``).
+    t0 : int
+        First step of this run (runs continue from where the last one stopped).
+    """
+
+    spikes: dict
+    probes: dict
+    counters: dict
+    cycles: np.ndarray
+    t0: int
+    steps: int
+    overflows: int = 0
+    meta: dict = field(default_factory=dict)
+
+    def total(self, counter: str) -> int:
+        return int(self.counters[counter].sum())
+
+
+class _CoreState:
+    def __init__(self, prog, net, seed: int, backend: str | None) -> None:
+        self.prog = prog
+        n = prog.n_neurons
+        self.spikes = np.zeros(n, np.int32)
+        self.ring = prog.table.make_ring()
+        self.groups = []
+        width = 4 if prog.model == "TrueNorthNeuron" else 1
+        for s in prog.slices:
+            init = {
+                k: (np.asarray(v)[s.lo : s.hi] if np.ndim(v) else v)
+                for k, v in s.pop.initial.items()
+            }
+            spec = s.pop.neuron
+            g = NeuronGroup(_slice_spec(spec, s.lo, s.hi), s.n, initial=init, seed=seed,
+                            id_offset=s.lo, backend=backend)  # fmt: skip
+            g.spikes = self.spikes[s.offset : s.offset + s.n]  # kernels write into the core's array
+            self.groups.append((g, s.offset * width, (s.offset + s.n) * width))
+        self.pending: list = []  # (axons, payloads) emitted last step, for this core
+
+
+def _slice_spec(spec, lo: int, hi: int):
+    """The spec for neurons lo:hi (per-neuron arrays cut to the slice)."""
+    changes = {}
+    for name in spec.per_neuron:
+        val = getattr(spec, name)
+        if (
+            isinstance(val, np.ndarray)
+            and val.ndim >= 1
+            and not (name == "weights" and val.ndim == 1)
+        ):
+            changes[name] = val[lo:hi]
+    if not changes:
+        return spec
+    import dataclasses
+
+    return dataclasses.replace(spec, **changes)
+
+
+class Simulator:
+    """Run a mapped network.
+
+    Parameters
+    ----------
+    mapping : Mapping
+        From :func:`spikemesh.map_network`. The simulator never changes it.
+    timing : {"none"}
+        Timing model. ("analytic" and "cycle" come with the network-on-chip model.)
+    seed : int
+        Seeds the stochastic neuron modes (counter-based: same seed, same result).
+    backend : {"cython", "numpy"}, optional
+        Kernel backend; default the active one.
+    """
+
+    def __init__(
+        self, mapping: Mapping, timing: str = "none", seed: int = 0, backend: str | None = None
+    ):
+        if not isinstance(mapping, Mapping):
+            raise ParameterError(
+                f"Simulator.mapping: must be a Mapping from map_network (got {type(mapping).__name__})"
+            )
+        if timing not in TIMING_MODES:
+            raise ParameterError(
+                f"Simulator.timing: must be one of {', '.join(repr(t) for t in TIMING_MODES)} "
+                f"(got {timing!r}); the 'analytic' and 'cycle' network-on-chip models are not built yet"
+            )
+        self.mapping = mapping
+        self.timing = timing
+        self.seed = check_int("Simulator", "seed", seed, 0, 2**64 - 1)
+        self._k = kernels.get(backend)
+        self.backend = backend or kernels.BACKEND
+        net = mapping.network
+        self._probes = [(p.target.name, p.var) for p in net.probes]
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to step 0 with the initial state; empty delay rings."""
+        m = self.mapping
+        self.t = 0
+        self._cores = [_CoreState(p, m.network, self.seed, self.backend) for p in m.cores]
+        self._emit_buf = []
+        for r in m.core_routes + list(m.input_routes.values()):
+            nr = r.dest.size
+            self._emit_buf.append(
+                (np.zeros(r.n_dest + 1, np.int64), np.zeros(nr, np.int32), np.zeros(nr, np.int32))
+            )
+
+    # ------------------------------------------------------------------ inputs
+    def _check_inputs(self, steps: int, inputs) -> dict[str, np.ndarray]:
+        net = self.mapping.network
+        inputs = dict(inputs or {})
+        out = {}
+        for name, x in inputs.items():
+            if name not in net.inputs:
+                raise ParameterError(
+                    f"Simulator.run.inputs: network {net.name!r} has no input {name!r}; "
+                    f"its inputs are: {', '.join(net.inputs) or '(none)'}"
+                )
+            src = net.inputs[name]
+            lo, hi = src.payload_range
+            arr = int_array(f"Simulator.run.inputs[{name!r}]", "values", x, lo, hi)
+            if arr.shape != (steps, src.n):
+                raise ShapeError(
+                    f"Simulator.run.inputs[{name!r}]: must have shape (steps, n) = ({steps}, {src.n}) "
+                    f"(got {arr.shape})"
+                )
+            out[name] = np.ascontiguousarray(arr, dtype=np.int32)
+        return out
+
+    # ------------------------------------------------------------------ run
+    def run(self, steps: int, inputs: dict | None = None) -> SimulationResult:
+        """Run ``steps`` steps. ``inputs[name]`` is a ``(steps, n)`` integer array of payloads
+        (0 = no spike); a value in row t reaches its targets in step t + delay.
+        Inputs not given are silent. Calling ``run`` again continues where this call stopped.
+        """
+        steps = check_int("Simulator.run", "steps", steps, 1)
+        x = self._check_inputs(steps, inputs)
+        m = self.mapping
+        net = m.network
+        k = self._k
+        n_cores = len(self._cores)
+        spikes = {name: np.zeros((steps, p.n), np.int32) for name, p in net.populations.items()}
+        probes: dict = {}
+        for name, var in self._probes:
+            probes.setdefault(name, {})[var] = np.zeros((steps, net.populations[name].n), np.int32)
+        counters = {c: np.zeros((steps, n_cores), np.int64) for c in COUNTERS}
+        overflows = 0
+        input_items = [(name, m.input_routes[name], self._emit_buf[n_cores + i])
+                       for i, name in enumerate(m.input_routes)]  # fmt: skip
+        record = [
+            (cs, s, g)
+            for cs in self._cores
+            for (g, _, _), s in zip(cs.groups, cs.prog.slices, strict=True)
+        ]
+        syn_ev, upd, chg, spk, pkt, aev = (counters[c] for c in COUNTERS)
+        for i in range(steps):
+            t = self.t
+            # deliver: events emitted in step t - 1
+            for c, cs in enumerate(self._cores):
+                if cs.pending:
+                    table = cs.prog.table
+                    for axons, payloads in cs.pending:
+                        syn_ev[i, c] += k.deliver(
+                            axons, payloads, table.indptr, table.targets, table.weights, table.delays,
+                            table.row_exp, table.acc_shift, cs.ring, (t - 1) % cs.ring.shape[0],
+                        )  # fmt: skip
+                    cs.pending = []
+            # update
+            for c, cs in enumerate(self._cores):
+                slot = cs.ring[t % cs.ring.shape[0]]
+                for g, a, b in cs.groups:
+                    changed, nspk, ovf = g.update(slot[a:b])
+                    upd[i, c] += g.n
+                    chg[i, c] += changed
+                    spk[i, c] += nspk
+                    overflows += ovf
+                slot[:] = 0
+            # emit: core spikes and external inputs of step t
+            for c, cs in enumerate(self._cores):
+                if spk[i, c]:
+                    n_p, n_e = self._emit(cs.spikes, m.core_routes[c], self._emit_buf[c])
+                    pkt[i, c] += n_p
+                    aev[i, c] += n_e
+            for name, route, buf in input_items:
+                if name in x:
+                    row = x[name][i]
+                    if row.any():
+                        self._emit(row, route, buf)
+            # record
+            for s, g in record:
+                spikes[s.pop.name][i, s.lo : s.hi] = g.spikes
+                for var, arr in probes.get(s.pop.name, {}).items():
+                    arr[i, s.lo : s.hi] = g.state[var]
+            self.t += 1
+        return SimulationResult(
+            spikes=spikes, probes=probes, counters=counters, cycles=np.zeros(steps, np.int64),
+            t0=self.t - steps, steps=steps, overflows=overflows,
+            meta={"chip": m.chip.name, "timing": self.timing, "backend": self.backend},
+        )  # fmt: skip
+
+    def _emit(self, payload: np.ndarray, route, buf) -> tuple[int, int]:
+        dest_ptr, out_axon, out_payload = buf
+        n_p, n_e = self._k.emit_spikes(
+            payload, route.indptr, route.dest, route.axon, dest_ptr, out_axon, out_payload
+        )
+        if n_e:
+            starts = dest_ptr[:-1]
+            for d in np.flatnonzero(np.diff(dest_ptr)):
+                a, b = starts[d], dest_ptr[d + 1]
+                self._cores[d].pending.append((out_axon[a:b], out_payload[a:b]))
+        return n_p, n_e

@@ -1,0 +1,517 @@
+"""Network description: populations, inputs, projections and probes. Knows nothing of chips.
+
+A :class:`Network` is a pure description. :func:`spikemesh.map_network` turns it into a
+:class:`~spikemesh.mapping.Mapping` for one chip profile, and a
+:class:`~spikemesh.Simulator` runs the mapping.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import neurons as _neurons
+from ._validate import check_int, int_array
+from .exceptions import ParameterError, ShapeError, SpikemeshError
+from .fixedpoint import LOIHI_WEIGHT_EXP
+from .neurons import NeuronSpec
+
+__all__ = [
+    "Connector",
+    "InputSource",
+    "Network",
+    "Population",
+    "Probe",
+    "Projection",
+    "conv2d",
+    "one_to_one",
+    "pool2d",
+]
+
+MAX_DELAY = 255
+
+
+@dataclass(eq=False)
+class InputSource:
+    """External spike source: payloads per step come from ``Simulator.run(inputs=...)``.
+
+    ``payload_bits`` = 1 gives binary spikes (0/1); ``b`` bits allow payloads 0..2**b - 1.
+    """
+
+    name: str
+    n: int
+    payload_bits: int = 1
+
+    @property
+    def payload_range(self) -> tuple[int, int]:
+        return 0, 2**self.payload_bits - 1
+
+
+@dataclass(eq=False)
+class Population:
+    """``n`` neurons of one model, with optional initial state (``{"v": ..., "u": ...}``)."""
+
+    name: str
+    n: int
+    neuron: NeuronSpec
+    initial: dict = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class Projection:
+    """Synapses from ``pre`` to ``post`` in COO form (sorted by pre, then post).
+
+    ``weight`` holds the integer mantissas as given (quantization happens at mapping, where the
+    chip's formats are known); ``delay`` is per synapse, in steps (>= 1).
+    """
+
+    pre: InputSource | Population
+    post: Population
+    pre_idx: np.ndarray
+    post_idx: np.ndarray
+    weight: np.ndarray
+    delay: np.ndarray
+    weight_exp: int = 0
+    weight_bits: int = 8
+    name: str = ""
+
+    @property
+    def n_synapses(self) -> int:
+        return int(self.pre_idx.size)
+
+    def dense(self) -> np.ndarray:
+        """Dense ``(pre.n, post.n)`` weight matrix (0 where there is no synapse)."""
+        w = np.zeros((self.pre.n, self.post.n), dtype=np.int64)
+        w[self.pre_idx, self.post_idx] = self.weight
+        return w
+
+
+@dataclass(eq=False)
+class Probe:
+    target: Population
+    var: str
+
+
+class Connector:
+    """A structured connectivity helper (one-to-one, convolution, pooling).
+
+    Subclasses implement :meth:`build` returning COO ``(pre_idx, post_idx, weight)`` arrays and
+    state the sizes they need.
+    """
+
+    n_pre: int
+    n_post: int
+
+    def build(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+class one_to_one(Connector):
+    """Neuron i of pre to neuron i of post with ``weight`` (scalar or per-neuron array)."""
+
+    def __init__(self, n: int, weight=1) -> None:
+        self.n_pre = self.n_post = check_int("one_to_one", "n", n, 1)
+        self.weight = weight
+
+    def build(self):
+        idx = np.arange(self.n_pre, dtype=np.int64)
+        w = np.broadcast_to(int_array("one_to_one", "weight", self.weight), (self.n_pre,))
+        keep = w != 0
+        return idx[keep], idx[keep], np.array(w[keep], dtype=np.int64)
+
+
+def _conv_out(size: int, k: int, stride: int, pad: int) -> int:
+    return (size + 2 * pad - k) // stride + 1
+
+
+class conv2d(Connector):
+    """2-D convolution as a synapse list: ``in_shape`` (C, H, W), integer ``kernel``
+    (C_out, C, kh, kw), ``stride`` and zero ``padding``. Neurons are indexed channel-major
+    (``c * H * W + y * W + x``), like a flattened NCHW tensor. ``out_shape`` gives the post size.
+    """
+
+    def __init__(self, in_shape, kernel, stride: int = 1, padding: int = 0) -> None:
+        owner = "conv2d"
+        if len(in_shape) != 3:
+            raise ShapeError(
+                f"{owner}.in_shape: must be (channels, height, width) (got {in_shape})"
+            )
+        self.in_shape = tuple(check_int(owner, "in_shape", s, 1) for s in in_shape)
+        self.kernel = int_array(owner, "kernel", kernel, ndim=4)
+        if self.kernel.shape[1] != self.in_shape[0]:
+            raise ShapeError(
+                f"{owner}.kernel: has {self.kernel.shape[1]} input channels but in_shape has "
+                f"{self.in_shape[0]}"
+            )
+        self.stride = check_int(owner, "stride", stride, 1)
+        self.padding = check_int(owner, "padding", padding, 0)
+        c, h, w = self.in_shape
+        kh, kw = self.kernel.shape[2:]
+        oh, ow = (
+            _conv_out(h, kh, self.stride, self.padding),
+            _conv_out(w, kw, self.stride, self.padding),
+        )
+        if oh < 1 or ow < 1:
+            raise ShapeError(
+                f"{owner}: kernel {kh}x{kw} does not fit input {h}x{w} with this padding"
+            )
+        self.out_shape = (self.kernel.shape[0], oh, ow)
+        self.n_pre = c * h * w
+        self.n_post = int(np.prod(self.out_shape))
+
+    def build(self):
+        c, h, w = self.in_shape
+        co, _, kh, kw = self.kernel.shape
+        _, oh, ow = self.out_shape
+        oc, oy, ox, ic, ky, kx = np.meshgrid(
+            np.arange(co), np.arange(oh), np.arange(ow), np.arange(c), np.arange(kh), np.arange(kw),
+            indexing="ij",
+        )  # fmt: skip
+        iy = oy * self.stride - self.padding + ky
+        ix = ox * self.stride - self.padding + kx
+        wv = self.kernel[oc, ic, ky, kx]
+        ok = (iy >= 0) & (iy < h) & (ix >= 0) & (ix < w) & (wv != 0)
+        pre = (ic * h * w + iy * w + ix)[ok]
+        post = (oc * oh * ow + oy * ow + ox)[ok]
+        return pre.astype(np.int64), post.astype(np.int64), wv[ok].astype(np.int64)
+
+
+class pool2d(Connector):
+    """Sum pooling: each output adds ``weight`` x every input in its ``size`` x ``size`` window,
+    per channel (``in_shape`` = (C, H, W), stride defaults to ``size``)."""
+
+    def __init__(self, in_shape, size: int, stride: int | None = None, weight: int = 1) -> None:
+        owner = "pool2d"
+        if len(in_shape) != 3:
+            raise ShapeError(
+                f"{owner}.in_shape: must be (channels, height, width) (got {in_shape})"
+            )
+        self.in_shape = tuple(check_int(owner, "in_shape", s, 1) for s in in_shape)
+        self.size = check_int(owner, "size", size, 1)
+        self.stride = self.size if stride is None else check_int(owner, "stride", stride, 1)
+        self.weight = check_int(owner, "weight", weight)
+        c, h, w = self.in_shape
+        oh, ow = _conv_out(h, self.size, self.stride, 0), _conv_out(w, self.size, self.stride, 0)
+        if oh < 1 or ow < 1:
+            raise ShapeError(f"{owner}: window {self.size} does not fit input {h}x{w}")
+        self.out_shape = (c, oh, ow)
+        self.n_pre = c * h * w
+        self.n_post = c * oh * ow
+
+    def build(self):
+        c, h, w = self.in_shape
+        _, oh, ow = self.out_shape
+        ch, oy, ox, ky, kx = np.meshgrid(
+            np.arange(c), np.arange(oh), np.arange(ow), np.arange(self.size), np.arange(self.size),
+            indexing="ij",
+        )  # fmt: skip
+        pre = ch * h * w + (oy * self.stride + ky) * w + (ox * self.stride + kx)
+        post = ch * oh * ow + oy * ow + ox
+        wv = np.full(pre.size, self.weight, dtype=np.int64)
+        return pre.ravel().astype(np.int64), post.ravel().astype(np.int64), wv
+
+
+class Network:
+    """A spiking network: inputs, populations, projections (connections) and probes.
+
+    Parameters
+    ----------
+    name : str
+        Used in reports and error messages.
+
+    Examples
+    --------
+    >>> net = Network("demo")
+    >>> x = net.input(4, name="x")
+    >>> h = net.population(3, CubaLIF(du=410, dv=205, vth=100), name="h")
+    >>> _ = net.connect(x, h, weights=np.ones((4, 3), int))
+    """
+
+    def __init__(self, name: str = "network") -> None:
+        self.name = str(name)
+        self.inputs: dict[str, InputSource] = {}
+        self.populations: dict[str, Population] = {}
+        self.projections: list[Projection] = []
+        self.probes: list[Probe] = []
+
+    # -- building ----------------------------------------------------------------------
+    def _check_name(self, name: str) -> str:
+        if not isinstance(name, str) or not name:
+            raise ParameterError(
+                f"Network {self.name!r}: names must be non-empty strings (got {name!r})"
+            )
+        if name in self.inputs or name in self.populations:
+            raise ParameterError(f"Network {self.name!r}: the name {name!r} is already used")
+        return name
+
+    def _auto_name(self, prefix: str) -> str:
+        k = len(self.inputs) + len(self.populations)
+        while f"{prefix}{k}" in self.inputs or f"{prefix}{k}" in self.populations:
+            k += 1
+        return f"{prefix}{k}"
+
+    def input(self, n: int, name: str | None = None, payload_bits: int = 1) -> InputSource:
+        """Add an external source of ``n`` spike trains (payloads of ``payload_bits`` bits)."""
+        name = self._check_name(name if name is not None else self._auto_name("input"))
+        src = InputSource(
+            name,
+            check_int(f"input {name!r}", "n", n, 1),
+            check_int(f"input {name!r}", "payload_bits", payload_bits, 1, 24),
+        )
+        self.inputs[name] = src
+        return src
+
+    def population(
+        self, n: int, neuron: NeuronSpec, name: str | None = None, initial: dict | None = None
+    ) -> Population:
+        """Add ``n`` neurons of model ``neuron`` (``CubaLIF``, ``IF``, ``TrueNorthNeuron``)."""
+        name = self._check_name(name if name is not None else self._auto_name("pop"))
+        owner = f"population {name!r}"
+        n = check_int(owner, "n", n, 1)
+        if not isinstance(neuron, NeuronSpec):
+            raise ParameterError(
+                f"{owner}.neuron: must be a neuron spec such as CubaLIF(...) (got {type(neuron).__name__})"
+            )
+        for fname in neuron.per_neuron:  # per-neuron arrays must match n
+            if fname == "weights":
+                neuron.weight_table(n)
+            else:
+                neuron.per_neuron_values(fname, n)
+        initial = dict(initial or {})
+        for var in initial:
+            if var not in neuron.state_vars:
+                raise ParameterError(
+                    f"{owner}.initial: {type(neuron).__name__} has state "
+                    f"{', '.join(neuron.state_vars)} (got {var!r})"
+                )
+        pop = Population(name, n, neuron, initial)
+        self.populations[name] = pop
+        return pop
+
+    def connect(
+        self,
+        pre: InputSource | Population,
+        post: Population,
+        weights,
+        *,
+        delay=1,
+        weight_exp: int = 0,
+        weight_bits: int = 8,
+        name: str | None = None,
+    ) -> Projection:
+        """Connect ``pre`` to ``post``.
+
+        Parameters
+        ----------
+        weights : int array (pre.n, post.n), scipy.sparse matrix, or Connector
+            Integer weight mantissas; 0 = no synapse. Sparse matrices keep their stored
+            entries (explicit zeros included) and sum duplicates.
+        delay : int or int array
+            Synaptic delay in steps (>= 1): a scalar, an array shaped like dense ``weights``,
+            or one value per stored synapse of a sparse matrix / connector.
+        weight_exp : int
+            Loihi weight exponent, -8..7 (shifts every weight of this projection).
+        weight_bits : int
+            Weight precision 1..8 (Loihi drops low bits; see ``quantize_weights``).
+        """
+        owner = f"connect({getattr(pre, 'name', pre)!r} -> {getattr(post, 'name', post)!r})"
+        if not (isinstance(pre, (InputSource, Population)) and self._owns(pre)):
+            raise ParameterError(
+                f"{owner}: pre must be an input or population of network {self.name!r}"
+            )
+        if not (isinstance(post, Population) and self._owns(post)):
+            raise ParameterError(f"{owner}: post must be a population of network {self.name!r}")
+        weight_exp = check_int(owner, "weight_exp", weight_exp, *LOIHI_WEIGHT_EXP)
+        weight_bits = check_int(owner, "weight_bits", weight_bits, 1, 8)
+        per_syn = np.ndim(delay) == 1
+        pre_idx, post_idx, w, dense_shape = self._coo(owner, weights, pre.n, post.n, per_syn)
+        if np.ndim(delay) == 0:
+            d = np.full(pre_idx.size, check_int(owner, "delay", delay, 1, MAX_DELAY), np.int64)
+        else:
+            darr = int_array(owner, "delay", delay, 1, MAX_DELAY)
+            if dense_shape is not None and darr.shape == dense_shape:
+                d = darr[pre_idx, post_idx].astype(np.int64)
+            elif darr.shape == (pre_idx.size,):
+                d = darr.astype(np.int64)
+            else:
+                want = f"{dense_shape} or " if dense_shape is not None else ""
+                raise ShapeError(
+                    f"{owner}.delay: must be a scalar, or have shape {want}({pre_idx.size},) "
+                    f"(one per synapse) (got {darr.shape})"
+                )
+        order = np.lexsort((post_idx, pre_idx))
+        proj = Projection(
+            pre, post, pre_idx[order], post_idx[order], w[order], d[order],
+            weight_exp, weight_bits, name or f"{pre.name}->{post.name}",
+        )  # fmt: skip
+        for arr in (proj.pre_idx, proj.post_idx, proj.weight, proj.delay):
+            arr.setflags(write=False)
+        self.projections.append(proj)
+        return proj
+
+    @staticmethod
+    def _coo(owner: str, weights, n_pre: int, n_post: int, per_synapse_delays: bool = False):
+        if isinstance(weights, Connector):
+            if (weights.n_pre, weights.n_post) != (n_pre, n_post):
+                raise ShapeError(
+                    f"{owner}: {type(weights).__name__} connects {weights.n_pre} -> "
+                    f"{weights.n_post} neurons but pre has {n_pre} and post has {n_post}"
+                )
+            pre, post, w = weights.build()
+            return pre, post, w, None
+        if hasattr(weights, "tocoo") and not isinstance(weights, np.ndarray):  # scipy.sparse
+            if weights.shape != (n_pre, n_post):
+                raise ShapeError(
+                    f"{owner}.weights: must have shape ({n_pre}, {n_post}) (got {weights.shape})"
+                )
+            coo = weights.tocoo()
+            rows, cols = coo.row.astype(np.int64), coo.col.astype(np.int64)
+            w = int_array(owner, "weights", coo.data).astype(np.int64)
+            if np.unique(rows * n_post + cols).size != rows.size:
+                if not per_synapse_delays:  # duplicates add up, as in scipy
+                    coo = coo.copy()
+                    coo.sum_duplicates()
+                    return (coo.row.astype(np.int64), coo.col.astype(np.int64),
+                            int_array(owner, "weights", coo.data).astype(np.int64), (n_pre, n_post))  # fmt: skip
+                raise ShapeError(
+                    f"{owner}.weights: a sparse matrix with duplicate entries cannot take one "
+                    "delay per stored entry; sum the duplicates first"
+                )
+            return rows, cols, w, (n_pre, n_post)
+        w = int_array(owner, "weights", weights, ndim=2)
+        if w.shape != (n_pre, n_post):
+            raise ShapeError(
+                f"{owner}.weights: must have shape ({n_pre}, {n_post}) (got {w.shape})"
+            )
+        pre, post = np.nonzero(w)
+        return pre.astype(np.int64), post.astype(np.int64), w[pre, post].astype(np.int64), w.shape
+
+    def probe(self, target: Population, var: str) -> Probe:
+        """Record state variable ``var`` of ``target`` every step (spikes are always recorded)."""
+        if not (isinstance(target, Population) and self._owns(target)):
+            raise ParameterError(
+                f"Network {self.name!r}.probe: target must be one of its populations"
+            )
+        if var not in target.neuron.state_vars:
+            raise ParameterError(
+                f"probe({target.name!r}, {var!r}): {type(target.neuron).__name__} has state "
+                f"{', '.join(target.neuron.state_vars)}"
+            )
+        p = Probe(target, var)
+        if not any(q.target is target and q.var == var for q in self.probes):
+            self.probes.append(p)
+        return p
+
+    def _owns(self, obj) -> bool:
+        return self.inputs.get(obj.name) is obj or self.populations.get(obj.name) is obj
+
+    # -- summaries ---------------------------------------------------------------------
+    @property
+    def n_neurons(self) -> int:
+        return sum(p.n for p in self.populations.values())
+
+    @property
+    def n_synapses(self) -> int:
+        return sum(p.n_synapses for p in self.projections)
+
+    def __repr__(self) -> str:
+        return (
+            f"Network({self.name!r}: {len(self.inputs)} inputs, {len(self.populations)} "
+            f"populations, {self.n_neurons} neurons, {self.n_synapses} synapses)"
+        )
+
+    # -- persistence -------------------------------------------------------------------
+    def save(self, path) -> None:
+        """Save to a single ``.npz`` file (no pickles)."""
+        arrays: dict[str, np.ndarray] = {}
+        meta = {"format": "spikemesh-network", "version": 1, "name": self.name,
+                "inputs": [], "populations": [], "projections": [], "probes": []}  # fmt: skip
+        for s in self.inputs.values():
+            meta["inputs"].append({"name": s.name, "n": s.n, "payload_bits": s.payload_bits})
+        for k, p in enumerate(self.populations.values()):
+            params = {}
+            for f in p.neuron.__dataclass_fields__:
+                val = getattr(p.neuron, f)
+                if isinstance(val, np.ndarray):
+                    arrays[f"pop{k}_param_{f}"] = val
+                    params[f] = {"array": f"pop{k}_param_{f}"}
+                else:
+                    params[f] = list(val) if isinstance(val, tuple) else val
+            init = {}
+            for var, val in p.initial.items():
+                arrays[f"pop{k}_init_{var}"] = np.asarray(val)
+                init[var] = f"pop{k}_init_{var}"
+            meta["populations"].append({"name": p.name, "n": p.n, "model": type(p.neuron).__name__,
+                                        "params": params, "initial": init})  # fmt: skip
+        for k, pr in enumerate(self.projections):
+            for f in ("pre_idx", "post_idx", "weight", "delay"):
+                arrays[f"proj{k}_{f}"] = getattr(pr, f)
+            meta["projections"].append({"pre": pr.pre.name, "post": pr.post.name, "name": pr.name,
+                                        "weight_exp": pr.weight_exp, "weight_bits": pr.weight_bits})  # fmt: skip
+        for pb in self.probes:
+            meta["probes"].append({"target": pb.target.name, "var": pb.var})
+        arrays["__meta__"] = np.array(json.dumps(meta))
+        with open(Path(path), "wb") as fh:
+            np.savez_compressed(fh, **arrays)
+
+    @classmethod
+    def load(cls, path) -> Network:
+        """Load a network written by :meth:`save`; a malformed file raises SpikemeshError."""
+        path = Path(path)
+        try:
+            data = np.load(path, allow_pickle=False)
+            meta = json.loads(str(data["__meta__"]))
+        except Exception as exc:
+            raise SpikemeshError(
+                f"Network.load: {path} is not a spikemesh network file ({exc})"
+            ) from exc
+        if meta.get("format") != "spikemesh-network":
+            raise SpikemeshError(f"Network.load: {path} is not a spikemesh network file")
+        net = cls(meta["name"])
+        try:
+            for s in meta["inputs"]:
+                net.input(s["n"], name=s["name"], payload_bits=s["payload_bits"])
+            for p in meta["populations"]:
+                model = getattr(_neurons, p["model"], None)
+                if not (isinstance(model, type) and issubclass(model, NeuronSpec)):
+                    raise SpikemeshError(f"unknown neuron model {p['model']!r}")
+                params = {
+                    k: (
+                        data[v["array"]]
+                        if isinstance(v, dict)
+                        else (tuple(v) if isinstance(v, list) else v)
+                    )
+                    for k, v in p["params"].items()
+                }
+                init = {var: data[key] for var, key in p["initial"].items()}
+                net.population(p["n"], model(**params), name=p["name"], initial=init)
+            for k, pr in enumerate(meta["projections"]):
+                pre = net.inputs.get(pr["pre"]) or net.populations[pr["pre"]]
+                post = net.populations[pr["post"]]
+                n_syn = data[f"proj{k}_weight"].size
+                rows, cols = data[f"proj{k}_pre_idx"], data[f"proj{k}_post_idx"]
+                net._append_coo(pre, post, rows, cols, data[f"proj{k}_weight"],
+                                data[f"proj{k}_delay"], pr, n_syn)  # fmt: skip
+            for pb in meta["probes"]:
+                net.probe(net.populations[pb["target"]], pb["var"])
+        except SpikemeshError as exc:
+            raise SpikemeshError(f"Network.load: {path}: {exc}") from exc
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SpikemeshError(
+                f"Network.load: {path} is malformed ({type(exc).__name__}: {exc})"
+            ) from exc
+        return net
+
+    def _append_coo(self, pre, post, rows, cols, w, d, pr, n_syn) -> None:
+        owner = f"Network.load projection {pr['name']!r}"
+        rows = int_array(owner, "pre_idx", rows, 0, pre.n - 1, shape=(n_syn,))
+        cols = int_array(owner, "post_idx", cols, 0, post.n - 1, shape=(n_syn,))
+        d = int_array(owner, "delay", d, 1, MAX_DELAY, shape=(n_syn,))
+        w = int_array(owner, "weight", w, shape=(n_syn,))
+        proj = Projection(
+            pre, post, rows, cols, w, d, int(pr["weight_exp"]), int(pr["weight_bits"]), pr["name"]
+        )
+        self.projections.append(proj)
