@@ -195,7 +195,7 @@ class Simulator:
         input_items = [(name, m.input_routes[name], self._emit_buf[n_cores + i])
                        for i, name in enumerate(m.input_routes)]  # fmt: skip
         record = [
-            (cs, s, g)
+            (s, g)
             for cs in self._cores
             for (g, _, _), s in zip(cs.groups, cs.prog.slices, strict=True)
         ]

@@ -1,0 +1,185 @@
+"""map_network: splitting, packing, placement, routing, and every way a network cannot fit."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+import spikemesh as sm
+from tests.conftest import make_profile
+
+
+def chain(rng, sizes=(40, 30, 20, 10), density=0.5):
+    net = sm.Network("chain")
+    prev = net.input(sizes[0], name="x")
+    for k, n in enumerate(sizes[1:]):
+        pop = net.population(n, sm.CubaLIF(du=100, dv=100, vth=20), name=f"p{k}")
+        w = rng.integers(1, 60, (prev.n, n))
+        w[rng.random(w.shape) > density] = 0
+        net.connect(prev, pop, weights=w)
+        prev = pop
+    return net
+
+
+def test_single_core_when_it_fits(rng):
+    m = sm.map_network(chain(rng), "loihi")
+    assert m.n_cores == 1
+    c = m.cores[0]
+    assert c.n_neurons == 60 and [s.pop.name for s in c.slices] == ["p0", "p1", "p2"]
+    assert c.n_axons_in == 40 + 30 + 20
+    assert c.n_synapses == sum(p.n_synapses for p in m.network.projections)
+    rep = m.report()
+    assert "1 of 128 cores used" in rep and "p0[0:30], p1[0:20], p2[0:10]" in rep
+
+
+def test_split_respects_every_core_limit(rng, tmp_path):
+    net = chain(rng)
+    chip = sm.chips.get(make_profile(tmp_path, neurons=7, input_axons=34, synapse_memory_bits=1500))
+    m = sm.map_network(net, chip)
+    for c in m.cores:
+        assert c.n_neurons <= 7 and c.n_axons_in <= 34 and c.synapse_bits <= 1500
+    for name, sl in m.slices.items():
+        assert sl[0].lo == 0 and sl[-1].hi == net.populations[name].n
+        assert all(a.hi == b.lo for a, b in itertools.pairwise(sl))
+    assert m.n_cores >= 60 // 7
+    # each limit is the binding one somewhere
+    assert any(c.n_neurons == 7 for c in m.cores)
+    assert any(c.n_axons_in >= 33 and c.n_neurons < 7 for c in m.cores)
+    assert any(c.synapse_bits > 1400 and c.n_neurons < 7 for c in m.cores)
+
+
+def test_greedy_placement_beats_sequential_on_a_chain(rng, tmp_path):
+    net = chain(rng, sizes=(30, 64, 64, 64, 64), density=0.3)
+    chip = sm.chips.get(make_profile(tmp_path, neurons=8))
+    greedy = sm.map_network(net, chip, allocator="greedy")
+    seq = sm.map_network(net, chip, allocator="sequential")
+    assert greedy.n_cores == seq.n_cores == 32
+    hg, hs = greedy.hops()["total"], seq.hops()["total"]
+    assert hg < hs, (hg, hs)
+    assert len({c.core_id for c in greedy.cores}) == greedy.n_cores  # distinct physical cores
+
+
+def test_routing_tables_reach_every_synapse(rng, tmp_path):
+    net = chain(rng)
+    m = sm.map_network(net, sm.chips.get(make_profile(tmp_path, neurons=6)))
+    # every synapse appears once: table rows are axons; each route entry names one axon
+    n_syn = sum(c.table.n_synapses for c in m.cores)
+    assert n_syn == net.n_synapses
+    n_routes = sum(r.dest.size for r in m.core_routes) + sum(
+        r.dest.size for r in m.input_routes.values()
+    )
+    assert n_routes == sum(c.n_axons_in for c in m.cores)
+
+
+# ------------------------------------------------------------------ what does not fit
+
+
+def test_unsupported_neuron_model():
+    net = sm.Network("n")
+    net.population(4, sm.IF(vth=3), name="relu")
+    with pytest.raises(
+        sm.MappingError, match=r"population 'relu' uses IF; loihi cores run CubaLIF"
+    ):
+        sm.map_network(net, "loihi")
+    assert sm.map_network(net, "loihi2").n_cores == 1
+
+
+def test_payload_too_wide():
+    net = sm.Network("n")
+    net.population(4, sm.IF(vth=3, spike_bits=4), name="g")
+    x = net.input(2, name="x", payload_bits=3)
+    net.connect(x, net.populations["g"], weights=np.ones((2, 4), int))
+    with pytest.raises(
+        sm.MappingError, match=r"population 'g' emits 4-bit spike payloads; .* 1-bit"
+    ):
+        sm.map_network(net, make_profile_inline("loihi2", payload_bits=1))
+
+
+def make_profile_inline(base, **kw):
+    import tempfile
+    from pathlib import Path
+
+    return make_profile(Path(tempfile.mkdtemp()), base=base, **kw)
+
+
+def test_delay_too_long():
+    net = sm.Network("n")
+    x = net.input(2, name="x")
+    h = net.population(2, sm.CubaLIF(du=1, dv=1, vth=1), name="h")
+    net.connect(x, h, weights=np.ones((2, 2), int), delay=70)
+    with pytest.raises(
+        sm.MappingError,
+        match=r"projection 'x->h' has a delay of 70 steps; loihi supports at most 62 \(by 8\)",
+    ):
+        sm.map_network(net, "loihi")
+
+
+def test_neuron_needs_more_axons_than_a_core_has():
+    net = sm.Network("n")
+    x = net.input(5000, name="x")
+    h = net.population(2, sm.CubaLIF(du=1, dv=1, vth=1), name="h")
+    net.connect(x, h, weights=np.ones((5000, 2), int))
+    with pytest.raises(
+        sm.MappingError,
+        match=r"population 'h': neuron 0 alone needs 5000 input axons; loihi cores have 4096 \(over by 904\)",
+    ):
+        sm.map_network(net, "loihi")
+
+
+def test_neuron_needs_more_synapse_memory_than_a_core_has(tmp_path):
+    net = sm.Network("n")
+    x = net.input(100, name="x")
+    h = net.population(2, sm.CubaLIF(du=1, dv=1, vth=1), name="h")
+    net.connect(x, h, weights=np.ones((100, 2), int))
+    chip = make_profile(tmp_path, synapse_memory_bits=1000)  # 100 synapses x 18 bits = 1800
+    with pytest.raises(
+        sm.MappingError,
+        match=r"neuron 0 alone needs 1800 bits of synapse memory; custom cores have 1000 \(over by 800\)",
+    ):
+        sm.map_network(net, chip)
+
+
+def test_network_larger_than_the_chip(tmp_path):
+    net = sm.Network("n")
+    net.population(200, sm.CubaLIF(du=1, dv=1, vth=1), name="big")
+    chip = make_profile(tmp_path, neurons=10, tiles_x=2, tiles_y=2, cores_per_tile=4)
+    with pytest.raises(
+        sm.MappingError, match=r"the network needs 20 cores; custom has 16 \(over by 4\)"
+    ):
+        sm.map_network(net, chip)
+
+
+def test_too_many_output_axons(tmp_path):
+    net = sm.Network("n")
+    a = net.population(10, sm.CubaLIF(du=1, dv=1, vth=1), name="a")
+    b = net.population(40, sm.CubaLIF(du=1, dv=1, vth=1), name="b")
+    net.connect(a, b, weights=np.ones((10, 40), int))
+    chip = make_profile(tmp_path, neurons=10, output_axons=30)  # each of a's 10 neurons -> 4 cores
+    with pytest.raises(
+        sm.MappingError, match=r"needs 40 output axons; custom cores have 30 \(over by 10\)"
+    ):
+        sm.map_network(net, chip)
+
+
+def test_truenorth_mapping_not_built_yet_says_so():
+    net = sm.Network("n")
+    net.population(4, sm.TrueNorthNeuron(), name="tn")
+    with pytest.raises(
+        sm.MappingError, match=r"TrueNorthNeuron populations .* not implemented yet"
+    ):
+        sm.map_network(net, "truenorth")
+
+
+def test_bad_arguments():
+    net = sm.Network("n")
+    net.population(4, sm.CubaLIF(du=1, dv=1, vth=1), name="a")
+    with pytest.raises(
+        sm.ParameterError, match=r"allocator: must be one of greedy, sequential \(got 'best'\)"
+    ):
+        sm.map_network(net, "loihi", allocator="best")
+    with pytest.raises(sm.ProfileError, match=r"unknown chip 'spinnaker'"):
+        sm.map_network(net, "spinnaker")
+    with pytest.raises(sm.MappingError, match=r"has no populations"):
+        sm.map_network(sm.Network("empty"), "loihi")
