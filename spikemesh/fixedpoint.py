@@ -89,7 +89,8 @@ def quantize_weights(
         if not clip:
             worst = int(w.min()) if w.min() < lo else int(w.max())
             raise ParameterError(
-                f"{owner}.weights: a {mode} synapse group holds weights in {lo}..{hi} "
+                f"{owner}.weights: {'an' if mode[0] in 'aeiou' else 'a'} {mode} synapse group "
+                f"holds weights in {lo}..{hi} "
                 f"(got {worst}); scale the weights or pass clip=True"
             )
         w = np.clip(w, lo, hi)

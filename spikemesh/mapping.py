@@ -21,7 +21,7 @@ from . import chips as _chips
 from .chips import ChipProfile
 from .emulator.core import SynapseTable
 from .exceptions import MappingError, ParameterError
-from .fixedpoint import quantize_weights, sign_mode
+from .fixedpoint import quantize_weights, sign_mode, weight_range
 from .network import InputSource, Network, Population, Projection
 
 __all__ = ["CoreProgram", "Mapping", "Route", "Slice", "map_network"]
@@ -76,6 +76,10 @@ class Route:
     dest: np.ndarray
     axon: np.ndarray
     n_dest: int
+
+    def __post_init__(self) -> None:
+        self.targets = np.unique(self.dest).astype(np.int64)  # destinations reached at all
+        self.target_list = self.targets.tolist()
 
 
 @dataclass
@@ -201,10 +205,15 @@ class _Incoming:
         for _, post_sorted, pre_sorted, b in self.items:
             a, z = np.searchsorted(post_sorted, [lo, hi])
             if z > a:
-                axons += np.unique(pre_sorted[a:z]).size
+                axons += _count_unique(pre_sorted[a:z])
                 bits += int(z - a) * b
                 syn += int(z - a)
         return axons, bits, syn
+
+
+def _count_unique(a: np.ndarray) -> int:
+    s = np.sort(a)
+    return 1 + int(np.count_nonzero(s[1:] != s[:-1])) if s.size else 0
 
 
 def _check_network(net: Network, chip: ChipProfile) -> None:
@@ -239,6 +248,15 @@ def _check_network(net: Network, chip: ChipProfile) -> None:
             raise MappingError(
                 f"projection {proj.name!r} has a delay of {int(proj.delay.max())} steps; "
                 f"{chip.name} supports at most {lim.max_delay} (by {int(proj.delay.max()) - lim.max_delay})"
+            )
+        mode = sign_mode(proj.weight)
+        lo, hi = weight_range(mode)
+        if proj.weight.size and (proj.weight.min() < lo or proj.weight.max() > hi):
+            worst = int(proj.weight.min()) if proj.weight.min() < lo else int(proj.weight.max())
+            raise MappingError(
+                f"projection {proj.name!r}: its weights form {'an' if mode[0] in 'aeiou' else 'a'} "
+                f"{mode} synapse group, which holds mantissas in {lo}..{hi}; got {worst} "
+                "(scale the weights down and raise weight_exp)"
             )
         if proj.weight_bits > lim.weight_bits:
             raise MappingError(

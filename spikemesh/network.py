@@ -370,7 +370,8 @@ class Network:
             coo = weights.tocoo()
             rows, cols = coo.row.astype(np.int64), coo.col.astype(np.int64)
             w = int_array(owner, "weights", coo.data).astype(np.int64)
-            if np.unique(rows * n_post + cols).size != rows.size:
+            keys = np.sort(rows * n_post + cols)
+            if keys.size and np.any(keys[1:] == keys[:-1]):
                 if not per_synapse_delays:  # duplicates add up, as in scipy
                     coo = coo.copy()
                     coo.sum_duplicates()

@@ -79,6 +79,7 @@ class NeuronGroup:
         self.state = {name: np.zeros(self.n, dtype=np.int32) for name in spec.state_vars}
         self.totals = dict.fromkeys(("steps", "updates", "changed", "spikes", "overflows"), 0)
         self._pack_params()
+        self._bind()
         self._initial = self._check_initial(initial or {})
         self.reset()
 
@@ -134,31 +135,50 @@ class NeuronGroup:
             self.totals[key] = 0
 
     # -- stepping ----------------------------------------------------------------------
+    def _bind(self) -> None:
+        """Pack the kernel and every argument after ``inp`` once (the state arrays are
+        updated in place, so the tuple stays valid); TrueNorth also passes the step index."""
+        spec, st, k = self.spec, self.state, self._k
+        if isinstance(spec, CubaLIF):
+            self._fn = k.cuba_lif_update
+            self._args = (
+                st["u"], st["v"], st["ref"], self._bias, spec.du, spec.dv, spec.vth,
+                spec.refract_delay, spec.vmin, spec.vmax, self.spikes,
+            )  # fmt: skip
+        elif isinstance(spec, IF):
+            self._fn = k.if_update
+            self._args = (
+                st["v"], self._bias, spec.vth, spec.vmin, spec.vmax, spec.leak, spec.payload_cap,
+                int(spec.bipolar), int(spec.reset == "zero"), self.spikes,
+            )  # fmt: skip
+        else:
+            self._fn = None
+            self._tn_args = (
+                st["v"], self._weights, spec.leak, int(spec.leak_reversal),
+                int(spec.stochastic_leak), spec.stochastic_synapse_mask, spec.alpha, spec.beta,
+                int(spec.negative_mode == "reset"), spec.reset_mode, spec.reset_value,
+                self._tmask, self.seed,
+            )  # fmt: skip
+
+    def use_spike_buffer(self, buf: np.ndarray) -> None:
+        """Write spikes into ``buf`` (an int32 view of length n, e.g. part of a core's array)."""
+        if buf.shape != (self.n,) or buf.dtype != np.int32:
+            raise ShapeError(f"NeuronGroup.use_spike_buffer: needs int32 of shape ({self.n},)")
+        self.spikes = buf
+        self._bind()
+
     def update(self, inp: np.ndarray) -> tuple[int, int, int]:
         """Advance one step with synaptic input ``inp`` (int64, C-contiguous, ``input_size``).
 
         No checks: this is the hot path. Returns ``(changed, spikes, overflows)`` and adds
         them to :attr:`totals`.
         """
-        spec, st, k = self.spec, self.state, self._k
-        if isinstance(spec, CubaLIF):
-            counts = k.cuba_lif_update(
-                inp, st["u"], st["v"], st["ref"], self._bias, spec.du, spec.dv, spec.vth,
-                spec.refract_delay, spec.vmin, spec.vmax, self.spikes,
-            )  # fmt: skip
-        elif isinstance(spec, IF):
-            counts = k.if_update(
-                inp, st["v"], self._bias, spec.vth, spec.vmin, spec.vmax, spec.leak,
-                spec.payload_cap, int(spec.bipolar), int(spec.reset == "zero"), self.spikes,
-            )  # fmt: skip
+        if self._fn is not None:
+            counts = self._fn(inp, *self._args)
         else:
-            counts = k.truenorth_update(
-                inp.reshape(self.n, 4), st["v"], self._weights, spec.leak,
-                int(spec.leak_reversal), int(spec.stochastic_leak), spec.stochastic_synapse_mask,
-                spec.alpha, spec.beta, int(spec.negative_mode == "reset"), spec.reset_mode,
-                spec.reset_value, self._tmask, self.seed, self.step_index, self.id_offset,
-                self.spikes,
-            )  # fmt: skip
+            counts = self._k.truenorth_update(
+                inp.reshape(self.n, 4), *self._tn_args, self.step_index, self.id_offset, self.spikes
+            )
         self.step_index += 1
         t = self.totals
         t["steps"] += 1

@@ -81,8 +81,23 @@ class _CoreState:
             spec = s.pop.neuron
             g = NeuronGroup(_slice_spec(spec, s.lo, s.hi), s.n, initial=init, seed=seed,
                             id_offset=s.lo, backend=backend)  # fmt: skip
-            g.spikes = self.spikes[s.offset : s.offset + s.n]  # kernels write into the core's array
-            self.groups.append((g, s.offset * width, (s.offset + s.n) * width))
+            g.use_spike_buffer(self.spikes[s.offset : s.offset + s.n])  # one array per core
+            a, b = s.offset * width, (s.offset + s.n) * width
+            # the group's input in every ring slot, as ready-made views (no slicing per step)
+            self.groups.append((g, [self.ring[k, a:b] for k in range(self.ring.shape[0])]))
+        t = prog.table
+        self.table_args = (
+            t.indptr,
+            t.targets,
+            t.weights,
+            t.delays,
+            t.row_exp,
+            t.acc_shift,
+            self.ring,
+        )
+        self.depth = self.ring.shape[0]
+        self.rows = list(self.ring)  # ring slots as row views
+        self.n = n
         self.pending: list = []  # (axons, payloads) emitted last step, for this core
 
 
@@ -190,55 +205,76 @@ class Simulator:
         probes: dict = {}
         for name, var in self._probes:
             probes.setdefault(name, {})[var] = np.zeros((steps, net.populations[name].n), np.int32)
-        counters = {c: np.zeros((steps, n_cores), np.int64) for c in COUNTERS}
         overflows = 0
         input_items = [(name, m.input_routes[name], self._emit_buf[n_cores + i])
                        for i, name in enumerate(m.input_routes)]  # fmt: skip
-        record = [
-            (s, g)
-            for cs in self._cores
-            for (g, _, _), s in zip(cs.groups, cs.prog.slices, strict=True)
+        cores = self._cores
+        deliver = k.deliver
+        core_spikes = [np.zeros((steps, cs.n), np.int32) for cs in cores]
+        probe_items = [
+            (arr, s.lo, s.hi, g.state[var])
+            for cs in cores
+            for (g, _), s in zip(cs.groups, cs.prog.slices, strict=True)
+            for var, arr in probes.get(s.pop.name, {}).items()
         ]
-        syn_ev, upd, chg, spk, pkt, aev = (counters[c] for c in COUNTERS)
+        routes = m.core_routes
+        given = [(x[name], route, buf) for name, route, buf in input_items if name in x]
+        # per core: (kernel, args after the input, input view per ring slot) for each group;
+        # TrueNorth groups go through NeuronGroup.update (their kernel also takes the step)
+        calls = [
+            [
+                (g._fn, g._args, views) if g._fn is not None else (None, g, views)
+                for g, views in cs.groups
+            ]
+            for cs in cores
+        ]
+        plan = list(zip(cores, calls, strict=True))
+        c_upd: list[int] = []  # per step and core: synaptic events, updates, changes, spikes
+        c_emit: list[int] = []  # per step and core: packets, axon events
+        emit = self._emit
         for i in range(steps):
             t = self.t
-            # deliver: events emitted in step t - 1
-            for c, cs in enumerate(self._cores):
+            spiked = []
+            # deliver (events emitted in step t - 1) and update, core by core
+            for cs, groups in plan:
+                ev = 0
                 if cs.pending:
-                    table = cs.prog.table
+                    slot0 = (t - 1) % cs.depth
                     for axons, payloads in cs.pending:
-                        syn_ev[i, c] += k.deliver(
-                            axons, payloads, table.indptr, table.targets, table.weights, table.delays,
-                            table.row_exp, table.acc_shift, cs.ring, (t - 1) % cs.ring.shape[0],
-                        )  # fmt: skip
+                        ev += deliver(axons, payloads, *cs.table_args, slot0)
                     cs.pending = []
-            # update
-            for c, cs in enumerate(self._cores):
-                slot = cs.ring[t % cs.ring.shape[0]]
-                for g, a, b in cs.groups:
-                    changed, nspk, ovf = g.update(slot[a:b])
-                    upd[i, c] += g.n
-                    chg[i, c] += changed
-                    spk[i, c] += nspk
-                    overflows += ovf
-                slot[:] = 0
-            # emit: core spikes and external inputs of step t
-            for c, cs in enumerate(self._cores):
-                if spk[i, c]:
-                    n_p, n_e = self._emit(cs.spikes, m.core_routes[c], self._emit_buf[c])
-                    pkt[i, c] += n_p
-                    aev[i, c] += n_e
-            for name, route, buf in input_items:
-                if name in x:
-                    row = x[name][i]
-                    if row.any():
-                        self._emit(row, route, buf)
-            # record
-            for s, g in record:
-                spikes[s.pop.name][i, s.lo : s.hi] = g.spikes
-                for var, arr in probes.get(s.pop.name, {}).items():
-                    arr[i, s.lo : s.hi] = g.state[var]
+                k_slot = t % cs.depth
+                ch = nsp = 0
+                for fn, args, views in groups:
+                    r = fn(views[k_slot], *args) if fn is not None else args.update(views[k_slot])
+                    ch += r[0]
+                    nsp += r[1]
+                    overflows += r[2]
+                cs.rows[k_slot].fill(0)
+                spiked.append(nsp)
+                c_upd.extend((ev, cs.n, ch, nsp))
+            # emit: spikes of step t, then the external inputs of step t
+            for c, cs in enumerate(cores):
+                if spiked[c]:
+                    c_emit.extend(emit(cs.spikes, routes[c], self._emit_buf[c]))
+                else:
+                    c_emit.extend((0, 0))
+                core_spikes[c][i] = cs.spikes
+            for xs, route, buf in given:
+                row = xs[i]
+                if row.any():
+                    emit(row, route, buf)
+            for arr, lo, hi, state in probe_items:
+                arr[i, lo:hi] = state
             self.t += 1
+        table = np.concatenate(
+            [np.array(c_upd, np.int64).reshape(steps, n_cores, 4),
+             np.array(c_emit, np.int64).reshape(steps, n_cores, 2)], axis=2,
+        )  # fmt: skip
+        counters = {name: table[:, :, j] for j, name in enumerate(COUNTERS)}
+        for c, cs in enumerate(cores):
+            for s in cs.prog.slices:
+                spikes[s.pop.name][:, s.lo : s.hi] = core_spikes[c][:, s.offset : s.offset + s.n]
         return SimulationResult(
             spikes=spikes, probes=probes, counters=counters, cycles=np.zeros(steps, np.int64),
             t0=self.t - steps, steps=steps, overflows=overflows,
@@ -246,13 +282,16 @@ class Simulator:
         )  # fmt: skip
 
     def _emit(self, payload: np.ndarray, route, buf) -> tuple[int, int]:
+        """Spikes -> per-destination event lists, queued on the destination cores."""
         dest_ptr, out_axon, out_payload = buf
         n_p, n_e = self._k.emit_spikes(
             payload, route.indptr, route.dest, route.axon, dest_ptr, out_axon, out_payload
         )
         if n_e:
-            starts = dest_ptr[:-1]
-            for d in np.flatnonzero(np.diff(dest_ptr)):
-                a, b = starts[d], dest_ptr[d + 1]
-                self._cores[d].pending.append((out_axon[a:b], out_payload[a:b]))
+            cores = self._cores
+            ptr = dest_ptr.tolist() if len(route.target_list) > 64 else dest_ptr
+            for d in route.target_list:  # destinations this source reaches at all
+                a, b = int(ptr[d]), int(ptr[d + 1])
+                if b > a:
+                    cores[d].pending.append((out_axon[a:b], out_payload[a:b]))
         return n_p, n_e

@@ -1,0 +1,197 @@
+"""The peers' recurrent benchmark, and a chip-scale mapping/run case.
+
+1. Recurrent: 1000 Loihi CUBA LIF neurons (du 410, dv 205, vth 400, bias 600..1400), 10 %
+   random recurrent connectivity, 80 % excitatory presynaptic neurons (weights 1..8) and 20 %
+   inhibitory (-48..-1), 1000 steps. spikemesh (map_network onto loihi, timing="none") is timed
+   beside a plain NumPy/SciPy implementation of the same fixed-point recurrence, in the same
+   run; both must produce identical spikes.
+2. Chip scale: >= 100k neurons and >= 5M synapses on the Loihi profile: mapping time, run
+   steps/s, peak memory (ru_maxrss of a fresh process).
+
+    python benchmarks/bench_recurrent.py [--quick] [--skip-chip-scale]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+import spikemesh as sm
+
+
+def recurrent_weights(rng, n=1000, p=0.1, exc_frac=0.8):
+    mask = rng.random((n, n)) < p
+    n_exc = int(n * exc_frac)
+    w = np.zeros((n, n), np.int64)
+    w[:n_exc] = rng.integers(1, 9, (n_exc, n))
+    w[n_exc:] = rng.integers(-48, 0, (n - n_exc, n))
+    return np.where(mask, w, 0), n_exc
+
+
+def build_network(rng, n=1000):
+    w, n_exc = recurrent_weights(rng, n)
+    bias = rng.integers(600, 1401, n)
+    net = sm.Network("recurrent1000")
+    h = net.population(n, sm.CubaLIF(du=410, dv=205, vth=400, bias_mant=bias), name="h")
+    w_exc = w.copy()
+    w_exc[n_exc:] = 0
+    w_inh = w.copy()
+    w_inh[:n_exc] = 0
+    net.connect(h, h, weights=w_exc, name="exc")  # one synapse group per sign, as on Loihi
+    net.connect(h, h, weights=w_inh, name="inh")
+    return net, w, bias
+
+
+def numpy_model(w, bias, steps):
+    """Plain NumPy/SciPy Loihi CUBA LIF recurrence (the same fixed-point rules)."""
+    n = w.shape[0]
+    wt = sp.csr_matrix((w << 6).T)  # weights are exact in 8-bit single-sign groups
+    u = np.zeros(n, np.int64)
+    v = np.zeros(n, np.int64)
+    s = np.zeros(n, np.int64)
+    out = np.zeros((steps, n), np.int8)
+    fu, fv, thr = 4096 - 411, 4096 - 205, 400 << 6
+
+    def wrap(x, b):
+        h = 1 << (b - 1)
+        return ((x + h) & (2 * h - 1)) - h
+
+    for t in range(steps):
+        q = wrap(wt @ s, 22)
+        u = wrap(np.sign(u) * ((np.abs(u) * fu) >> 12) + q, 24)
+        v = np.clip(
+            np.sign(v) * ((np.abs(v) * fv) >> 12) + wrap(u + bias, 24), -(2**23 - 1), 2**23 - 1
+        )
+        spk = v > thr
+        v[spk] = 0
+        s = spk.astype(np.int64)
+        out[t] = spk
+    return out
+
+
+def bench_recurrent(steps: int) -> list[tuple]:
+    rng = np.random.default_rng(42)
+    net, w, bias = build_network(rng)
+    t0 = time.perf_counter()
+    m = sm.map_network(net, "loihi")
+    t_map = time.perf_counter() - t0
+    rows = []
+    results = {}
+    for backend in ("cython", "numpy"):
+        sim = sm.Simulator(m, backend=backend)
+        sim.run(10)
+        sim.reset()
+        t0 = time.perf_counter()
+        res = sim.run(steps)
+        dt = time.perf_counter() - t0
+        results[backend] = res
+        rows.append((f"spikemesh ({backend} kernels)", steps / dt, res.total("spikes")))
+    t0 = time.perf_counter()
+    ref = numpy_model(w, bias, steps)
+    dt = time.perf_counter() - t0
+    rows.append(("plain NumPy/SciPy model", steps / dt, int(ref.sum())))
+    for res in results.values():
+        assert np.array_equal(res.spikes["h"], ref), "spikemesh and the NumPy model disagree"
+    return rows, t_map, m
+
+
+def chip_scale_network(rng):
+    """102,400 CubaLIF neurons in 100 columns of 1024; each neuron has 50 distinct recurrent
+    synapses from its own column and the next one (4-bit mixed-sign weights) and 2 from a
+    1000-line input: about 5.3 M synapses, local enough for Loihi's 4096-axon fan-in."""
+    cols, size, fan, fan_x = 100, 1024, 50, 2
+    n = cols * size
+    net = sm.Network("chipscale")
+    x = net.input(1000, name="x")
+    h = net.population(
+        n, sm.CubaLIF(du=800, dv=400, vth=300, bias_mant=rng.integers(0, 100, n)), name="h"
+    )
+    post = np.repeat(np.arange(n), fan)
+    k = np.tile(np.arange(fan), n)
+    start = np.repeat(rng.integers(0, 2 * size, n), fan)
+    step = np.repeat(rng.integers(0, size, n) * 2 + 1, fan)
+    off = (start + k * step) % (2 * size)  # distinct per neuron: odd stride modulo a power of 2
+    pre = ((post // size) * size + off) % n
+    w = rng.integers(-5, 3, post.size) * 32
+    w[w == 0] = 32
+    net.connect(
+        h, h, weights=sp.coo_matrix((w, (pre, post)), shape=(n, n)), weight_bits=4, name="rec"
+    )
+    post_x = np.repeat(np.arange(n), fan_x)
+    wx = sp.coo_matrix(
+        (np.full(post_x.size, 60), (rng.integers(0, 1000, post_x.size), post_x)), shape=(1000, n)
+    )
+    net.connect(x, h, weights=wx, weight_bits=4, name="in")
+    return net
+
+
+def chip_scale_child(steps: int) -> None:
+    rng = np.random.default_rng(1)
+    t0 = time.perf_counter()
+    net = chip_scale_network(rng)
+    t_build = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    m = sm.map_network(net, "loihi")
+    t_map = time.perf_counter() - t0
+    sim = sm.Simulator(m)
+    x = (rng.random((steps, 1000)) < 0.05).astype(np.int32)
+    t0 = time.perf_counter()
+    res = sim.run(steps, inputs={"x": x})
+    dt = time.perf_counter() - t0
+    print(json.dumps(dict(
+        neurons=net.n_neurons, synapses=net.n_synapses, cores=m.n_cores, t_build=t_build,
+        t_map=t_map, steps=steps, steps_per_s=steps / dt, spikes=res.total("spikes"),
+        events=res.total("synaptic_events"),
+        peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    )))  # fmt: skip
+
+
+def chip_scale(steps: int) -> dict:
+    """Run in a fresh process so the peak memory is this case's own."""
+    out = subprocess.run([sys.executable, __file__, "--chip-scale-child", str(steps)],
+                         capture_output=True, text=True, check=True)  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--skip-chip-scale", action="store_true")
+    ap.add_argument("--chip-scale-child", type=int, default=0, help=argparse.SUPPRESS)
+    opts = ap.parse_args()
+    if opts.chip_scale_child:
+        chip_scale_child(opts.chip_scale_child)
+        return
+    steps = 200 if opts.quick else 1000
+    rows, t_map, m = bench_recurrent(steps)
+    base = rows[-1][1]
+    print(f"# recurrent benchmark: 1000 CubaLIF, 10% recurrent, {steps} steps "
+          f"(mapped onto {m.n_cores} loihi core(s) in {t_map * 1e3:.0f} ms)")  # fmt: skip
+    print()
+    print("| implementation | steps/s | vs NumPy/SciPy | spikes |")
+    print("|---|---:|---:|---:|")
+    for name, rate, spikes in rows:
+        print(f"| {name} | {rate:,.0f} | {rate / base:.2f}x | {spikes:,} |")
+    if not opts.skip_chip_scale:
+        r = chip_scale(20 if opts.quick else 200)
+        print()
+        print(f"# chip-scale case (loihi profile, timing='none', {r['steps']} steps)")
+        print()
+        print(
+            "| neurons | synapses | cores | build | mapping | run steps/s | spikes/step | synaptic events/step | peak memory |"
+        )
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print(f"| {r['neurons']:,} | {r['synapses']:,} | {r['cores']} | {r['t_build']:.1f} s | "
+              f"{r['t_map']:.1f} s | {r['steps_per_s']:,.0f} | {r['spikes'] / r['steps']:,.0f} | "
+              f"{r['events'] / r['steps']:,.0f} | {r['peak_mb']:,.0f} MB |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
