@@ -105,3 +105,45 @@ def loihi_layer(
                         if recurrent[j][i] != 0:
                             q_at[t + 1][i] += eff(Rq[j][i], 0)
     return U, V, S
+
+
+def truenorth_chain(Ws, specs, X, delays=None):
+    """Plain-loop TrueNorth neurons (deterministic modes, REFERENCE.md §2) in a feed-forward
+    chain: X -> layer 0 -> layer 1 ... ``Ws[k]`` is the integer weight matrix into layer k,
+    used directly (the unmapped reference: no axon types, no splitters). ``specs[k]`` is a
+    dict of alpha, leak, leak_reversal, beta, negative_mode, reset_mode, reset_value.
+    A spike in step t is integrated in step t + delays[k] (default 1). Returns spikes per layer.
+    """
+    steps = len(X)
+    delays = delays or [1] * len(Ws)
+    outs = []
+    src = [list(r) for r in X]
+    for W, sp, d in zip(Ws, specs, delays, strict=True):
+        n_pre, n = len(W), len(W[0])
+        V = [0] * n
+        S = []
+        for t in range(steps):
+            s_out = [0] * n
+            for j in range(n):
+                inp = 0
+                if t - d >= 0:
+                    inp = sum(W[k][j] for k in range(n_pre) if src[t - d][k])
+                v = V[j] + inp
+                omega = sgn(v) if sp.get("leak_reversal") else 1
+                v += omega * sp.get("leak", 0)
+                v = min(max(v, -(2**19)), 2**19 - 1)
+                alpha, beta = sp["alpha"], sp.get("beta", 0)
+                mode, R = sp.get("reset_mode", 0), sp.get("reset_value", 0)
+                if v >= alpha:
+                    s_out[j] = 1
+                    v = R if mode == 0 else (v - alpha if mode == 1 else v)
+                elif v < -beta:
+                    if sp.get("negative_mode", "saturate") == "saturate":
+                        v = -beta
+                    else:
+                        v = -R if mode == 0 else (v + beta if mode == 1 else v)
+                V[j] = v
+            S.append(s_out)
+        outs.append(S)
+        src = S
+    return outs

@@ -50,14 +50,21 @@ def test_split_respects_every_core_limit(rng, tmp_path):
     assert any(c.synapse_bits > 1400 and c.n_neurons < 7 for c in m.cores)
 
 
-def test_greedy_placement_beats_sequential_on_a_chain(rng, tmp_path):
-    net = chain(rng, sizes=(30, 64, 64, 64, 64), density=0.3)
+def test_greedy_placement_beats_sequential(rng, tmp_path):
+    # populations are declared in an order unrelated to how they connect (a -> d -> b -> e -> c),
+    # so filling cores in declaration order puts connected cores far apart
+    net = sm.Network("shuffled")
+    pops = {k: net.population(64, sm.CubaLIF(du=100, dv=100, vth=20), name=k) for k in "abcde"}
+    for pre, post in ("ad", "db", "be", "ec"):
+        w = rng.integers(1, 60, (64, 64))
+        w[rng.random(w.shape) > 0.3] = 0
+        net.connect(pops[pre], pops[post], weights=w)
     chip = sm.chips.get(make_profile(tmp_path, neurons=8))
     greedy = sm.map_network(net, chip, allocator="greedy")
     seq = sm.map_network(net, chip, allocator="sequential")
-    assert greedy.n_cores == seq.n_cores == 32
+    assert greedy.n_cores == seq.n_cores == 40
     hg, hs = greedy.hops()["total"], seq.hops()["total"]
-    assert hg < hs, (hg, hs)
+    assert hg < 0.8 * hs, (hg, hs)
     assert len({c.core_id for c in greedy.cores}) == greedy.n_cores  # distinct physical cores
 
 
@@ -161,15 +168,6 @@ def test_too_many_output_axons(tmp_path):
         sm.MappingError, match=r"needs 40 output axons; custom cores have 30 \(over by 10\)"
     ):
         sm.map_network(net, chip)
-
-
-def test_truenorth_mapping_not_built_yet_says_so():
-    net = sm.Network("n")
-    net.population(4, sm.TrueNorthNeuron(), name="tn")
-    with pytest.raises(
-        sm.MappingError, match=r"TrueNorthNeuron populations .* not implemented yet"
-    ):
-        sm.map_network(net, "truenorth")
 
 
 def test_bad_arguments():

@@ -274,7 +274,10 @@ class Simulator:
         counters = {name: table[:, :, j] for j, name in enumerate(COUNTERS)}
         for c, cs in enumerate(cores):
             for s in cs.prog.slices:
-                spikes[s.pop.name][:, s.lo : s.hi] = core_spikes[c][:, s.offset : s.offset + s.n]
+                if s.pop.name in spikes:  # splitter neurons are not reported
+                    spikes[s.pop.name][:, s.lo : s.hi] = core_spikes[c][
+                        :, s.offset : s.offset + s.n
+                    ]
         return SimulationResult(
             spikes=spikes, probes=probes, counters=counters, cycles=np.zeros(steps, np.int64),
             t0=self.t - steps, steps=steps, overflows=overflows,

@@ -1,0 +1,126 @@
+"""TrueNorth-like mapping: typed-axon crossbars, splitter neurons and their latency."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+import spikemesh as sm
+from tests.conftest import make_profile
+from tests.golden import truenorth_chain
+
+SPEC_A = dict(alpha=6, leak=-1, reset_mode=0, reset_value=0)
+SPEC_B = dict(alpha=9, leak=0, reset_mode=1)
+
+
+def chain_net(rng, n_in=40, n_a=30, n_b=20):
+    """x -> a -> b. a's neurons use the 4-bit two's-complement weight set (1, 2, 4, -8), so any
+    integer weight in -8..7 maps exactly; b's neurons have their own per-neuron sets."""
+    net = sm.Network("tn")
+    x = net.input(n_in, name="x")
+    a = net.population(n_a, sm.TrueNorthNeuron(weights=(1, 2, 4, -8), **SPEC_A), name="a")
+    Sb = np.stack([rng.permutation([5, -3, 2, 1]) for _ in range(n_b)])
+    b = net.population(n_b, sm.TrueNorthNeuron(weights=Sb, **SPEC_B), name="b")
+    Wa = rng.integers(-8, 8, (n_in, n_a))
+    Wa[rng.random(Wa.shape) < 0.6] = 0
+    # b's weights: random subset sums of each post neuron's own set
+    masks = rng.integers(0, 16, (n_a, n_b))
+    Wb = np.zeros((n_a, n_b), np.int64)
+    for g in range(4):
+        Wb += ((masks >> g) & 1) * Sb[None, :, g]
+    Wb[rng.random(Wb.shape) < 0.5] = 0
+    net.connect(x, a, weights=Wa)
+    net.connect(a, b, weights=Wb)
+    return net, Wa, Wb
+
+
+def test_mapped_chain_matches_the_unmapped_reference_after_the_reported_latency(rng):
+    net, Wa, Wb = chain_net(rng)
+    X = (rng.random((120, 40)) < 0.3).astype(int)
+    m = sm.map_network(net, "truenorth")
+    assert m.latency == {"a": 1, "b": 0}  # a's neurons reach several typed axons: splitters
+    assert "a" in m.splitters and m.splitters["a"].n > net.populations["a"].n
+    assert "+1 step" in m.report()
+    res = sm.Simulator(m).run(120, inputs={"x": X})
+    ref_a, ref_b = truenorth_chain([Wa.tolist(), Wb.tolist()], [SPEC_A, SPEC_B], X.tolist())
+    assert_array_equal(res.spikes["a"], ref_a)  # inputs reach a directly
+    lat = m.latency["a"]
+    assert_array_equal(res.spikes["b"][lat:], np.array(ref_b)[:-lat])
+    assert not res.spikes["b"][:lat].any()
+    assert np.array(ref_b).sum() > 20 and np.array(ref_a).sum() > 20
+
+
+def test_delays_longer_than_one_absorb_the_splitter_latency(rng):
+    net, Wa, Wb = chain_net(rng)
+    net2 = sm.Network("tn2")
+    x = net2.input(40, name="x")
+    a = net2.population(30, net.populations["a"].neuron, name="a")
+    b = net2.population(20, net.populations["b"].neuron, name="b")
+    net2.connect(x, a, weights=Wa, delay=2)
+    net2.connect(a, b, weights=Wb, delay=3)
+    X = (rng.random((100, 40)) < 0.3).astype(int)
+    m = sm.map_network(net2, "truenorth")
+    res = sm.Simulator(m).run(100, inputs={"x": X})
+    ref_a, ref_b = truenorth_chain(
+        [Wa.tolist(), Wb.tolist()], [SPEC_A, SPEC_B], X.tolist(), delays=[2, 3]
+    )
+    assert_array_equal(res.spikes["a"], ref_a)
+    assert_array_equal(res.spikes["b"], ref_b)  # exact: the axon delay became 2, +1 splitter
+
+
+def test_typed_axons_count_against_the_256_axon_limit(rng):
+    net = sm.Network("wide")
+    x = net.input(200, name="x")
+    a = net.population(10, sm.TrueNorthNeuron(weights=(1, 2, 4, -8), alpha=5), name="a")
+    net.connect(x, a, weights=np.full((200, 10), 7))  # 7 = 1 + 2 + 4: three typed copies per line
+    with pytest.raises(
+        sm.MappingError,
+        match=r"neuron 0 alone needs 600 input axons; truenorth cores have 256 \(over by 344\)",
+    ):
+        sm.map_network(net, "truenorth")
+    net2 = sm.Network("ok")
+    x2 = net2.input(80, name="x")
+    a2 = net2.population(10, sm.TrueNorthNeuron(weights=(1, 2, 4, -8), alpha=5), name="a")
+    net2.connect(x2, a2, weights=np.full((80, 10), 7))
+    m = sm.map_network(net2, "truenorth")
+    assert m.cores[0].n_axons_in == 240 and m.cores[0].table.n_synapses == 2400
+
+
+def test_unrepresentable_weight_names_the_synapse():
+    net = sm.Network("bad")
+    x = net.input(3, name="x")
+    a = net.population(2, sm.TrueNorthNeuron(weights=(2, 4, 0, 0), alpha=5), name="a")
+    w = np.zeros((3, 2), int)
+    w[1, 0] = 3
+    net.connect(x, a, weights=w)
+    with pytest.raises(
+        sm.MappingError,
+        match=r"weight 3 from x\[1\] to a\[0\] is not a sum of that neuron's axon-type weights \[2, 4, 0, 0\]",
+    ):
+        sm.map_network(net, "truenorth")
+
+
+def test_fanout_beyond_one_splitter_core_is_reported(tmp_path):
+    net = sm.Network("fan")
+    a = net.population(1, sm.TrueNorthNeuron(alpha=1), name="a")
+    b = net.population(300, sm.TrueNorthNeuron(alpha=1), name="b")
+    net.connect(a, b, weights=np.ones((1, 300), int))
+    chip = make_profile(tmp_path, base="truenorth", neurons=100)
+    m = sm.map_network(net, chip)  # 3 cores of b: one splitter neuron per core
+    assert m.splitters["a"].n == 3 and m.latency["a"] == 1
+    chip2 = make_profile(tmp_path, base="truenorth", name="tiny", neurons=2)
+    with pytest.raises(
+        sm.MappingError,
+        match=r"population 'a': a neuron must reach 150 axons; one splitter core relays at most 2",
+    ):
+        sm.map_network(net, chip2)
+
+
+def test_cubalif_does_not_run_on_truenorth():
+    net = sm.Network("n")
+    net.population(4, sm.CubaLIF(du=1, dv=1, vth=1), name="lif")
+    with pytest.raises(
+        sm.MappingError, match=r"population 'lif' uses CubaLIF; truenorth cores run TrueNorthNeuron"
+    ):
+        sm.map_network(net, "truenorth")
