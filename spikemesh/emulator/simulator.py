@@ -86,14 +86,8 @@ class _CoreState:
             # the group's input in every ring slot, as ready-made views (no slicing per step)
             self.groups.append((g, [self.ring[k, a:b] for k in range(self.ring.shape[0])]))
         t = prog.table
-        self.table_args = (
-            t.indptr,
-            t.targets,
-            t.weights,
-            t.delays,
-            t.row_exp,
-            t.acc_shift,
-            self.ring,
+        self.deliver = kernels.get(backend).BoundDeliver(
+            t.indptr, t.targets, t.weights, t.delays, t.row_exp, t.acc_shift, self.ring
         )
         self.depth = self.ring.shape[0]
         self.rows = list(self.ring)  # ring slots as row views
@@ -160,12 +154,13 @@ class Simulator:
         m = self.mapping
         self.t = 0
         self._cores = [_CoreState(p, m.network, self.seed, self.backend) for p in m.cores]
-        self._emit_buf = []
+        self._emit_buf = []  # per spike source: (route, bound emitter, small, dest_ptr, axons, payloads)
         for r in m.core_routes + list(m.input_routes.values()):
             nr = r.dest.size
-            self._emit_buf.append(
-                (np.zeros(r.n_dest + 1, np.int64), np.zeros(nr, np.int32), np.zeros(nr, np.int32))
-            )
+            buf = (np.zeros(r.n_dest + 1, np.int64), np.zeros(nr, np.int32), np.zeros(nr, np.int32))
+            emitter = self._k.BoundEmit(r.indptr, r.dest, r.axon, *buf)
+            small = r.n_dest <= 256  # few destinations overall: read all offsets at once
+            self._emit_buf.append((r, emitter, small, *buf))
 
     # ------------------------------------------------------------------ inputs
     def _check_inputs(self, steps: int, inputs) -> dict[str, np.ndarray]:
@@ -199,17 +194,14 @@ class Simulator:
         x = self._check_inputs(steps, inputs)
         m = self.mapping
         net = m.network
-        k = self._k
         n_cores = len(self._cores)
         spikes = {name: np.zeros((steps, p.n), np.int32) for name, p in net.populations.items()}
         probes: dict = {}
         for name, var in self._probes:
             probes.setdefault(name, {})[var] = np.zeros((steps, net.populations[name].n), np.int32)
         overflows = 0
-        input_items = [(name, m.input_routes[name], self._emit_buf[n_cores + i])
-                       for i, name in enumerate(m.input_routes)]  # fmt: skip
+        input_items = [(name, self._emit_buf[n_cores + i]) for i, name in enumerate(m.input_routes)]
         cores = self._cores
-        deliver = k.deliver
         core_spikes = [np.zeros((steps, cs.n), np.int32) for cs in cores]
         probe_items = [
             (arr, s.lo, s.hi, g.state[var])
@@ -217,8 +209,7 @@ class Simulator:
             for (g, _), s in zip(cs.groups, cs.prog.slices, strict=True)
             for var, arr in probes.get(s.pop.name, {}).items()
         ]
-        routes = m.core_routes
-        given = [(x[name], route, buf) for name, route, buf in input_items if name in x]
+        given = [(x[name], source) for name, source in input_items if name in x]
         # per core: (kernel, args after the input, input view per ring slot) for each group;
         # TrueNorth groups go through NeuronGroup.update (their kernel also takes the step)
         calls = [
@@ -241,7 +232,7 @@ class Simulator:
                 if cs.pending:
                     slot0 = (t - 1) % cs.depth
                     for axons, payloads in cs.pending:
-                        ev += deliver(axons, payloads, *cs.table_args, slot0)
+                        ev += cs.deliver(axons, payloads, slot0)
                     cs.pending = []
                 k_slot = t % cs.depth
                 ch = nsp = 0
@@ -256,14 +247,14 @@ class Simulator:
             # emit: spikes of step t, then the external inputs of step t
             for c, cs in enumerate(cores):
                 if spiked[c]:
-                    c_emit.extend(emit(cs.spikes, routes[c], self._emit_buf[c]))
+                    c_emit.extend(emit(cs.spikes, self._emit_buf[c]))
                 else:
                     c_emit.extend((0, 0))
                 core_spikes[c][i] = cs.spikes
-            for xs, route, buf in given:
+            for xs, source in given:
                 row = xs[i]
                 if row.any():
-                    emit(row, route, buf)
+                    emit(row, source)
             for arr, lo, hi, state in probe_items:
                 arr[i, lo:hi] = state
             self.t += 1
@@ -284,17 +275,15 @@ class Simulator:
             meta={"chip": m.chip.name, "timing": self.timing, "backend": self.backend},
         )  # fmt: skip
 
-    def _emit(self, payload: np.ndarray, route, buf) -> tuple[int, int]:
+    def _emit(self, payload: np.ndarray, source) -> tuple[int, int]:
         """Spikes -> per-destination event lists, queued on the destination cores."""
-        dest_ptr, out_axon, out_payload = buf
-        n_p, n_e = self._k.emit_spikes(
-            payload, route.indptr, route.dest, route.axon, dest_ptr, out_axon, out_payload
-        )
+        route, emitter, small, dest_ptr, out_axon, out_payload = source
+        n_p, n_e = emitter(payload)
         if n_e:
             cores = self._cores
-            ptr = dest_ptr.tolist() if len(route.target_list) > 64 else dest_ptr
+            ptr = dest_ptr.tolist() if small else dest_ptr
             for d in route.target_list:  # destinations this source reaches at all
-                a, b = int(ptr[d]), int(ptr[d + 1])
+                a, b = ptr[d], ptr[d + 1]
                 if b > a:
                     cores[d].pending.append((out_axon[a:b], out_payload[a:b]))
         return n_p, n_e

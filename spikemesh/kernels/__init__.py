@@ -23,6 +23,8 @@ KERNEL_NAMES = (
     "truenorth_update",
     "deliver",
     "emit_spikes",
+    "BoundDeliver",
+    "BoundEmit",
 )
 
 BUILD_HINT = (

@@ -18,6 +18,8 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "BoundDeliver",
+    "BoundEmit",
     "cuba_lif_update",
     "deliver",
     "emit_spikes",
@@ -373,3 +375,23 @@ def emit_spikes(spikes, rt_indptr, rt_dest, rt_axon, dest_ptr, out_axon, out_pay
     out_axon[:m] = rt_axon[idx][order]
     out_payload[:m] = np.repeat(spikes[src], lens)[order]
     return int(np.count_nonzero(per_dest)), int(m)
+
+
+class BoundDeliver:
+    """:func:`deliver` with the synapse table and ring bound once (same results)."""
+
+    def __init__(self, indptr, targets, weights, delays, row_exp, acc_shift, ring):
+        self._args = (indptr, targets, weights, delays, row_exp, acc_shift, ring)
+
+    def __call__(self, axons, payloads, slot0):
+        return deliver(axons, payloads, *self._args, slot0)
+
+
+class BoundEmit:
+    """:func:`emit_spikes` with the routing table and output buffers bound once."""
+
+    def __init__(self, rt_indptr, rt_dest, rt_axon, dest_ptr, out_axon, out_payload):
+        self._args = (rt_indptr, rt_dest, rt_axon, dest_ptr, out_axon, out_payload)
+
+    def __call__(self, spikes):
+        return emit_spikes(spikes, *self._args)

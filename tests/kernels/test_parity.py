@@ -304,3 +304,35 @@ def test_emit_parity(compiled, twin, rng, n_dest, rate):
     assert_array_equal(
         np.diff(out["dest_ptr"]), np.bincount(arrays["rt_dest"][spk[dest_of]], minlength=n_dest)
     )
+
+
+def test_bound_kernels_equal_the_plain_kernels(compiled, twin, rng):
+    tab = random_csr(rng, 200, 300, 0.1, 8)
+    axons = rng.integers(0, 200, 150).astype(I32)
+    payloads = rng.integers(-3, 4, 150).astype(I32)
+    rings = [np.zeros((8, 300), I64) for _ in range(3)]
+    args = (tab["indptr"], tab["targets"], tab["weights"], tab["delays"], tab["row_exp"], 6)
+    ev = [
+        compiled.BoundDeliver(*args, rings[0])(axons, payloads, 5),
+        twin.BoundDeliver(*args, rings[1])(axons, payloads, 5),
+        compiled.deliver(axons, payloads, *args, rings[2], 5),
+    ]
+    assert ev[0] == ev[1] == ev[2] > 0
+    assert_array_equal(rings[0], rings[1])
+    assert_array_equal(rings[0], rings[2])
+    n, n_dest = 500, 9
+    fan = rng.integers(0, 3, n)
+    rt_indptr = np.r_[0, np.cumsum(fan)].astype(I64)
+    nr = int(rt_indptr[-1])
+    rt = (rt_indptr, rng.integers(0, n_dest, nr).astype(I32), rng.integers(0, 99, nr).astype(I32))
+    spikes = (rng.random(n) < 0.3).astype(I32)
+    outs = [(np.zeros(n_dest + 1, I64), np.zeros(nr, I32), np.zeros(nr, I32)) for _ in range(3)]
+    res = [
+        compiled.BoundEmit(*rt, *outs[0])(spikes),
+        twin.BoundEmit(*rt, *outs[1])(spikes),
+        compiled.emit_spikes(spikes, *rt, *outs[2]),
+    ]
+    assert tuple(res[0]) == tuple(res[1]) == tuple(res[2])
+    for k in range(3):
+        assert_array_equal(outs[0][k], outs[1][k])
+        assert_array_equal(outs[0][k], outs[2][k])
