@@ -19,7 +19,12 @@ def test_readme_python_blocks_run():
     with contextlib.redirect_stdout(buf):
         for block in blocks:
             exec(compile(block, str(README), "exec"), ns)
-    assert "CubaLIF.du: must be an integer in 0..4095 (got 5000)" in buf.getvalue()
+    printed = buf.getvalue()
+    assert "CubaLIF.du: must be an integer in 0..4095 (got 5000)" in printed
+    # the tour's output pasted in the README is what the code prints
+    text = README.read_text()
+    tour_out = re.search(r"Output of this code.*?```\n(.*?)```", text, re.S).group(1)
+    assert tour_out.strip() in printed
     out = ns["out"]
     assert out["u"][:5, 0].tolist() == [0, 6400, 5757, 5179, 4659]
     assert out["spikes"][:, 0].tolist().index(1) == 4
@@ -29,6 +34,6 @@ def test_readme_opens_with_the_two_commands():
     first_block = re.search(r"```bash\n(.*?)```", README.read_text(), re.S).group(1)
     lines = first_block.strip().splitlines()
     assert lines == [
-        "pip install . && python examples/01_loihi_lif_impulse.py",
+        "pip install . && spikemesh demo",
         'pip install -e ".[test]" && python -m pytest -q',
     ]
