@@ -118,7 +118,7 @@ def main() -> None:
             "emit_spikes", (spikes, rt_indptr, rt_dest, rt_axon, *out),
             int(spikes.astype(bool).sum()) * fan)  # fmt: skip
 
-    print(f"# spikemesh kernel benchmark — {platform.processor() or platform.machine()}, "
+    print(f"Kernel benchmark — {platform.processor() or platform.machine()}, "
           f"{os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}, "
           f"single thread, best of {repeats}")  # fmt: skip
     print()

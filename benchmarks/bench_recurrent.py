@@ -172,7 +172,7 @@ def main() -> None:
     steps = 200 if opts.quick else 1000
     rows, t_map, m = bench_recurrent(steps)
     base = rows[-1][1]
-    print(f"# recurrent benchmark: 1000 CubaLIF, 10% recurrent, {steps} steps "
+    print(f"Recurrent benchmark: 1000 CubaLIF, 10% recurrent, {steps} steps "
           f"(mapped onto {m.n_cores} loihi core(s) in {t_map * 1e3:.0f} ms)")  # fmt: skip
     print()
     print("| implementation | steps/s | vs NumPy/SciPy | spikes |")
@@ -182,7 +182,7 @@ def main() -> None:
     if not opts.skip_chip_scale:
         r = chip_scale(20 if opts.quick else 200)
         print()
-        print(f"# chip-scale case (loihi profile, timing='none', {r['steps']} steps)")
+        print(f"Chip-scale case (loihi profile, timing='none', {r['steps']} steps)")
         print()
         print(
             "| neurons | synapses | cores | build | mapping | run steps/s | spikes/step | synaptic events/step | peak memory |"
