@@ -12,7 +12,7 @@ import spikemesh as sm
 def small_net(rng):
     net = sm.Network("n")
     x = net.input(6, name="x", payload_bits=2)
-    h = net.population(5, sm.CubaLIF(du=10, dv=20, vth=30, bias_mant=np.arange(5)), name="h",
+    h = net.population(5, sm.CubaLIF(du=10, dv=20, vth=1, bias_mant=np.arange(5)), name="h",
                        initial={"v": np.arange(5) * 100})  # fmt: skip
     y = net.population(3, sm.IF(vth=7, spike_bits=2, bipolar=True), name="y")
     net.connect(
@@ -150,3 +150,24 @@ def test_pool2d_sums_windows(rng):
         sm.ShapeError, match=r"pool2d connects 32 -> 8 neurons but pre has 32 and post has 7"
     ):
         net.connect(a, b, weights=pool)
+
+
+def test_saved_network_runs_identically(rng, tmp_path):
+    from tests.test_truenorth_mapping import chain_net
+
+    for net, chip in ((small_net(rng), "loihi2"), (chain_net(rng)[0], "truenorth")):
+        if chip == "loihi2":
+            net.populations["h"].initial["u"] = np.arange(5) * 7
+        path = tmp_path / f"{chip}.npz"
+        net.save(path)
+        back = sm.Network.load(path)
+        name = next(iter(net.inputs))
+        hi = 2 ** net.inputs[name].payload_bits - 1
+        x = rng.integers(0, hi + 1, (40, net.inputs[name].n)) * (
+            rng.random((40, net.inputs[name].n)) < 0.3
+        )
+        a = sm.Simulator(sm.map_network(net, chip), seed=4).run(40, inputs={name: x})
+        b = sm.Simulator(sm.map_network(back, chip), seed=4).run(40, inputs={name: x})
+        for pop in net.populations:
+            assert_array_equal(a.spikes[pop], b.spikes[pop])
+        assert all(np.count_nonzero(s) for s in a.spikes.values())
