@@ -83,13 +83,6 @@ class Route:
         self.target_list = self.targets.tolist()
 
 
-@dataclass
-class _Usage:
-    neurons: int = 0
-    axons: int = 0
-    bits: int = 0
-
-
 class Mapping:
     """The result of :func:`map_network`: core programs, placement, routing, utilization.
 
@@ -136,6 +129,7 @@ class Mapping:
         return out
 
     def population_cores(self) -> dict[str, list[int]]:
+        """Core programs holding each population's slices, in slice order."""
         return {name: [s.core for s in sl] for name, sl in self.slices.items()}
 
     def report(self) -> str:

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import kernels
 from .._validate import check_int, int_array
-from ..exceptions import DTypeError, ParameterError, ShapeError
+from ..exceptions import ParameterError, ShapeError
 from ..fixedpoint import check_weight_exp, quantize_weights
 from ..neurons import IF, CubaLIF, NeuronSpec, TrueNorthNeuron
 
@@ -337,15 +337,6 @@ class SynapseTable:
             axons, payloads, self.indptr, self.targets, self.weights, self.delays, self.row_exp,
             self.acc_shift, ring, t_emit % ring.shape[0],
         )  # fmt: skip
-
-    def check_events(self, axons, payloads) -> tuple[np.ndarray, np.ndarray]:
-        """Validate and convert an event list (for callers outside the step loop)."""
-        owner = "SynapseTable.deliver"
-        a = int_array(owner, "axons", axons, 0, self.n_axons - 1, ndim=1)
-        p = int_array(owner, "payloads", payloads, -(2**31), 2**31 - 1, shape=a.shape)
-        if a.dtype.kind == "f":
-            raise DTypeError(f"{owner}.axons: must be integers")
-        return np.ascontiguousarray(a, dtype=np.int32), np.ascontiguousarray(p, dtype=np.int32)
 
 
 def run_core(

@@ -9,6 +9,7 @@ t + delay whatever the network-on-chip does.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -108,8 +109,6 @@ def _slice_spec(spec, lo: int, hi: int):
             changes[name] = val[lo:hi]
     if not changes:
         return spec
-    import dataclasses
-
     return dataclasses.replace(spec, **changes)
 
 
