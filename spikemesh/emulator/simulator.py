@@ -44,7 +44,8 @@ class SimulationResult:
     probes : dict name -> dict var -> (steps, n) int32
         Recorded state variables.
     counters : dict name -> (steps, n_cores) int64
-        Per step and core: ``synaptic_events`` (delivered), ``neuron_updates``,
+        Per step and core: ``synaptic_events`` (synapses a delivered event touched, at the
+        destination core, in the step the spike was emitted), ``neuron_updates``,
         ``state_changes`` (neurons whose state changed), ``spikes``, ``packets`` (sent, one per
         destination core per step) and ``axon_events`` (sent).
     cycles : (steps,) int64
@@ -93,7 +94,6 @@ class _CoreState:
         self.depth = self.ring.shape[0]
         self.rows = list(self.ring)  # ring slots as row views
         self.n = n
-        self.pending: list = []  # (axons, payloads) emitted last step, for this core
 
 
 def _slice_spec(spec, lo: int, hi: int):
@@ -219,20 +219,18 @@ class Simulator:
             for cs in cores
         ]
         plan = list(zip(cores, calls, strict=True))
-        c_upd: list[int] = []  # per step and core: synaptic events, updates, changes, spikes
-        c_emit: list[int] = []  # per step and core: packets, axon events
+        c_upd: list[int] = []  # per step and core: updates, state changes, spikes
+        c_emit: list[int] = []  # per step and core: packets, axon events (sent)
+        syn = np.zeros((steps, n_cores), np.int64)  # synaptic events, by destination core
+        log = self._packet_log = [] if self.timing != "none" else None
         emit = self._emit
         for i in range(steps):
             t = self.t
             spiked = []
-            # deliver (events emitted in step t - 1) and update, core by core
+            syn_i = syn[i]
+            packets = [] if log is not None else None
+            # update: every core reads ring slot t (the input that arrives in this step)
             for cs, groups in plan:
-                ev = 0
-                if cs.pending:
-                    slot0 = (t - 1) % cs.depth
-                    for axons, payloads in cs.pending:
-                        ev += cs.deliver(axons, payloads, slot0)
-                    cs.pending = []
                 k_slot = t % cs.depth
                 ch = nsp = 0
                 for fn, args, views in groups:
@@ -242,23 +240,27 @@ class Simulator:
                     overflows += r[2]
                 cs.rows[k_slot].fill(0)
                 spiked.append(nsp)
-                c_upd.extend((ev, cs.n, ch, nsp))
-            # emit: spikes of step t, then the external inputs of step t
+                c_upd.extend((cs.n, ch, nsp))
+            # emit and deliver: the spikes and external inputs of step t go straight into the
+            # destination rings (slots t + delay, all in the future), as the chip does within a
+            # step; every core has already read slot t
             for c, cs in enumerate(cores):
                 if spiked[c]:
-                    c_emit.extend(emit(cs.spikes, self._emit_buf[c]))
+                    c_emit.extend(emit(cs.spikes, self._emit_buf[c], t, syn_i, packets, c))
                 else:
                     c_emit.extend((0, 0))
                 core_spikes[c][i] = cs.spikes
-            for xs, source in given:
+            for k, (xs, source) in enumerate(given):
                 row = xs[i]
                 if row.any():
-                    emit(row, source)
+                    emit(row, source, t, syn_i, packets, -1 - k)
             for arr, lo, hi, state in probe_items:
                 arr[i, lo:hi] = state
+            if log is not None:
+                log.append(packets)
             self.t += 1
         table = np.concatenate(
-            [np.array(c_upd, np.int64).reshape(steps, n_cores, 4),
+            [syn[:, :, None], np.array(c_upd, np.int64).reshape(steps, n_cores, 3),
              np.array(c_emit, np.int64).reshape(steps, n_cores, 2)], axis=2,
         )  # fmt: skip
         counters = {name: table[:, :, j] for j, name in enumerate(COUNTERS)}
@@ -274,8 +276,12 @@ class Simulator:
             meta={"chip": m.chip.name, "timing": self.timing, "backend": self.backend},
         )  # fmt: skip
 
-    def _emit(self, payload: np.ndarray, source) -> tuple[int, int]:
-        """Spikes -> per-destination event lists, queued on the destination cores."""
+    def _emit(self, payload: np.ndarray, source, t: int, syn, packets, src: int) -> tuple[int, int]:
+        """Spikes of step ``t`` -> one packet per destination core, delivered at once.
+
+        Adds the synaptic events to ``syn[dest]`` and, when ``packets`` is a list, logs
+        ``(src, dest, axon events, synaptic events)`` per packet for the timing model.
+        """
         route, emitter, small, dest_ptr, out_axon, out_payload = source
         n_p, n_e = emitter(payload)
         if n_e:
@@ -284,5 +290,9 @@ class Simulator:
             for d in route.target_list:  # destinations this source reaches at all
                 a, b = ptr[d], ptr[d + 1]
                 if b > a:
-                    cores[d].pending.append((out_axon[a:b], out_payload[a:b]))
+                    cs = cores[d]
+                    ev = cs.deliver(out_axon[a:b], out_payload[a:b], t % cs.depth)
+                    syn[d] += ev
+                    if packets is not None:
+                        packets.append((src, d, int(b - a), ev))
         return n_p, n_e
