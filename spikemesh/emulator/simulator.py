@@ -19,10 +19,11 @@ from .._validate import check_int, int_array
 from ..exceptions import ParameterError, ShapeError
 from ..mapping import Mapping
 from .core import NeuronGroup
+from .timing import MODES as TIMING_MODES
+from .timing import TimingModel
 
 __all__ = ["COUNTERS", "SimulationResult", "Simulator"]
 
-TIMING_MODES = ("none",)
 COUNTERS = (
     "synaptic_events",
     "neuron_updates",
@@ -52,6 +53,22 @@ class SimulationResult:
         Cycles per step from the timing model (0 with ``timing="none"``).
     t0 : int
         First step of this run (runs continue from where the last one stopped).
+    latency_s : (steps,) float
+        Wall time of each step on the chip: cycles / clock (barrier-synchronized chips), or the
+        fixed tick (TrueNorth-like chips, ``tick_s`` > 0). ``latency_total_s`` sums it.
+    active_s : (steps,) float
+        Time the step's work takes (cycles / clock); on ticked chips ``tick_overruns`` lists the
+        steps whose work does not fit the tick.
+    core_busy : (steps, n_cores) float
+        Cycles each core spends on neuron updates, spike output and synaptic work.
+    link_flits : dict link -> flits
+        Flits each directed mesh link carried ("(x,y)->E" names); ``link_utilization`` divides
+        by the run's cycles and ``congested_links(k)`` lists the busiest.
+    critical_path : dict
+        For the slowest step: the core that finished last, its update cycles, the last packet it
+        processed (source, hops, arrival) and the barrier.
+    timing_events : int
+        Discrete events the timing model processed (SimPy events in "cycle" mode).
     """
 
     spikes: dict
@@ -62,9 +79,31 @@ class SimulationResult:
     steps: int
     overflows: int = 0
     meta: dict = field(default_factory=dict)
+    latency_s: np.ndarray | None = None
+    active_s: np.ndarray | None = None
+    tick_overruns: np.ndarray | None = None
+    core_busy: np.ndarray | None = None
+    link_flits: dict = field(default_factory=dict)
+    critical_path: dict = field(default_factory=dict)
+    timing_events: int = 0
 
     def total(self, counter: str) -> int:
         return int(self.counters[counter].sum())
+
+    @property
+    def latency_total_s(self) -> float:
+        return float(self.latency_s.sum()) if self.latency_s is not None else 0.0
+
+    @property
+    def link_utilization(self) -> dict:
+        total = float(self.cycles.sum())
+        return {k: v / total for k, v in self.link_flits.items()} if total else {}
+
+    def congested_links(self, k: int = 5) -> list[tuple[str, int, float]]:
+        """The ``k`` links that carried the most flits: (name, flits, utilization)."""
+        util = self.link_utilization
+        top = sorted(self.link_flits.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        return [(name, flits, util.get(name, 0.0)) for name, flits in top]
 
 
 class _CoreState:
@@ -119,8 +158,10 @@ class Simulator:
     ----------
     mapping : Mapping
         From :func:`spikemesh.map_network`. The simulator never changes it.
-    timing : {"none"}
-        Timing model. ("analytic" and "cycle" come with the network-on-chip model.)
+    timing : {"none", "analytic", "cycle"}
+        Timing model (:mod:`spikemesh.emulator.timing`): none (cycles 0), the contention-free
+        NumPy bound, or the SimPy network-on-chip model with link contention. Timing never
+        changes spikes or states.
     seed : int
         Seeds the stochastic neuron modes (counter-based: same seed, same result).
     backend : {"cython", "numpy"}, optional
@@ -137,7 +178,7 @@ class Simulator:
         if timing not in TIMING_MODES:
             raise ParameterError(
                 f"Simulator.timing: must be one of {', '.join(repr(t) for t in TIMING_MODES)} "
-                f"(got {timing!r}); the 'analytic' and 'cycle' network-on-chip models are not built yet"
+                f"(got {timing!r})"
             )
         self.mapping = mapping
         self.timing = timing
@@ -152,6 +193,7 @@ class Simulator:
         """Back to step 0 with the initial state; empty delay rings."""
         m = self.mapping
         self.t = 0
+        self._timing = TimingModel(m, self.timing) if self.timing != "none" else None
         self._cores = [_CoreState(p, m.network, self.seed, self.backend) for p in m.cores]
         self._emit_buf = []  # per spike source: (route, bound emitter, small, dest_ptr, axons, payloads)
         for r in m.core_routes + list(m.input_routes.values()):
@@ -222,7 +264,12 @@ class Simulator:
         c_upd: list[int] = []  # per step and core: updates, state changes, spikes
         c_emit: list[int] = []  # per step and core: packets, axon events (sent)
         syn = np.zeros((steps, n_cores), np.int64)  # synaptic events, by destination core
-        log = self._packet_log = [] if self.timing != "none" else None
+        tm = self._timing
+        log = [] if tm is not None else None
+        cycles = np.zeros(steps, np.int64)
+        busy = np.zeros((steps, n_cores)) if tm is not None else None
+        slowest = (-1, None)
+        updates = np.array([cs.n for cs in cores], float)
         emit = self._emit
         for i in range(steps):
             t = self.t
@@ -256,8 +303,13 @@ class Simulator:
                     emit(row, source, t, syn_i, packets, -1 - k)
             for arr, lo, hi, state in probe_items:
                 arr[i, lo:hi] = state
-            if log is not None:
-                log.append(packets)
+            if tm is not None:
+                step_counts = np.array(c_upd[-3 * n_cores :], float).reshape(n_cores, 3)
+                st = tm.step(updates, step_counts[:, 1], step_counts[:, 2], packets)
+                cycles[i] = st.cycles
+                busy[i] = st.busy
+                if st.cycles > slowest[0]:
+                    slowest = (st.cycles, dict(st.critical, step=t))
             self.t += 1
         table = np.concatenate(
             [syn[:, :, None], np.array(c_upd, np.int64).reshape(steps, n_cores, 3),
@@ -270,11 +322,26 @@ class Simulator:
                     spikes[s.pop.name][:, s.lo : s.hi] = core_spikes[c][
                         :, s.offset : s.offset + s.n
                     ]
-        return SimulationResult(
-            spikes=spikes, probes=probes, counters=counters, cycles=np.zeros(steps, np.int64),
+        res = SimulationResult(
+            spikes=spikes, probes=probes, counters=counters, cycles=cycles,
             t0=self.t - steps, steps=steps, overflows=overflows,
             meta={"chip": m.chip.name, "timing": self.timing, "backend": self.backend},
         )  # fmt: skip
+        if tm is not None:
+            active = cycles / m.chip.clock_hz
+            res.active_s = active
+            if m.chip.tick_s > 0:
+                res.latency_s = np.full(steps, m.chip.tick_s)
+                res.tick_overruns = np.flatnonzero(active > m.chip.tick_s)
+            else:
+                res.latency_s = active
+            res.core_busy = busy
+            res.link_flits = {tm.link_name(k): v for k, v in tm.link_flits.items()}
+            tm.link_flits = {}
+            res.critical_path = slowest[1] or {}
+            res.timing_events = tm.events
+            tm.events = 0
+        return res
 
     def _emit(self, payload: np.ndarray, source, t: int, syn, packets, src: int) -> tuple[int, int]:
         """Spikes of step ``t`` -> one packet per destination core, delivered at once.

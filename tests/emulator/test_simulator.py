@@ -173,8 +173,11 @@ def test_bad_inputs_fail_before_any_step(rng):
     with pytest.raises(sm.DTypeError, match=r"whole numbers"):
         sim.run(5, inputs={"x": np.full((5, 30), 0.5)})
     assert sim.t == 0
-    with pytest.raises(sm.ParameterError, match=r"timing: must be one of 'none' \(got 'cycle'\)"):
-        sm.Simulator(sim.mapping, timing="cycle")
+    with pytest.raises(
+        sm.ParameterError,
+        match=r"timing: must be one of 'none', 'analytic', 'cycle' \(got 'fast'\)",
+    ):
+        sm.Simulator(sim.mapping, timing="fast")
 
 
 def test_same_seed_same_result(rng):
