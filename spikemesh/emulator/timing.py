@@ -18,8 +18,9 @@ step ends when every core is done, plus the barrier for the number of tiles in u
 
 - ``"analytic"`` (NumPy, contention-free): head latency = sum of hop latencies.
 - ``"cycle"`` (SimPy): every directed link carries one flit per cycle; packets that share a
-  link queue behind each other (FIFO by head arrival). One long-lived SimPy process per link,
-  built once; events stand for packet injections and link occupancies, never single spikes.
+  link queue behind each other (FIFO by head arrival). One SimPy event per packet hop (the
+  head reaching a router, which claims the link for the packet's flits); no per-step
+  processes; events never stand for single spikes.
 
 Both give identical results when no link is shared, and "analytic" is never above "cycle".
 """
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -205,51 +207,41 @@ class TimingModel:
     def _build_simpy(self) -> None:
         import simpy
 
-        self._simpy = simpy
         self._env = simpy.Environment()
-        self._stores: dict[int, object] = {}
+        self._free: dict[int, int] = {}  # link -> time its last flit has passed
         self._arrival: dict[int, int] = {}
         self._t0 = 0
 
-    def _link_store(self, link: int):
-        """The FIFO of a directed link, with its server process (created once, on first use)."""
-        store = self._stores.get(link)
-        if store is None:
-            store = self._simpy.Store(self._env)
-            self._stores[link] = store
-            self._env.process(self._serve(store))
-        return store
-
-    def _serve(self, store):
+    def _hop(self, k: int, h: int, f: int, links, lat, fc, _event) -> None:
+        """Packet k's head reaches link ``links[h]``: it enters when the link is free (FIFO by
+        head arrival), holds it for ``f`` flits, and its head reaches the next router after
+        the hop latency (one SimPy event per hop)."""
         env = self._env
-        while True:
-            pkt = yield store.get()
-            # pkt: [id, f, hop index, links, lat, fc]
-            k, f, h, links, lat, fc = pkt
-            self.link_flits[links[h]] = self.link_flits.get(links[h], 0) + f
-            head = env.timeout(lat[h])
-            if h + 1 < len(links):
-                pkt[2] = h + 1
-                nxt = self._link_store(links[h + 1])
-                head.callbacks.append(lambda _e, p=pkt, s=nxt: s.put(p))
-            else:
-                tail = max(fc) * f
-                self._arrival[k] = env.now - self._t0 + lat[h] + tail
-            yield env.timeout(fc[h] * f)  # the link is busy while the flits pass
+        now = env.now
+        link = links[h]
+        start = max(now, self._free.get(link, 0))
+        self._free[link] = start + fc[h] * f
+        self.link_flits[link] = self.link_flits.get(link, 0) + f
+        if h + 1 < len(links):
+            env.timeout(start + lat[h] - now).callbacks.append(
+                partial(self._hop, k, h + 1, f, links, lat, fc)
+            )
+        else:
+            self._arrival[k] = start + lat[h] + max(fc) * f - self._t0
 
     def _simulate(self, packets: list, ready: list) -> list:
         env = self._env
         self._t0 = env.now
         self._arrival = {}
-        arrivals = [0.0] * len(packets)
+        arrivals = [0] * len(packets)
         for k, ((s, d, ev, _), r) in enumerate(zip(packets, ready, strict=True)):
             links, lat, fc = self.route(s, d)
             if not links:
                 arrivals[k] = r
                 continue
-            pkt = [k, self.flits(ev), 0, links, lat, fc]
-            first = self._link_store(links[0])
-            env.timeout(r).callbacks.append(lambda _e, p=pkt, st=first: st.put(p))
+            env.timeout(r).callbacks.append(
+                partial(self._hop, k, 0, self.flits(ev), links, lat, fc)
+            )
         n, step, peek = 0, env.step, env.peek
         while peek() != float("inf"):  # run to quiescence, counting the events processed
             step()
