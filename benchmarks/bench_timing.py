@@ -22,7 +22,7 @@ import scipy.sparse as sp
 import spikemesh as sm
 
 sys.path.insert(0, os.path.dirname(__file__))
-from bench_recurrent import build_network, numpy_model  # noqa: E402
+from bench_recurrent import build_network, numpy_model
 
 
 def net_10k(rng):
