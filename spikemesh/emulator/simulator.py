@@ -305,7 +305,10 @@ class Simulator:
                 arr[i, lo:hi] = state
             if tm is not None:
                 step_counts = np.array(c_upd[-3 * n_cores :], float).reshape(n_cores, 3)
-                st = tm.step(updates, step_counts[:, 1], step_counts[:, 2], packets)
+                # active updates: neurons whose state changed; a spiking neuron is active too
+                # (max, not sum: the two sets usually coincide)
+                active = np.maximum(step_counts[:, 1], step_counts[:, 2])
+                st = tm.step(updates, active, step_counts[:, 2], packets)
                 cycles[i] = st.cycles
                 busy[i] = st.busy
                 if st.cycles > slowest[0]:
