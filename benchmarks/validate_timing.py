@@ -6,6 +6,9 @@ from Davies et al. 2018 Table 2 (the formulas are printed next to each case).
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import numpy as np
 
 import spikemesh as sm
@@ -36,15 +39,12 @@ def case_one_spike_far():
     # a[0] spikes every step (bias) and drives b on a core 3 tiles east, 2 north
     net = sm.Network("far")
     a = net.population(1, sm.CubaLIF(du=4095, dv=4095, vth=0, bias_mant=100), name="a")
-    pads = [net.population(1, sm.CubaLIF(du=0, dv=0, vth=1000), name=f"pad{k}") for k in range(44)]
+    for k in range(44):  # idle one-neuron cores that push b's core away from a's
+        net.population(1, sm.CubaLIF(du=0, dv=0, vth=1000), name=f"pad{k}")
     b = net.population(1, sm.CubaLIF(du=0, dv=0, vth=100000), name="b")
     net.connect(a, b, weights=np.array([[10]]))
-    del pads
     chip = sm.chips.get("loihi")
-    # one neuron per core: the sequential allocator puts core k at tile (k//4 % 8, k//32)
-    from pathlib import Path
-    import tempfile
-
+    # one neuron per core; the sequential allocator puts core k on tile (k // 4 % 8, k // 32)
     text = Path(chip.path).read_text().replace("neurons = 1024", "neurons = 1", 1)
     path = Path(tempfile.mkdtemp()) / "loihi1n.toml"
     path.write_text(text)

@@ -8,7 +8,7 @@ import spikemesh as sm
 from spikemesh.chips import PROFILE_DIR
 
 
-@pytest.fixture(params=["loihi", "loihi2", "truenorth"])
+@pytest.fixture(params=["loihi", "loihi2", "loihi_board", "truenorth"])
 def chip(request):
     return sm.chips.get(request.param)
 
@@ -115,6 +115,7 @@ def test_missing_and_unparsable_files(tmp_path):
     with pytest.raises(sm.ProfileError, match=r"no such chip profile file"):
         sm.chips.get(str(tmp_path / "missing.toml"))
     with pytest.raises(
-        sm.ProfileError, match=r"unknown chip 'loihi3'; shipped profiles: loihi, loihi2, truenorth"
+        sm.ProfileError,
+        match=r"unknown chip 'loihi3'; shipped profiles: loihi, loihi2, loihi_board, truenorth",
     ):
         sm.chips.get("loihi3")

@@ -165,3 +165,25 @@ def test_ticked_chip_reports_overruns(rng, tmp_path):
     over = np.flatnonzero(bad.active_s > 1e-7)
     assert over.size > 0
     assert_array_equal(bad.tick_overruns, over)
+
+
+def test_network_larger_than_a_chip_maps_onto_the_board():
+    net = sm.Network("big")
+    a = net.population(128 * 1024 + 1, sm.CubaLIF(du=1, dv=1, vth=1), name="a")
+    b = net.population(1, sm.CubaLIF(du=1, dv=1, vth=1), name="b")
+    net.connect(a, b, weights=sp_single(a.n, 0, 1, 7))
+    with pytest.raises(sm.MappingError, match=r"needs 129 cores; loihi has 128 \(over by 1\)"):
+        sm.map_network(net, "loihi")
+    m = sm.map_network(net, "loihi_board", allocator="sequential")
+    assert m.n_cores == 129 and m.chip.mesh.n_chips == 4
+    tm = TimingModel(m, "analytic")
+    links, lat, fc = tm.route(0, 128)  # chip 0 tile (0,0) -> chip 1 tile (8,0)
+    assert len(links) == 8 and lat[-1] == 100_000 and fc[-1] == 8_000 and lat[0] == 4_100
+    res = sm.Simulator(m, timing="cycle").run(2)
+    assert res.cycles.min() > 0
+
+
+def sp_single(n_pre, i, n_post, w):
+    import scipy.sparse as sparse
+
+    return sparse.coo_matrix(([w], ([i], [0])), shape=(n_pre, n_post))
