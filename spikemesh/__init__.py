@@ -6,7 +6,7 @@ neuron cores, and read back spikes, cycles and energy.
 
 from __future__ import annotations
 
-from . import chips, exceptions, fixedpoint, kernels, neurons
+from . import chips, energy, exceptions, fixedpoint, kernels, neurons
 from .emulator import NeuronGroup, SynapseTable
 from .emulator.simulator import SimulationResult, Simulator
 from .exceptions import (
@@ -45,6 +45,7 @@ __all__ = [
     "__version__",
     "chips",
     "conv2d",
+    "energy",
     "exceptions",
     "fixedpoint",
     "kernels",

@@ -58,6 +58,7 @@ class CoreProgram:
     n_axons_out: int = 0
     synapse_bits: int = 0
     n_synapses: int = 0
+    weight_bits_total: int = 0  # sum over synapses of their weight bits (1 on a crossbar)
     max_delay: int = 1
 
     @property
@@ -210,6 +211,7 @@ class _Syn:
     delay: np.ndarray
     exp: int
     bits: int  # synapse memory bits per synapse
+    weight_bits: int = 1  # bits of the stored weight (1: a crossbar bit)
 
     def __post_init__(self) -> None:
         order = np.argsort(self.post, kind="stable")
@@ -273,6 +275,7 @@ def _loihi_syn(index: int, proj: Projection, chip: ChipProfile) -> _Syn:
     return _Syn(
         index, proj, proj.pre_idx, proj.post_idx, np.zeros(n, np.int64), np.zeros(n, np.int64),
         q, proj.delay, proj.weight_exp, proj.weight_bits + chip.core.synapse_index_bits + delay_bits,
+        proj.weight_bits,
     )  # fmt: skip
 
 
@@ -500,6 +503,7 @@ def _build_tables(chip: ChipProfile, cores: list[CoreProgram], slices, syns, net
                         )
                 cores[s.core].n_synapses += int(sel.sum())
                 cores[s.core].synapse_bits += int(sel.sum()) * sy.bits
+                cores[s.core].weight_bits_total += int(sel.sum()) * sy.weight_bits
     for c in cores:
         _finish_table(c, pieces[c.index])
     return routes
@@ -592,7 +596,7 @@ def _add_splitters(chip: ChipProfile, cores: list[CoreProgram], slices, routes: 
         for c in cores:
             if hasattr(c, "_split_pieces"):
                 _finish_table(c, c._split_pieces)
-                c.n_synapses = c.synapse_bits = int(c.table.n_synapses)
+                c.n_synapses = c.synapse_bits = c.weight_bits_total = int(c.table.n_synapses)
                 del c._split_pieces
     return hidden
 

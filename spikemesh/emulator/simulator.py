@@ -86,6 +86,16 @@ class SimulationResult:
     link_flits: dict = field(default_factory=dict)
     critical_path: dict = field(default_factory=dict)
     timing_events: int = 0
+    packets: np.ndarray | None = (
+        None  # (n, 5): step, src (-1-k = input k), dst, axon events, synaptic events
+    )
+    mapping: object = None
+
+    def energy(self, **kwargs):
+        """Energy of this run under every model: see :func:`spikemesh.energy.report`."""
+        from ..energy import report
+
+        return report(self, **kwargs)
 
     def total(self, counter: str) -> int:
         return int(self.counters[counter].sum())
@@ -265,7 +275,7 @@ class Simulator:
         c_emit: list[int] = []  # per step and core: packets, axon events (sent)
         syn = np.zeros((steps, n_cores), np.int64)  # synaptic events, by destination core
         tm = self._timing
-        log = [] if tm is not None else None
+        log: list = []  # per step, the packets sent: (src, dst, axon events, synaptic events)
         cycles = np.zeros(steps, np.int64)
         busy = np.zeros((steps, n_cores)) if tm is not None else None
         slowest = (-1, None)
@@ -275,7 +285,7 @@ class Simulator:
             t = self.t
             spiked = []
             syn_i = syn[i]
-            packets = [] if log is not None else None
+            packets: list = []
             # update: every core reads ring slot t (the input that arrives in this step)
             for cs, groups in plan:
                 k_slot = t % cs.depth
@@ -313,6 +323,7 @@ class Simulator:
                 busy[i] = st.busy
                 if st.cycles > slowest[0]:
                     slowest = (st.cycles, dict(st.critical, step=t))
+            log.append(packets)
             self.t += 1
         table = np.concatenate(
             [syn[:, :, None], np.array(c_upd, np.int64).reshape(steps, n_cores, 3),
@@ -330,6 +341,12 @@ class Simulator:
             t0=self.t - steps, steps=steps, overflows=overflows,
             meta={"chip": m.chip.name, "timing": self.timing, "backend": self.backend},
         )  # fmt: skip
+        res.mapping = m
+        n_pk = sum(len(p) for p in log)
+        res.packets = np.zeros((n_pk, 5), np.int64)  # step, src, dst, axon events, synaptic events
+        if n_pk:
+            res.packets[:, 0] = np.repeat(np.arange(steps), [len(p) for p in log])
+            res.packets[:, 1:] = np.array([q for p in log for q in p], np.int64)
         if tm is not None:
             active = cycles / m.chip.clock_hz
             res.active_s = active
@@ -363,6 +380,5 @@ class Simulator:
                     cs = cores[d]
                     ev = cs.deliver(out_axon[a:b], out_payload[a:b], t % cs.depth)
                     syn[d] += ev
-                    if packets is not None:
-                        packets.append((src, d, int(b - a), ev))
+                    packets.append((src, d, b - a, ev))
         return n_p, n_e

@@ -150,6 +150,28 @@ class TimingModel:
         self._routes[key] = r
         return r
 
+    def route_stats(self, src: int, dst: int) -> tuple[int, int, int]:
+        """(east-west hops, north-south hops, chip-to-chip crossings) of the XY route."""
+        key = ("stats", src, dst)
+        r = self._routes.get(key)
+        if r is None:
+            links = self.route(src, dst)[0]
+            mesh = self.chip.mesh
+            ew = ns = cross = 0
+            for link in links:
+                tile, d = divmod(link, 4)
+                ly, lx = divmod(tile, self.width)
+                nx = lx + (1 if d == EAST else -1 if d == WEST else 0)
+                ny = ly + (1 if d == NORTH else -1 if d == SOUTH else 0)
+                ew += d in (EAST, WEST)
+                ns += d in (NORTH, SOUTH)
+                cross += (nx // mesh.tiles_x != lx // mesh.tiles_x) or (
+                    ny // mesh.tiles_y != ly // mesh.tiles_y
+                )
+            r = (ew, ns, cross)
+            self._routes[key] = r
+        return r
+
     def flits(self, events: int) -> int:
         return math.ceil(events * self.event_bits / self.flit_bits)
 

@@ -1,0 +1,199 @@
+"""Energy models: hand-computed totals, invariants, NeuroBench parity, TrueNorth calibration."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import spikemesh as sm
+from spikemesh.energy import E_ADD_BIT, E_BIT, E_SRAM_BIT, SYNOPS_PRESETS
+from tests.golden import loihi_layer
+
+PJ = 1e-12
+
+
+def tiny_run(steps=6, timing="analytic"):
+    net = sm.Network("tiny")
+    x = net.input(3, name="x")
+    a = net.population(4, sm.CubaLIF(du=2000, dv=1000, vth=50), name="a")
+    net.connect(x, a, weights=np.array([[60, 0, 70, 80], [90, 100, 0, 0], [0, 0, 120, 130]]))
+    X = np.zeros((steps, 3), np.int32)
+    X[0] = [1, 1, 0]
+    X[2] = [1, 1, 1]
+    m = sm.map_network(net, "loihi")
+    return sm.Simulator(m, timing=timing).run(steps, inputs={"x": X}), X
+
+
+def test_chip_model_hand_computed():
+    res, X = tiny_run()
+    rep = res.energy()
+    c = rep.counts
+    fan = np.array([3, 2, 2])  # synapses per input line
+    assert c["synaptic_events"] == int((X * fan).sum()) == 12
+    ch, sp = res.counters["state_changes"][:, 0], res.counters["spikes"][:, 0]
+    active = np.maximum(ch, sp)
+    assert c["active_updates"] == active.sum() and c["inactive_updates"] == 4 * 6 - active.sum()
+    # elapsed by hand: per step U = active x 8.4 + inactive x 5.3 + spikes x 2.1 ns, then the
+    # input's synaptic work (3.5 ns per event, no hops: input and core share tile (0,0)), barrier
+    syn = (X * fan).sum(axis=1)
+    U = active * 8.4 + (4 - active) * 5.3 + sp * 2.1
+    cycles = np.ceil(U + syn * 3.5 + 113 - 1e-9)
+    assert np.allclose(res.cycles, cycles)
+    elapsed = cycles.sum() * 1e-9
+    assert c["elapsed_s"] == pytest.approx(elapsed)
+    E = rep.components("chip")
+    assert E["synaptic"] == pytest.approx(12 * 23.6 * PJ)
+    assert E["neuron_update"] == pytest.approx((active.sum() * 81 + (24 - active.sum()) * 52) * PJ)
+    assert E["spike"] == pytest.approx(sp.sum() * 1.7 * PJ)
+    assert E["routing"] == 0.0
+    assert E["static"] == pytest.approx(0.104 * elapsed)
+    assert rep.total("chip") == pytest.approx(sum(E.values()))
+
+
+def test_other_models_hand_computed():
+    res, _ = tiny_run()
+    rep = res.energy(synops="int8", ann="fp16")
+    assert rep.components("synops") == {
+        "accumulate": pytest.approx(12 * 0.03 * PJ),
+        "encoding_mac": 0.0,
+    }
+    c = rep.counts
+    # bit budget: binary spikes (b_s = 1), 8-bit weights, CubaLIF state 48 bits
+    assert c["weighted_event_bits"] == 12 * 1 * 8
+    assert c["state_bits_read"] == 24 * 48
+    bb = rep.components("bitbudget")
+    assert bb["compute_synaptic"] == pytest.approx(96 * E_BIT * PJ)
+    assert bb["compute_neuron"] == pytest.approx(24 * 48 * E_ADD_BIT * PJ)
+    syn_bits = 12 * (8 + 10)  # weight + index bits per synapse read (sparse format)
+    assert c["synapse_bits_read"] == syn_bits
+    assert bb["storage"] == pytest.approx(
+        (syn_bits + 24 * 48 + c["active_updates"] * 48) * E_SRAM_BIT * PJ
+    )
+    ann = rep.components("ann")
+    assert ann["mac"] == pytest.approx(
+        7 * SYNOPS_PRESETS["fp16"]["mac"] * PJ
+    )  # 7 synapses, one pass
+    assert ann["activation_memory"] == pytest.approx(2 * (4 + 3) * 16 * E_SRAM_BIT * PJ)
+
+
+def test_report_breakdowns_add_up_and_serialize():
+    res, _ = tiny_run()
+    rep = res.energy()
+    total = rep.total("chip")
+    assert rep.by_core.sum() == pytest.approx(total)
+    assert rep.by_step.sum() == pytest.approx(total)
+    assert sum(rep.by_population.values()) == pytest.approx(total)
+    d = json.loads(rep.to_json())
+    assert d["models"]["chip"]["total_J"] == pytest.approx(total)
+    assert set(d["models"]) == {"chip", "synops", "bitbudget", "ann"}
+    assert rep.ratio("chip", "synops") == pytest.approx(total / rep.total("synops"))
+    assert rep.per_timestep("chip") == pytest.approx(total / 6)
+    text = str(rep)
+    assert "Energy on loihi (davies2018)" in text and "synops" in text
+    with pytest.raises(
+        sm.ParameterError, match=r"models are chip, synops, bitbudget, ann \(got 'x'\)"
+    ):
+        rep.total("x")
+
+
+def test_timing_none_gets_elapsed_time_from_the_analytic_model():
+    a, _ = tiny_run(timing="none")
+    b, _ = tiny_run(timing="analytic")
+    assert a.energy().counts["elapsed_s"] == pytest.approx(b.energy().counts["elapsed_s"])
+    assert a.energy().total("chip") == pytest.approx(b.energy().total("chip"))
+
+
+def test_zero_activity_costs_only_static_and_inactive_updates():
+    net = sm.Network("quiet")
+    net.population(50, sm.CubaLIF(du=10, dv=10, vth=100), name="q")
+    res = sm.Simulator(sm.map_network(net, "loihi")).run(10)
+    E = res.energy().components("chip")
+    assert E["synaptic"] == E["spike"] == E["routing"] == 0.0
+    assert E["neuron_update"] == pytest.approx(500 * 52 * PJ)  # all inactive
+    assert E["static"] > 0
+
+
+def test_doubling_steps_doubles_dynamic_energy():
+    counts = dict(synaptic_events=10_000, neuron_updates=4_000, active_updates=1_000, spikes=300,
+                  hops=900, neurons=400, dense_synapses=80_000, elapsed_s=2e-5)  # fmt: skip
+    one = sm.energy.estimate("loihi", counts, steps=10)
+    two = sm.energy.estimate(
+        "loihi",
+        {k: 2 * v for k, v in counts.items() if k != "neurons"} | {"neurons": 400},
+        steps=20,
+    )
+    for comp, v in one.components("chip").items():
+        assert two.components("chip")[comp] == pytest.approx(2 * v)
+    assert two.total("synops") == pytest.approx(2 * one.total("synops"))
+    assert two.total("ann") == pytest.approx(one.total("ann"))  # one inference either way
+
+
+def test_neurobench_parity_on_a_spiking_mlp(rng):
+    # 2-layer MLP, dense non-zero single-sign weights (stored exactly), binary input spikes
+    W1 = rng.integers(1, 40, (12, 8))
+    W2 = rng.integers(1, 60, (8, 5))
+    net = sm.Network("mlp")
+    x = net.input(12, name="x")
+    h = net.population(8, sm.CubaLIF(du=500, dv=300, vth=60), name="h")
+    y = net.population(5, sm.CubaLIF(du=500, dv=300, vth=60), name="y")
+    net.connect(x, h, weights=W1)
+    net.connect(h, y, weights=W2)
+    T = 30
+    X = (rng.random((T, 12)) < 0.3).astype(int)
+    res = sm.Simulator(sm.map_network(net, "loihi")).run(T, inputs={"x": X})
+    c = res.energy().counts
+    # NeuroBench by hand: effective synaptic ops = non-zero inputs x non-zero weights
+    Uh, Vh, Sh = loihi_layer(W1.tolist(), X.tolist(), 500, 300, 60)
+    Uy, Vy, Sy = loihi_layer(W2.tolist(), Sh, 500, 300, 60)
+    Sh, Sy = np.array(Sh), np.array(Sy)
+    eff = X.sum() * 8 + Sh.sum() * 5
+    assert c["synaptic_events"] == eff
+    assert c["dense_synapses"] == T * (12 * 8 + 8 * 5)
+
+    # membrane updates: neurons whose state (u or v) changed, every step
+    def changes(U, V):
+        U, V = np.array(U), np.array(V)
+        prevU = np.vstack([np.zeros((1, U.shape[1]), int), U[:-1]])
+        prevV = np.vstack([np.zeros((1, V.shape[1]), int), V[:-1]])
+        return int(((U != prevU) | (V != prevV)).sum())
+
+    assert c["membrane_updates"] == changes(Uh, Vh) + changes(Uy, Vy)
+    assert c["activation_sparsity"] == pytest.approx(1 - (Sh.sum() + Sy.sum()) / (13 * T))
+    assert eff > 0 and Sy.sum() > 0
+
+
+def test_truenorth_operating_point():
+    # full chip, 20 Hz mean rate, 128 active synapses per spike, 1000 ticks (1 s)
+    n = 4096 * 256
+    spikes = 20 * n
+    rep = sm.energy.estimate("truenorth", dict(
+        synaptic_events=128 * spikes, neuron_updates=1000 * n, spikes=spikes, hops=4 * spikes,
+        neurons=n), steps=1000)  # fmt: skip
+    per_event = rep.total("chip") / (128 * spikes)
+    assert abs(per_event / 26e-12 - 1) < 0.10
+    power = rep.total("chip") / 1.0
+    assert 0.065 <= power <= 0.072
+
+
+def test_energy_set_choice_and_bad_input():
+    res, _ = tiny_run()
+    a = res.energy()
+    b = res.energy(energy_set="sanafe_silicon")
+    assert b.energy_set == "sanafe_silicon" and b.components("chip")["synaptic"] == pytest.approx(
+        12 * 35.5 * PJ
+    )
+    assert a.total("chip") != b.total("chip")
+    with pytest.raises(
+        sm.ParameterError, match=r"loihi has energy sets davies2018, sanafe_silicon \(got 'x'\)"
+    ):
+        res.energy(energy_set="x")
+    with pytest.raises(sm.ParameterError, match=r"unknown keys synops; allowed"):
+        sm.energy.estimate("loihi", {"synops": 5}, steps=1)
+    with pytest.raises(sm.ParameterError, match=r"loihi has no fixed tick; give elapsed_s"):
+        sm.energy.estimate("loihi", {"synaptic_events": 5}, steps=1)
+    with pytest.raises(
+        sm.ParameterError, match=r"SynOpsModel.preset: must be one of fp32, fp16, int32, int8"
+    ):
+        res.energy(synops="fp64")
