@@ -44,3 +44,31 @@ def test_01_loihi_lif_impulse():
     # [3] graded payloads, computed by hand (vth 16, cap 7, subtract reset)
     assert "payload+: [0, 0, 0, 3, 4, 7, 1]" in out
     assert "payload-: [0, 0, 0, -3, -4, -7, -1]" in out
+
+
+def test_02_energy_estimates():
+    import importlib.util
+
+    import spikemesh as sm
+
+    out = run_example("02_energy_estimates.py")
+    spec = importlib.util.spec_from_file_location("ex02", EXAMPLES / "02_energy_estimates.py")
+    ex = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ex)
+    # recount the binary case's synaptic events from spikes x fan-out, independently of energy.py
+    rng = np.random.default_rng(0)
+    net = ex.build(rng, sm.CubaLIF(du=410, dv=205, vth=1000), sm.CubaLIF(du=1000, dv=300, vth=3000))
+    X = (np.random.default_rng(1).random((100, 64)) < 0.1).astype(np.int32)
+    res = sm.Simulator(sm.map_network(net, "loihi")).run(100, inputs={"x": X})
+    fan1 = (net.projections[0].dense() != 0).sum(axis=1)
+    fan2 = (net.projections[1].dense() != 0).sum(axis=1)
+    events = int((X @ fan1).sum() + ((res.spikes["h"] != 0) @ fan2).sum())
+    assert f"SynOps sees {events:,} synaptic events" in out
+    assert f"the chip model also charges {100 * 138:,} neuron updates" in out
+    # the three estimates disagree by orders of magnitude, and move differently with bits
+    m = re.search(
+        r"SynOps per inference: .*\(x([\d.]+)\); Bit Budget: .*\(x([\d.]+)\); chip: .*\(x([\d.]+)\)",
+        out,
+    )
+    synops_x, bb_x, chip_x = map(float, m.groups())
+    assert synops_x > 1 > bb_x and chip_x < 1
