@@ -214,6 +214,9 @@ class EnergyReport:
     by_step: np.ndarray | None = None
     by_population: dict = field(default_factory=dict)
     settings: dict = field(default_factory=dict)
+    per_core_step: dict = field(default_factory=dict)
+    """Counts per (step, core) the chip model used: synaptic events, updates, active and
+    inactive updates, spikes, hops by direction, chip crossings, elapsed time share."""
 
     def total(self, model: str = "chip") -> float:
         self._check(model)
@@ -414,6 +417,7 @@ def report(res, *, energy_set: str | None = None, synops: str = "fp32", ann: str
     grid = sum(np.asarray(v, float) for v in per_cell.values())
     rep.by_core = grid.sum(axis=0)
     rep.by_step = grid.sum(axis=1)
+    rep.per_core_step = per
     for c, core in enumerate(res.mapping.cores):
         n = core.n_neurons
         for s in core.slices:

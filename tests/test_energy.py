@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from numpy.testing import assert_array_equal
 
 import spikemesh as sm
 from spikemesh.energy import E_ADD_BIT, E_BIT, E_SRAM_BIT, SYNOPS_PRESETS
@@ -85,6 +86,8 @@ def test_report_breakdowns_add_up_and_serialize():
     assert rep.by_core.sum() == pytest.approx(total)
     assert rep.by_step.sum() == pytest.approx(total)
     assert sum(rep.by_population.values()) == pytest.approx(total)
+    assert rep.per_core_step["synaptic_events"].shape == (6, 1)
+    assert_array_equal(rep.per_core_step["synaptic_events"], res.counters["synaptic_events"])
     d = json.loads(rep.to_json())
     assert d["models"]["chip"]["total_J"] == pytest.approx(total)
     assert set(d["models"]) == {"chip", "synops", "bitbudget", "ann"}
