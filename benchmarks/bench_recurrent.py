@@ -102,10 +102,27 @@ def bench_recurrent(steps: int) -> list[tuple]:
     return rows, t_map, m
 
 
+def column_local_pairs(rng, cols: int, size: int, fan: int) -> tuple[np.ndarray, np.ndarray]:
+    """(pre, post) synapse pairs for ``cols`` columns of ``size`` neurons: every neuron draws
+    ``fan`` presynaptic neurons from its own column and the next one (start + k * odd stride
+    modulo a power of two, folded into the two-column window; duplicates removed). Local
+    enough for Loihi's 4096-axon fan-in."""
+    n = cols * size
+    span = 1 << (2 * size - 1).bit_length()
+    post = np.repeat(np.arange(n), fan)
+    k = np.tile(np.arange(fan), n)
+    start = np.repeat(rng.integers(0, span, n), fan)
+    step = np.repeat(rng.integers(0, span // 2, n) * 2 + 1, fan)
+    off = (start + k * step) % span % (2 * size)
+    keys = np.sort(((post // size) * size + off) % n * n + post)
+    keys = keys[np.r_[True, keys[1:] != keys[:-1]]]
+    return keys // n, keys % n
+
+
 def chip_scale_network(rng):
     """102,400 CubaLIF neurons in 100 columns of 1024; each neuron has 50 distinct recurrent
     synapses from its own column and the next one (4-bit mixed-sign weights) and 2 from a
-    1000-line input: about 5.3 M synapses, local enough for Loihi's 4096-axon fan-in."""
+    1000-line input: about 5.3 M synapses."""
     cols, size, fan, fan_x = 100, 1024, 50, 2
     n = cols * size
     net = sm.Network("chipscale")
@@ -113,12 +130,7 @@ def chip_scale_network(rng):
     h = net.population(
         n, sm.CubaLIF(du=800, dv=400, vth=300, bias_mant=rng.integers(0, 100, n)), name="h"
     )
-    post = np.repeat(np.arange(n), fan)
-    k = np.tile(np.arange(fan), n)
-    start = np.repeat(rng.integers(0, 2 * size, n), fan)
-    step = np.repeat(rng.integers(0, size, n) * 2 + 1, fan)
-    off = (start + k * step) % (2 * size)  # distinct per neuron: odd stride modulo a power of 2
-    pre = ((post // size) * size + off) % n
+    pre, post = column_local_pairs(rng, cols, size, fan)
     w = rng.integers(-5, 3, post.size) * 32
     w[w == 0] = 32
     net.connect(

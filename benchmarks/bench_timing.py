@@ -22,7 +22,7 @@ import scipy.sparse as sp
 import spikemesh as sm
 
 sys.path.insert(0, os.path.dirname(__file__))
-from bench_recurrent import build_network, numpy_model
+from bench_recurrent import build_network, column_local_pairs, numpy_model
 
 
 def net_10k(rng):
@@ -33,15 +33,7 @@ def net_10k(rng):
     h = net.population(
         n, sm.CubaLIF(du=600, dv=300, vth=250, bias_mant=rng.integers(0, 80, n)), name="h"
     )
-    post = np.repeat(np.arange(n), fan)
-    k = np.tile(np.arange(fan), n)
-    start = np.repeat(rng.integers(0, 2048, n), fan)
-    step = np.repeat(rng.integers(0, 1024, n) * 2 + 1, fan)
-    off = (start + k * step) % 2048  # distinct per neuron (odd stride modulo 2048)
-    off = off % (2 * size)  # within own + next column
-    pre = ((post // size) * size + off) % n
-    keys = np.unique(pre * n + post)
-    pre, post = keys // n, keys % n
+    pre, post = column_local_pairs(rng, cols, size, fan)
     w = rng.integers(-6, 5, pre.size) * 16
     w[w == 0] = 16
     net.connect(h, h, weights=sp.coo_matrix((w, (pre, post)), shape=(n, n)), name="rec")
