@@ -65,7 +65,7 @@ def _demo(args) -> int:
     rng = np.random.default_rng(args.seed + 1)
     rates = np.linspace(0.02, 0.3, 64)  # input line k fires with probability rates[k]
     x = (rng.random((args.steps, 64)) < rates).astype(np.int32)
-    sim = Simulator(mapping, seed=args.seed)
+    sim = Simulator(mapping, timing="cycle", seed=args.seed)
     t0 = time.perf_counter()
     res = sim.run(args.steps, inputs={"x": x})
     t_run = time.perf_counter() - t0
@@ -80,6 +80,10 @@ def _demo(args) -> int:
     counts = res.spikes["out"].sum(axis=0)
     print(f"output spike counts: {counts.tolist()} -> winner: out[{int(np.argmax(counts))}]")
     print("totals:", ", ".join(f"{k} {res.total(k):,}" for k in res.counters))
+    print(f"chip time: {res.cycles.mean():,.0f} cycles per step on average "
+          f"(max {res.cycles.max():,}), {res.latency_total_s * 1e6:,.1f} µs in all")  # fmt: skip
+    print()
+    print(res.energy())
     return 0
 
 
@@ -104,7 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--version", action="version", version=f"spikemesh {__version__}")
     sub = ap.add_subparsers(dest="command", required=True)
-    d = sub.add_parser("demo", help="map and run a small network, print what it computed")
+    d = sub.add_parser(
+        "demo", help="map and run a small network; print what it computed, its timing and energy"
+    )
     d.add_argument("--chip", default="loihi", help="profile name or .toml path (default loihi)")
     d.add_argument("--steps", type=int, default=100)
     d.add_argument("--seed", type=int, default=0)
