@@ -58,40 +58,32 @@ def if_update(const acc_t[::1] inp, state_t[::1] v, const int64_t[::1] bias, int
               int reset_zero, state_t[::1] spikes):
     """Integrate-and-fire with graded spikes, one step. See ``reference.if_update``.
 
-    Two passes so the common case vectorizes: pass 1 (branch-free) integrates every neuron and
-    settles the silent ones; pass 2 redoes the firing ones (payload division, reset).
+    Branch-free so the loop vectorizes. The payload ``floor(|v| / vth)`` is computed in double
+    precision, which is exact here: |v| < 2**32 and vth >= 1, so a quotient just below an
+    integer m differs from m by at least 1/vth > m * 2**-53 (rounding cannot reach m).
     """
     cdef Py_ssize_t i, n = v.shape[0]
     cdef int64_t x, vn, k, a, m, v_old, fire
     cdef int64_t changed = 0, nspk = 0, sats = 0
+    cdef double dvth = <double>vth
     with nogil:
         for i in range(n):
             v_old = v[i]
             x = _if_integrate(v_old + inp[i] + bias[i], leak)
             vn = clip64(x, vmin, vmax)
             sats += vn != x
-            m = vn >> 63
-            a = (vn ^ m) - m
+            m = vn >> 63                      # sign mask: 0 or -1
+            a = (vn ^ m) - m                  # |v|
             fire = (a >= vth) & ((m == 0) | (bipolar != 0))
-            v[i] = <state_t>(v_old if fire else vn)   # firing neurons keep v_old for pass 2
-            spikes[i] = <state_t>fire
-            changed += (vn != v_old) & (fire == 0)
+            k = <int64_t>(<double>a / dvth)   # floor(|v| / vth), exact (see docstring)
+            k = k if k < cap else cap
+            k = k * fire
+            k = (k ^ m) - m                   # negative payload for negative spikes
+            vn = (vn & (fire - 1)) if reset_zero else vn - k * vth
             nspk += fire
-        if nspk:
-            for i in range(n):
-                if spikes[i] == 0:
-                    continue
-                v_old = v[i]
-                vn = clip64(_if_integrate(v_old + inp[i] + bias[i], leak), vmin, vmax)
-                m = vn >> 63
-                a = (vn ^ m) - m
-                k = a // vth
-                k = k if k < cap else cap
-                k = (k ^ m) - m               # negative payload for negative spikes
-                vn = 0 if reset_zero else vn - k * vth
-                changed += vn != v_old
-                v[i] = <state_t>vn
-                spikes[i] = <state_t>k
+            changed += vn != v_old
+            v[i] = <state_t>vn
+            spikes[i] = <state_t>k
     return changed, nspk, sats
 
 
@@ -166,6 +158,30 @@ def truenorth_update(const acc_t[:, ::1] counts, state_t[::1] v, const weight_t[
                 sats += Vc != V
                 pos = Vc >= alpha
                 V = _tn_fire(Vc, pos, 0, beta, rc)
+                spikes[i] = <state_t>pos
+                nspk += pos
+                changed += V != v_old
+                v[i] = <state_t>V
+        return changed, nspk, sats
+    cdef int64_t sl = stochastic_leak != 0, leak_sign = sgn64(leak), dl
+    if stochastic_synapse_mask == 0:
+        # stochastic leak and/or threshold only: both draws every neuron, no branches (it
+        # vectorizes); the flags select the terms
+        with nogil:
+            for i in range(n):
+                nid = id_offset + <uint64_t>i
+                V = v[i]
+                v_old = V
+                V += (cnt[4 * i] * wt[4 * i] + cnt[4 * i + 1] * wt[4 * i + 1]
+                      + cnt[4 * i + 2] * wt[4 * i + 2] + cnt[4 * i + 3] * wt[4 * i + 3])
+                omega = 1 + lrev * (sgn64(V) - 1)
+                dl = prn32(seed, step, nid, STREAM_LEAK) & 255
+                V += omega * (sl * leak_sign * (leak_mag >= dl) + (1 - sl) * leak)
+                Vc = clip64(V, lo, hi)
+                sats += Vc != V
+                eta = prn32(seed, step, nid, STREAM_THRESHOLD) & threshold_mask
+                pos = Vc >= alpha + eta
+                V = _tn_fire(Vc, pos, eta, beta, rc)
                 spikes[i] = <state_t>pos
                 nspk += pos
                 changed += V != v_old

@@ -336,3 +336,27 @@ def test_bound_kernels_equal_the_plain_kernels(compiled, twin, rng):
     for k in range(3):
         assert_array_equal(outs[0][k], outs[1][k])
         assert_array_equal(outs[0][k], outs[2][k])
+
+
+@pytest.mark.parametrize("vth", [1, 3, 7, 49, 12345, 98765, 2**30 + 1, 2**31 - 1])
+def test_if_payload_division_is_exact_at_the_extremes(compiled, twin, rng, vth):
+    # 32-bit membrane, 24-bit payloads: |v| up to 2**31, quotients just below integers
+    vmin, vmax = -(2**31), 2**31 - 1
+    n = 4000
+    k = rng.integers(0, 2**24, n)
+    near = np.clip(k * vth + rng.integers(-2, 3, n), vmin, vmax)  # around multiples of vth
+    v = np.concatenate([near, -near, [vmin, vmax, vmin + 1, vth - 1, vth, -vth, 0]])
+    m = v.size
+    arrays = {
+        "inp": np.zeros(m, I64),
+        "v": v.astype(I32),
+        "bias": np.zeros(m, I64),
+        "spikes": np.zeros(m, I32),
+    }
+    for cap in (1, 7, 2**24 - 1):
+        for reset_zero in (0, 1):
+            scalars = dict(
+                vth=vth, vmin=vmin, vmax=vmax, leak=0, cap=cap, bipolar=1, reset_zero=reset_zero
+            )
+            _, out = run_both(compiled, twin, "if_update", arrays, scalars, IF_ORDER)
+    assert np.abs(out["spikes"]).max() > 1 or vth > 2**30
