@@ -77,7 +77,7 @@ def write(tmp_path, old, new):
             r"\[core\] nuerons = 1024: unknown key; allowed: neurons",
         ),
         (
-            'neuron_models = ["CubaLIF"]',
+            'neuron_models = ["CubaLIF", "IF"]',
             'neuron_models = ["Izhikevich"]',
             r"unknown model 'Izhikevich'",
         ),

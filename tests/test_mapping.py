@@ -87,9 +87,15 @@ def test_unsupported_neuron_model():
     net = sm.Network("n")
     net.population(4, sm.IF(vth=3), name="relu")
     with pytest.raises(
-        sm.MappingError, match=r"population 'relu' uses IF; loihi cores run CubaLIF"
+        sm.MappingError, match=r"population 'relu' uses IF; truenorth cores run TrueNorthNeuron"
     ):
-        sm.map_network(net, "loihi")
+        sm.map_network(net, "truenorth")
+    net2 = sm.Network("n2")
+    net2.population(4, sm.TrueNorthNeuron(), name="tn")
+    with pytest.raises(
+        sm.MappingError, match=r"population 'tn' uses TrueNorthNeuron; loihi cores run CubaLIF, IF"
+    ):
+        sm.map_network(net2, "loihi")
     assert sm.map_network(net, "loihi2").n_cores == 1
 
 
