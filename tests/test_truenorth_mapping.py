@@ -124,3 +124,30 @@ def test_cubalif_does_not_run_on_truenorth():
         sm.MappingError, match=r"population 'lif' uses CubaLIF; truenorth cores run TrueNorthNeuron"
     ):
         sm.map_network(net, "truenorth")
+
+
+def test_stochastic_neurons_draw_the_same_numbers_however_they_are_mapped(rng, tmp_path):
+    net = sm.Network("stoch")
+    x = net.input(30, name="x")
+    a = net.population(40, sm.TrueNorthNeuron(
+        weights=(60, 0, 0, 0), alpha=20, leak=-3, threshold_mask_bits=4,
+        stochastic_synapse=(True, False, False, False), stochastic_leak=True), name="a")  # fmt: skip
+    w = (rng.random((30, 40)) < 0.4).astype(int) * 60
+    net.connect(x, a, weights=w)
+    X = (rng.random((50, 30)) < 0.3).astype(int)
+    whole = sm.map_network(net, "truenorth")
+    tiny = sm.map_network(net, make_profile(tmp_path, base="truenorth", neurons=7))
+    assert tiny.n_cores >= 6
+    runs = [
+        sm.Simulator(m, seed=11, timing=t, backend=b).run(50, inputs={"x": X})
+        for m, t, b in (
+            (whole, "none", "cython"),
+            (tiny, "cycle", "numpy"),
+            (tiny, "analytic", "cython"),
+        )
+    ]
+    for r in runs[1:]:
+        assert_array_equal(r.spikes["a"], runs[0].spikes["a"])
+    other = sm.Simulator(whole, seed=12).run(50, inputs={"x": X})
+    assert not np.array_equal(other.spikes["a"], runs[0].spikes["a"])
+    assert runs[0].spikes["a"].any()
