@@ -35,11 +35,13 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import chips as _chips
+from ._validate import check_int
 from .exceptions import ParameterError, ProfileError
 
 __all__ = [
@@ -437,11 +439,22 @@ def estimate(chip, counts: dict, steps: int, *, energy_set: str | None = None, s
     unknown keys raise.
     """
     chip = _chips.get(chip)
+    steps = check_int("estimate", "steps", steps, 1)
     allowed = set(COUNT_KEYS) | {"hops", "active_cores", "weight_bits", "neurons_and_inputs"}
     bad = sorted(set(counts) - allowed)
     if bad:
         raise ParameterError(
             f"estimate.counts: unknown keys {', '.join(bad)}; allowed: {', '.join(sorted(allowed))}"
+        )
+    for key, value in counts.items():
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+            raise ParameterError(f"estimate.counts[{key!r}]: must be a number >= 0 (got {value!r})")
+    if counts.get("active_updates", 0) > counts.get(
+        "neuron_updates", counts.get("active_updates", 0)
+    ):
+        raise ParameterError(
+            f"estimate.counts: active_updates ({counts['active_updates']}) exceeds neuron_updates "
+            f"({counts.get('neuron_updates')})"
         )
     c = dict.fromkeys(COUNT_KEYS, 0)
     c.update({k: v for k, v in counts.items() if k in c})
