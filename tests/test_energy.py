@@ -200,3 +200,22 @@ def test_energy_set_choice_and_bad_input():
         sm.ParameterError, match=r"SynOpsModel.preset: must be one of fp32, fp16, int32, int8"
     ):
         res.energy(synops="fp64")
+
+
+def test_estimate_rejects_bad_counts():
+    with pytest.raises(
+        sm.ParameterError, match=r"estimate.counts\['spikes'\]: must be a number >= 0 \(got -3\)"
+    ):
+        sm.energy.estimate("truenorth", {"spikes": -3}, steps=1)
+    with pytest.raises(
+        sm.ParameterError, match=r"active_updates \(9\) exceeds neuron_updates \(5\)"
+    ):
+        sm.energy.estimate("truenorth", {"neuron_updates": 5, "active_updates": 9}, steps=1)
+    with pytest.raises(
+        sm.ParameterError, match=r"estimate.steps: must be an integer >= 1 \(got 0\)"
+    ):
+        sm.energy.estimate("truenorth", {}, steps=0)
+    with pytest.raises(
+        sm.ParameterError, match=r"estimate.counts\['hops'\]: must be a number >= 0 \(got 'many'\)"
+    ):
+        sm.energy.estimate("truenorth", {"hops": "many"}, steps=1)
