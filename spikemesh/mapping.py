@@ -681,13 +681,17 @@ def _place(
     np.fill_diagonal(sym, 0)
     free = np.ones(mesh.n_cores, bool)
     placed = np.full(len(cores), -1, np.int64)
-    remaining = set(range(len(cores)))
-    pull = np.zeros(len(cores), np.int64)
+    n = len(cores)
+    avail = np.ones(n, bool)
+    pull = np.zeros(n, np.int64)
+    deg = sym.sum(axis=1)
     order = []
-    while remaining:  # the busiest program first, then the one most connected to those placed
-        nxt = max(sorted(remaining), key=lambda i: (pull[i], sym[i].sum(), -i))
+    for _ in range(n):  # the busiest program first, then the one most connected to those placed
+        cand = np.flatnonzero(avail)
+        best = np.lexsort((cand, -deg[cand], -pull[cand]))[0]  # max pull, max degree, min index
+        nxt = int(cand[best])
         order.append(nxt)
-        remaining.discard(nxt)
+        avail[nxt] = False
         pull += sym[nxt]
     origin = pos.sum(axis=1)  # tie-break toward the mesh origin keeps the layout compact
     for i in order:
