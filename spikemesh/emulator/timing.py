@@ -96,7 +96,6 @@ class TimingModel:
         self.n_tiles = len(tiles)
         self.barrier = round(self.barrier_cycles(self.n_tiles) * RES)  # in 1/RES cycle
         self.n_cores = len(mapping.cores)
-        self.neurons = np.array([c.n_neurons for c in mapping.cores], float)
         self._routes: dict = {}
         self.link_flits: dict[int, int] = {}
         self.events = 0  # SimPy events processed
