@@ -61,6 +61,14 @@ def run_modes(m, steps, inputs):
     return rows
 
 
+def _lat(res) -> float:
+    return res.timing.latency_total_s if res.timing else 0.0
+
+
+def _events(res) -> int:
+    return res.timing.events if res.timing else 0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
@@ -85,7 +93,7 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|")
     for mode, rate, res in rows:
         print(f"| {mode} | {rate:,.0f} | {rate / base:.2f}x | {res.cycles.mean():,.0f} | "
-              f"{res.latency_total_s / steps * 1e6:.2f} µs | {res.timing_events / steps:.1f} |")  # fmt: skip
+              f"{_lat(res) / steps * 1e6:.2f} µs | {_events(res) / steps:.1f} |")  # fmt: skip
     print(f"| plain NumPy/SciPy model (no timing) | {base:,.0f} | 1.00x | - | - | - |")
 
     steps2 = 100 if opts.quick else 500
@@ -110,13 +118,13 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|")
     for mode, rate, res in rows2:
         print(f"| {mode} | {rate:,.0f} | {res.cycles.mean():,.0f} | {res.cycles.max():,} | "
-              f"{res.latency_total_s / steps2 * 1e6:.2f} µs | {res.timing_events / steps2:.1f} |")  # fmt: skip
+              f"{_lat(res) / steps2 * 1e6:.2f} µs | {_events(res) / steps2:.1f} |")  # fmt: skip
     print()
     print(
         "busiest links (cycle mode):",
-        ", ".join(f"{n} {f:,} flits ({u:.1%})" for n, f, u in r.congested_links(3)),
+        ", ".join(f"{n} {f:,} flits ({u:.1%})" for n, f, u in r.timing.congested_links(3)),
     )
-    print("critical path of the slowest step (cycle mode):", r.critical_path)
+    print("critical path of the slowest step (cycle mode):", r.timing.critical_path)
 
 
 if __name__ == "__main__":

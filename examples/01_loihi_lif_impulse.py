@@ -13,13 +13,14 @@ from __future__ import annotations
 import numpy as np
 
 import spikemesh as sm
+from spikemesh import emulator as emu
 from spikemesh.emulator import run_core
 
 
 def impulse() -> None:
     spec = sm.CubaLIF(du=410, dv=205, vth=300)
-    table = sm.SynapseTable.from_dense([[100]])  # one synapse, weight 100 -> q = 100 << 6
-    group = sm.NeuronGroup(spec, 1)
+    table = emu.SynapseTable.from_dense([[100]])  # one synapse, weight 100 -> q = 100 << 6
+    group = emu.NeuronGroup(spec, 1)
     x = np.zeros((12, 1), np.int32)
     x[0, 0] = 1  # one input spike in step 0, integrated in step 1
     out = run_core(table, group, x, probes=("u", "v"))
@@ -37,8 +38,8 @@ def layer() -> None:
     w[rng.random(w.shape) < 0.5] = 0
     x = (rng.random((100, 64)) < 0.05).astype(np.int32)
     spec = sm.CubaLIF(du=410, dv=205, vth=400, bias_mant=100, bias_exp=3)
-    table = sm.SynapseTable.from_dense(w, weight_exp=0)
-    group = sm.NeuronGroup(spec, 16)
+    table = emu.SynapseTable.from_dense(w, weight_exp=0)
+    group = emu.NeuronGroup(spec, 16)
     out = run_core(table, group, x)
     print("[2] layer: 64 inputs -> 16 CubaLIF (du=410, dv=205, vth=400), 100 steps")
     print(f"    synapses: {table.n_synapses}, stored weights changed by quantization: "
@@ -52,8 +53,8 @@ def layer() -> None:
 
 def graded() -> None:
     spec = sm.IF(vth=16, spike_bits=3, bipolar=True)
-    table = sm.SynapseTable.from_dense([[1, -1]], weight_bits=None, acc_shift=0)
-    group = sm.NeuronGroup(spec, 2)
+    table = emu.SynapseTable.from_dense([[1, -1]], weight_bits=None, acc_shift=0)
+    group = emu.NeuronGroup(spec, 2)
     ramp = np.array([[0], [10], [40], [70], [130], [5], [0]], np.int32)
     out = run_core(table, group, ramp)
     print(

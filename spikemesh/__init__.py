@@ -1,14 +1,22 @@
 """spikemesh: a cycle-level emulator of neuromorphic chips.
 
 Describe a spiking network, map it onto a virtual chip, run it with bit-exact fixed-point
-neuron cores, and read back spikes, cycles and energy.
+neuron cores, and read back spikes, cycles and energy::
+
+    net = sm.Network("demo")                  # describe
+    mapping = sm.map_network(net, "loihi")    # map (plain data)
+    res = sm.Simulator(mapping).run(20)       # run
+    res.energy()                              # price
+
+Single cores are driven through :mod:`spikemesh.emulator` (``NeuronGroup``, ``SynapseTable``,
+``run_core``); the kernels themselves live in :mod:`spikemesh.kernels`.
 """
 
 from __future__ import annotations
 
-from . import chips, energy, exceptions, fixedpoint, kernels, neurons
-from .emulator import NeuronGroup, SynapseTable
-from .emulator.simulator import SimulationResult, Simulator
+from . import chips, energy, exceptions, neurons
+from .counts import Counts
+from .emulator import SimulationResult, Simulator
 from .exceptions import (
     DTypeError,
     FixedPointOverflowError,
@@ -21,34 +29,32 @@ from .exceptions import (
 from .fixedpoint import quantize_weights
 from .mapping import Mapping, map_network
 from .network import Network, conv2d, one_to_one, pool2d
-from .neurons import IF, CubaLIF, TrueNorthNeuron
+from .neurons import IF, CubaLIF, NeuronSpec, TrueNorthNeuron
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "IF",
+    "Counts",
     "CubaLIF",
     "DTypeError",
     "FixedPointOverflowError",
     "Mapping",
     "MappingError",
     "Network",
-    "NeuronGroup",
+    "NeuronSpec",
     "ParameterError",
     "ProfileError",
     "ShapeError",
     "SimulationResult",
     "Simulator",
     "SpikemeshError",
-    "SynapseTable",
     "TrueNorthNeuron",
     "__version__",
     "chips",
     "conv2d",
     "energy",
     "exceptions",
-    "fixedpoint",
-    "kernels",
     "map_network",
     "neurons",
     "one_to_one",

@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from . import __version__, chips, kernels
-from .emulator.simulator import Simulator
+from .emulator import Simulator
 from .exceptions import SpikemeshError
 from .mapping import map_network
 from .network import Network
@@ -28,7 +28,7 @@ def demo_network(chip_name: str, seed: int = 0) -> Network:
     rng = np.random.default_rng(seed)
     net = Network(f"demo-{chip_name}")
     x = net.input(64, name="x")
-    if "TrueNorthNeuron" in chips.get(chip_name).core.neuron_models:
+    if chips.get(chip_name).supports(TrueNorthNeuron.__name__):
         hidden = TrueNorthNeuron(weights=(1, 2, 4, -8), alpha=40, leak=-1)
         out = TrueNorthNeuron(weights=(1, 2, 4, -8), alpha=120, leak=-1)
         w1 = rng.integers(-2, 8, (64, 128))
@@ -81,7 +81,7 @@ def _demo(args) -> int:
     print(f"output spike counts: {counts.tolist()} -> winner: out[{int(np.argmax(counts))}]")
     print("totals:", ", ".join(f"{k} {res.total(k):,}" for k in res.counters))
     print(f"chip time: {res.cycles.mean():,.0f} cycles per step on average "
-          f"(max {res.cycles.max():,}), {res.latency_total_s * 1e6:,.1f} µs in all")  # fmt: skip
+          f"(max {res.cycles.max():,}), {res.timing.latency_total_s * 1e6:,.1f} µs in all")  # fmt: skip
     print()
     print(res.energy())
     return 0

@@ -3,7 +3,10 @@
 Each spec is a frozen dataclass that validates its parameters on construction; the kernels in
 :mod:`spikemesh.kernels` implement them (NumPy twins in :mod:`spikemesh.kernels.reference` hold
 the same equations). Parameters that may differ per neuron accept an array; its length is checked
-against the population size when a :class:`~spikemesh.emulator.core.NeuronGroup` is built.
+against the population size when it is added to a network (:meth:`NeuronSpec.check_size`).
+
+A spec also declares the facts the rest of the package reads instead of testing its class
+(:class:`NeuronSpec`); :mod:`spikemesh.emulator.models` joins each spec type to its kernels.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import numpy as np
 from ._validate import check_bool, check_choice, check_int, int_array
 from .exceptions import ShapeError
 
-__all__ = ["IF", "CubaLIF", "NeuronSpec", "TrueNorthNeuron"]
+__all__ = ["IF", "MODELS", "CubaLIF", "NeuronSpec", "TrueNorthNeuron"]
 
 # Loihi register widths (Davies et al. 2018; nengo-loihi's emulator).
 LOIHI_DECAY_MAX = 4095  # du, dv: 12-bit unsigned
@@ -35,21 +38,65 @@ TN_RESET = (-(2**17), 2**17 - 1)  # signed 18-bit reset potential
 TN_MASK_BITS_MAX = 17
 
 
-class NeuronSpec:
-    """Base class of neuron specs.
+MODELS: dict[str, type] = {}
+"""Neuron model name (as chip profiles list it in ``neuron_models``) -> spec class. Every
+:class:`NeuronSpec` subclass registers itself here by its class name."""
 
-    ``per_neuron`` lists fields that may be arrays (one value per neuron); ``state_vars`` are the
-    state variables a probe can record; ``payload_bits`` is the width of the spike payload
-    (magnitude bits, plus one sign bit for bipolar neurons).
+
+class NeuronSpec:
+    """Base class of neuron specs: the facts a model owns, read by mapping, simulator and energy.
+
+    Class attributes (a subclass overrides what differs):
+
+    ``per_neuron``
+        Fields that may be arrays with one value per neuron.
+    ``state_vars``
+        State registers a probe can record (and ``initial=`` can set).
+    ``accumulators``
+        Synaptic input accumulators per neuron: 1, or 4 on TrueNorth (one per axon type).
+    ``input_shift``
+        Left shift from a stored weight to accumulator units (Loihi CubaLIF: ``<< 6``).
+    ``synapse_format``
+        How the mapper stores a projection onto this model: ``"weights"`` (a weight per
+        synapse, Loihi-style) or ``"typed_axons"`` (TrueNorth's binary crossbar with axon types).
+
+    Properties: ``model`` (the registry name), ``payload_bits`` (spike payload width, magnitude
+    plus one sign bit for bipolar neurons), ``registers`` (register name -> bits, checked
+    against a chip profile's ``[formats]``), ``state_bits`` (bits of state read and written per
+    update, for energy), :meth:`state_range`, :meth:`slice`, :meth:`check_size`.
     """
 
     __slots__ = ()
     per_neuron: tuple[str, ...] = ()
     state_vars: tuple[str, ...] = ()
+    accumulators: int = 1
+    input_shift: int = 0
+    synapse_format: str = "weights"
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        MODELS[cls.__name__] = cls  # dataclass(slots=True) re-creates the class: last one wins
+
+    @property
+    def model(self) -> str:
+        return type(self).__name__
 
     @property
     def payload_bits(self) -> int:
         return 1
+
+    @property
+    def registers(self) -> dict[str, int]:
+        return {}
+
+    @property
+    def state_bits(self) -> int:
+        return sum(self.registers.get(v, 0) for v in self.state_vars)
+
+    def state_range(self, name: str) -> tuple[int, int]:
+        """Allowed values of state register ``name`` (for ``initial=``)."""
+        bits = self.registers[name]
+        return -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
 
     def per_neuron_values(self, name: str, n: int) -> np.ndarray:
         """Return field ``name`` broadcast to ``n`` neurons (checks an array's length)."""
@@ -62,6 +109,24 @@ class NeuronSpec:
                 f"but the population has {n} neurons"
             )
         return np.array(value, dtype=np.int64)
+
+    def _is_per_neuron_array(self, name: str) -> bool:
+        value = getattr(self, name)
+        return isinstance(value, np.ndarray) and value.ndim >= 1
+
+    def check_size(self, n: int) -> None:
+        """Raise ShapeError unless every per-neuron array has ``n`` entries."""
+        for name in self.per_neuron:
+            self.per_neuron_values(name, n)
+
+    def slice(self, lo: int, hi: int) -> NeuronSpec:
+        """The spec of neurons ``lo:hi`` (per-neuron arrays cut to the slice)."""
+        changes = {
+            name: getattr(self, name)[lo:hi]
+            for name in self.per_neuron
+            if self._is_per_neuron_array(name)
+        }
+        return dataclasses.replace(self, **changes) if changes else self
 
     def __eq__(self, other) -> bool:
         if type(other) is not type(self):
@@ -133,6 +198,7 @@ class CubaLIF(NeuronSpec):
 
     per_neuron = ("bias_mant", "bias_exp")
     state_vars = ("u", "v", "ref")
+    input_shift = 6  # q = sum(w << 6): the weight mantissa sits 6 bits up in the accumulator
 
     def __post_init__(self) -> None:
         o = "CubaLIF"
@@ -151,6 +217,21 @@ class CubaLIF(NeuronSpec):
         vmax = LOIHI_V_MAX if self.vmax is None else check_int(o, "vmax", self.vmax, 0, LOIHI_V_MAX)
         s(self, "vmin", vmin)
         s(self, "vmax", vmax)
+
+    @property
+    def registers(self) -> dict[str, int]:
+        return {"q": 22, "u": 24, "v": 24}  # dendritic accumulator, current, voltage
+
+    @property
+    def state_bits(self) -> int:
+        return 48  # u + v; the refractory counter is not counted
+
+    def state_range(self, name: str) -> tuple[int, int]:
+        if name == "ref":
+            return 0, self.refract_delay - 1
+        if name == "v":
+            return self.vmin, self.vmax
+        return NeuronSpec.state_range(self, name)  # slots dataclass: no zero-arg super()
 
     def bias(self, n: int) -> np.ndarray:
         """Per-neuron bias ``bias_mant << bias_exp`` as int64 (length ``n``)."""
@@ -219,6 +300,10 @@ class IF(NeuronSpec):
     @property
     def payload_bits(self) -> int:
         return self.spike_bits + int(self.bipolar)
+
+    @property
+    def registers(self) -> dict[str, int]:
+        return {"v": self.v_bits}
 
     @property
     def payload_cap(self) -> int:
@@ -296,6 +381,8 @@ class TrueNorthNeuron(NeuronSpec):
 
     per_neuron = ("weights",)
     state_vars = ("v",)
+    accumulators = 4  # one event counter per axon type G
+    synapse_format = "typed_axons"
 
     def __post_init__(self) -> None:
         o = "TrueNorthNeuron"
@@ -345,6 +432,16 @@ class TrueNorthNeuron(NeuronSpec):
                 f"has {n} neurons"
             )
         return np.array(self.weights, dtype=np.int16)
+
+    @property
+    def registers(self) -> dict[str, int]:
+        return {"v": TN_V_BITS}
+
+    def _is_per_neuron_array(self, name: str) -> bool:
+        return name == "weights" and self.weights.ndim == 2  # (4,) is shared by every neuron
+
+    def check_size(self, n: int) -> None:
+        self.weight_table(n)
 
     @property
     def stochastic_synapse_mask(self) -> int:

@@ -74,7 +74,7 @@ def write(tmp_path, old, new):
         (
             "neurons = 1024",
             "nuerons = 1024",
-            r"\[core\] nuerons = 1024: unknown key; allowed: neurons",
+            r"\[core\] nuerons = 1024: unknown key; did you mean 'neurons'\? allowed: neurons",
         ),
         (
             'neuron_models = ["CubaLIF", "IF"]',
@@ -92,7 +92,7 @@ def write(tmp_path, old, new):
             'default = "nope"',
             r"\[energy\] default = 'nope': must name one of",
         ),
-        ("[mesh]", "[meshh]", r"\[meshh\].*unknown section"),
+        ("[mesh]", "[meshh]", r"section \[meshh\].*unknown key; did you mean '\[mesh\]'"),
         ("barrier_ns = [113.0, 465.0]", "barrier_ns = [113.0]", r"barrier_tiles/barrier_ns"),
         ("hop_ew_ns = 4.1", "hop_ew_ns = -4.1", r"\[timing\] hop_ew_ns = -4\.1: must be >= 0"),
         ("clock_hz = 1.0e9", "clock_hz = 0", r"\[chip\] clock_hz = 0: must be a number > 0"),

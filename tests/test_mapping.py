@@ -180,7 +180,8 @@ def test_bad_arguments():
     net = sm.Network("n")
     net.population(4, sm.CubaLIF(du=1, dv=1, vth=1), name="a")
     with pytest.raises(
-        sm.ParameterError, match=r"allocator: must be one of greedy, sequential \(got 'best'\)"
+        sm.ParameterError,
+        match=r"allocator: must be one of greedy, sequential or a placement policy \(got 'best'\)",
     ):
         sm.map_network(net, "loihi", allocator="best")
     with pytest.raises(sm.ProfileError, match=r"unknown chip 'spinnaker'"):

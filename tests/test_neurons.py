@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import spikemesh as sm
+from spikemesh import emulator as emu
 
 
 @pytest.mark.parametrize(
@@ -52,7 +53,7 @@ def test_cubalif_per_neuron_bias_and_equality():
     assert a != sm.CubaLIF(du=1, dv=2, vth=3, bias_mant=[1, 2, 4], bias_exp=2)
     assert a.bias(3).tolist() == [4, 8, 12]
     with pytest.raises(sm.ShapeError, match=r"has 3 values but the population has 4"):
-        sm.NeuronGroup(a, 4)
+        emu.NeuronGroup(a, 4)
     with pytest.raises(AttributeError):
         a.du = 5  # frozen
 
@@ -110,4 +111,4 @@ def test_truenorth_per_neuron_weights():
     spec = sm.TrueNorthNeuron(weights=np.arange(12).reshape(3, 4) - 6)
     assert spec.weight_table(3).shape == (3, 4)
     with pytest.raises(sm.ShapeError, match=r"has 3 rows but the population has 5"):
-        sm.NeuronGroup(spec, 5)
+        emu.NeuronGroup(spec, 5)

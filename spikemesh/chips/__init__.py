@@ -7,11 +7,16 @@ Profiles are TOML files. The ones shipped with spikemesh live in ``chips/profile
 >>> chip = get("my_chip.toml")          # doctest: +SKIP
 
 A malformed profile raises :class:`~spikemesh.exceptions.ProfileError` naming the file, the
-key, the value and what is allowed. Unknown keys are rejected (they are usually typos).
+key, the value and what is allowed. Every key is declared once below (:data:`TIMING_KEYS`,
+:data:`ENERGY_KEYS`, :data:`FORMAT_KEYS` and the structural tables) with its unit and meaning;
+an unknown key is rejected with the nearest valid one (a typo must not zero a cost). A profile
+may start from another with ``base = "loihi"`` (tables merge key by key). ``[sources]`` and
+``[documentation.*]`` are for people: spikemesh never reads them.
 """
 
 from __future__ import annotations
 
+import difflib
 import numbers
 import sys
 from dataclasses import dataclass, field
@@ -19,16 +24,27 @@ from pathlib import Path
 from types import MappingProxyType
 
 from ..exceptions import ProfileError
+from ..neurons import MODELS
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["ChipProfile", "CoreLimits", "MeshSpec", "available", "get", "load"]
+__all__ = [
+    "ENERGY_KEYS",
+    "FORMAT_KEYS",
+    "TIMING_KEYS",
+    "ChipProfile",
+    "CoreLimits",
+    "Key",
+    "MeshSpec",
+    "available",
+    "get",
+    "load",
+]
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
-NEURON_MODELS = ("CubaLIF", "IF", "TrueNorthNeuron")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +115,26 @@ class ChipProfile:
     sources: MappingProxyType
     unverified: tuple[str, ...] = ()
     path: str = field(default="", compare=False)
+    base: str = ""
+    documentation: MappingProxyType = field(default_factory=lambda: MappingProxyType({}))
+
+    def to_dict(self) -> dict:
+        """The profile as TOML-shaped tables (defaults filled in; ``base`` resolved)."""
+        m, c = self.mesh, self.core
+        return {
+            "chip": {"name": self.name, "description": self.description,
+                     "clock_hz": self.clock_hz, "tick_s": self.tick_s,
+                     "unverified": list(self.unverified)},
+            "mesh": {k: getattr(m, k) for k in _SCHEMA["mesh"]},
+            "core": {**{k: getattr(c, k) for k in _SCHEMA["core"]},
+                     "neuron_models": list(c.neuron_models)},
+            "formats": dict(self.formats),
+            "timing": {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.timing.items()},
+            "energy": {"default": self.default_energy,
+                       **{name: dict(t) for name, t in self.energy.items()}},
+            "sources": dict(self.sources),
+            "documentation": {k: dict(v) for k, v in self.documentation.items()},
+        }  # fmt: skip
 
     @property
     def n_cores(self) -> int:
@@ -116,7 +152,77 @@ class ChipProfile:
         )
 
 
-# ---------------------------------------------------------------------------- loading
+# ---------------------------------------------------------------------------- schema
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """One declared profile key: its unit, what it means, its default (None = required) and,
+    for energy keys, the count it is charged per (:class:`spikemesh.counts.Counts` field) and
+    the report component it adds to. ``used = False`` marks a documented figure spikemesh does
+    not model yet (it is accepted and kept, never read)."""
+
+    unit: str
+    meaning: str
+    default: object = None
+    per: str = ""
+    component: str = ""
+    used: bool = True
+
+
+TIMING_KEYS = {
+    "synaptic_op_ns": Key("ns", "one synaptic event at the destination core", 0.0),
+    "synaptic_update_ns": Key("ns", "one synaptic learning update (learning is not modelled)",
+                              0.0, used=False),
+    "neuron_update_active_ns": Key("ns", "update of a neuron whose state changed or spiked", 0.0),
+    "neuron_update_inactive_ns": Key("ns", "update of an idle neuron", 0.0),
+    "spike_in_tile_ns": Key("ns", "a spike sent within a tile (Davies 2018 Table 2)", 0.0),
+    "spike_out_ns": Key("ns", "emitting one spike; defaults to spike_in_tile_ns",
+                        "spike_in_tile_ns"),
+    "hop_ew_ns": Key("ns", "router latency of one east-west hop", 0.0),
+    "hop_ns_ns": Key("ns", "router latency of one north-south hop", 0.0),
+    "chip_link_ns": Key("ns", "latency of a hop between chips; defaults to hop_ew_ns",
+                        "hop_ew_ns"),
+    "chip_link_cycles_per_flit": Key("cycles", "time per flit on a chip-to-chip link", 1.0),
+    "barrier_tiles": Key("tiles", "tile counts of the barrier table (with barrier_ns)", [1]),
+    "barrier_ns": Key("ns", "mesh-wide barrier time for barrier_tiles tiles in use", [0.0]),
+    "flit_bits": Key("bits", "bits a link carries per cycle", 32),
+    "event_bits": Key("bits", "bits of one spike message", 32),
+}  # fmt: skip
+"""``[timing]`` keys."""
+
+ENERGY_KEYS = {
+    "synaptic_op_pj": Key("pJ", "one synaptic event", 0.0, "synaptic_events", "synaptic"),
+    "synaptic_update_pj": Key("pJ", "one synaptic learning update (learning is not modelled)",
+                              0.0, used=False),
+    "neuron_update_active_pj": Key("pJ", "update of a neuron whose state changed or spiked",
+                                   0.0, "active_updates", "neuron_update"),
+    "neuron_update_inactive_pj": Key("pJ", "update of an idle neuron", 0.0,
+                                     "inactive_updates", "neuron_update"),
+    "soma_update_pj": Key("pJ", "every neuron update (SANA-FE soma update)", 0.0,
+                          "neuron_updates", "neuron_update"),
+    "soma_access_pj": Key("pJ", "state access of an active neuron (SANA-FE soma access)", 0.0,
+                          "active_updates", "neuron_update"),
+    "spike_in_tile_pj": Key("pJ", "a spike sent within a tile", 0.0, "spikes", "spike"),
+    "spike_out_pj": Key("pJ", "emitting one spike (SANA-FE spike out)", 0.0, "spikes", "spike"),
+    "hop_ew_pj": Key("pJ", "one east-west hop", 0.0, "hops_ew", "routing"),
+    "hop_ns_pj": Key("pJ", "one north-south hop", 0.0, "hops_ns", "routing"),
+    "chip_link_pj": Key("pJ", "one chip-to-chip hop", 0.0, "chip_crossings", "routing"),
+    "static_power_w": Key("W", "static power of the whole chip, times elapsed chip time", 0.0,
+                          "elapsed_s", "static"),
+}  # fmt: skip
+"""``[energy.NAME]`` keys (one set per name; ``[energy] default`` picks one)."""
+
+FORMAT_KEYS = {
+    "q_bits": Key("bits", "dendritic accumulator width; a model needing more does not map"),
+    "u_bits": Key("bits", "synaptic current register width; a model needing more does not map"),
+    "v_bits": Key("bits", "membrane register width; a model needing more does not map"),
+    "weight_exp_min": Key("", "smallest weight exponent a projection may use"),
+    "weight_exp_max": Key("", "largest weight exponent a projection may use"),
+    "axon_types": Key("", "axon types per core (typed-axon crossbars); a model needing more "
+                      "accumulators per neuron does not map"),
+}  # fmt: skip
+"""``[formats]`` keys: number formats the mapper checks networks against."""
 
 _SCHEMA = {
     "chip": {"name": str, "description": str, "clock_hz": "pos", "tick_s": "nonneg", "unverified": list},
@@ -130,14 +236,21 @@ _SCHEMA = {
 _REQUIRED = {
     "chip": ("name", "clock_hz", "tick_s"),
     "mesh": ("tiles_x", "tiles_y", "cores_per_tile"),
-    "core": ("neurons", "input_axons", "output_axons", "synapse_memory_bits", "max_delay",
-             "weight_bits", "payload_bits", "neuron_models"),
+    "core": ("neurons", "input_axons", "output_axons", "synapse_memory_bits",
+             "synapse_index_bits", "max_delay", "weight_bits", "payload_bits", "neuron_models"),
 }  # fmt: skip
-_TOP = ("chip", "mesh", "core", "formats", "timing", "energy", "sources")
+_TOP = ("base", "chip", "mesh", "core", "formats", "timing", "energy", "sources", "documentation")
+MAX_CORES = 1 << 20  # a larger mesh is almost surely a typo (and would take minutes to place)
 
 
 def _err(path, key, value, allowed) -> ProfileError:
     return ProfileError(f"{path}: {key} = {value!r}: {allowed}")
+
+
+def _unknown(path, where: str, key: str, value, valid) -> ProfileError:
+    near = difflib.get_close_matches(key, list(valid), n=1, cutoff=0.6)
+    hint = f"did you mean {near[0]!r}? " if near else ""
+    return _err(path, f"{where} {key}", value, f"unknown key; {hint}allowed: {', '.join(valid)}")
 
 
 def _check(path, section, key, value, kind):
@@ -164,29 +277,51 @@ def _check(path, section, key, value, kind):
     return value
 
 
-def _numbers_table(path, section, table) -> dict:
-    """A table of non-negative numbers or lists of them (timing, energy sets, formats)."""
+def _number(path, where: str, value, signed: bool = False):
+    if isinstance(value, list):
+        if not value or not all(
+            isinstance(v, numbers.Real) and not isinstance(v, bool) and (signed or v >= 0)
+            for v in value
+        ):
+            raise _err(path, where, value, "must be a non-empty list of numbers >= 0")
+        return tuple(value)
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise _err(path, where, value, "must be a number")
+    if not signed and value < 0:
+        raise _err(path, where, value, "must be >= 0")
+    return value
+
+
+def _declared_table(path, section: str, table, keys: dict, defaults: bool) -> dict:
+    """A table of declared numeric keys; unknown keys raise with the nearest valid key."""
+    if not isinstance(table, dict):
+        raise _err(path, f"[{section}]", table, "must be a table")
     out = {}
     for key, value in table.items():
-        where = f"[{section}] {key}"
-        if isinstance(value, list):
-            if not value or not all(
-                isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value
-            ):
-                raise _err(path, where, value, "must be a number or a non-empty list of numbers")
-            out[key] = tuple(value)
-        elif isinstance(value, numbers.Real) and not isinstance(value, bool):
-            if section != "formats" and value < 0:
-                raise _err(path, where, value, "must be >= 0")
-            out[key] = value
-        else:
-            raise _err(path, where, value, "must be a number or a list of numbers")
+        if key not in keys:
+            raise _unknown(path, f"[{section}]", key, value, keys)
+        out[key] = _number(path, f"[{section}] {key}", value, signed=section == "formats")
+    if defaults:
+        for key, spec in keys.items():
+            if key in out or spec.default is None:
+                continue
+            d = spec.default
+            out[key] = out[d] if isinstance(d, str) else (tuple(d) if isinstance(d, list) else d)
     return out
 
 
-def load(path) -> ChipProfile:
-    """Load and validate a chip profile from a TOML file."""
-    path = Path(path)
+def _merge(base: dict, over: dict) -> dict:
+    """``over`` on top of ``base``, table by table (a derived profile's own keys win)."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _read(path: Path, seen: tuple = ()) -> dict:
     try:
         with open(path, "rb") as fh:
             raw = tomllib.load(fh)
@@ -194,9 +329,34 @@ def load(path) -> ChipProfile:
         raise ProfileError(f"{path}: no such chip profile file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{path}: not valid TOML ({exc})") from None
+    base = raw.pop("base", None)
+    if base is None:
+        return raw
+    if not isinstance(base, str):
+        raise _err(path, "base", base, "must name a shipped profile or a .toml path")
+    base_path = _resolve(base, path.parent)
+    if base_path in seen or base_path == path:
+        raise _err(path, "base", base, "profiles inherit in a circle")
+    merged = _merge(_read(base_path, (*seen, path)), raw)
+    merged["__base__"] = base
+    return merged
+
+
+def _resolve(name: str, here: Path) -> Path:
+    if name in available():
+        return PROFILE_DIR / f"{name}.toml"
+    p = Path(name)
+    return p if p.is_absolute() else (here / p)
+
+
+def load(path) -> ChipProfile:
+    """Load and validate a chip profile from a TOML file."""
+    path = Path(path)
+    raw = _read(path)
+    base = raw.pop("__base__", "")
     for top in raw:
         if top not in _TOP:
-            raise _err(path, f"[{top}]", "...", f"unknown section; allowed: {', '.join(_TOP)}")
+            raise _unknown(path, "section", f"[{top}]", "...", [f"[{t}]" for t in _TOP])
     vals = {}
     for section, schema in _SCHEMA.items():
         table = raw.get(section)
@@ -204,32 +364,29 @@ def load(path) -> ChipProfile:
             raise ProfileError(f"{path}: missing section [{section}]")
         for key in table:
             if key not in schema:
-                raise _err(
-                    path,
-                    f"[{section}] {key}",
-                    table[key],
-                    f"unknown key; allowed: {', '.join(schema)}",
-                )
+                raise _unknown(path, f"[{section}]", key, table[key], schema)
         for key in _REQUIRED[section]:
             if key not in table:
                 raise ProfileError(f"{path}: [{section}] is missing required key {key!r}")
         vals[section] = {k: _check(path, section, k, v, schema[k]) for k, v in table.items()}
     core = vals["core"]
     for m in core["neuron_models"]:
-        if m not in NEURON_MODELS:
+        if m not in MODELS:
             raise _err(path, "[core] neuron_models", core["neuron_models"],
-                       f"unknown model {m!r}; allowed: {', '.join(NEURON_MODELS)}")  # fmt: skip
+                       f"unknown model {m!r}; allowed: {', '.join(MODELS)}")  # fmt: skip
     if core["max_delay"] > 255:
         raise _err(path, "[core] max_delay", core["max_delay"], "must be in 1..255")
     if core["payload_bits"] > 24:
         raise _err(path, "[core] payload_bits", core["payload_bits"], "must be in 1..24")
-    formats = _numbers_table(path, "formats", raw.get("formats", {}))
-    timing = _numbers_table(path, "timing", raw.get("timing", {}))
-    if ("barrier_tiles" in timing) != ("barrier_ns" in timing) or (
-        "barrier_tiles" in timing and len(timing["barrier_tiles"]) != len(timing["barrier_ns"])
-    ):
-        raise _err(path, "[timing] barrier_tiles/barrier_ns", timing.get("barrier_tiles"),
-                   "must both be given, with the same length")  # fmt: skip
+    mesh = MeshSpec(**vals["mesh"])
+    if mesh.n_cores > MAX_CORES:
+        raise _err(path, "[mesh]", f"{mesh.n_cores} cores",
+                   f"at most {MAX_CORES:,} cores per profile")  # fmt: skip
+    formats = _declared_table(path, "formats", raw.get("formats", {}), FORMAT_KEYS, False)
+    timing = _declared_table(path, "timing", raw.get("timing", {}), TIMING_KEYS, True)
+    if len(timing["barrier_tiles"]) != len(timing["barrier_ns"]):
+        raise _err(path, "[timing] barrier_tiles/barrier_ns", timing["barrier_tiles"],
+                   "must have the same length")  # fmt: skip
     energy_raw = dict(raw.get("energy", {}))
     default = energy_raw.pop("default", None)
     energy = {}
@@ -238,21 +395,26 @@ def load(path) -> ChipProfile:
             raise _err(
                 path, f"[energy] {set_name}", table, "must be a table [energy.NAME] of numbers"
             )
-        energy[set_name] = MappingProxyType(_numbers_table(path, f"energy.{set_name}", table))
+        energy[set_name] = MappingProxyType(
+            _declared_table(path, f"energy.{set_name}", table, ENERGY_KEYS, False)
+        )
     if energy and default not in energy:
         raise _err(
             path, "[energy] default", default, f"must name one of the sets: {', '.join(energy)}"
         )
     sources = raw.get("sources", {})
-    if not all(isinstance(v, str) for v in sources.values()):
+    if not isinstance(sources, dict) or not all(isinstance(v, str) for v in sources.values()):
         raise ProfileError(f"{path}: [sources] values must be strings")
+    docs = raw.get("documentation", {})
+    if not isinstance(docs, dict) or not all(isinstance(v, dict) for v in docs.values()):
+        raise _err(path, "[documentation]", docs, "must hold tables [documentation.NAME]")
     chip = vals["chip"]
     return ChipProfile(
         name=chip["name"],
         description=chip.get("description", ""),
         clock_hz=float(chip["clock_hz"]),
         tick_s=float(chip["tick_s"]),
-        mesh=MeshSpec(**vals["mesh"]),
+        mesh=mesh,
         core=CoreLimits(**{**core, "neuron_models": tuple(core["neuron_models"])}),
         formats=MappingProxyType(formats),
         timing=MappingProxyType(timing),
@@ -261,6 +423,8 @@ def load(path) -> ChipProfile:
         sources=MappingProxyType(dict(sources)),
         unverified=tuple(chip.get("unverified", ())),
         path=str(path),
+        base=base,
+        documentation=MappingProxyType({k: MappingProxyType(dict(v)) for k, v in docs.items()}),
     )
 
 

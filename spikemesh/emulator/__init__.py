@@ -1,8 +1,25 @@
-"""Emulator building blocks: neuron groups and synapse tables (one core's program and state).
+"""The runtime: kernels bound to mapped programs, the simulator and its timing models.
 
-The mesh network-on-chip, timing models and the ``Simulator`` are built on these.
+:class:`Simulator` runs a :class:`~spikemesh.mapping.Mapping`; :class:`NeuronGroup`,
+:class:`Core` and :func:`run_core` drive single cores directly (with a
+:class:`~spikemesh.program.SynapseTable`); :mod:`.models` is the registry joining neuron specs
+to their kernels.
 """
 
-from .core import NeuronGroup, SynapseTable, run_core
+from ..program import SynapseTable
+from .core import Core, NeuronGroup, run_core
+from .models import register
+from .results import SimulationResult
+from .simulator import Simulator
+from .timing import TimingResult
 
-__all__ = ["NeuronGroup", "SynapseTable", "run_core"]
+__all__ = [
+    "Core",
+    "NeuronGroup",
+    "SimulationResult",
+    "Simulator",
+    "SynapseTable",
+    "TimingResult",
+    "register",
+    "run_core",
+]

@@ -7,9 +7,9 @@ Per step, for core c with ``n`` neurons, ``a`` of them active (state changed), `
 
     U_c = a * neuron_update_active + (n - a) * neuron_update_inactive + s * spike_out
 
-Every (source core, destination core) batch of spikes is one packet of
-``ceil(axon events * event_bits / flit_bits)`` flits, ready at ``U_src`` (external inputs at 0,
-entering at tile (0, 0)). It follows the dimension-order (XY) route; each hop adds the router
+Every (source, destination core) batch of spike messages in a step moves as one unit of
+``ceil(messages * event_bits / flit_bits)`` flits, ready at ``U_src`` (external inputs at 0,
+entering at tile (0, 0)). Routes, hop latencies and flits come from :mod:`spikemesh.noc`. It follows the dimension-order (XY) route; each hop adds the router
 latency (E-W and N-S differ; chip-to-chip hops use the board link's latency and cycles per
 flit), and a packet that crosses at least one link arrives ``flits`` cycles after its head
 (cut-through). At the destination its synaptic work ``events * synaptic_op`` starts when both
@@ -23,183 +23,149 @@ step ends when every core is done, plus the barrier for the number of tiles in u
   processes; events never stand for single spikes.
 
 Both give identical results when no link is shared, and "analytic" is never above "cycle".
+
+The run's timing is one :class:`TimingResult`; :meth:`TimingModel.result` applies the last rule
+in one place: a barrier-synchronized chip's step lasts its cycles, a ticked chip's (``tick_s``
+> 0) lasts one tick, and steps whose work does not fit the tick are overruns.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
 
-from ..chips import ChipProfile
+from ..counts import PacketLog, active_updates
 from ..exceptions import ParameterError
+from ..noc import RES
 
-__all__ = ["MODES", "StepTiming", "TimingModel"]
+__all__ = ["MODES", "StepTiming", "TimingModel", "TimingResult", "replay"]
 
 MODES = ("none", "analytic", "cycle")
-RES = 1000  # time units per cycle
-EAST, WEST, NORTH, SOUTH = 0, 1, 2, 3
-DIRS = "EWNS"
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class StepTiming:
     cycles: int
     busy: np.ndarray  # per core busy cycles (update + synaptic work)
     critical: dict  # what ended last
 
 
+@dataclass(frozen=True)
+class TimingResult:
+    """The timing of one run.
+
+    Attributes
+    ----------
+    mode : str
+        "analytic" or "cycle" (or "analytic" replayed after a run with ``timing="none"``).
+    cycles : (steps,) int64
+        Cycles of each step's work plus its barrier.
+    latency_s : (steps,) float
+        Wall time of each step on the chip: cycles / clock on barrier-synchronized chips, the
+        fixed tick on ticked chips (``tick_s`` > 0). ``latency_total_s`` sums it.
+    active_s : (steps,) float
+        Time the step's work takes (cycles / clock).
+    tick_overruns : (k,) int64
+        Steps (of this run) whose work does not fit the tick (empty on unticked chips).
+    core_busy : (steps, n_cores) float
+        Cycles each core spends on neuron updates, spike output and synaptic work.
+    link_flits : dict link -> flits
+        Flits each directed mesh link carried (``"(x,y)->E"``).
+    critical_path : dict
+        For the slowest step: the core that finished last, its update cycles, the last batch
+        it processed (source, hops, arrival) and the barrier.
+    events : int
+        Discrete events the timing model processed (SimPy events in "cycle" mode).
+    """
+
+    mode: str
+    cycles: np.ndarray
+    latency_s: np.ndarray
+    active_s: np.ndarray
+    tick_overruns: np.ndarray
+    core_busy: np.ndarray
+    link_flits: dict = field(default_factory=dict)
+    critical_path: dict = field(default_factory=dict)
+    events: int = 0
+
+    @property
+    def latency_total_s(self) -> float:
+        return float(self.latency_s.sum())
+
+    @property
+    def link_utilization(self) -> dict:
+        total = float(self.cycles.sum())
+        return {k: v / total for k, v in self.link_flits.items()} if total else {}
+
+    def congested_links(self, k: int = 5) -> list[tuple[str, int, float]]:
+        """The ``k`` links that carried the most flits: (name, flits, utilization)."""
+        util = self.link_utilization
+        top = sorted(self.link_flits.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        return [(name, flits, util.get(name, 0.0)) for name, flits in top]
+
+
 class TimingModel:
     """Cycle costs of one mapping on its chip (see the module docstring for the model)."""
 
     def __init__(self, mapping, mode: str) -> None:
-        if mode not in MODES:
-            raise ParameterError(
-                f"Simulator.timing: must be one of {', '.join(repr(m) for m in MODES)} (got {mode!r})"
-            )
+        if mode not in MODES or mode == "none":
+            raise ParameterError(f"TimingModel.mode: must be 'analytic' or 'cycle' (got {mode!r})")
         self.mode = mode
         self.mapping = mapping
-        chip: ChipProfile = mapping.chip
-        self.chip = chip
+        self.chip = chip = mapping.chip
+        self.mesh = mesh = mapping.mesh()
         tm = chip.timing
-        self.cyc = chip.clock_hz / 1e9  # cycles per ns
-        # time is kept in integer units of 1/RES cycle, so every sum is exact and both models
-        # (and every order of adding) agree to the unit
         self.res = RES
-
-        def c(key, default=0.0):
-            return round(float(tm.get(key, default)) * self.cyc * RES)
-
-        self.syn_op = c("synaptic_op_ns")
-        self.upd_active = c("neuron_update_active_ns")
-        self.upd_inactive = c("neuron_update_inactive_ns")
-        self.spike_out = c("spike_out_ns", tm.get("spike_in_tile_ns", 0.0))
-        self.hop = {
-            EAST: c("hop_ew_ns"),
-            WEST: c("hop_ew_ns"),
-            NORTH: c("hop_ns_ns"),
-            SOUTH: c("hop_ns_ns"),
-        }
-        self.chip_hop = c("chip_link_ns", tm.get("hop_ew_ns", 0.0))
-        self.chip_flit = round(float(tm.get("chip_link_cycles_per_flit", 1.0)) * RES)
-        self.event_bits = int(tm.get("event_bits", 32))
-        self.flit_bits = int(tm.get("flit_bits", 32))
-        self.barrier_tiles = np.asarray(tm.get("barrier_tiles", (1,)), float)
-        self.barrier_ns = np.asarray(tm.get("barrier_ns", (0.0,)), float)
-        mesh = chip.mesh
-        self.width = mesh.tiles_x * mesh.chips_x
-        self.height = mesh.tiles_y * mesh.chips_y
-        self.pos = [mesh.core_position(c.core_id)[:2] for c in mapping.cores]
-        tiles = {p for p in self.pos}
-        self.n_tiles = len(tiles)
+        self.syn_op = mesh.units(tm["synaptic_op_ns"])
+        self.upd_active = mesh.units(tm["neuron_update_active_ns"])
+        self.upd_inactive = mesh.units(tm["neuron_update_inactive_ns"])
+        self.spike_out = mesh.units(tm["spike_out_ns"])
+        self.barrier_tiles = np.asarray(tm["barrier_tiles"], float)
+        self.barrier_ns = np.asarray(tm["barrier_ns"], float)
+        self.n_cores = mapping.n_cores
+        self.n_tiles = len({s.position for s in mapping.sources[: self.n_cores]})
         self.barrier = round(self.barrier_cycles(self.n_tiles) * RES)  # in 1/RES cycle
-        self.n_cores = len(mapping.cores)
-        self._routes: dict = {}
         self.link_flits: dict[int, int] = {}
         self.events = 0  # SimPy events processed
         self._env = None
         if mode == "cycle":
             self._build_simpy()
 
-    # ---------------------------------------------------------------- geometry
     def barrier_cycles(self, tiles: int) -> float:
         """Barrier cost for ``tiles`` tiles in use: the profile's table, linear in between."""
         ns = float(np.interp(tiles, self.barrier_tiles, self.barrier_ns))
-        return ns * self.cyc
-
-    def link_id(self, x: int, y: int, d: int) -> int:
-        return (y * self.width + x) * 4 + d
-
-    def link_name(self, link: int) -> str:
-        tile, d = divmod(link, 4)
-        y, x = divmod(tile, self.width)
-        return f"({x},{y})->{DIRS[d]}"
-
-    def route(self, src: int, dst: int) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
-        """XY route from core program ``src`` (-1..: external input at tile (0, 0)) to ``dst``:
-        directed link ids, head latency per hop, time per flit per hop (units of 1/RES cycle)."""
-        key = (src, dst)
-        r = self._routes.get(key)
-        if r is not None:
-            return r
-        x, y = self.pos[src] if src >= 0 else (0, 0)
-        x1, y1 = self.pos[dst]
-        mesh = self.chip.mesh
-        links, lat, fc = [], [], []
-
-        def step(d, nx, ny):
-            crosses = (nx // mesh.tiles_x != x // mesh.tiles_x) or (
-                ny // mesh.tiles_y != y // mesh.tiles_y
-            )
-            links.append(self.link_id(x, y, d))
-            lat.append(self.chip_hop if crosses else self.hop[d])
-            fc.append(self.chip_flit if crosses else RES)
-
-        while x != x1:
-            d, nx = (EAST, x + 1) if x1 > x else (WEST, x - 1)
-            step(d, nx, y)
-            x = nx
-        while y != y1:
-            d, ny = (NORTH, y + 1) if y1 > y else (SOUTH, y - 1)
-            step(d, x, ny)
-            y = ny
-        r = (tuple(links), tuple(lat), tuple(fc))
-        self._routes[key] = r
-        return r
-
-    def route_stats(self, src: int, dst: int) -> tuple[int, int, int]:
-        """(east-west hops, north-south hops, chip-to-chip crossings) of the XY route."""
-        key = ("stats", src, dst)
-        r = self._routes.get(key)
-        if r is None:
-            links = self.route(src, dst)[0]
-            mesh = self.chip.mesh
-            ew = ns = cross = 0
-            for link in links:
-                tile, d = divmod(link, 4)
-                ly, lx = divmod(tile, self.width)
-                nx = lx + (1 if d == EAST else -1 if d == WEST else 0)
-                ny = ly + (1 if d == NORTH else -1 if d == SOUTH else 0)
-                ew += d in (EAST, WEST)
-                ns += d in (NORTH, SOUTH)
-                cross += (nx // mesh.tiles_x != lx // mesh.tiles_x) or (
-                    ny // mesh.tiles_y != ly // mesh.tiles_y
-                )
-            r = (ew, ns, cross)
-            self._routes[key] = r
-        return r
-
-    def flits(self, events: int) -> int:
-        return math.ceil(events * self.event_bits / self.flit_bits)
+        return ns * self.mesh.cycles_per_ns
 
     # ---------------------------------------------------------------- one step
     def packet_arrivals(self, packets: list, ready: list) -> list[int]:
-        """Arrival (tail) time of each packet ``(src, dst, events, syn)`` ready at ``ready``,
+        """Arrival (tail) time of each batch ``(src, dst, events, syn)`` ready at ``ready``,
         in units of 1/RES cycle."""
         if self.mode == "cycle":
             return self._simulate(packets, ready)
         out = []
         for (s, d, ev, _), r in zip(packets, ready, strict=True):
-            links, lat, fc = self.route(s, d)
-            f = self.flits(ev)
-            out.append(r + sum(lat) + (max(fc) * f if links else 0))
-            for link in links:
+            p = self.mesh.path(s, d)
+            f = self.mesh.flits(ev)
+            out.append(r + sum(p.latency) + (max(p.flit_time) * f if p.links else 0))
+            for link in p.links:
                 self.link_flits[link] = self.link_flits.get(link, 0) + f
         return out
 
     def step(
         self, updates: np.ndarray, active: np.ndarray, spikes: np.ndarray, packets: list
     ) -> StepTiming:
-        """Cycles of one step from per-core counts and the packets ``(src, dst, events, syn)``."""
+        """Cycles of one step from per-core counts and the batches ``(src, dst, events, syn)``
+        (``src`` indexes ``mapping.sources``: core programs first, then inputs)."""
         U = (active * self.upd_active + (updates - active) * self.upd_inactive
              + spikes * self.spike_out).astype(np.int64)  # fmt: skip
-        ready = [int(U[s]) if s >= 0 else 0 for s, _, _, _ in packets]
+        n = self.n_cores
+        ready = [int(U[s]) if s < n else 0 for s, _, _, _ in packets]
         arrivals = self.packet_arrivals(packets, ready)
-        # destination cores: their own update first, then packets in arrival order
+        # destination cores: their own update first, then batches in arrival order
         finish = U.copy()
-        last = [None] * self.n_cores
+        last = [None] * n
         order = sorted(range(len(packets)), key=lambda k: (arrivals[k], k))
         for k in order:
             s, d, ev, syn = packets[k]
@@ -209,8 +175,8 @@ class TimingModel:
         busy = U.astype(float)
         for _, d, _, syn in packets:
             busy[d] += syn * self.syn_op
-        end = int(finish.max()) if self.n_cores else 0
-        c = int(np.argmax(finish)) if self.n_cores else 0
+        end = int(finish.max()) if n else 0
+        c = int(np.argmax(finish)) if n else 0
         R = self.res
         crit = {
             "core": c,
@@ -221,8 +187,27 @@ class TimingModel:
         if last[c] is not None:
             s, d, ev, syn = packets[last[c]]
             crit["last_packet"] = {"src": s, "dst": d, "events": ev, "synaptic_events": syn,
-                                   "hops": len(self.route(s, d)[0]), "arrival_cycles": arrivals[last[c]] / R}  # fmt: skip
+                                   "hops": self.mesh.path(s, d).hops,
+                                   "arrival_cycles": arrivals[last[c]] / R}  # fmt: skip
         return StepTiming(-(-(end + self.barrier) // R), busy / R, crit)
+
+    def result(self, cycles: np.ndarray, busy: np.ndarray, critical: dict) -> TimingResult:
+        """The run's :class:`TimingResult` (and the model's link and event totals restart)."""
+        chip = self.chip
+        active = cycles / chip.clock_hz
+        if chip.tick_s > 0:
+            latency = np.full(cycles.shape[0], chip.tick_s)
+            overruns = np.flatnonzero(active > chip.tick_s)
+        else:
+            latency = active
+            overruns = np.zeros(0, np.int64)
+        res = TimingResult(
+            self.mode, cycles, latency, active, overruns, busy,
+            {self.mesh.link_name(k): v for k, v in self.link_flits.items()}, critical, self.events,
+        )  # fmt: skip
+        self.link_flits = {}
+        self.events = 0
+        return res
 
     # ---------------------------------------------------------------- SimPy
     def _build_simpy(self) -> None:
@@ -234,7 +219,7 @@ class TimingModel:
         self._t0 = 0
 
     def _hop(self, k: int, h: int, f: int, links, lat, fc, _event) -> None:
-        """Packet k's head reaches link ``links[h]``: it enters when the link is free (FIFO by
+        """Batch k's head reaches link ``links[h]``: it enters when the link is free (FIFO by
         head arrival), holds it for ``f`` flits, and its head reaches the next router after
         the hop latency (one SimPy event per hop)."""
         env = self._env
@@ -256,12 +241,12 @@ class TimingModel:
         self._arrival = {}
         arrivals = [0] * len(packets)
         for k, ((s, d, ev, _), r) in enumerate(zip(packets, ready, strict=True)):
-            links, lat, fc = self.route(s, d)
-            if not links:
+            p = self.mesh.path(s, d)
+            if not p.links:
                 arrivals[k] = r
                 continue
             env.timeout(r).callbacks.append(
-                partial(self._hop, k, 0, self.flits(ev), links, lat, fc)
+                partial(self._hop, k, 0, self.mesh.flits(ev), p.links, p.latency, p.flit_time)
             )
         n, step, peek = 0, env.step, env.peek
         while peek() != float("inf"):  # run to quiescence, counting the events processed
@@ -271,3 +256,26 @@ class TimingModel:
         for k, a in self._arrival.items():
             arrivals[k] = a
         return arrivals
+
+
+def replay(mapping, mode: str, updates: np.ndarray, changed: np.ndarray, spikes: np.ndarray,
+           packets: PacketLog) -> TimingResult:  # fmt: skip
+    """Time a finished run after the fact from its per-step, per-core counts ``(steps,
+    n_cores)`` and its packet log (used for the energy of a run made with ``timing="none"``)."""
+    tm = TimingModel(mapping, mode)
+    steps = updates.shape[0]
+    active = active_updates(changed, spikes).astype(float)
+    cycles = np.zeros(steps, np.int64)
+    busy = np.zeros((steps, mapping.n_cores))
+    by_step = [[] for _ in range(steps)]
+    for q in zip(packets.step.tolist(), packets.src.tolist(), packets.dst.tolist(),
+                 packets.events.tolist(), packets.synaptic_events.tolist(), strict=True):  # fmt: skip
+        by_step[q[0]].append(q[1:])
+    slowest = (-1, {})
+    for t in range(steps):
+        st = tm.step(updates[t].astype(float), active[t], spikes[t].astype(float), by_step[t])
+        cycles[t] = st.cycles
+        busy[t] = st.busy
+        if st.cycles > slowest[0]:
+            slowest = (st.cycles, dict(st.critical, step=t))
+    return tm.result(cycles, busy, slowest[1])

@@ -7,33 +7,35 @@ import pytest
 from numpy.testing import assert_array_equal
 
 import spikemesh as sm
+from spikemesh import emulator as emu
 from spikemesh.emulator import run_core
 
 
 def test_input_reaches_neurons_after_its_delay(backend):
     # one input axon to three IF neurons with delays 1, 2, 5 -> spikes at steps 1, 2, 5
     W = np.array([[1, 1, 1]])
-    table = sm.SynapseTable.from_dense(W, delay=np.array([[1, 2, 5]]), weight_bits=None,
-                                       acc_shift=0, backend=backend)  # fmt: skip
-    group = sm.NeuronGroup(sm.IF(vth=1), 3, backend=backend)
+    table = emu.SynapseTable.from_dense(W, delay=np.array([[1, 2, 5]]), weight_bits=None,
+                                       acc_shift=0)  # fmt: skip
+    group = emu.NeuronGroup(sm.IF(vth=1), 3, backend=backend)
     X = np.zeros((8, 1), np.int32)
     X[0, 0] = 1
     out = run_core(table, group, X)
     assert [np.flatnonzero(out["spikes"][:, i]).tolist() for i in range(3)] == [[1], [2], [5]]
-    assert table.max_delay == 5 and table.make_ring().shape == (5, 3)
+    core = emu.Core(table, [(emu.NeuronGroup(sm.IF(vth=1), 3), 0)])
+    assert table.max_delay == 5 and core.ring.shape == (5, 3)  # one ring slot per delay
 
 
 def test_graded_payloads_flow_end_to_end(backend):
     # a 3-bit payload of 5 through weight 7 adds 35 to an IF neuron with vth 10 and 2-bit spikes
-    table = sm.SynapseTable.from_dense([[7]], weight_bits=None, acc_shift=0, backend=backend)
-    group = sm.NeuronGroup(sm.IF(vth=10, spike_bits=2), 1, backend=backend)
+    table = emu.SynapseTable.from_dense([[7]], weight_bits=None, acc_shift=0)
+    group = emu.NeuronGroup(sm.IF(vth=10, spike_bits=2), 1, backend=backend)
     out = run_core(table, group, [[5], [0], [0]])
     assert out["spikes"][:, 0].tolist() == [0, 3, 0]
     assert out["v"][:, 0].tolist() == [0, 5, 5]
 
 
 def test_loihi_weights_are_quantized_in_the_table():
-    table = sm.SynapseTable.from_dense([[255, 37], [-37, 1]])
+    table = emu.SynapseTable.from_dense([[255, 37], [-37, 1]])
     assert table.weights.tolist() == [254, 36, -38, 0]  # a zero-weight synapse still exists
     assert table.n_synapses == 4 and table.indptr.tolist() == [0, 2, 4]
 
@@ -41,9 +43,9 @@ def test_loihi_weights_are_quantized_in_the_table():
 def test_truenorth_crossbar_core(backend):
     # 4 axons (types 0,1,2,3) -> 2 neurons; neuron 0 sees axons 0,1,2; neuron 1 sees axons 1,3
     conn = np.array([[1, 0], [1, 1], [1, 0], [0, 1]], bool)
-    table = sm.SynapseTable.from_crossbar(conn, [0, 1, 2, 3], backend=backend)
+    table = emu.SynapseTable.from_crossbar(conn, [0, 1, 2, 3])
     spec = sm.TrueNorthNeuron(weights=[10, -4, 3, 7], alpha=1000)
-    group = sm.NeuronGroup(spec, 2, backend=backend)
+    group = emu.NeuronGroup(spec, 2, backend=backend)
     out = run_core(table, group, [[1, 1, 1, 1], [1, 0, 0, 1], [0, 0, 0, 0]])
     assert out["v"][:, 0].tolist() == [0, 10 - 4 + 3, 9 + 10]
     assert out["v"][:, 1].tolist() == [0, -4 + 7, 3 + 7]
@@ -60,8 +62,8 @@ def test_same_seed_same_result_across_backends():
     X = (rng.random((30, 64)) < 0.4).astype(np.int32)
     results = []
     for b in ("cython", "numpy", "cython"):
-        table = sm.SynapseTable.from_crossbar(conn, types, backend=b)
-        group = sm.NeuronGroup(spec, 32, seed=3, backend=b)
+        table = emu.SynapseTable.from_crossbar(conn, types)
+        group = emu.NeuronGroup(spec, 32, seed=3, backend=b)
         results.append(run_core(table, group, X))
     for r in results[1:]:
         assert_array_equal(r["spikes"], results[0]["spikes"])
@@ -70,7 +72,7 @@ def test_same_seed_same_result_across_backends():
 
 
 def test_reset_restores_initial_state(backend):
-    group = sm.NeuronGroup(sm.CubaLIF(du=10, dv=10, vth=1), 2, backend=backend,
+    group = emu.NeuronGroup(sm.CubaLIF(du=10, dv=10, vth=1), 2, backend=backend,
                            initial={"v": [5, -5], "u": 3})  # fmt: skip
     group.step([1000, 0])
     assert group.totals["steps"] == 1
@@ -85,27 +87,27 @@ def test_reset_restores_initial_state(backend):
 def test_group_rejects_bad_initial_state():
     spec = sm.CubaLIF(du=1, dv=1, vth=1)
     with pytest.raises(sm.ParameterError, match=r"CubaLIF has state u, v, ref \(got 'w'\)"):
-        sm.NeuronGroup(spec, 3, initial={"w": 0})
+        emu.NeuronGroup(spec, 3, initial={"w": 0})
     with pytest.raises(
         sm.ShapeError, match=r"initial\['v'\]: must be a scalar or have shape \(3,\)"
     ):
-        sm.NeuronGroup(spec, 3, initial={"v": [1, 2]})
+        emu.NeuronGroup(spec, 3, initial={"v": [1, 2]})
     with pytest.raises(
         sm.ParameterError, match=r"initial\['v'\]: values must be in -8388607\.\.8388607"
     ):
-        sm.NeuronGroup(spec, 3, initial={"v": 2**23})
+        emu.NeuronGroup(spec, 3, initial={"v": 2**23})
     with pytest.raises(
         sm.ParameterError, match=r"NeuronGroup\.n: must be an integer >= 1 \(got 0\)"
     ):
-        sm.NeuronGroup(spec, 0)
+        emu.NeuronGroup(spec, 0)
     with pytest.raises(sm.ParameterError, match=r"NeuronGroup\.spec"):
-        sm.NeuronGroup("lif", 3)
+        emu.NeuronGroup("lif", 3)
     with pytest.raises(sm.ParameterError, match=r"backend must be 'cython' or 'numpy'"):
-        sm.NeuronGroup(spec, 3, backend="gpu")
+        emu.NeuronGroup(spec, 3, backend="gpu")
 
 
 def test_group_step_checks_its_input():
-    group = sm.NeuronGroup(sm.IF(vth=5), 4)
+    group = emu.NeuronGroup(sm.IF(vth=5), 4)
     with pytest.raises(sm.ShapeError, match=r"inp: must have 4 values \(got shape \(3,\)\)"):
         group.step([1, 2, 3])
     with pytest.raises(sm.DTypeError, match=r"whole numbers"):
@@ -115,30 +117,30 @@ def test_group_step_checks_its_input():
 
 def test_table_rejects_bad_weights_and_delays():
     with pytest.raises(sm.ShapeError, match=r"weights: must be 2-D \(got shape \(3,\)\)"):
-        sm.SynapseTable.from_dense([1, 2, 3])
+        emu.SynapseTable.from_dense([1, 2, 3])
     with pytest.raises(sm.ParameterError, match=r"delay: must be an integer in 1\.\.255 \(got 0\)"):
-        sm.SynapseTable.from_dense([[1]], delay=0)
+        emu.SynapseTable.from_dense([[1]], delay=0)
     with pytest.raises(sm.ShapeError, match=r"delay: must have shape \(1, 2\)"):
-        sm.SynapseTable.from_dense([[1, 2]], delay=[1, 2, 3])
+        emu.SynapseTable.from_dense([[1, 2]], delay=[1, 2, 3])
     with pytest.raises(
         sm.ParameterError, match=r"weight_exp: must be an integer in -8\.\.7 \(got 8\)"
     ):
-        sm.SynapseTable.from_dense([[1]], weight_exp=8)
+        emu.SynapseTable.from_dense([[1]], weight_exp=8)
     with pytest.raises(sm.ParameterError, match=r"mixed synapse group .*\(got 300\)"):
-        sm.SynapseTable.from_dense([[300, -1]])
+        emu.SynapseTable.from_dense([[300, -1]])
     with pytest.raises(sm.ParameterError, match=r"must fit int16"):
-        sm.SynapseTable.from_dense([[40000]], weight_bits=None)
+        emu.SynapseTable.from_dense([[40000]], weight_bits=None)
     with pytest.raises(sm.ParameterError, match=r"axon_types: values must be in 0\.\.3"):
-        sm.SynapseTable.from_crossbar([[1]], [4])
+        emu.SynapseTable.from_crossbar([[1]], [4])
     with pytest.raises(sm.DTypeError, match=r"whole numbers"):
-        sm.SynapseTable.from_dense([[0.25]])
+        emu.SynapseTable.from_dense([[0.25]])
 
 
 def test_run_core_rejects_mismatched_pieces():
-    table = sm.SynapseTable.from_dense(np.ones((2, 3), int))
+    table = emu.SynapseTable.from_dense(np.ones((2, 3), int))
     with pytest.raises(sm.ShapeError, match=r"3 accumulators but the neuron group reads 4"):
-        run_core(table, sm.NeuronGroup(sm.CubaLIF(du=1, dv=1, vth=1), 4), np.zeros((2, 2)))
-    group = sm.NeuronGroup(sm.CubaLIF(du=1, dv=1, vth=1), 3)
+        run_core(table, emu.NeuronGroup(sm.CubaLIF(du=1, dv=1, vth=1), 4), np.zeros((2, 2)))
+    group = emu.NeuronGroup(sm.CubaLIF(du=1, dv=1, vth=1), 3)
     with pytest.raises(
         sm.ShapeError, match=r"inputs: must have shape \(steps, 2\) \(got \(5, 3\)\)"
     ):

@@ -8,6 +8,7 @@ from numpy.testing import assert_array_equal
 
 import spikemesh as sm
 from spikemesh.emulator.timing import TimingModel
+from spikemesh.noc import Mesh
 from tests.conftest import make_profile
 from tests.emulator.test_simulator import deep_net
 
@@ -32,8 +33,10 @@ def test_spikes_and_states_identical_in_every_timing_mode(rng, tmp_path, chip, m
     assert not res["none"].cycles.any()
     a, c = res["analytic"], res["cycle"]
     assert (a.cycles > 0).all() and (a.cycles <= c.cycles).all()
-    assert c.timing_events > 0 and a.link_flits == c.link_flits  # same flits, different waiting
-    assert c.critical_path["core"] in range(m.n_cores) and c.latency_total_s > 0
+    assert res["none"].timing is None
+    ta, tc = a.timing, c.timing
+    assert tc.events > 0 and ta.link_flits == tc.link_flits  # same flits, different waiting
+    assert tc.critical_path["core"] in range(m.n_cores) and tc.latency_total_s > 0
 
 
 def small_mapping(tmp_path, allocator="sequential", **profile):
@@ -46,9 +49,12 @@ def small_mapping(tmp_path, allocator="sequential", **profile):
 
 
 def test_xy_routes_and_hop_counts(tmp_path):
-    tm = TimingModel(small_mapping(tmp_path), "analytic")
-    links, lat, _ = tm.route(0, 14)  # (0,0) -> (2,3): two hops east, then three north
-    assert [tm.link_name(k) for k in links] == [
+    m = small_mapping(tmp_path)
+    mesh = Mesh(m.chip, [s.position for s in m.sources] + [(0, 0)])  # + a host input at 16
+    p = mesh.path(0, 14)  # (0,0) -> (2,3): two hops east, then three north
+    links, lat = p.links, p.latency
+    assert (p.ew, p.ns, p.hops) == (2, 3, 5)
+    assert [mesh.link_name(k) for k in links] == [
         "(0,0)->E",
         "(1,0)->E",
         "(2,0)->N",
@@ -62,8 +68,8 @@ def test_xy_routes_and_hop_counts(tmp_path):
         6500,
         6500,
     )  # loihi: E-W 4.1 ns, N-S 6.5 ns (1/1000 cycle units)
-    links, _, _ = tm.route(15, 0)  # (3,3) -> (0,0): west first, then south
-    assert [tm.link_name(k) for k in links] == [
+    links = mesh.path(15, 0).links  # (3,3) -> (0,0): west first, then south
+    assert [mesh.link_name(k) for k in links] == [
         "(3,3)->W",
         "(2,3)->W",
         "(1,3)->W",
@@ -71,10 +77,14 @@ def test_xy_routes_and_hop_counts(tmp_path):
         "(0,2)->S",
         "(0,1)->S",
     ]
-    for src, dst in [(0, 5), (3, 12), (7, 7), (-1, 10)]:
-        x0, y0 = (src % 4, src // 4) if src >= 0 else (0, 0)
+    ew, ns, cross = mesh.hop_tables(16)
+    for src, dst in [(0, 5), (3, 12), (7, 7), (16, 10)]:
+        x0, y0 = (src % 4, src // 4) if src < 16 else (0, 0)
         x1, y1 = dst % 4, dst // 4
-        assert len(tm.route(src, dst)[0]) == abs(x1 - x0) + abs(y1 - y0)
+        assert (
+            mesh.path(src, dst).hops == abs(x1 - x0) + abs(y1 - y0) == ew[src, dst] + ns[src, dst]
+        )
+        assert cross[src, dst] == 0
 
 
 def test_analytic_equals_cycle_on_disjoint_routes(tmp_path):
@@ -148,8 +158,9 @@ def test_board_links_between_chips(tmp_path):
     m = sm.map_network(net, chip, allocator="sequential")
     tm = TimingModel(m, "analytic")
     # core 1 is tile (1,0) of chip 0, core 4 is tile (2,0) = tile (0,0) of chip 1
-    links, lat, fc = tm.route(1, 4)
-    assert len(links) == 1 and lat == (50_000,) and fc == (4_000,)
+    p = tm.mesh.path(1, 4)
+    assert len(p.links) == 1 and p.latency == (50_000,) and p.flit_time == (4_000,)
+    assert p.crossings == 1 and tm.mesh.hop_tables(m.n_cores)[2][1, 4] == 1
     assert tm.packet_arrivals([(1, 4, 10, 0)], [0]) == [50_000 + 4_000 * 10]
 
 
@@ -159,12 +170,13 @@ def test_ticked_chip_reports_overruns(rng, tmp_path):
     net = chain_net(rng)[0]
     X = (rng.random((20, 40)) < 0.3).astype(int)
     ok = sm.Simulator(sm.map_network(net, "truenorth"), timing="analytic").run(20, inputs={"x": X})
-    assert ok.tick_overruns.size == 0 and (ok.latency_s == 1e-3).all() and (ok.active_s > 0).all()
+    t = ok.timing
+    assert t.tick_overruns.size == 0 and (t.latency_s == 1e-3).all() and (t.active_s > 0).all()
     chip = make_profile(tmp_path, base="truenorth", tick_s="1.0e-7")
     bad = sm.Simulator(sm.map_network(net, chip), timing="cycle").run(20, inputs={"x": X})
-    over = np.flatnonzero(bad.active_s > 1e-7)
+    over = np.flatnonzero(bad.timing.active_s > 1e-7)
     assert over.size > 0
-    assert_array_equal(bad.tick_overruns, over)
+    assert_array_equal(bad.timing.tick_overruns, over)
 
 
 def test_network_larger_than_a_chip_maps_onto_the_board():
@@ -177,8 +189,9 @@ def test_network_larger_than_a_chip_maps_onto_the_board():
     m = sm.map_network(net, "loihi_board", allocator="sequential")
     assert m.n_cores == 129 and m.chip.mesh.n_chips == 4
     tm = TimingModel(m, "analytic")
-    links, lat, fc = tm.route(0, 128)  # chip 0 tile (0,0) -> chip 1 tile (8,0)
-    assert len(links) == 8 and lat[-1] == 100_000 and fc[-1] == 8_000 and lat[0] == 4_100
+    p = tm.mesh.path(0, 128)  # chip 0 tile (0,0) -> chip 1 tile (8,0)
+    assert len(p.links) == 8 and p.latency[-1] == 100_000 and p.flit_time[-1] == 8_000
+    assert p.latency[0] == 4_100 and p.crossings == 1
     res = sm.Simulator(m, timing="cycle").run(2)
     assert res.cycles.min() > 0
 

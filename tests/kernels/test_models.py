@@ -7,10 +7,11 @@ import pytest
 from numpy.testing import assert_array_equal
 
 import spikemesh as sm
+from spikemesh import emulator as emu
 
 
 def if_step(backend, spec, inp, v0):
-    g = sm.NeuronGroup(spec, len(inp), backend=backend, initial={"v": v0})
+    g = emu.NeuronGroup(spec, len(inp), backend=backend, initial={"v": v0})
     counts = g.update(np.asarray(inp, dtype=np.int64))
     return g.spikes.tolist(), g.state["v"].tolist(), counts
 
@@ -49,13 +50,13 @@ def test_if_saturates_and_counts(backend):
 
 def test_if_leak_and_bias(backend):
     spec = sm.IF(vth=1000, leak=3, bias=[1, -1, 0])
-    g = sm.NeuronGroup(spec, 3, backend=backend, initial={"v": [10, -10, 2]})
+    g = emu.NeuronGroup(spec, 3, backend=backend, initial={"v": [10, -10, 2]})
     g.update(np.zeros(3, np.int64))
     assert g.state["v"].tolist() == [8, -8, 0]  # 10+1-3, -10-1+3, leak stops at 0
 
 
 def tn_group(backend, n=1, **kw):
-    return sm.NeuronGroup(sm.TrueNorthNeuron(**kw), n, backend=backend)
+    return emu.NeuronGroup(sm.TrueNorthNeuron(**kw), n, backend=backend)
 
 
 def tn_tick(g, counts):
@@ -98,7 +99,7 @@ def test_truenorth_negative_threshold(backend, negative_mode, reset_mode, expect
 
 def test_truenorth_leak_reversal(backend):
     # negative leak with reversal pulls V toward 0 from both sides
-    g = sm.NeuronGroup(sm.TrueNorthNeuron(alpha=1000, beta=1000, leak=-2, leak_reversal=True),
+    g = emu.NeuronGroup(sm.TrueNorthNeuron(alpha=1000, beta=1000, leak=-2, leak_reversal=True),
                        3, backend=backend, initial={"v": [5, -5, 0]})  # fmt: skip
     tn_tick(g, np.zeros((3, 4)))
     assert g.state["v"].tolist() == [3, -3, 0]
@@ -119,7 +120,7 @@ def test_truenorth_stochastic_synapse_statistics_and_repeatability(backend):
                               stochastic_synapse=(True, False, False, False))  # fmt: skip
     runs = []
     for seed in (1, 1, 2):
-        g = sm.NeuronGroup(spec, n, backend=backend, seed=seed)
+        g = emu.NeuronGroup(spec, n, backend=backend, seed=seed)
         tn_tick(g, np.tile([4, 0, 0, 0], (n, 1)))
         runs.append(g.state["v"].copy())
     assert_array_equal(runs[0], runs[1])  # same seed, same numbers
@@ -130,9 +131,9 @@ def test_truenorth_stochastic_synapse_statistics_and_repeatability(backend):
 
 def test_truenorth_stochastic_threshold_and_split_populations_agree(backend):
     spec = sm.TrueNorthNeuron(weights=[50, 0, 0, 0], alpha=40, threshold_mask_bits=5)
-    whole = sm.NeuronGroup(spec, 100, backend=backend, seed=9)
-    a = sm.NeuronGroup(spec, 60, backend=backend, seed=9)
-    b = sm.NeuronGroup(spec, 40, backend=backend, seed=9, id_offset=60)
+    whole = emu.NeuronGroup(spec, 100, backend=backend, seed=9)
+    a = emu.NeuronGroup(spec, 60, backend=backend, seed=9)
+    b = emu.NeuronGroup(spec, 40, backend=backend, seed=9, id_offset=60)
     counts = np.zeros((100, 4), np.int64)
     counts[:, 0] = 1
     spikes_whole, spikes_split = [], []

@@ -16,6 +16,7 @@ import pytest
 from numpy.testing import assert_array_equal
 
 import spikemesh as sm
+from spikemesh import emulator as emu
 from spikemesh.emulator import run_core
 
 DATA = np.load(Path(__file__).resolve().parents[1] / "data" / "nengo_loihi_traces.npz")
@@ -40,10 +41,10 @@ def test_matches_nengo_loihi_emulator(backend, k):
         du=int(c["du"]), dv=int(c["dv"]), vth=int(c["vth"]), bias_mant=c["bias_mant"],
         bias_exp=int(c["bias_exp"]), refract_delay=int(c["refract_delay"]),
     )  # fmt: skip
-    table = sm.SynapseTable.from_dense(
-        c["W"], weight_exp=int(c["weight_exp"]), weight_bits=int(c["weight_bits"]), backend=backend
+    table = emu.SynapseTable.from_dense(
+        c["W"], weight_exp=int(c["weight_exp"]), weight_bits=int(c["weight_bits"])
     )
-    group = sm.NeuronGroup(spec, n, backend=backend, initial={"u": c["u0"], "v": c["v0"]})
+    group = emu.NeuronGroup(spec, n, backend=backend, initial={"u": c["u0"], "v": c["v0"]})
     out = run_core(table, group, c["X"], probes=("u", "v"))
     assert_array_equal(out["u"], c["u"])
     assert_array_equal(out["v"], c["v"])
@@ -56,10 +57,10 @@ def test_some_cases_exercise_register_wraps(backend):
         c = case(k)
         spec = sm.CubaLIF(du=int(c["du"]), dv=int(c["dv"]), vth=int(c["vth"]),
                           bias_mant=c["bias_mant"], bias_exp=int(c["bias_exp"]))  # fmt: skip
-        table = sm.SynapseTable.from_dense(
+        table = emu.SynapseTable.from_dense(
             c["W"], weight_exp=int(c["weight_exp"]), weight_bits=int(c["weight_bits"])
         )
-        group = sm.NeuronGroup(spec, c["W"].shape[1], backend=backend,
+        group = emu.NeuronGroup(spec, c["W"].shape[1], backend=backend,
                                initial={"u": c["u0"], "v": c["v0"]})  # fmt: skip
         run_core(table, group, c["X"])
         wraps.append(group.totals["overflows"])

@@ -1,0 +1,186 @@
+"""What a run did, in one schema: :class:`Counts` (totals), :class:`CoreStepCounts` (per step
+and core) and the :class:`PacketLog`.
+
+The simulator makes them (:meth:`spikemesh.SimulationResult.counts`), ``energy.estimate``
+makes a :class:`Counts` from a dict of totals, and :mod:`spikemesh.energy` only prices them.
+Counts follow NeuroBench's definitions where they overlap (Yik et al. 2025): effective synaptic
+operations = synapses a non-zero input reached; dense = every synapse every step; membrane
+updates = neurons whose state changed; activation sparsity = 1 - spikes / (neurons x steps).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from .exceptions import ParameterError
+
+__all__ = ["COUNT_KEYS", "CoreStepCounts", "Counts", "PacketLog", "active_updates"]
+
+
+def active_updates(changed, spikes):
+    """Neuron updates that count as *active* (the chip's costlier update): neurons whose state
+    changed or that spiked. Kernels count the two sets, not their union; their maximum is used
+    (a lower bound on the union; the two sets usually coincide). Timing and energy both read
+    this one rule."""
+    return np.maximum(changed, spikes)
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """Totals of one run (or of an estimate) over ``steps`` timesteps.
+
+    Events: ``synaptic_events`` (effective synaptic operations), ``dense_synapses`` (every
+    synapse every step), ``neuron_updates`` = ``active_updates`` + ``inactive_updates``,
+    ``membrane_updates`` (state changed), ``spikes``, ``packets`` (message batches per source
+    core, destination core and step), ``flits``, ``hops_ew``, ``hops_ns``, ``chip_crossings``,
+    ``barriers``, ``encoding_macs`` (synaptic events of graded external inputs).
+    Bits: ``synaptic_event_bits`` (events x payload bits), ``weighted_event_bits`` (events x
+    payload bits x weight bits), ``spike_bits``, ``synapse_bits_read``, ``state_bits_read``,
+    ``state_bits_written``; ``weight_bits`` is the mean stored weight width.
+    Sizes: ``neurons`` (on the chip, splitters included), ``neurons_and_inputs`` (the user's
+    neurons plus input lines). Time: ``elapsed_s`` of chip time. ``activation_sparsity`` =
+    1 - spikes / (neurons x steps).
+    """
+
+    steps: int
+    neurons: int = 0
+    neurons_and_inputs: int = 0
+    synaptic_events: float = 0
+    synaptic_event_bits: float = 0
+    weighted_event_bits: float = 0
+    dense_synapses: float = 0
+    neuron_updates: float = 0
+    active_updates: float = 0
+    inactive_updates: float = 0
+    membrane_updates: float = 0
+    spikes: float = 0
+    spike_bits: float = 0
+    packets: float = 0
+    flits: float = 0
+    hops_ew: float = 0
+    hops_ns: float = 0
+    chip_crossings: float = 0
+    barriers: float = 0
+    synapse_bits_read: float = 0
+    state_bits_read: float = 0
+    state_bits_written: float = 0
+    encoding_macs: float = 0
+    elapsed_s: float = 0.0
+    activation_sparsity: float = 1.0
+    weight_bits: float = 8.0
+
+    def __getitem__(self, key: str):
+        if key not in COUNT_KEYS:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def keys(self) -> tuple[str, ...]:
+        return COUNT_KEYS
+
+    def as_dict(self) -> dict:
+        return {k: getattr(self, k) for k in COUNT_KEYS}
+
+    @classmethod
+    def from_totals(cls, counts: dict, steps: int, tick_s: float = 0.0, chip: str = "this chip",
+                    owner: str = "estimate"):  # fmt: skip
+        """Counts from user-given totals (``energy.estimate``): missing counts are 0, unknown
+        keys and negative or non-numeric values raise. ``hops`` splits evenly between the two
+        directions; ``active_updates`` defaults to every update; ``elapsed_s`` defaults to
+        ``steps`` ticks (required when ``tick_s`` is 0); ``dense_synapses`` defaults to the
+        effective events."""
+        derived = {"steps", "inactive_updates", "activation_sparsity"}
+        allowed = (set(COUNT_KEYS) - derived) | {"hops"}
+        bad = sorted(set(counts) - allowed)
+        if bad:
+            raise ParameterError(
+                f"{owner}.counts: unknown keys {', '.join(bad)}; "
+                f"allowed: {', '.join(sorted(allowed))}"
+            )
+        for key, value in counts.items():
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+                raise ParameterError(
+                    f"{owner}.counts[{key!r}]: must be a number >= 0 (got {value!r})"
+                )
+        c = {k: v for k, v in counts.items() if k != "hops"}
+        updates = c.get("neuron_updates", 0)
+        active = c.setdefault("active_updates", updates)
+        if active > updates:
+            raise ParameterError(
+                f"{owner}.counts: active_updates ({active}) exceeds neuron_updates ({updates})"
+            )
+        c["inactive_updates"] = updates - active
+        if "hops" in counts:
+            c["hops_ew"] = c.get("hops_ew", 0) + counts["hops"] / 2
+            c["hops_ns"] = c.get("hops_ns", 0) + counts["hops"] / 2
+        if "elapsed_s" not in c:
+            if tick_s <= 0:
+                raise ParameterError(f"{owner}.counts: {chip} has no fixed tick; give elapsed_s")
+            c["elapsed_s"] = steps * tick_s
+        c.setdefault("neurons_and_inputs", c.get("neurons", 0))
+        if not c.get("dense_synapses"):
+            c["dense_synapses"] = c.get("synaptic_events", 0)
+        n = max(c.get("neurons", 0) * steps, 1)
+        c["activation_sparsity"] = 1.0 - c.get("spikes", 0) / n
+        return cls(steps=steps, **c)
+
+
+COUNT_KEYS = tuple(f.name for f in dataclasses.fields(Counts))
+
+
+@dataclass(frozen=True, slots=True)
+class CoreStepCounts:
+    """Counts per step and core, each ``(steps, n_cores)`` float: what the chip model prices
+    cell by cell. Host packets are charged to the receiving core; ``elapsed_s`` splits each
+    step's time evenly over the cores."""
+
+    synaptic_events: np.ndarray
+    neuron_updates: np.ndarray
+    active_updates: np.ndarray
+    inactive_updates: np.ndarray
+    spikes: np.ndarray
+    hops_ew: np.ndarray
+    hops_ns: np.ndarray
+    chip_crossings: np.ndarray
+    elapsed_s: np.ndarray
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return getattr(self, key)
+
+
+@dataclass(frozen=True, slots=True)
+class PacketLog:
+    """Every message batch a run sent: one row per (step, source, destination core).
+
+    ``src`` indexes :attr:`spikemesh.mapping.Mapping.sources` (core programs first, then
+    external inputs); ``events`` is the number of spike messages (axon events) in the batch and
+    ``synaptic_events`` the synapses they reached at the destination.
+    """
+
+    step: np.ndarray
+    src: np.ndarray
+    dst: np.ndarray
+    events: np.ndarray
+    synaptic_events: np.ndarray
+
+    @classmethod
+    def from_steps(cls, per_step: list) -> PacketLog:
+        """From one list per step of ``(src, dst, events, synaptic_events)`` tuples."""
+        n = sum(len(p) for p in per_step)
+        rows = np.array([q for p in per_step for q in p], np.int64).reshape(n, 4)
+        step = np.repeat(np.arange(len(per_step), dtype=np.int64), [len(p) for p in per_step])
+        return cls(step, rows[:, 0].copy(), rows[:, 1].copy(), rows[:, 2].copy(), rows[:, 3].copy())
+
+    def __len__(self) -> int:
+        return int(self.step.size)
+
+    def for_step(self, t: int) -> list[tuple[int, int, int, int]]:
+        """The batches of step ``t`` as ``(src, dst, events, synaptic_events)`` tuples."""
+        sel = self.step == t
+        return list(
+            zip(self.src[sel].tolist(), self.dst[sel].tolist(), self.events[sel].tolist(),
+                self.synaptic_events[sel].tolist(), strict=True)
+        )  # fmt: skip

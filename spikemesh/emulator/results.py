@@ -1,0 +1,163 @@
+"""What a run produced: :class:`SimulationResult`, and its :class:`~spikemesh.counts.Counts`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import energy as _energy
+from ..counts import CoreStepCounts, Counts, PacketLog, active_updates
+from .timing import TimingResult, replay
+
+__all__ = ["COUNTERS", "SimulationResult"]
+
+COUNTERS = (
+    "synaptic_events",
+    "neuron_updates",
+    "state_changes",
+    "spikes",
+    "packets",
+    "axon_events",
+)
+"""Counters per step and core, in the order of the simulator's counter table."""
+
+
+@dataclass
+class SimulationResult:
+    """What one :meth:`Simulator.run` call produced.
+
+    Attributes
+    ----------
+    spikes : dict name -> (steps, n) int32
+        Spike payloads per population (0/1 for binary spikes).
+    probes : dict name -> dict var -> (steps, n) int32
+        Recorded state variables.
+    counters : dict name -> (steps, n_cores) int64
+        Per step and core: ``synaptic_events`` (synapses a delivered event touched, at the
+        destination core, in the step the spike was emitted), ``neuron_updates``,
+        ``state_changes`` (neurons whose state changed), ``spikes``, ``packets`` (batches sent,
+        one per destination core per step) and ``axon_events`` (spike messages sent).
+    cycles : (steps,) int64
+        Cycles per step from the timing model (0 with ``timing="none"``).
+    timing : TimingResult or None
+        Latency, tick overruns, core busy time, link flits, critical path
+        (:class:`~spikemesh.emulator.timing.TimingResult`); None with ``timing="none"``.
+    packets : PacketLog
+        Every batch of spike messages sent (step, source, destination core, messages,
+        synaptic events).
+    t0 : int
+        First step of this run (runs continue from where the last one stopped).
+    """
+
+    spikes: dict
+    probes: dict
+    counters: dict
+    cycles: np.ndarray
+    t0: int
+    steps: int
+    overflows: int
+    meta: dict
+    timing: TimingResult | None
+    packets: PacketLog
+    mapping: object
+    _counts: tuple | None = field(default=None, repr=False)
+
+    def total(self, counter: str) -> int:
+        return int(self.counters[counter].sum())
+
+    def counts(self) -> Counts:
+        """Totals of this run (:class:`~spikemesh.counts.Counts`), what energy prices."""
+        return self._count()[0]
+
+    def core_step_counts(self) -> CoreStepCounts:
+        """Counts per step and core (:class:`~spikemesh.counts.CoreStepCounts`)."""
+        return self._count()[1]
+
+    def energy(self, *, energy_set: str | None = None, synops: str = "fp32", ann: str = "int8",
+               formula=None):  # fmt: skip
+        """Energy of this run under every model (:func:`spikemesh.energy.report`)."""
+        totals, per = self._count()
+        m = self.mapping
+        shares = {}
+        for c, prog in enumerate(m.cores):
+            for s in prog.slices:
+                share = shares.setdefault(s.pop.name, np.zeros(m.n_cores))
+                share[c] += s.n / prog.n_neurons
+        return _energy.report(m.chip, totals, per_core_step=per, population_shares=shares,
+                              energy_set=energy_set, synops=synops, ann=ann, formula=formula)  # fmt: skip
+
+    # ------------------------------------------------------------------ counting
+    def _elapsed(self, updates, changed, spikes) -> np.ndarray:
+        """Chip time of each step: this run's timing, or the analytic model after the fact."""
+        timing = self.timing or replay(self.mapping, "analytic", updates, changed, spikes,
+                                       self.packets)  # fmt: skip
+        return np.asarray(timing.latency_s, float)
+
+    def _count(self) -> tuple[Counts, CoreStepCounts]:
+        if self._counts is not None:
+            return self._counts
+        m = self.mapping
+        steps, n_cores = self.steps, m.n_cores
+        cnt = self.counters
+        pk = self.packets
+        mesh = m.mesh()
+        state_bits = np.array([c.spec.state_bits for c in m.cores], float)
+        payload_bits = np.array([s.payload_bits for s in m.sources], float)
+        nsyn = np.array([c.n_synapses for c in m.cores], float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            syn_bits = np.where(nsyn > 0, [c.synapse_bits for c in m.cores] / nsyn, 0.0)
+            wbits = np.where(nsyn > 0, [c.weight_bits_total for c in m.cores] / nsyn, 0.0)
+        active = active_updates(cnt["state_changes"], cnt["spikes"]).astype(float)
+        updates = cnt["neuron_updates"].astype(float)
+        ew_t, ns_t, cross_t = mesh.hop_tables(n_cores)
+        src, dst, syn = pk.src, pk.dst, pk.synaptic_events.astype(float)
+        owner = np.where(src < n_cores, src, dst)  # host batches are charged to the receiver
+        hops = {}
+        for key, tab in (("hops_ew", ew_t), ("hops_ns", ns_t), ("chip_crossings", cross_t)):
+            grid = np.zeros((steps, n_cores))
+            np.add.at(grid, (pk.step, owner), tab[src, dst])
+            hops[key] = grid
+        b_s = payload_bits[src]
+        is_input = src >= n_cores
+        flits = -(-(pk.events * mesh.event_bits) // mesh.flit_bits)
+        elapsed = self._elapsed(updates, cnt["state_changes"], cnt["spikes"])
+        per = CoreStepCounts(
+            synaptic_events=cnt["synaptic_events"].astype(float), neuron_updates=updates,
+            active_updates=active, inactive_updates=updates - active,
+            spikes=cnt["spikes"].astype(float), **hops,
+            elapsed_s=np.repeat(elapsed[:, None] / max(n_cores, 1), n_cores, axis=1),
+        )  # fmt: skip
+        user_neurons = sum(p.n for p in m.network.populations.values())
+        user_spikes = sum(int(np.count_nonzero(s)) for s in self.spikes.values())
+        dense = int(nsyn.sum()) * steps
+        totals = Counts(
+            steps=steps,
+            neurons=int(sum(c.n_neurons for c in m.cores)),
+            neurons_and_inputs=user_neurons + sum(s.n for s in m.network.inputs.values()),
+            synaptic_events=int(per.synaptic_events.sum()),
+            synaptic_event_bits=int((syn * b_s).sum()),
+            weighted_event_bits=int((syn * b_s * wbits[dst]).sum()),
+            dense_synapses=dense,
+            neuron_updates=int(updates.sum()),
+            active_updates=int(active.sum()),
+            inactive_updates=int(per.inactive_updates.sum()),
+            membrane_updates=int(cnt["state_changes"].sum()),
+            spikes=int(per.spikes.sum()),
+            spike_bits=int((per.spikes * payload_bits[:n_cores]).sum()),
+            packets=len(pk),
+            flits=int(flits.sum()),
+            hops_ew=int(hops["hops_ew"].sum()),
+            hops_ns=int(hops["hops_ns"].sum()),
+            chip_crossings=int(hops["chip_crossings"].sum()),
+            barriers=steps,
+            synapse_bits_read=round(float((syn * syn_bits[dst]).sum())),
+            state_bits_read=int((updates * state_bits).sum()),
+            state_bits_written=int((active * state_bits).sum()),
+            encoding_macs=int(syn[is_input & (b_s > 1)].sum()),
+            elapsed_s=float(elapsed.sum()),
+            activation_sparsity=1.0 - user_spikes / max(user_neurons * steps, 1),
+            weight_bits=float(np.average(wbits, weights=nsyn)) if dense else 8.0,
+        )
+        self._counts = (totals, per)
+        return self._counts

@@ -1,0 +1,314 @@
+"""Map a :class:`~spikemesh.network.Network` onto a chip profile.
+
+``map_network(net, chip)`` runs these passes, each returning a value:
+
+1. :func:`~.synapses.check_network` -- models, payloads, register widths, delays and weight
+   formats against the profile;
+2. :func:`~.synapses.synapse_views` -- every projection as the chip stores it (its post
+   model's synapse format);
+3. :func:`~.split.split` -- populations into the largest pieces that fit a core (neurons,
+   input axons, synapse memory), then :func:`~.split.pack` -- pieces of one model onto shared
+   core programs;
+4. :func:`~.tables.build_tables` -- per-core synapse tables and route entries;
+   :func:`~.splitters.add_splitters` where a neuron must reach more axons than the chip allows;
+5. routes, output-axon limits, traffic, and placement by a policy (:mod:`~.place`);
+6. the :class:`Mapping`: frozen :class:`~spikemesh.program.CoreProgram` records and routes.
+
+A network that cannot fit raises :class:`~spikemesh.exceptions.MappingError` naming the
+population or projection, the limit, and by how much it is exceeded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import chips as _chips
+from ..chips import ChipProfile
+from ..exceptions import MappingError, ParameterError
+from ..network import Network, Population
+from ..noc import Mesh
+from ..program import CoreProgram, Route, Slice, Source
+from .place import ALLOCATORS, Greedy, Sequential
+from .split import pack, split
+from .splitters import SPLITTER, add_splitters, needs_splitters
+from .synapses import check_network, synapse_views
+from .tables import build_tables, finish_table
+
+__all__ = [
+    "ALLOCATORS",
+    "SPLITTER",
+    "CoreProgram",
+    "Greedy",
+    "Mapping",
+    "Route",
+    "Sequential",
+    "Slice",
+    "Source",
+    "map_network",
+]
+
+
+class Mapping:
+    """The result of :func:`map_network`: core programs, placement, routing, utilization.
+
+    Plain data: a Mapping knows nothing about time and nothing changes it after it is built
+    (:class:`~spikemesh.Simulator` only reads it).
+
+    Attributes
+    ----------
+    network, chip
+        What was mapped, onto what.
+    cores : tuple of CoreProgram
+        One per core used; ``cores[i].core_id`` is its physical core.
+    slices : dict name -> tuple of Slice
+        Where each population's neurons live (user populations only).
+    core_routes : tuple of Route
+        Per core program, where its neurons' spikes go.
+    input_routes : dict name -> Route
+        Per external input, where its spikes go.
+    sources : tuple of Source
+        Every spike source: the core programs, then the inputs (entering at tile (0, 0)).
+    allocator : str
+        Name of the placement policy.
+    splitters : dict name -> Population
+        Hidden splitter populations, by the population whose spikes they relay.
+    latency : dict name -> int
+        Steps by which each population's spike train lags the unmapped network's, as seen
+        through projections of delay 1: 0 everywhere on Loihi-like chips; +1 for a population
+        relayed through splitter neurons (its projections with longer delays are shortened by
+        one step, so they arrive on time).
+    """
+
+    def __init__(self, network: Network, chip: ChipProfile, cores: tuple[CoreProgram, ...],
+                 slices: dict[str, tuple[Slice, ...]], core_routes: tuple[Route, ...],
+                 input_routes: dict[str, Route], allocator: str,
+                 splitters: dict[str, Population], latency: dict[str, int]) -> None:  # fmt: skip
+        self.network = network
+        self.chip = chip
+        self.cores = cores
+        self.slices = slices
+        self.core_routes = core_routes
+        self.input_routes = input_routes
+        self.allocator = allocator
+        self.splitters = splitters
+        self.latency = latency
+        mesh = chip.mesh
+        core_sources = tuple(
+            Source(c.index, "core", str(c.index), mesh.core_position(c.core_id)[:2],
+                   c.payload_bits)
+            for c in cores
+        )  # fmt: skip
+        input_sources = tuple(
+            Source(len(cores) + k, "input", name, (0, 0), network.inputs[name].payload_bits)
+            for k, name in enumerate(input_routes)
+        )
+        self.sources: tuple[Source, ...] = core_sources + input_sources
+
+    @property
+    def n_cores(self) -> int:
+        return len(self.cores)
+
+    def input_source(self, name: str) -> Source:
+        """The :class:`Source` of external input ``name``."""
+        return self.sources[self.n_cores + list(self.input_routes).index(name)]
+
+    def positions(self) -> np.ndarray:
+        """``(n_cores, 2)`` tile coordinates of every core program."""
+        return np.array([s.position for s in self.sources[: self.n_cores]], np.int64).reshape(-1, 2)
+
+    def mesh(self) -> Mesh:
+        """The network-on-chip geometry of this placement (:class:`spikemesh.noc.Mesh`)."""
+        return Mesh(self.chip, [s.position for s in self.sources])
+
+    def hops(self) -> dict[str, int]:
+        """Synapse-weighted estimate of mesh hops: sum over routes of the Manhattan distance
+        between tiles, per source, and the total. External inputs enter at tile (0, 0)."""
+        pos = np.array([s.position for s in self.sources], np.int64).reshape(-1, 2)
+        routes = list(self.core_routes) + list(self.input_routes.values())
+        out = {}
+        for src, r in zip(self.sources, routes, strict=True):
+            label = f"core {src.name}" if src.kind == "core" else f"input {src.name}"
+            out[label] = int(np.abs(pos[r.dest] - pos[src.index]).sum()) if r.n_entries else 0
+        out["total"] = sum(out.values())
+        return out
+
+    def population_cores(self) -> dict[str, list[int]]:
+        """Core programs holding each population's slices, in slice order."""
+        return {name: [s.core for s in sl] for name, sl in self.slices.items()}
+
+    def report(self) -> str:
+        """A readable table: cores per population and per-core utilization."""
+        chip, lim = self.chip, self.chip.core
+        lines = [
+            f"Mapping of network {self.network.name!r} onto {chip.name} "
+            f"({self.allocator} allocator): {self.n_cores} of {chip.n_cores} cores used",
+            "",
+            "population          neurons  cores  model            added latency",
+        ]
+        for name, sl in self.slices.items():
+            pop = self.network.populations[name]
+            lat = self.latency.get(name, 0)
+            lines.append(
+                f"{name:<18} {pop.n:>8} {len(sl):>6}  {pop.neuron.model:<16} "
+                f"{'+' + str(lat) + ' step' if lat else '-'}"
+            )
+        lines += [
+            "",
+            "core  (x, y).k   neurons        axons in       axons out      synapse memory       "
+            "slices",
+        ]
+        for c in self.cores:
+            x, y, k = chip.mesh.core_position(c.core_id)
+            mem = 100.0 * c.synapse_bits / lim.synapse_memory_bits
+            desc = ", ".join(f"{s.pop.name}[{s.lo}:{s.hi}]" for s in c.slices)
+            lines.append(
+                f"{c.index:>4}  ({x:>2},{y:>2}).{k}  "
+                f"{c.n_neurons:>5}/{lim.neurons:<6} {c.n_axons_in:>5}/{lim.input_axons:<6}  "
+                f"{c.n_axons_out:>5}/{lim.output_axons:<6}  {c.synapse_bits:>8} b ({mem:5.1f}%)   {desc}"
+            )
+        for name, sp in self.splitters.items():
+            lines.append(
+                f"splitters: {sp.n} splitter neurons relay population {name!r} "
+                f"(+{self.latency[name]} step on its delay-1 projections; longer delays compensated)"
+            )
+        h = self.hops()
+        lines += ["", f"estimated hops (synapse-weighted routes): {h['total']}"]
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"Mapping({self.network.name!r} -> {self.chip.name}: {self.n_cores} cores)"
+
+
+def _route(n_src: int, entries: list, n_dest: int) -> Route:
+    entries = [e for e in entries if e.src.size]
+    if not entries:
+        z = np.zeros(0, np.int64)
+        return Route.build(n_src, z, z, z, n_dest)
+    return Route.build(
+        n_src,
+        np.concatenate([e.src for e in entries]),
+        np.concatenate([e.dest for e in entries]),
+        np.concatenate([e.axon for e in entries]),
+        n_dest,
+    )
+
+
+def _output_axons(chip: ChipProfile, k: int, slices, n: int, route: Route) -> int:
+    """Output axons (distinct source neuron, destination core pairs) of core program k,
+    checked against the chip's limits."""
+    lim = chip.core
+    src = np.repeat(np.arange(n), np.diff(route.indptr))
+    used = np.unique(src * (route.n_dest + 1) + route.dest).size if src.size else 0
+    if used > lim.output_axons:
+        raise MappingError(
+            f"core {k} ({', '.join(s.pop.name for s in slices)}) needs {used} output axons; "
+            f"{chip.name} cores have {lim.output_axons} (over by {used - lim.output_axons})"
+        )
+    if lim.fanout_cores and route.n_entries:
+        per_neuron = np.diff(route.indptr)
+        if per_neuron.max() > lim.fanout_cores:  # splitters should have prevented this
+            raise MappingError(
+                f"core {k}: a neuron reaches {int(per_neuron.max())} axons; "
+                f"{chip.name} neurons reach {lim.fanout_cores} (internal splitter error)"
+            )
+    return int(used)
+
+
+def _traffic(core_routes: list[Route]) -> np.ndarray:
+    """Route entries (axon events per spike) between core programs."""
+    n = len(core_routes)
+    t = np.zeros((n, n), np.int64)
+    for i, r in enumerate(core_routes):
+        if r.n_entries:
+            t[i] += np.bincount(r.dest, minlength=n)
+    return t
+
+
+def _policy(allocator):
+    if isinstance(allocator, str):
+        if allocator not in ALLOCATORS:
+            raise ParameterError(
+                f"map_network.allocator: must be one of {', '.join(ALLOCATORS)} or a placement "
+                f"policy (got {allocator!r})"
+            )
+        return ALLOCATORS[allocator]()
+    if not (hasattr(allocator, "place") and hasattr(allocator, "name")):
+        raise ParameterError(
+            "map_network.allocator: a placement policy needs a name and a place(chip, traffic) "
+            f"method (got {type(allocator).__name__})"
+        )
+    return allocator
+
+
+def map_network(net: Network, chip, allocator="greedy") -> Mapping:
+    """Map ``net`` onto ``chip`` (a :class:`ChipProfile`, a shipped name or a .toml path).
+
+    Parameters
+    ----------
+    allocator : {"greedy", "sequential"} or a placement policy
+        "greedy" puts each core program next to the ones it exchanges most spikes with;
+        "sequential" fills cores in order (a baseline); or any object with a ``name`` and
+        ``place(chip, traffic) -> core ids`` (:mod:`spikemesh.mapping.place`).
+
+    Notes
+    -----
+    On TrueNorth-like chips (binary crossbar, 4 axon types, one target axon per neuron) an
+    integer weight ``w_ij`` is realised by connecting neuron j to copies of input line i, one
+    per axon type G of the smallest subset of types whose weights ``S_j[G]`` add up to
+    ``w_ij`` (mapping fails when no subset does); copies also differ by delay. A neuron that
+    must reach more than one axon is relayed by splitter neurons, which adds one step to its
+    population's delay-1 projections (longer delays are shortened by one to compensate):
+    ``Mapping.latency`` reports it per population.
+
+    Raises
+    ------
+    MappingError
+        The network does not fit: says which population or projection, which limit, by how much.
+    """
+    if not isinstance(net, Network):
+        raise ParameterError(f"map_network: net must be a Network (got {type(net).__name__})")
+    chip = _chips.get(chip)
+    policy = _policy(allocator)
+    check_network(net, chip)
+    syns = synapse_views(net, chip, set())
+    pieces = split(net, chip, syns)
+    relayed = needs_splitters(net, chip, syns, pieces)
+    if relayed:  # relayed populations: shorten their delays, then cut again
+        syns = synapse_views(net, chip, relayed)
+        pieces = split(net, chip, syns)
+    core_slices = pack(chip, pieces, syns)
+    slices = {
+        name: tuple(sorted((s for sl in core_slices for s in sl if s.pop.name == name),
+                           key=lambda s: s.lo))
+        for name in net.populations
+    }  # fmt: skip
+    tables = build_tables(len(core_slices), slices, syns)
+    hidden = {}
+    if relayed:
+        r = add_splitters(chip, core_slices, tables, relayed)
+        core_slices, tables, hidden = r.core_slices, r.tables, r.hidden
+    n = len(core_slices)
+    if n > chip.mesh.n_cores:
+        raise MappingError(
+            f"the network needs {n} cores; {chip.name} has {chip.mesh.n_cores} (over by "
+            f"{n - chip.mesh.n_cores})"
+        )
+    sizes = [sum(s.n for s in sl) for sl in core_slices]
+    core_routes = tuple(_route(sizes[k], tables.core_entries.get(k, []), n) for k in range(n))
+    input_routes = {
+        name: _route(src.n, tables.input_entries.get(name, []), n)
+        for name, src in net.inputs.items()
+    }
+    axons_out = [_output_axons(chip, k, core_slices[k], sizes[k], core_routes[k]) for k in range(n)]
+    core_ids = policy.place(chip, _traffic(list(core_routes)))
+    cores = tuple(
+        CoreProgram(
+            index=k, core_id=int(core_ids[k]), slices=core_slices[k],
+            table=finish_table(core_slices[k], tables.parts[k]), n_axons_out=axons_out[k],
+            synapse_bits=tables.synapse_bits[k], weight_bits_total=tables.weight_bits_total[k],
+        )
+        for k in range(n)
+    )  # fmt: skip
+    latency = {name: int(name in relayed) for name in net.populations}
+    return Mapping(net, chip, cores, slices, core_routes, input_routes, policy.name, hidden,
+                   latency)  # fmt: skip
