@@ -31,19 +31,3 @@ def compiled():
 @pytest.fixture
 def twin():
     return kernels.get("numpy")
-
-
-def make_profile(tmp_path, base: str = "loihi", name: str = "custom", **core_or_mesh):
-    """Write a copy of a shipped profile with some ``key = value`` lines replaced."""
-    import re
-
-    from spikemesh.chips import PROFILE_DIR
-
-    text = (PROFILE_DIR / f"{base}.toml").read_text()
-    text = re.sub(r'^name = ".*"', f'name = "{name}"', text, count=1, flags=re.M)
-    for key, value in core_or_mesh.items():
-        text, n = re.subn(rf"^{key} = [^#\n]*", f"{key} = {value}", text, count=1, flags=re.M)
-        assert n == 1, key
-    path = tmp_path / f"{name}.toml"
-    path.write_text(text)
-    return str(path)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import spikemesh as sm
-from tests.conftest import make_profile
+from tests.networks import make_profile
 
 
 def chain(rng, sizes=(40, 30, 20, 10), density=0.5):

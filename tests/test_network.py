@@ -153,7 +153,7 @@ def test_pool2d_sums_windows(rng):
 
 
 def test_saved_network_runs_identically(rng, tmp_path):
-    from tests.test_truenorth_mapping import chain_net
+    from tests.networks import chain_net
 
     for net, chip in ((small_net(rng), "loihi2"), (chain_net(rng)[0], "truenorth")):
         if chip == "loihi2":

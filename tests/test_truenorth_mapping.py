@@ -7,32 +7,8 @@ import pytest
 from numpy.testing import assert_array_equal
 
 import spikemesh as sm
-from tests.conftest import make_profile
 from tests.golden import truenorth_chain
-
-SPEC_A = dict(alpha=6, leak=-1, reset_mode=0, reset_value=0)
-SPEC_B = dict(alpha=9, leak=0, reset_mode=1)
-
-
-def chain_net(rng, n_in=40, n_a=30, n_b=20):
-    """x -> a -> b. a's neurons use the 4-bit two's-complement weight set (1, 2, 4, -8), so any
-    integer weight in -8..7 maps exactly; b's neurons have their own per-neuron sets."""
-    net = sm.Network("tn")
-    x = net.input(n_in, name="x")
-    a = net.population(n_a, sm.TrueNorthNeuron(weights=(1, 2, 4, -8), **SPEC_A), name="a")
-    Sb = np.stack([rng.permutation([5, -3, 2, 1]) for _ in range(n_b)])
-    b = net.population(n_b, sm.TrueNorthNeuron(weights=Sb, **SPEC_B), name="b")
-    Wa = rng.integers(-8, 8, (n_in, n_a))
-    Wa[rng.random(Wa.shape) < 0.6] = 0
-    # b's weights: random subset sums of each post neuron's own set
-    masks = rng.integers(0, 16, (n_a, n_b))
-    Wb = np.zeros((n_a, n_b), np.int64)
-    for g in range(4):
-        Wb += ((masks >> g) & 1) * Sb[None, :, g]
-    Wb[rng.random(Wb.shape) < 0.5] = 0
-    net.connect(x, a, weights=Wa)
-    net.connect(a, b, weights=Wb)
-    return net, Wa, Wb
+from tests.networks import SPEC_A, SPEC_B, chain_net, make_profile
 
 
 def test_mapped_chain_matches_the_unmapped_reference_after_the_reported_latency(rng):

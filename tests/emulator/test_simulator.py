@@ -7,8 +7,8 @@ import pytest
 from numpy.testing import assert_array_equal
 
 import spikemesh as sm
-from tests.conftest import make_profile
 from tests.golden import loihi_layer
+from tests.networks import deep_net, make_profile
 
 
 def layer_net(rng, n_in=12, n=9, delays=False, weight_exp=0, weight_bits=8, recurrent=False,
@@ -64,34 +64,6 @@ def test_simulator_matches_plain_loop(backend, rng, kw):
     assert_array_equal(res.probes["h"]["v"], V)
     assert_array_equal(res.spikes["h"], S)
     assert res.spikes["h"].sum() > 0
-
-
-def deep_net(rng, model="CubaLIF"):
-    """Input -> a -> b (recurrent, delays) -> c, with mixed and single-sign projections."""
-    net = sm.Network("deep")
-    if model == "CubaLIF":
-        mk = lambda n, **k: sm.CubaLIF(du=200, dv=100, vth=30, **k)  # noqa: E731
-        x = net.input(30, name="x")
-    else:  # graded IF on loihi2
-        mk = lambda n, **k: sm.IF(vth=40, spike_bits=3, bipolar=True)  # noqa: E731
-        x = net.input(30, name="x", payload_bits=3)
-    a = net.population(25, mk(25), name="a")
-    b = net.population(33, mk(33), name="b")
-    c = net.population(11, mk(11), name="c")
-
-    def w(n_pre, n_post, lo, hi, p):
-        m = rng.integers(lo, hi, (n_pre, n_post))
-        m[rng.random(m.shape) > p] = 0
-        return m
-
-    net.connect(x, a, weights=w(30, 25, -60, 120, 0.5))
-    net.connect(a, b, weights=w(25, 33, 0, 100, 0.4), delay=rng.integers(1, 4, (25, 33)))
-    net.connect(b, b, weights=w(33, 33, -80, 0, 0.2), delay=2)
-    net.connect(b, c, weights=w(33, 11, -50, 100, 0.6), weight_exp=1)
-    net.connect(x, c, weights=w(30, 11, 0, 30, 0.2))
-    for p in (a, b, c):
-        net.probe(p, "v")
-    return net
 
 
 @pytest.mark.parametrize("chip,model", [("loihi", "CubaLIF"), ("loihi2", "IF")])

@@ -9,8 +9,7 @@ from numpy.testing import assert_array_equal
 import spikemesh as sm
 from spikemesh.emulator.timing import TimingModel
 from spikemesh.noc import Mesh
-from tests.conftest import make_profile
-from tests.emulator.test_simulator import deep_net
+from tests.networks import deep_net, make_profile
 
 
 @pytest.mark.parametrize("chip,model", [("loihi", "CubaLIF"), ("loihi2", "IF")])
@@ -165,7 +164,7 @@ def test_board_links_between_chips(tmp_path):
 
 
 def test_ticked_chip_reports_overruns(rng, tmp_path):
-    from tests.test_truenorth_mapping import chain_net
+    from tests.networks import chain_net
 
     net = chain_net(rng)[0]
     X = (rng.random((20, 40)) < 0.3).astype(int)
