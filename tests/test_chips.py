@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 import spikemesh as sm
-from spikemesh.chips import PROFILE_DIR
+from spikemesh.chips import PROFILE_DIR, tomllib
+from tests.networks import make_profile
 
 
 @pytest.fixture(params=["loihi", "loihi2", "loihi_board", "truenorth"])
@@ -119,3 +122,80 @@ def test_missing_and_unparsable_files(tmp_path):
         match=r"unknown chip 'loihi3'; shipped profiles: loihi, loihi2, loihi_board, truenorth",
     ):
         sm.chips.get("loihi3")
+
+
+# ------------------------------------------------------------------ every key declared
+@pytest.mark.parametrize(
+    "table,line,nearest",
+    [
+        ("timing", "synaptic_op_nss = 3.5", "synaptic_op_ns"),
+        ("timing", "hop_ew_nss = 4.1", "hop_ew_ns"),
+        ("energy.davies2018", "synaptic_op_pjj = 23.6", "synaptic_op_pj"),
+        ("energy.davies2018", "static_power = 0.1", "static_power_w"),
+        ("formats", "v_bitz = 24", "v_bits"),
+    ],
+)
+def test_profile_typos_name_the_key_and_the_nearest_valid_one(tmp_path, table, line, nearest):
+    text = (PROFILE_DIR / "loihi.toml").read_text().replace(f"[{table}]", f"[{table}]\n{line}", 1)
+    path = tmp_path / "typo.toml"
+    path.write_text(text)
+    key = line.split(" = ")[0]
+    with pytest.raises(sm.ProfileError, match=rf"\[{re.escape(table)}\] {key} = .*unknown key; "
+                       rf"did you mean '{nearest}'\?"):  # fmt: skip
+        sm.chips.load(path)
+
+
+def _raw(name: str) -> dict:
+    with open(PROFILE_DIR / f"{name}.toml", "rb") as fh:
+        raw = tomllib.load(fh)
+    base = raw.pop("base", None)
+    if base is None:
+        return raw
+    merged = _raw(base)
+    for section, table in raw.items():
+        merged[section] = {**merged.get(section, {}), **table}
+    return merged
+
+
+@pytest.mark.parametrize("name", sm.chips.available())
+def test_every_key_of_every_shipped_profile_round_trips(name):
+    got = sm.chips.get(name).to_dict()
+    raw = _raw(name)
+    n = 0
+    for section, table in raw.items():
+        for key, value in table.items():
+            if isinstance(value, dict):  # [energy.NAME], [documentation.NAME]
+                for k, v in value.items():
+                    assert got[section][key][k] == v, (section, key, k)
+                    n += 1
+            else:
+                assert got[section][key] == value, (section, key)
+                n += 1
+    assert n > 40
+
+
+def test_a_derived_profile_inherits_from_its_base(tmp_path):
+    board, loihi = sm.chips.get("loihi_board"), sm.chips.get("loihi")
+    assert board.base == "loihi" and board.core == loihi.core and board.energy == loihi.energy
+    assert board.mesh.n_chips == 4 and board.timing["chip_link_ns"] == 100.0
+    assert loihi.timing["chip_link_ns"] == loihi.timing["hop_ew_ns"]  # the declared default
+    path = tmp_path / "mine.toml"
+    path.write_text('base = "loihi"\n[chip]\nname = "mine"\n[core]\nneurons = 64\n')
+    mine = sm.chips.load(path)
+    assert (mine.name, mine.core.neurons, mine.core.input_axons) == ("mine", 64, 4096)
+    loop = tmp_path / "loop.toml"
+    loop.write_text('base = "loop.toml"\n')
+    with pytest.raises(sm.ProfileError, match="inherit in a circle"):
+        sm.chips.load(loop)
+
+
+def test_documentation_tables_are_kept_but_never_priced():
+    tn = sm.chips.get("truenorth")
+    assert tn.documentation["published"]["synaptic_event_all_in_pj"] == 26.0
+    assert "published" not in tn.energy
+
+
+def test_an_absurd_mesh_is_refused(tmp_path):
+    path = make_profile(tmp_path, tiles_x=20000, tiles_y=20000)
+    with pytest.raises(sm.ProfileError, match=r"1600000000 cores.*at most 1,048,576 cores"):
+        sm.chips.load(path)
