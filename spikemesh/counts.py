@@ -78,9 +78,6 @@ class Counts:
             raise KeyError(key)
         return getattr(self, key)
 
-    def keys(self) -> tuple[str, ...]:
-        return COUNT_KEYS
-
     def as_dict(self) -> dict:
         return {k: getattr(self, k) for k in COUNT_KEYS}
 
@@ -176,11 +173,3 @@ class PacketLog:
 
     def __len__(self) -> int:
         return int(self.step.size)
-
-    def for_step(self, t: int) -> list[tuple[int, int, int, int]]:
-        """The batches of step ``t`` as ``(src, dst, events, synaptic_events)`` tuples."""
-        sel = self.step == t
-        return list(
-            zip(self.src[sel].tolist(), self.dst[sel].tolist(), self.events[sel].tolist(),
-                self.synaptic_events[sel].tolist(), strict=True)
-        )  # fmt: skip

@@ -93,10 +93,6 @@ class Mesh:
         """Flits of a message batch carrying ``events`` spike events."""
         return math.ceil(events * self.event_bits / self.flit_bits)
 
-    def hops_between(self, a, b) -> int:
-        """Manhattan distance between two tiles (the XY route's length)."""
-        return abs(int(a[0]) - int(b[0])) + abs(int(a[1]) - int(b[1]))
-
     # ------------------------------------------------------------------ routes
     def path(self, src: int, dst: int) -> Path:
         """XY route (x first, then y) from source ``src`` to core program ``dst``."""
@@ -134,16 +130,17 @@ class Mesh:
         self._paths[key] = p
         return p
 
-    def hop_tables(self, n_cores: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(n_sources, n_cores)`` arrays of E-W hops, N-S hops and chip crossings of every
-        XY route (the same numbers as :meth:`path`, for counting whole packet logs at once)."""
+    def hop_counts(self, src, dst) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """E-W hops, N-S hops and chip crossings of the XY routes ``src[k] -> dst[k]`` (arrays
+        of source indices and core programs): the same numbers as :meth:`path`, for counting a
+        whole packet log at once without building every path."""
         mesh = self.chip.mesh
         pos = np.array(self.positions, np.int64).reshape(-1, 2)
-        src, dst = pos[:, None, :], pos[None, :n_cores, :]
-        ew = np.abs(src[..., 0] - dst[..., 0])
-        ns = np.abs(src[..., 1] - dst[..., 1])
+        a, b = pos[np.asarray(src, np.int64)], pos[np.asarray(dst, np.int64)]
+        ew = np.abs(a[:, 0] - b[:, 0])
+        ns = np.abs(a[:, 1] - b[:, 1])
         # x first along the source's row, then y along the destination's column
-        cross = np.abs(src[..., 0] // mesh.tiles_x - dst[..., 0] // mesh.tiles_x) + np.abs(
-            src[..., 1] // mesh.tiles_y - dst[..., 1] // mesh.tiles_y
+        cross = np.abs(a[:, 0] // mesh.tiles_x - b[:, 0] // mesh.tiles_x) + np.abs(
+            a[:, 1] // mesh.tiles_y - b[:, 1] // mesh.tiles_y
         )
         return ew, ns, cross

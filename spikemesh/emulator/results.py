@@ -110,13 +110,13 @@ class SimulationResult:
             wbits = np.where(nsyn > 0, [c.weight_bits_total for c in m.cores] / nsyn, 0.0)
         active = active_updates(cnt["state_changes"], cnt["spikes"]).astype(float)
         updates = cnt["neuron_updates"].astype(float)
-        ew_t, ns_t, cross_t = mesh.hop_tables(n_cores)
         src, dst, syn = pk.src, pk.dst, pk.synaptic_events.astype(float)
         owner = np.where(src < n_cores, src, dst)  # host batches are charged to the receiver
         hops = {}
-        for key, tab in (("hops_ew", ew_t), ("hops_ns", ns_t), ("chip_crossings", cross_t)):
+        for key, per_packet in zip(("hops_ew", "hops_ns", "chip_crossings"),
+                                   mesh.hop_counts(src, dst), strict=True):  # fmt: skip
             grid = np.zeros((steps, n_cores))
-            np.add.at(grid, (pk.step, owner), tab[src, dst])
+            np.add.at(grid, (pk.step, owner), per_packet)
             hops[key] = grid
         b_s = payload_bits[src]
         is_input = src >= n_cores
