@@ -18,7 +18,8 @@ step ends when every core is done, plus the barrier for the number of tiles in u
 
 - ``"analytic"`` (NumPy, contention-free): head latency = sum of hop latencies.
 - ``"cycle"`` (SimPy): every directed link carries one flit per cycle; packets that share a
-  link queue behind each other (FIFO by head arrival). One SimPy event per packet hop (the
+  link queue behind each other (FIFO by head arrival). Every step starts with an empty NoC (the
+  barrier ends a step only when every message has arrived), so no queue carries over. One SimPy event per packet hop (the
   head reaching a router, which claims the link for the packet's flits); no per-step
   processes; events never stand for single spikes.
 
@@ -236,8 +237,11 @@ class TimingModel:
             self._arrival[k] = start + lat[h] + max(fc) * f - self._t0
 
     def _simulate(self, packets: list, ready: list) -> list:
+        """One step on the SimPy mesh. Each timestep is barrier-synchronized, so the NoC is
+        empty when it starts: link state (``_free``) never carries over from the last step."""
         env = self._env
         self._t0 = env.now
+        self._free = {}
         self._arrival = {}
         arrivals = [0] * len(packets)
         for k, ((s, d, ev, _), r) in enumerate(zip(packets, ready, strict=True)):
