@@ -35,15 +35,20 @@ class Counts:
 
     Events: ``synaptic_events`` (effective synaptic operations), ``dense_synapses`` (every
     synapse every step), ``neuron_updates`` = ``active_updates`` + ``inactive_updates``,
-    ``membrane_updates`` (state changed), ``spikes``, ``packets`` (message batches per source
-    core, destination core and step), ``flits``, ``hops_ew``, ``hops_ns``, ``chip_crossings``,
-    ``barriers``, ``encoding_macs`` (synaptic events of graded external inputs).
+    ``membrane_updates`` (state changed), ``spikes`` (neurons firing), ``messages`` (spike
+    messages: one per spike per destination core, host inputs included), ``packets`` (message
+    batches per source, destination core and step: the scheduler's unit, not an energy unit),
+    ``flits``, ``hops_ew``, ``hops_ns`` and ``chip_crossings`` (all per message: a batch of m
+    messages over h hops is m x h hops), ``barriers``, ``encoding_macs`` (synaptic events of
+    graded external inputs).
     Bits: ``synaptic_event_bits`` (events x payload bits), ``weighted_event_bits`` (events x
     payload bits x weight bits), ``spike_bits``, ``synapse_bits_read``, ``state_bits_read``,
     ``state_bits_written``; ``weight_bits`` is the mean stored weight width.
     Sizes: ``neurons`` (on the chip, splitters included), ``neurons_and_inputs`` (the user's
-    neurons plus input lines). Time: ``elapsed_s`` of chip time. ``activation_sparsity`` =
-    1 - spikes / (neurons x steps).
+    neurons plus input lines), ``chips`` (chips holding at least one core program). Time:
+    ``elapsed_s`` of chip time; ``chip_seconds`` = elapsed_s x chips (what static power is
+    charged per: chips with no core program are taken as powered off). ``activation_sparsity``
+    = 1 - spikes / (neurons x steps).
     """
 
     steps: int
@@ -59,6 +64,7 @@ class Counts:
     membrane_updates: float = 0
     spikes: float = 0
     spike_bits: float = 0
+    messages: float = 0
     packets: float = 0
     flits: float = 0
     hops_ew: float = 0
@@ -70,6 +76,8 @@ class Counts:
     state_bits_written: float = 0
     encoding_macs: float = 0
     elapsed_s: float = 0.0
+    chips: int = 1
+    chip_seconds: float = 0.0
     activation_sparsity: float = 1.0
     weight_bits: float = 8.0
 
@@ -86,10 +94,10 @@ class Counts:
                     owner: str = "estimate"):  # fmt: skip
         """Counts from user-given totals (``energy.estimate``): missing counts are 0, unknown
         keys and negative or non-numeric values raise. ``hops`` splits evenly between the two
-        directions; ``active_updates`` defaults to every update; ``elapsed_s`` defaults to
-        ``steps`` ticks (required when ``tick_s`` is 0); ``dense_synapses`` defaults to the
-        effective events."""
-        derived = {"steps", "inactive_updates", "activation_sparsity"}
+        directions; ``active_updates`` defaults to every update; ``messages`` to ``spikes`` (one
+        destination core per spike); ``elapsed_s`` defaults to ``steps`` ticks (required when
+        ``tick_s`` is 0); ``chips`` to 1; ``dense_synapses`` defaults to the effective events."""
+        derived = {"steps", "inactive_updates", "activation_sparsity", "chip_seconds"}
         allowed = (set(COUNT_KEYS) - derived) | {"hops"}
         bad = sorted(set(counts) - allowed)
         if bad:
@@ -117,6 +125,8 @@ class Counts:
             if tick_s <= 0:
                 raise ParameterError(f"{owner}.counts: {chip} has no fixed tick; give elapsed_s")
             c["elapsed_s"] = steps * tick_s
+        c.setdefault("messages", c.get("spikes", 0))
+        c["chip_seconds"] = c["elapsed_s"] * c.setdefault("chips", 1)
         c.setdefault("neurons_and_inputs", c.get("neurons", 0))
         if not c.get("dense_synapses"):
             c["dense_synapses"] = c.get("synaptic_events", 0)
@@ -131,18 +141,21 @@ COUNT_KEYS = tuple(f.name for f in dataclasses.fields(Counts))
 @dataclass(frozen=True, slots=True)
 class CoreStepCounts:
     """Counts per step and core, each ``(steps, n_cores)`` float: what the chip model prices
-    cell by cell. Host packets are charged to the receiving core; ``elapsed_s`` splits each
-    step's time evenly over the cores."""
+    cell by cell. Messages (and their hops) are charged to the sending core, host messages to
+    the receiving core; ``elapsed_s`` and ``chip_seconds`` split each step's time evenly over
+    the cores."""
 
     synaptic_events: np.ndarray
     neuron_updates: np.ndarray
     active_updates: np.ndarray
     inactive_updates: np.ndarray
     spikes: np.ndarray
+    messages: np.ndarray
     hops_ew: np.ndarray
     hops_ns: np.ndarray
     chip_crossings: np.ndarray
     elapsed_s: np.ndarray
+    chip_seconds: np.ndarray
 
     def __getitem__(self, key: str) -> np.ndarray:
         return getattr(self, key)

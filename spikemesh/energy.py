@@ -252,7 +252,8 @@ class EnergyReport:
         lines.append(
             f"counts: {c['synaptic_events']:,} effective / {c['dense_synapses']:,} dense synaptic ops, "
             f"{c['membrane_updates']:,} membrane updates, {c['spikes']:,} spikes, "
-            f"{c['hops_ew'] + c['hops_ns']:,} hops, activation sparsity {c['activation_sparsity']:.3f}"
+            f"{c['messages']:,} spike messages, {c['hops_ew'] + c['hops_ns']:,} message hops, "
+            f"activation sparsity {c['activation_sparsity']:.3f}"
         )
         return "\n".join(lines)
 

@@ -89,9 +89,16 @@ class Mesh:
         y, x = divmod(tile, self.width)
         return f"({x},{y})->{DIRS[d]}"
 
-    def flits(self, events: int) -> int:
-        """Flits of a message batch carrying ``events`` spike events."""
-        return math.ceil(events * self.event_bits / self.flit_bits)
+    @property
+    def flits_per_message(self) -> int:
+        """Flits of one spike message: ``ceil(event_bits / flit_bits)``. Every spike travels as
+        its own message to each destination core (messages are not packed into shared flits)."""
+        return math.ceil(self.event_bits / self.flit_bits)
+
+    def flits(self, messages: int) -> int:
+        """Flits of a batch of ``messages`` spike messages (one source, one destination, one
+        step): the batch's serialization on every link it crosses."""
+        return messages * self.flits_per_message
 
     # ------------------------------------------------------------------ routes
     def path(self, src: int, dst: int) -> Path:

@@ -36,10 +36,12 @@ def test_chip_model_hand_computed():
     ch, sp = res.counters["state_changes"][:, 0], res.counters["spikes"][:, 0]
     active = np.maximum(ch, sp)
     assert c["active_updates"] == active.sum() and c["inactive_updates"] == 4 * 6 - active.sum()
-    # elapsed by hand: per step U = active x 8.4 + inactive x 5.3 + spikes x 2.1 ns, then the
-    # input's synaptic work (3.5 ns per event, no hops: input and core share tile (0,0)), barrier
+    # elapsed by hand: per step U = active x 8.4 + inactive x 5.3 ns + 2.1 ns per message sent
+    # (a has no targets: none), then the input's synaptic work (3.5 ns per event, no hops:
+    # input and core share tile (0,0)), barrier
+    assert sp.sum() > 0 and c["messages"] == X.sum() == 5  # only the host's messages travel
     syn = (X * fan).sum(axis=1)
-    U = active * 8.4 + (4 - active) * 5.3 + sp * 2.1
+    U = active * 8.4 + (4 - active) * 5.3
     cycles = np.ceil(U + syn * 3.5 + 113 - 1e-9)
     assert np.allclose(res.cycles, cycles)
     elapsed = cycles.sum() * 1e-9
@@ -47,7 +49,7 @@ def test_chip_model_hand_computed():
     E = rep.components("chip")
     assert E["synaptic"] == pytest.approx(12 * 23.6 * PJ)
     assert E["neuron_update"] == pytest.approx((active.sum() * 81 + (24 - active.sum()) * 52) * PJ)
-    assert E["spike"] == pytest.approx(sp.sum() * 1.7 * PJ)
+    assert E["spike"] == pytest.approx(5 * 1.7 * PJ)  # per message injected, host's included
     assert E["routing"] == 0.0
     assert E["static"] == pytest.approx(0.104 * elapsed)
     assert rep.total("chip") == pytest.approx(sum(E.values()))
@@ -219,3 +221,103 @@ def test_estimate_rejects_bad_counts():
         sm.ParameterError, match=r"estimate.counts\['hops'\]: must be a number >= 0 \(got 'many'\)"
     ):
         sm.energy.estimate("truenorth", {"hops": "many"}, steps=1)
+
+
+# ------------------------------------------------------------------ issue 9: costs per message
+def _far_net(n_lines):
+    """``n_lines`` input lines to a population on core 6 (tile (1, 1) of a 2 x 2 mesh of
+    2-core tiles): every message crosses 2 hops (1 E-W, 1 N-S)."""
+    net = sm.Network("far")
+    for k in range(6):
+        net.population(4, sm.CubaLIF(du=1, dv=1, vth=1), name=f"fill{k}")
+    x = net.input(n_lines, name="x")
+    tgt = net.population(4, sm.CubaLIF(du=4095, dv=4095, vth=10_000), name="tgt")
+    net.connect(x, tgt, weights=np.ones((n_lines, 4), int))
+    return net
+
+
+@pytest.mark.parametrize("backend", ["numpy", None])
+def test_routing_and_spike_energy_are_per_message(tmp_path, backend):
+    from tests.networks import make_profile
+
+    chip = make_profile(tmp_path, neurons=4, input_axons=64, tiles_x=2, tiles_y=2,
+                        cores_per_tile=2)  # fmt: skip
+    reps, flits = {}, {}
+    for lines in (1, 64):
+        m = sm.map_network(_far_net(lines), chip, allocator="sequential")
+        assert m.sources[m.slices["tgt"][0].core].position == (1, 1)
+        res = sm.Simulator(m, timing="cycle", backend=backend).run(
+            10, inputs={"x": np.ones((10, lines), int)}
+        )
+        c = res.counts()
+        assert c.messages == 10 * lines and c.packets == 10  # one batch per step
+        assert (c.hops_ew, c.hops_ns) == (10 * lines, 10 * lines)
+        assert c.flits == 10 * lines  # 32-bit messages on 32-bit flits
+        reps[lines] = res.energy()
+        flits[lines] = res.timing.link_flits
+    r1, r64 = (reps[k].components("chip") for k in (1, 64))
+    assert r1["routing"] == pytest.approx(10 * (3.0 + 4.0) * PJ)
+    assert r64["routing"] == pytest.approx(64 * r1["routing"])
+    assert r64["spike"] == pytest.approx(64 * r1["spike"]) == pytest.approx(640 * 1.7 * PJ)
+    # the batch serializes on each link it crosses by its message count
+    assert flits[64] == {k: 64 * v for k, v in flits[1].items()}
+
+
+def test_a_spike_reaching_k_cores_is_k_messages(tmp_path):
+    from tests.networks import make_profile
+
+    net = sm.Network("fan")
+    a = net.population(1, sm.IF(vth=1, bias=1), name="a")  # fires every step
+    b = net.population(12, sm.CubaLIF(du=4095, dv=4095, vth=10_000), name="b")  # 3 cores
+    net.connect(a, b, weights=np.ones((1, 12), int))
+    m = sm.map_network(net, make_profile(tmp_path, neurons=4), allocator="sequential")
+    res = sm.Simulator(m, timing="analytic").run(5)
+    c = res.counts()
+    assert c.spikes == 5 and c.messages == 15 and res.total("axon_events") == 15
+    assert res.energy().components("chip")["spike"] == pytest.approx(15 * 1.7 * PJ)
+    # the sending core pays spike_out per message: 3 x 2.1 ns on top of its update
+    assert res.timing.core_busy[1, 0] == pytest.approx(8.4 + 3 * 2.1)
+
+
+def test_truenorth_hops_are_per_spike_per_hop():
+    net = sm.Network("tn")
+    x = net.input(200, name="x")
+    p = net.population(8, sm.TrueNorthNeuron(weights=(1, 0, 0, 0), alpha=1000), name="p")
+    net.connect(x, p, weights=np.ones((200, 8), int))
+    m = sm.map_network(net, "truenorth")
+    res = sm.Simulator(m).run(3, inputs={"x": np.ones((3, 200), int)})
+    hops = m.mesh().path(m.input_source("x").index, m.slices["p"][0].core).hops
+    c = res.counts()
+    assert c.messages == 600 and c.hops_ew + c.hops_ns == 600 * hops
+    assert res.energy().components("chip")["routing"] == pytest.approx(600 * hops * 2.3 * PJ)
+
+
+def test_static_power_scales_with_chips_in_use_and_crossings_cost_energy():
+    net = sm.Network("two_chips")
+    a = net.population(128 * 1024 + 1, sm.CubaLIF(du=1, dv=1, vth=1), name="a")
+    b = net.population(1, sm.CubaLIF(du=1, dv=1, vth=1), name="b")
+    x = net.input(1, name="x")
+    net.connect(x, b, weights=np.ones((1, 1), int))
+    m1 = sm.map_network(net, "loihi_board", allocator="sequential")  # 129 cores: 2 chips
+    assert m1.chips_used == 2
+    res = sm.Simulator(m1, timing="analytic").run(3, inputs={"x": np.ones((3, 1), int)})
+    c = res.counts()
+    assert c.chips == 2 and c.chip_seconds == pytest.approx(2 * c.elapsed_s)
+    e = res.energy().components("chip")
+    assert e["static"] == pytest.approx(0.104 * 2 * c.elapsed_s)
+    # b sits on chip 1 (core 128 at tile (8, 0)): each input message crosses one chip link
+    assert c.chip_crossings == 3
+    assert e["routing"] == pytest.approx(3 * (8 * 3.0 + 320.0) * PJ)
+    del a
+    small = sm.Network("one_chip")
+    small.population(4, sm.CubaLIF(du=1, dv=1, vth=1), name="p")
+    r1 = sm.Simulator(sm.map_network(small, "loihi_board"), timing="analytic").run(3)
+    assert r1.counts().chips == 1
+    assert r1.energy().components("chip")["static"] == pytest.approx(0.104 * r1.counts().elapsed_s)
+
+
+def test_estimate_counts_messages_and_chips():
+    rep = sm.energy.estimate("loihi", {"spikes": 10, "elapsed_s": 1e-6, "chips": 3}, steps=1)
+    assert rep.counts.messages == 10 and rep.counts.chip_seconds == pytest.approx(3e-6)
+    assert rep.components("chip")["spike"] == pytest.approx(10 * 1.7 * PJ)
+    assert rep.components("chip")["static"] == pytest.approx(0.104 * 3e-6)

@@ -176,8 +176,9 @@ TIMING_KEYS = {
                               0.0, used=False),
     "neuron_update_active_ns": Key("ns", "update of a neuron whose state changed or spiked", 0.0),
     "neuron_update_inactive_ns": Key("ns", "update of an idle neuron", 0.0),
-    "spike_in_tile_ns": Key("ns", "a spike sent within a tile (Davies 2018 Table 2)", 0.0),
-    "spike_out_ns": Key("ns", "emitting one spike; defaults to spike_in_tile_ns",
+    "spike_in_tile_ns": Key("ns", "one spike message sent (Davies 2018 Table 2: a spike "
+                            "within a tile)", 0.0),
+    "spike_out_ns": Key("ns", "a core sending one spike message; defaults to spike_in_tile_ns",
                         "spike_in_tile_ns"),
     "hop_ew_ns": Key("ns", "router latency of one east-west hop", 0.0),
     "hop_ns_ns": Key("ns", "router latency of one north-south hop", 0.0),
@@ -203,13 +204,18 @@ ENERGY_KEYS = {
                           "neuron_updates", "neuron_update"),
     "soma_access_pj": Key("pJ", "state access of an active neuron (SANA-FE soma access)", 0.0,
                           "active_updates", "neuron_update"),
-    "spike_in_tile_pj": Key("pJ", "a spike sent within a tile", 0.0, "spikes", "spike"),
-    "spike_out_pj": Key("pJ", "emitting one spike (SANA-FE spike out)", 0.0, "spikes", "spike"),
-    "hop_ew_pj": Key("pJ", "one east-west hop", 0.0, "hops_ew", "routing"),
-    "hop_ns_pj": Key("pJ", "one north-south hop", 0.0, "hops_ns", "routing"),
-    "chip_link_pj": Key("pJ", "one chip-to-chip hop", 0.0, "chip_crossings", "routing"),
-    "static_power_w": Key("W", "static power of the whole chip, times elapsed chip time", 0.0,
-                          "elapsed_s", "static"),
+    "spike_in_tile_pj": Key("pJ", "one spike message sent (a spike reaching k cores is k "
+                            "messages)", 0.0, "messages", "spike"),
+    "spike_out_pj": Key("pJ", "one spike message sent (SANA-FE spike out)", 0.0, "messages",
+                        "spike"),
+    "hop_ew_pj": Key("pJ", "one spike message crossing one east-west hop", 0.0, "hops_ew",
+                     "routing"),
+    "hop_ns_pj": Key("pJ", "one spike message crossing one north-south hop", 0.0, "hops_ns",
+                     "routing"),
+    "chip_link_pj": Key("pJ", "one spike message crossing a chip-to-chip link (on top of the "
+                        "hop)", 0.0, "chip_crossings", "routing"),
+    "static_power_w": Key("W", "static power of one chip, times elapsed chip time, times the "
+                          "chips in use", 0.0, "chip_seconds", "static"),
 }  # fmt: skip
 """``[energy.NAME]`` keys (one set per name; ``[energy] default`` picks one)."""
 

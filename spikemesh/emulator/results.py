@@ -111,22 +111,24 @@ class SimulationResult:
         active = active_updates(cnt["state_changes"], cnt["spikes"]).astype(float)
         updates = cnt["neuron_updates"].astype(float)
         src, dst, syn = pk.src, pk.dst, pk.synaptic_events.astype(float)
+        msgs = pk.events.astype(float)  # spike messages per batch
         owner = np.where(src < n_cores, src, dst)  # host batches are charged to the receiver
-        hops = {}
-        for key, per_packet in zip(("hops_ew", "hops_ns", "chip_crossings"),
-                                   mesh.hop_counts(src, dst), strict=True):  # fmt: skip
+        per_msg = {}  # per (step, core): messages, and hops of every message
+        for key, per_packet in zip(("messages", "hops_ew", "hops_ns", "chip_crossings"),
+                                   (1, *mesh.hop_counts(src, dst)), strict=True):  # fmt: skip
             grid = np.zeros((steps, n_cores))
-            np.add.at(grid, (pk.step, owner), per_packet)
-            hops[key] = grid
+            np.add.at(grid, (pk.step, owner), msgs * per_packet)
+            per_msg[key] = grid
         b_s = payload_bits[src]
         is_input = src >= n_cores
-        flits = -(-(pk.events * mesh.event_bits) // mesh.flit_bits)
         elapsed = self._elapsed(updates, cnt["state_changes"], cnt["spikes"])
+        chips = m.chips_used
+        share = np.repeat(elapsed[:, None] / max(n_cores, 1), n_cores, axis=1)
         per = CoreStepCounts(
             synaptic_events=cnt["synaptic_events"].astype(float), neuron_updates=updates,
             active_updates=active, inactive_updates=updates - active,
-            spikes=cnt["spikes"].astype(float), **hops,
-            elapsed_s=np.repeat(elapsed[:, None] / max(n_cores, 1), n_cores, axis=1),
+            spikes=cnt["spikes"].astype(float), **per_msg, elapsed_s=share,
+            chip_seconds=share * chips,
         )  # fmt: skip
         user_neurons = sum(p.n for p in m.network.populations.values())
         user_spikes = sum(int(np.count_nonzero(s)) for s in self.spikes.values())
@@ -145,17 +147,20 @@ class SimulationResult:
             membrane_updates=int(cnt["state_changes"].sum()),
             spikes=int(per.spikes.sum()),
             spike_bits=int((per.spikes * payload_bits[:n_cores]).sum()),
+            messages=int(msgs.sum()),
             packets=len(pk),
-            flits=int(flits.sum()),
-            hops_ew=int(hops["hops_ew"].sum()),
-            hops_ns=int(hops["hops_ns"].sum()),
-            chip_crossings=int(hops["chip_crossings"].sum()),
+            flits=int(msgs.sum()) * mesh.flits_per_message,
+            hops_ew=int(per.hops_ew.sum()),
+            hops_ns=int(per.hops_ns.sum()),
+            chip_crossings=int(per.chip_crossings.sum()),
             barriers=steps,
             synapse_bits_read=round(float((syn * syn_bits[dst]).sum())),
             state_bits_read=int((updates * state_bits).sum()),
             state_bits_written=int((active * state_bits).sum()),
             encoding_macs=int(syn[is_input & (b_s > 1)].sum()),
             elapsed_s=float(elapsed.sum()),
+            chips=chips,
+            chip_seconds=float(elapsed.sum()) * chips,
             activation_sparsity=1.0 - user_spikes / max(user_neurons * steps, 1),
             weight_bits=float(np.average(wbits, weights=nsyn)) if dense else 8.0,
         )

@@ -225,7 +225,7 @@ class Simulator:
             return
         row = run.table[i]
         active = active_updates(row[:, CHG], row[:, SPK]).astype(float)
-        st = tm.step(row[:, UPD].astype(float), active, row[:, SPK].astype(float), packets)
+        st = tm.step(row[:, UPD].astype(float), active, packets)
         run.cycles[i] = st.cycles
         run.busy[i] = st.busy
         if st.cycles > run.slowest[0]:

@@ -3,12 +3,14 @@
 Timing never changes what is computed: the simulator runs the step, then hands the timing model
 what happened (per-core counts and the packets sent) and gets back the step's cycles.
 
-Per step, for core c with ``n`` neurons, ``a`` of them active (state changed), ``s`` spikes:
+Per step, for core c with ``n`` neurons, ``a`` of them active (state changed), sending ``m``
+spike messages (one per spike per destination core):
 
-    U_c = a * neuron_update_active + (n - a) * neuron_update_inactive + s * spike_out
+    U_c = a * neuron_update_active + (n - a) * neuron_update_inactive + m * spike_out
 
-Every (source, destination core) batch of spike messages in a step moves as one unit of
-``ceil(messages * event_bits / flit_bits)`` flits, ready at ``U_src`` (external inputs at 0,
+Every (source, destination core) batch of ``m`` spike messages in a step moves as one unit of
+``m * ceil(event_bits / flit_bits)`` flits (each message is its own packet; the batch is one
+scheduling unit, not one message), ready at ``U_src`` (external inputs at 0,
 entering at tile (0, 0)). Routes, hop latencies and flits come from :mod:`spikemesh.noc`. It follows the dimension-order (XY) route; each hop adds the router
 latency (E-W and N-S differ; chip-to-chip hops use the board link's latency and cycles per
 flit), and a packet that crosses at least one link arrives ``flits`` cycles after its head
@@ -154,14 +156,17 @@ class TimingModel:
                 self.link_flits[link] = self.link_flits.get(link, 0) + f
         return out
 
-    def step(
-        self, updates: np.ndarray, active: np.ndarray, spikes: np.ndarray, packets: list
-    ) -> StepTiming:
-        """Cycles of one step from per-core counts and the batches ``(src, dst, events, syn)``
-        (``src`` indexes ``mapping.sources``: core programs first, then inputs)."""
-        U = (active * self.upd_active + (updates - active) * self.upd_inactive
-             + spikes * self.spike_out).astype(np.int64)  # fmt: skip
+    def step(self, updates: np.ndarray, active: np.ndarray, packets: list) -> StepTiming:
+        """Cycles of one step from per-core neuron updates (all, active) and the batches
+        ``(src, dst, messages, syn)`` (``src`` indexes ``mapping.sources``: core programs
+        first, then inputs); each core pays ``spike_out`` per message it sends."""
         n = self.n_cores
+        sent = np.zeros(n)
+        for s, _, ev, _ in packets:
+            if s < n:
+                sent[s] += ev
+        U = (active * self.upd_active + (updates - active) * self.upd_inactive
+             + sent * self.spike_out).astype(np.int64)  # fmt: skip
         ready = [int(U[s]) if s < n else 0 for s, _, _, _ in packets]
         arrivals = self.packet_arrivals(packets, ready)
         # destination cores: their own update first, then batches in arrival order
@@ -277,7 +282,7 @@ def replay(mapping, mode: str, updates: np.ndarray, changed: np.ndarray, spikes:
         by_step[q[0]].append(q[1:])
     slowest = (-1, {})
     for t in range(steps):
-        st = tm.step(updates[t].astype(float), active[t], spikes[t].astype(float), by_step[t])
+        st = tm.step(updates[t].astype(float), active[t], by_step[t])
         cycles[t] = st.cycles
         busy[t] = st.busy
         if st.cycles > slowest[0]:

@@ -108,6 +108,12 @@ class Mapping:
     def n_cores(self) -> int:
         return len(self.cores)
 
+    @property
+    def chips_used(self) -> int:
+        """Chips (of a board) holding at least one core program."""
+        per_chip = self.chip.mesh.cores_per_chip
+        return len({c.core_id // per_chip for c in self.cores})
+
     def input_source(self, name: str) -> Source:
         """The :class:`Source` of external input ``name``."""
         return self.sources[self.n_cores + list(self.input_routes).index(name)]

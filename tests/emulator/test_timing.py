@@ -111,8 +111,9 @@ def test_simpy_events_do_not_grow_with_spikes(tmp_path):
     counts = []
     for scale in (1, 10):
         tm = TimingModel(m, "cycle")
-        tm.step(np.ones(16), np.ones(16), np.full(16, scale),
-                [(s, d, ev * scale, syn * scale) for s, d, ev, syn in base])  # fmt: skip
+        tm.step(
+            np.ones(16), np.ones(16), [(s, d, ev * scale, syn * scale) for s, d, ev, syn in base]
+        )
         counts.append(tm.events)
     assert counts[0] == counts[1] > 0
 
@@ -129,10 +130,8 @@ def test_step_cycles_hand_computed(tmp_path):
     upd = np.ones(16)
     active = np.zeros(16)
     active[0] = 1
-    spikes = np.zeros(16)
-    spikes[0] = 1
-    # core 0: 8.4 (active update) + 2.1 (spike out) = 10.5; packet to core 1: 1 hop E, 1 flit
-    st = tm.step(upd, active, spikes, [(0, 1, 1, 5)])
+    # core 0: 8.4 (active update) + 2.1 (one message out) = 10.5; to core 1: 1 hop E, 1 flit
+    st = tm.step(upd, active, [(0, 1, 1, 5)])
     arrival = 10_500 + 4_100 + 1_000
     end = max(arrival, 5_300) + 5 * 3_500  # core 1 finished its own update (5.3) long before
     assert st.cycles == -(-(end + tm.barrier) // 1000)
