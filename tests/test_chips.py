@@ -176,7 +176,9 @@ def test_every_key_of_every_shipped_profile_round_trips(name):
 
 def test_a_derived_profile_inherits_from_its_base(tmp_path):
     board, loihi = sm.chips.get("loihi_board"), sm.chips.get("loihi")
-    assert board.base == "loihi" and board.core == loihi.core and board.energy == loihi.energy
+    assert board.base == "loihi" and board.core == loihi.core
+    for name, table in loihi.energy.items():  # the base's sets, plus the board's link energy
+        assert board.energy[name] == {**table, "chip_link_pj": 320.0}
     assert board.mesh.n_chips == 4 and board.timing["chip_link_ns"] == 100.0
     assert loihi.timing["chip_link_ns"] == loihi.timing["hop_ew_ns"]  # the declared default
     path = tmp_path / "mine.toml"
