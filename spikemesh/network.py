@@ -7,6 +7,7 @@ A :class:`Network` is a pure description. :func:`spikemesh.map_network` turns it
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,16 @@ class Population:
     n: int
     neuron: NeuronSpec
     initial: dict = field(default_factory=dict)
+
+    @property
+    def neuron_id_base(self) -> int:
+        """Global id of neuron 0: neuron i is ``neuron_id_base + i``. Derived from the
+        population's name alone (a 31-bit BLAKE2b hash in the high half of a 63-bit id), so it
+        is the same in every mapping, on every chip and backend, and does not move when other
+        populations are added. It keys the counter-based PRNG of stochastic neurons: two
+        populations never share random numbers."""
+        h = int.from_bytes(hashlib.blake2b(self.name.encode(), digest_size=4).digest(), "little")
+        return (h & 0x7FFFFFFF) << 32
 
 
 @dataclass(eq=False)

@@ -127,3 +127,26 @@ def test_stochastic_neurons_draw_the_same_numbers_however_they_are_mapped(rng, t
     other = sm.Simulator(whole, seed=12).run(50, inputs={"x": X})
     assert not np.array_equal(other.spikes["a"], runs[0].spikes["a"])
     assert runs[0].spikes["a"].any()
+
+
+@pytest.mark.parametrize("backend", ["numpy", "cython"])
+def test_identical_stochastic_populations_draw_independent_numbers(backend, tmp_path):
+    """Issue 9 item 4: the PRN is keyed by a global neuron id, not the index in a population."""
+    spec = sm.TrueNorthNeuron(weights=(1, 0, 0, 0), alpha=1, leak=40, stochastic_leak=True,
+                              threshold_mask_bits=2)  # fmt: skip
+    net = sm.Network("twins")
+    a = net.population(64, spec, name="a")
+    b = net.population(64, spec, name="b")
+    assert a.neuron_id_base != b.neuron_id_base
+    res = sm.Simulator(sm.map_network(net, "truenorth"), seed=3, backend=backend).run(40)
+    assert res.spikes["a"].any() and res.spikes["b"].any()
+    assert not np.array_equal(res.spikes["a"], res.spikes["b"])
+    # the same population (by name) in another network, split over 8-neuron cores, another
+    # allocator: the same bits
+    other = sm.Network("other")
+    other.population(5, sm.TrueNorthNeuron(weights=(1, 0, 0, 0), alpha=3), name="first")
+    other.population(64, spec, name="b")
+    chip = make_profile(tmp_path, base="truenorth", neurons=8)
+    m2 = sm.map_network(other, chip, allocator="sequential")
+    again = sm.Simulator(m2, seed=3, backend="numpy").run(40)
+    assert_array_equal(again.spikes["b"], res.spikes["b"])

@@ -46,8 +46,10 @@ class NeuronGroup:
     seed : int
         Key of the counter-based PRNG (TrueNorth stochastic modes).
     id_offset : int
-        Index of this group's first neuron in its population (keys the PRNG, so a population
-        split over cores draws the same numbers as an unsplit one).
+        Global id of this group's first neuron (keys the PRNG): in a simulation,
+        ``Population.neuron_id_base`` + the index of the first neuron in its population, so a
+        population split over cores draws the same numbers as an unsplit one and two
+        populations draw independent ones.
     backend : {"cython", "numpy"}, optional
         Kernel backend; default the active one (:data:`spikemesh.kernels.BACKEND`).
 
@@ -209,7 +211,7 @@ class Core:
     @classmethod
     def from_program(cls, prog: CoreProgram, seed: int, backend: str | None = None) -> Core:
         """The runtime of a mapped core program: one group per slice, its per-neuron
-        parameters and initial state cut to the slice, its PRN keyed by population index."""
+        parameters and initial state cut to the slice, its PRN keyed by global neuron id."""
         groups = []
         for s in prog.slices:
             init = {
@@ -217,7 +219,7 @@ class Core:
                 for k, v in s.pop.initial.items()
             }
             g = NeuronGroup(s.pop.neuron.slice(s.lo, s.hi), s.n, initial=init, seed=seed,
-                            id_offset=s.lo, backend=backend)  # fmt: skip
+                            id_offset=s.pop.neuron_id_base + s.lo, backend=backend)  # fmt: skip
             groups.append((g, s.offset))
         return cls(prog.table, groups, backend)
 

@@ -216,7 +216,8 @@ def truenorth_update(
     alpha, beta, negative_reset, reset_mode, reset_value, threshold_mask : int
         Thresholds, ``kappa`` (0 = saturate, 1 = reset), ``gamma``, ``R``, ``M``.
     seed, step, id_offset : int
-        PRNG key: neuron ``i`` of this array is neuron ``id_offset + i`` of its population.
+        PRNG key: neuron ``i`` of this array has global id ``id_offset + i``
+        (:attr:`spikemesh.network.Population.neuron_id_base` + its index).
     spikes : int32[n]
         Output: 1 where the neuron fired.
 
