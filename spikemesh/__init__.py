@@ -19,12 +19,15 @@ from .counts import Counts
 from .emulator import SimulationResult, Simulator
 from .exceptions import (
     DTypeError,
+    FidelityWarning,
     FixedPointOverflowError,
     MappingError,
+    OverflowWarning,
     ParameterError,
     ProfileError,
     ShapeError,
     SpikemeshError,
+    SpikemeshWarning,
 )
 from .fixedpoint import quantize_weights
 from .mapping import Mapping, map_network
@@ -38,17 +41,20 @@ __all__ = [
     "Counts",
     "CubaLIF",
     "DTypeError",
+    "FidelityWarning",
     "FixedPointOverflowError",
     "Mapping",
     "MappingError",
     "Network",
     "NeuronSpec",
+    "OverflowWarning",
     "ParameterError",
     "ProfileError",
     "ShapeError",
     "SimulationResult",
     "Simulator",
     "SpikemeshError",
+    "SpikemeshWarning",
     "TrueNorthNeuron",
     "__version__",
     "chips",

@@ -10,12 +10,15 @@ from __future__ import annotations
 __all__ = [
     "BuildWarning",
     "DTypeError",
+    "FidelityWarning",
     "FixedPointOverflowError",
     "MappingError",
+    "OverflowWarning",
     "ParameterError",
     "ProfileError",
     "ShapeError",
     "SpikemeshError",
+    "SpikemeshWarning",
 ]
 
 
@@ -45,6 +48,21 @@ class ProfileError(SpikemeshError):
 
 class FixedPointOverflowError(SpikemeshError, ArithmeticError):
     """A fixed-point register wrapped or saturated while strict overflow checking was on."""
+
+
+class SpikemeshWarning(UserWarning):
+    """Base class of spikemesh's warnings: a legal result that is almost surely unintended.
+    Filter or promote them with :mod:`warnings` (e.g. ``warnings.simplefilter("error",
+    sm.SpikemeshWarning)``)."""
+
+
+class FidelityWarning(SpikemeshWarning):
+    """The mapped network cannot reproduce the unmapped one exactly (e.g. a delay-1 loop
+    through TrueNorth splitter neurons); the message names the projections or populations."""
+
+
+class OverflowWarning(SpikemeshWarning):
+    """A fixed-point register wrapped or saturated during a run (``overflow="count"``)."""
 
 
 class BuildWarning(UserWarning):

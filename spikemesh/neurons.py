@@ -63,7 +63,9 @@ class NeuronSpec:
     Properties: ``model`` (the registry name), ``payload_bits`` (spike payload width, magnitude
     plus one sign bit for bipolar neurons), ``registers`` (register name -> bits, checked
     against a chip profile's ``[formats]``), ``state_bits`` (bits of state read and written per
-    update, for energy), :meth:`state_range`, :meth:`slice`, :meth:`check_size`.
+    update, for energy), ``shift_invariant`` (input delayed by L steps gives output delayed by
+    L steps: the mapper relies on it when splitters add latency), :meth:`state_range`,
+    :meth:`slice`, :meth:`check_size`.
     """
 
     __slots__ = ()
@@ -92,6 +94,14 @@ class NeuronSpec:
     @property
     def state_bits(self) -> int:
         return sum(self.registers.get(v, 0) for v in self.state_vars)
+
+    @property
+    def shift_invariant(self) -> bool:
+        """True when delaying every input by L steps delays the spike train by exactly L steps:
+        from the zero state, with no input, the neuron stays at zero and silent (no bias, no
+        leak drive) and it draws no random numbers (draws are keyed by the step). The base
+        class cannot know: False."""
+        return False
 
     def state_range(self, name: str) -> tuple[int, int]:
         """Allowed values of state register ``name`` (for ``initial=``)."""
@@ -233,6 +243,11 @@ class CubaLIF(NeuronSpec):
             return self.vmin, self.vmax
         return NeuronSpec.state_range(self, name)  # slots dataclass: no zero-arg super()
 
+    @property
+    def shift_invariant(self) -> bool:
+        """No bias: from u = v = 0 with no input nothing moves (vth >= 0, strict compare)."""
+        return not np.any(self.bias_mant)
+
     def bias(self, n: int) -> np.ndarray:
         """Per-neuron bias ``bias_mant << bias_exp`` as int64 (length ``n``)."""
         return self.per_neuron_values("bias_mant", n) << self.per_neuron_values("bias_exp", n)
@@ -304,6 +319,11 @@ class IF(NeuronSpec):
     @property
     def registers(self) -> dict[str, int]:
         return {"v": self.v_bits}
+
+    @property
+    def shift_invariant(self) -> bool:
+        """No bias: from v = 0 with no input v stays 0 (the leak pulls toward 0, vth > 0)."""
+        return not np.any(self.bias)
 
     @property
     def payload_cap(self) -> int:
@@ -442,6 +462,23 @@ class TrueNorthNeuron(NeuronSpec):
 
     def check_size(self, n: int) -> None:
         self.weight_table(n)
+
+    @property
+    def shift_invariant(self) -> bool:
+        """From V = 0 with no input V stays 0 and silent: no leak drive (``leak == 0``, leak
+        reversal, or a negative leak saturated back to 0 by ``beta = 0``), ``alpha > 0``; and
+        no random draws keyed by the step (stochastic synapses, threshold or a non-zero
+        stochastic leak)."""
+        v = 0 if self.leak_reversal else self.leak
+        if v < -self.beta and self.negative_mode == "saturate":
+            v = -self.beta
+        return (
+            v == 0
+            and self.alpha > 0
+            and self.threshold_mask_bits == 0
+            and not any(self.stochastic_synapse)
+            and not (self.stochastic_leak and self.leak != 0)
+        )
 
     @property
     def stochastic_synapse_mask(self) -> int:

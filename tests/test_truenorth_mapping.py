@@ -15,13 +15,14 @@ def test_mapped_chain_matches_the_unmapped_reference_after_the_reported_latency(
     net, Wa, Wb = chain_net(rng)
     X = (rng.random((120, 40)) < 0.3).astype(int)
     m = sm.map_network(net, "truenorth")
-    assert m.latency == {"a": 1, "b": 0}  # a's neurons reach several typed axons: splitters
+    # a's neurons reach several typed axons: splitters relay a, so b (delay 1) lags one step
+    assert m.latency == {"a": 0, "b": 1} and m.fidelity == ()
     assert "a" in m.splitters and m.splitters["a"].n > net.populations["a"].n
     assert "+1 step" in m.report()
     res = sm.Simulator(m).run(120, inputs={"x": X})
     ref_a, ref_b = truenorth_chain([Wa.tolist(), Wb.tolist()], [SPEC_A, SPEC_B], X.tolist())
     assert_array_equal(res.spikes["a"], ref_a)  # inputs reach a directly
-    lat = m.latency["a"]
+    lat = m.latency["b"]
     assert_array_equal(res.spikes["b"][lat:], np.array(ref_b)[:-lat])
     assert not res.spikes["b"][:lat].any()
     assert np.array(ref_b).sum() > 20 and np.array(ref_a).sum() > 20
@@ -84,7 +85,7 @@ def test_fanout_beyond_one_splitter_core_is_reported(tmp_path):
     net.connect(a, b, weights=np.ones((1, 300), int))
     chip = make_profile(tmp_path, base="truenorth", neurons=100)
     m = sm.map_network(net, chip)  # 3 cores of b: one splitter neuron per core
-    assert m.splitters["a"].n == 3 and m.latency["a"] == 1
+    assert m.splitters["a"].n == 3 and m.latency == {"a": 0, "b": 1}
     chip2 = make_profile(tmp_path, base="truenorth", name="tiny", neurons=2)
     with pytest.raises(
         sm.MappingError,
@@ -150,3 +151,109 @@ def test_identical_stochastic_populations_draw_independent_numbers(backend, tmp_
     m2 = sm.map_network(other, chip, allocator="sequential")
     again = sm.Simulator(m2, seed=3, backend="numpy").run(40)
     assert_array_equal(again.spikes["b"], res.spikes["b"])
+
+
+# ------------------------------------------------------------------ issue 9 item 3: uniform lag
+TN = dict(weights=(1, 2, 4, -8), alpha=5, reset_mode=0)
+
+
+def _unlimited(tmp_path):
+    """TrueNorth cores whose neurons reach any number of axons: no splitters, no added
+    latency -- the unmapped network's timing on the same neuron kernels."""
+    return make_profile(tmp_path, base="truenorth", name="unlimited", fanout_cores=0)
+
+
+def _assert_lagged_exactly(m, ref, X, steps):
+    res = sm.Simulator(m).run(steps, inputs={"x": X} if X is not None else None)
+    for name, r in ref.spikes.items():
+        L = m.latency[name]
+        assert_array_equal(res.spikes[name][L:], r[: steps - L], err_msg=name)
+        assert not res.spikes[name][:L].any()
+    return res
+
+
+def test_targets_at_delays_one_and_two_from_a_relayed_population_stay_exact(rng, tmp_path):
+    net = sm.Network("mixed")
+    x = net.input(20, name="x")
+    a = net.population(16, sm.TrueNorthNeuron(**TN, leak=0), name="a")
+    b = net.population(12, sm.TrueNorthNeuron(**TN), name="b")
+    c = net.population(8, sm.TrueNorthNeuron(**TN), name="c")
+    net.connect(x, a, weights=rng.integers(0, 8, (20, 16)) * (rng.random((20, 16)) < 0.5))
+    wb = rng.integers(1, 8, (16, 12)) * (rng.random((16, 12)) < 0.6)
+    net.connect(a, b, weights=wb, delay=rng.integers(1, 3, (16, 12)))  # delays 1 and 2
+    net.connect(b, c, weights=rng.integers(1, 8, (12, 8)) * (rng.random((12, 8)) < 0.6))
+    net.connect(x, c, weights=rng.integers(0, 4, (20, 8)) * (rng.random((20, 8)) < 0.3))
+    X = (rng.random((80, 20)) < 0.3).astype(int)
+    ref = sm.Simulator(sm.map_network(net, _unlimited(tmp_path))).run(80, inputs={"x": X})
+    m = sm.map_network(net, "truenorth", strict=True)  # strict: exact or an error
+    assert "a" in m.splitters and m.latency["b"] == 1 and m.latency["a"] == 0
+    # c hears b (one step late) and x: x's delay grows by one so both arrive together
+    assert m.latency["c"] == 1 + int("b" in m.splitters)
+    res = _assert_lagged_exactly(m, ref, X, 80)
+    assert all(res.spikes[k].sum() > 10 for k in ("a", "b", "c"))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_truenorth_networks_lag_uniformly_and_exactly(seed, tmp_path):
+    rng = np.random.default_rng(seed)
+    net = sm.Network(f"rand{seed}")
+    x = net.input(24, name="x")
+    pops = [net.population(int(rng.integers(6, 20)), sm.TrueNorthNeuron(**TN), name=f"p{k}")
+            for k in range(4)]  # fmt: skip
+    net.connect(x, pops[0], weights=rng.integers(0, 8, (24, pops[0].n)) *
+                (rng.random((24, pops[0].n)) < 0.5))  # fmt: skip
+    for i, pre in enumerate(pops):
+        for post in pops[i:]:
+            if post is pre or rng.random() < 0.7:
+                w = rng.integers(-8, 8, (pre.n, post.n)) * (rng.random((pre.n, post.n)) < 0.3)
+                lo = 2 if post is pre or post is pops[i] else 1  # loops need delay >= 2
+                net.connect(pre, post, weights=w, delay=rng.integers(lo, 4, (pre.n, post.n)))
+    X = (rng.random((60, 24)) < 0.35).astype(int)
+    ref = sm.Simulator(sm.map_network(net, _unlimited(tmp_path))).run(60, inputs={"x": X})
+    m = sm.map_network(net, "truenorth", strict=True)
+    assert m.splitters  # every random network here needs splitters
+    _assert_lagged_exactly(m, ref, X, 60)
+
+
+def test_delays_of_two_or_more_keep_every_population_on_time(rng, tmp_path):
+    net = sm.Network("late")
+    x = net.input(10, name="x")
+    a = net.population(10, sm.TrueNorthNeuron(**TN), name="a")
+    b = net.population(10, sm.TrueNorthNeuron(**TN), name="b")
+    net.connect(x, a, weights=rng.integers(0, 8, (10, 10)))
+    net.connect(a, b, weights=rng.integers(0, 8, (10, 10)), delay=2)
+    net.connect(a, a, weights=-rng.integers(0, 3, (10, 10)), delay=3)
+    m = sm.map_network(net, "truenorth", strict=True)
+    assert m.splitters and set(m.latency.values()) == {0}
+    X = (rng.random((50, 10)) < 0.3).astype(int)
+    _assert_lagged_exactly(m, sm.Simulator(sm.map_network(net, _unlimited(tmp_path))).run(
+        50, inputs={"x": X}), X, 50)  # fmt: skip
+
+
+def test_a_delay_one_loop_through_a_splitter_is_named():
+    net = sm.Network("loop")
+    x = net.input(4, name="x")
+    a = net.population(4, sm.TrueNorthNeuron(**TN), name="a")
+    net.connect(x, a, weights=np.full((4, 4), 3))
+    # delay 1; weight 3 = types 1 + 2: two typed axons per neuron, so a is relayed
+    net.connect(a, a, weights=np.full((4, 4), -3), name="a_to_a")
+    with pytest.warns(sm.FidelityWarning, match=r"'a_to_a' close a loop"):
+        m = sm.map_network(net, "truenorth")
+    assert m.fidelity[0].kind == "loop" and m.fidelity[0].names == ("a_to_a",)
+    assert "not exact" in m.report()
+    with pytest.raises(sm.MappingError, match=r"strict=True.*'a_to_a' close a loop"):
+        sm.map_network(net, "truenorth", strict=True)
+
+
+def test_a_lagged_population_whose_state_moves_is_named():
+    net = sm.Network("leaky")
+    x = net.input(4, name="x")
+    a = net.population(4, sm.TrueNorthNeuron(**TN), name="a")
+    b = net.population(4, sm.TrueNorthNeuron(**TN, leak=2), name="b")  # drifts without input
+    net.connect(x, a, weights=np.full((4, 4), 3))
+    net.connect(a, b, weights=np.full((4, 4), 3))  # two typed axons per neuron: relayed
+    with pytest.warns(sm.FidelityWarning, match=r"population\(s\) 'b' lag .* state moves"):
+        m = sm.map_network(net, "truenorth")
+    assert m.latency["b"] == 1 and m.fidelity[0].kind == "not_shift_invariant"
+    with pytest.raises(sm.MappingError, match="'b' lag"):
+        sm.map_network(net, "truenorth", strict=True)

@@ -20,14 +20,17 @@ population or projection, the limit, and by how much it is exceeded.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .. import chips as _chips
 from ..chips import ChipProfile
-from ..exceptions import MappingError, ParameterError
+from ..exceptions import FidelityWarning, MappingError, ParameterError
 from ..network import Network, Population
 from ..noc import Mesh
 from ..program import CoreProgram, Route, Slice, Source
+from .latency import Fidelity, Latency, solve
 from .place import ALLOCATORS, Greedy, Sequential
 from .split import pack, split
 from .splitters import SPLITTER, add_splitters, needs_splitters
@@ -38,6 +41,7 @@ __all__ = [
     "ALLOCATORS",
     "SPLITTER",
     "CoreProgram",
+    "Fidelity",
     "Greedy",
     "Mapping",
     "Route",
@@ -73,16 +77,21 @@ class Mapping:
     splitters : dict name -> Population
         Hidden splitter populations, by the population whose spikes they relay.
     latency : dict name -> int
-        Steps by which each population's spike train lags the unmapped network's, as seen
-        through projections of delay 1: 0 everywhere on Loihi-like chips; +1 for a population
-        relayed through splitter neurons (its projections with longer delays are shortened by
-        one step, so they arrive on time).
+        Steps by which each population's spike train lags the unmapped network's: 0 everywhere
+        on Loihi-like chips. On TrueNorth a relayed population's spikes reach their targets one
+        step late through splitter neurons; its projections of delay >= 2 are shortened to
+        absorb it, and a target reached with delay 1 lags by one step, as does everything
+        downstream of it (:mod:`spikemesh.mapping.latency`). Exact unless ``fidelity`` says
+        otherwise.
+    fidelity : tuple of Fidelity
+        Where the mapped network cannot reproduce the unmapped one exactly (empty when it can).
     """
 
     def __init__(self, network: Network, chip: ChipProfile, cores: tuple[CoreProgram, ...],
                  slices: dict[str, tuple[Slice, ...]], core_routes: tuple[Route, ...],
                  input_routes: dict[str, Route], allocator: str,
-                 splitters: dict[str, Population], latency: dict[str, int]) -> None:  # fmt: skip
+                 splitters: dict[str, Population], latency: dict[str, int],
+                 fidelity: tuple[Fidelity, ...] = ()) -> None:  # fmt: skip
         self.network = network
         self.chip = chip
         self.cores = cores
@@ -92,6 +101,7 @@ class Mapping:
         self.allocator = allocator
         self.splitters = splitters
         self.latency = latency
+        self.fidelity = fidelity
         mesh = chip.mesh
         core_sources = tuple(
             Source(c.index, "core", str(c.index), mesh.core_position(c.core_id)[:2],
@@ -174,9 +184,11 @@ class Mapping:
             )
         for name, sp in self.splitters.items():
             lines.append(
-                f"splitters: {sp.n} splitter neurons relay population {name!r} "
-                f"(+{self.latency[name]} step on its delay-1 projections; longer delays compensated)"
+                f"splitters: {sp.n} splitter neurons relay population {name!r} (+1 step, "
+                "absorbed by delays >= 2, otherwise passed on to its targets' latency)"
             )
+        for f in self.fidelity:
+            lines.append(f"not exact: {f.message}")
         h = self.hops()
         lines += ["", f"estimated hops (synapse-weighted routes): {h['total']}"]
         return "\n".join(lines)
@@ -246,7 +258,7 @@ def _policy(allocator):
     return allocator
 
 
-def map_network(net: Network, chip, allocator="greedy") -> Mapping:
+def map_network(net: Network, chip, allocator="greedy", *, strict: bool = False) -> Mapping:
     """Map ``net`` onto ``chip`` (a :class:`ChipProfile`, a shipped name or a .toml path).
 
     Parameters
@@ -255,6 +267,10 @@ def map_network(net: Network, chip, allocator="greedy") -> Mapping:
         "greedy" puts each core program next to the ones it exchanges most spikes with;
         "sequential" fills cores in order (a baseline); or any object with a ``name`` and
         ``place(chip, traffic) -> core ids`` (:mod:`spikemesh.mapping.place`).
+    strict : bool
+        Raise :class:`~spikemesh.exceptions.MappingError` instead of warning
+        (:class:`~spikemesh.exceptions.FidelityWarning`) when the mapped network cannot
+        reproduce the unmapped one exactly (``Mapping.fidelity``).
 
     Notes
     -----
@@ -263,8 +279,8 @@ def map_network(net: Network, chip, allocator="greedy") -> Mapping:
     per axon type G of the smallest subset of types whose weights ``S_j[G]`` add up to
     ``w_ij`` (mapping fails when no subset does); copies also differ by delay. A neuron that
     must reach more than one axon is relayed by splitter neurons, which adds one step to its
-    population's delay-1 projections (longer delays are shortened by one to compensate):
-    ``Mapping.latency`` reports it per population.
+    spikes; delays >= 2 absorb it, otherwise its targets lag by one step (and so does
+    everything downstream, uniformly per population): ``Mapping.latency`` reports it.
 
     Raises
     ------
@@ -276,12 +292,16 @@ def map_network(net: Network, chip, allocator="greedy") -> Mapping:
     chip = _chips.get(chip)
     policy = _policy(allocator)
     check_network(net, chip)
-    syns = synapse_views(net, chip, set())
-    pieces = split(net, chip, syns)
-    relayed = needs_splitters(net, chip, syns, pieces)
-    if relayed:  # relayed populations: shorten their delays, then cut again
-        syns = synapse_views(net, chip, relayed)
+    relayed: set[str] = set()
+    while True:  # lags and delay shifts for the relayed set, until no new population needs relay
+        lat = solve(net, chip, relayed)
+        syns = synapse_views(net, chip, lat.shift)
         pieces = split(net, chip, syns)
+        new = needs_splitters(net, chip, syns, pieces)
+        if new <= relayed:
+            break
+        relayed |= new
+    _report_fidelity(lat, strict)
     core_slices = pack(chip, pieces, syns)
     slices = {
         name: tuple(sorted((s for sl in core_slices for s in sl if s.pop.name == name),
@@ -315,6 +335,14 @@ def map_network(net: Network, chip, allocator="greedy") -> Mapping:
         )
         for k in range(n)
     )  # fmt: skip
-    latency = {name: int(name in relayed) for name in net.populations}
     return Mapping(net, chip, cores, slices, core_routes, input_routes, policy.name, hidden,
-                   latency)  # fmt: skip
+                   lat.latency, lat.inexact)  # fmt: skip
+
+
+def _report_fidelity(lat: Latency, strict: bool) -> None:
+    if not lat.inexact:
+        return
+    text = "; ".join(f.message for f in lat.inexact)
+    if strict:
+        raise MappingError(f"map_network(strict=True): the mapping cannot be exact: {text}")
+    warnings.warn(f"spikemesh: the mapping is not exact: {text}", FidelityWarning, stacklevel=3)

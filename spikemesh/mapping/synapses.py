@@ -82,11 +82,10 @@ def _subset_table(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.array(masks, np.int64), S.astype(np.int64) @ bits.T  # (n, 15)
 
 
-def _shortened(delay: np.ndarray, shift: int) -> np.ndarray:
-    """Delays of a relayed population's projections: one step shorter (never below 1), so
-    its spikes still arrive on time after the splitter's extra step where the delay allows."""
-    d = delay - shift
-    return np.where(d >= 1, d, 1)
+def _shifted(delay: np.ndarray, shift: int) -> np.ndarray:
+    """Stored delays: the projection's delays plus its shift from :mod:`.latency` (which keeps
+    them in 1..max_delay; the clip only guards that contract)."""
+    return np.maximum(delay.astype(np.int64) + shift, 1)
 
 
 def _typed_axons(index: int, proj: Projection, chip: ChipProfile, delay_shift: int) -> SynapseView:
@@ -105,7 +104,7 @@ def _typed_axons(index: int, proj: Projection, chip: ChipProfile, delay_shift: i
         )
     mask = masks[np.argmax(match, axis=1)]
     rows, types = np.nonzero((mask[:, None] >> np.arange(4)) & 1)
-    d = _shortened(proj.delay[rows], delay_shift)
+    d = _shifted(proj.delay[rows], delay_shift)
     return SynapseView.build(
         index, proj, proj.pre_idx[rows], proj.post_idx[rows], types * 16 + d, types,
         np.ones(rows.size, np.int16), d, 0, 1, 1,
@@ -116,15 +115,12 @@ def _weights(index: int, proj: Projection, chip: ChipProfile, delay_shift: int) 
     q = quantize_weights(
         proj.weight, proj.weight_bits, sign_mode(proj.weight), owner=f"projection {proj.name!r}"
     )
-    delay_bits = (
-        math.ceil(math.log2(chip.core.max_delay + 1))
-        if proj.delay.size and proj.delay.max() > 1
-        else 0
-    )
+    d = _shifted(proj.delay, delay_shift)
+    delay_bits = math.ceil(math.log2(chip.core.max_delay + 1)) if d.size and d.max() > 1 else 0
     n = proj.pre_idx.size
     return SynapseView.build(
         index, proj, proj.pre_idx, proj.post_idx, np.zeros(n, np.int64), np.zeros(n, np.int64),
-        q, _shortened(proj.delay, delay_shift), proj.weight_exp,
+        q, d, proj.weight_exp,
         proj.weight_bits + chip.core.synapse_index_bits + delay_bits, proj.weight_bits,
     )  # fmt: skip
 
@@ -234,12 +230,12 @@ def check_network(net: Network, chip: ChipProfile) -> None:
 
 
 def synapse_views(
-    net: Network, chip: ChipProfile, relayed: set[str]
+    net: Network, chip: ChipProfile, shift: dict[int, int] | None = None
 ) -> dict[str, list[SynapseView]]:
-    """Synapse views per post population. Projections from a population in ``relayed`` (whose
-    spikes pass through splitter neurons, one step late) store their delays one step shorter."""
+    """Synapse views per post population; projection ``k`` stores its delays plus
+    ``shift[k]`` (:func:`spikemesh.mapping.latency.solve`: splitters' latency made uniform)."""
+    shift = shift or {}
     by_post: dict[str, list[SynapseView]] = {name: [] for name in net.populations}
     for k, proj in enumerate(net.projections):
-        shift = 1 if proj.pre.name in relayed else 0
-        by_post[proj.post.name].append(_format(proj).build(k, proj, chip, shift))
+        by_post[proj.post.name].append(_format(proj).build(k, proj, chip, shift.get(k, 0)))
     return by_post
