@@ -164,16 +164,27 @@ def test_network_larger_than_the_chip(tmp_path):
         sm.map_network(net, chip)
 
 
-def test_too_many_output_axons(tmp_path):
+def test_too_many_output_axons_splits_the_source(tmp_path):
     net = sm.Network("n")
     a = net.population(10, sm.CubaLIF(du=1, dv=1, vth=1), name="a")
     b = net.population(40, sm.CubaLIF(du=1, dv=1, vth=1), name="b")
     net.connect(a, b, weights=np.ones((10, 40), int))
     chip = make_profile(tmp_path, neurons=10, output_axons=30)  # each of a's 10 neurons -> 4 cores
+    m = sm.map_network(net, chip)  # a: 7 + 3 neurons (28 + 12 output axons), on two cores
+    assert [(s.lo, s.hi) for s in m.slices["a"]] == [(0, 7), (7, 10)]
+    assert len({s.core for s in m.slices["a"]}) == 2
+    assert max(c.n_axons_out for c in m.cores) == 28
+    one = sm.Network("one")
+    a1 = one.population(1, sm.CubaLIF(du=1, dv=1, vth=1), name="a")
+    b1 = one.population(40, sm.CubaLIF(du=1, dv=1, vth=1), name="b")
+    one.connect(a1, b1, weights=np.ones((1, 40), int))
+    chip3 = make_profile(tmp_path, name="three", neurons=10, output_axons=3)
     with pytest.raises(
-        sm.MappingError, match=r"needs 40 output axons; custom cores have 30 \(over by 10\)"
+        sm.MappingError,
+        match=r"population 'a': neuron 0 alone reaches 4 cores; three cores have 3 output axons "
+        r"\(over by 1\)",
     ):
-        sm.map_network(net, chip)
+        sm.map_network(one, chip3)
 
 
 def test_bad_arguments():
@@ -188,3 +199,31 @@ def test_bad_arguments():
         sm.map_network(net, "spinnaker")
     with pytest.raises(sm.MappingError, match=r"has no populations"):
         sm.map_network(sm.Network("empty"), "loihi")
+
+
+def test_issue9_a_population_reaching_five_loihi_cores_is_split_and_kept_apart():
+    """1,024 neurons each reaching 5 cores = 5,120 output axons > 4,096: two 512-neuron halves
+    fit, and first-fit packing must not put them back on one core."""
+    net = sm.Network("wide")
+    a = net.population(1024, sm.CubaLIF(du=1, dv=1, vth=1), name="a")
+    b = net.population(5 * 1024, sm.CubaLIF(du=1, dv=1, vth=1), name="b")
+    pre = np.repeat(np.arange(1024), 5)
+    post = (np.arange(1024)[:, None] + 1024 * np.arange(5)[None, :]).ravel()
+    import scipy.sparse as sparse
+
+    net.connect(a, b, weights=sparse.coo_matrix((np.ones(pre.size, int), (pre, post)),
+                                                shape=(1024, 5 * 1024)))  # fmt: skip
+    m = sm.map_network(net, "loihi")
+    cores_a = {s.core for s in m.slices["a"]}
+    assert len(m.slices["a"]) == 2 and len(cores_a) == 2
+    assert max(m.cores[c].n_axons_out for c in cores_a) <= 4096
+    # the halves declared by hand fit too (pack keeps them apart)
+    net2 = sm.Network("halves")
+    h = [net2.population(512, sm.CubaLIF(du=1, dv=1, vth=1), name=f"a{k}") for k in range(2)]
+    b2 = net2.population(5 * 1024, sm.CubaLIF(du=1, dv=1, vth=1), name="b")
+    for k in range(2):
+        sel = (pre >= 512 * k) & (pre < 512 * (k + 1))
+        net2.connect(h[k], b2, weights=sparse.coo_matrix(
+            (np.ones(sel.sum(), int), (pre[sel] - 512 * k, post[sel])), shape=(512, 5 * 1024)))  # fmt: skip
+    m2 = sm.map_network(net2, "loihi")
+    assert m2.slices["a0"][0].core != m2.slices["a1"][0].core

@@ -296,13 +296,13 @@ def map_network(net: Network, chip, allocator="greedy", *, strict: bool = False)
     while True:  # lags and delay shifts for the relayed set, until no new population needs relay
         lat = solve(net, chip, relayed)
         syns = synapse_views(net, chip, lat.shift)
-        pieces = split(net, chip, syns)
+        pieces, dests = split(net, chip, syns)
         new = needs_splitters(net, chip, syns, pieces)
         if new <= relayed:
             break
         relayed |= new
     _report_fidelity(lat, strict)
-    core_slices = pack(chip, pieces, syns)
+    core_slices = pack(chip, pieces, syns, dests)
     slices = {
         name: tuple(sorted((s for sl in core_slices for s in sl if s.pop.name == name),
                            key=lambda s: s.lo))
