@@ -26,7 +26,7 @@ from .._validate import check_int, int_array
 from ..exceptions import ParameterError, ShapeError
 from ..neurons import MODELS, NeuronSpec
 from ..program import CoreProgram, SynapseTable
-from .models import BINDERS, bind
+from .models import BINDERS, LOCATORS, bind
 
 __all__ = ["Core", "NeuronGroup", "SynapseTable", "run_core"]
 
@@ -234,6 +234,38 @@ class Core:
             ov += r[2]
         self.rows[k].fill(0)
         return ch, nsp, ov
+
+    def update_checked(self, t: int) -> tuple[int, int, int, tuple | None]:
+        """:meth:`update` that also says where the first overflow happened: ``(changed,
+        spikes, overflows, where)`` with ``where = (group index, register, neuron index in
+        the group)`` or None. Slower (the state is copied before each update): used by
+        ``Simulator(overflow="raise")``."""
+        k = t % self.depth
+        ch = nsp = ov = 0
+        where = None
+        for gi, (g, (kernel, views)) in enumerate(zip(self.groups, self.calls, strict=True)):
+            before = {name: arr.copy() for name, arr in g.state.items()}
+            inp = views[k].copy()
+            r = kernel(views[k], t)
+            ch += r[0]
+            nsp += r[1]
+            ov += r[2]
+            if r[2] and where is None:
+                where = (gi, *self._locate(g, before, inp, t))
+        self.rows[k].fill(0)
+        return ch, nsp, ov, where
+
+    @staticmethod
+    def _locate(g: NeuronGroup, before: dict, inp: np.ndarray, t: int) -> tuple[str, int]:
+        locator = LOCATORS.get(type(g.spec))
+        if locator is None:
+            return "(a register)", -1
+        masks = locator(g.spec, g.n, before, inp, t, g.seed, g.id_offset)
+        firsts = [(int(np.argmax(m)), name) for name, m in masks.items() if m.any()]
+        if not firsts:
+            return "(a register)", -1
+        i, name = min(firsts)
+        return name, i
 
     def deliver(self, axons: np.ndarray, payloads: np.ndarray, t: int) -> int:
         """Events emitted in step ``t`` (int32 axon ids and payloads) into slots t + delay;

@@ -9,6 +9,11 @@ spec (:mod:`spikemesh.neurons`), its kernel and NumPy twin (:mod:`spikemesh.kern
 Binder signature: ``binder(spec, n, state, spikes, kernels, seed, id_offset)`` where ``state``
 maps each of ``spec.state_vars`` to an int32 array of length ``n``, ``spikes`` is the int32
 output buffer and ``kernels`` the backend's kernel namespace (:func:`spikemesh.kernels.get`).
+
+A *locator* (optional, for ``Simulator(overflow="raise")``) says which registers of which
+neurons wrap or saturate in the next update: ``locator(spec, n, state, inp, step, seed,
+id_offset) -> {register: bool mask}``, computed with the NumPy twins (bit-identical to the
+compiled kernels) from the state before the update.
 """
 
 from __future__ import annotations
@@ -18,18 +23,23 @@ from collections.abc import Callable
 import numpy as np
 
 from ..exceptions import ParameterError
+from ..kernels import reference as ref
 from ..neurons import IF, CubaLIF, NeuronSpec, TrueNorthNeuron
 
-__all__ = ["BINDERS", "bind", "register"]
+__all__ = ["BINDERS", "LOCATORS", "bind", "register"]
 
 BINDERS: dict[type, Callable] = {}
+LOCATORS: dict[type, Callable] = {}
 
 
-def register(spec_type: type, binder: Callable) -> None:
-    """Join ``spec_type`` (a :class:`NeuronSpec` subclass) to the kernels ``binder`` binds."""
+def register(spec_type: type, binder: Callable, locator: Callable | None = None) -> None:
+    """Join ``spec_type`` (a :class:`NeuronSpec` subclass) to the kernels ``binder`` binds
+    and, optionally, to its overflow ``locator``."""
     if not (isinstance(spec_type, type) and issubclass(spec_type, NeuronSpec)):
         raise ParameterError(f"register: {spec_type!r} is not a NeuronSpec subclass")
     BINDERS[spec_type] = binder
+    if locator is not None:
+        LOCATORS[spec_type] = locator
 
 
 def bind(spec: NeuronSpec, n: int, state: dict, spikes: np.ndarray, kernels, seed: int,
@@ -80,6 +90,23 @@ def _bind_truenorth(spec: TrueNorthNeuron, n, state, spikes, k, seed, id_offset)
     return update
 
 
-register(CubaLIF, _bind_cuba_lif)
-register(IF, _bind_if)
-register(TrueNorthNeuron, _bind_truenorth)
+def _locate_cuba_lif(spec: CubaLIF, n, state, inp, step, seed, id_offset):
+    return ref.cuba_lif_overflows(inp, state["u"], spec.bias(n), spec.du)
+
+
+def _locate_if(spec: IF, n, state, inp, step, seed, id_offset):
+    return ref.if_overflows(inp, state["v"], spec.per_neuron_values("bias", n), spec.leak,
+                            spec.vmin, spec.vmax)  # fmt: skip
+
+
+def _locate_truenorth(spec: TrueNorthNeuron, n, state, inp, step, seed, id_offset):
+    return ref.truenorth_overflows(
+        np.asarray(inp).reshape(n, 4), state["v"], spec.weight_table(n), spec.leak,
+        int(spec.leak_reversal), int(spec.stochastic_leak), spec.stochastic_synapse_mask, seed,
+        step, id_offset,
+    )  # fmt: skip
+
+
+register(CubaLIF, _bind_cuba_lif, _locate_cuba_lif)
+register(IF, _bind_if, _locate_if)
+register(TrueNorthNeuron, _bind_truenorth, _locate_truenorth)

@@ -19,6 +19,7 @@ COUNTERS = (
     "spikes",
     "packets",
     "axon_events",
+    "overflows",
 )
 """Counters per step and core, in the order of the simulator's counter table."""
 
@@ -37,7 +38,8 @@ class SimulationResult:
         Per step and core: ``synaptic_events`` (synapses a delivered event touched, at the
         destination core, in the step the spike was emitted), ``neuron_updates``,
         ``state_changes`` (neurons whose state changed), ``spikes``, ``packets`` (batches sent,
-        one per destination core per step) and ``axon_events`` (spike messages sent).
+        one per destination core per step), ``axon_events`` (spike messages sent) and
+        ``overflows`` (registers that wrapped or saturated).
     cycles : (steps,) int64
         Cycles per step from the timing model (0 with ``timing="none"``).
     timing : TimingResult or None

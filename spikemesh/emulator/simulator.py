@@ -17,6 +17,7 @@ a spike emitted in step t reaches its targets in step t + delay whatever the NoC
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +25,7 @@ import numpy as np
 from .. import kernels
 from .._validate import check_int, int_array
 from ..counts import PacketLog, active_updates
-from ..exceptions import ParameterError, ShapeError
+from ..exceptions import FixedPointOverflowError, OverflowWarning, ParameterError, ShapeError
 from ..mapping import Mapping
 from ..program import Route
 from .core import Core
@@ -32,10 +33,11 @@ from .results import COUNTERS, SimulationResult
 from .timing import MODES as TIMING_MODES
 from .timing import TimingModel
 
-__all__ = ["COUNTERS", "SimulationResult", "Simulator"]
+__all__ = ["COUNTERS", "OVERFLOW_MODES", "SimulationResult", "Simulator"]
 
 # columns of the per-step, per-core counter table (COUNTERS order)
-SYN, UPD, CHG, SPK, PKT, AXN = range(len(COUNTERS))
+SYN, UPD, CHG, SPK, PKT, AXN, OVF = range(len(COUNTERS))
+OVERFLOW_MODES = ("wrap", "count", "raise")
 NCOL = len(COUNTERS)
 
 
@@ -86,11 +88,20 @@ class Simulator:
         Seeds the stochastic neuron modes (counter-based: same seed, same result).
     backend : {"cython", "numpy"}, optional
         Kernel backend; default the active one.
+    overflow : {"count", "wrap", "raise"}
+        What a register that wraps or saturates does (the arithmetic is always the silicon's:
+        two's-complement wrap on Loihi, saturation on TrueNorth and IF). ``"count"`` (default):
+        counted in ``res.counters["overflows"]`` and ``res.overflows``, and an
+        :class:`~spikemesh.exceptions.OverflowWarning` after the run names the populations;
+        ``"wrap"``: counted, no warning; ``"raise"``:
+        :class:`~spikemesh.exceptions.FixedPointOverflowError` at the first one, naming the
+        population, neuron, register and step (slower: state is copied before each update).
     """
 
     def __init__(
-        self, mapping: Mapping, timing: str = "none", seed: int = 0, backend: str | None = None
-    ):
+        self, mapping: Mapping, timing: str = "none", seed: int = 0, backend: str | None = None,
+        overflow: str = "count",
+    ):  # fmt: skip
         if not isinstance(mapping, Mapping):
             raise ParameterError(
                 f"Simulator.mapping: must be a Mapping from map_network (got {type(mapping).__name__})"
@@ -100,6 +111,12 @@ class Simulator:
                 f"Simulator.timing: must be one of {', '.join(repr(t) for t in TIMING_MODES)} "
                 f"(got {timing!r})"
             )
+        if overflow not in OVERFLOW_MODES:
+            raise ParameterError(
+                f"Simulator.overflow: must be one of {', '.join(repr(o) for o in OVERFLOW_MODES)} "
+                f"(got {overflow!r})"
+            )
+        self.overflow = overflow
         self.mapping = mapping
         self.timing = timing
         self.seed = check_int("Simulator", "seed", seed, 0, 2**64 - 1)
@@ -174,12 +191,46 @@ class Simulator:
     # ------------------------------------------------------------------ phases
     def _update(self, run: _Run, i: int, t: int) -> None:
         cells, base = run.cells, i * len(self._cores) * NCOL
+        strict = self.overflow == "raise"
         for c, core in enumerate(self._cores):
-            ch, nsp, ov = core.update(t)
+            if strict:
+                ch, nsp, ov, where = core.update_checked(t)
+                if where is not None:
+                    self._raise_overflow(c, where, t)
+            else:
+                ch, nsp, ov = core.update(t)
             k = base + c * NCOL
             cells[k + CHG] = ch
             cells[k + SPK] = nsp
+            cells[k + OVF] = ov
             run.overflows += ov
+
+    def _raise_overflow(self, c: int, where: tuple, t: int) -> None:
+        gi, reg, i = where
+        s = self.mapping.cores[c].slices[gi]
+        who = f"neuron {s.lo + i}" if i >= 0 else f"a neuron in {s.lo}..{s.hi - 1}"
+        raise FixedPointOverflowError(
+            f"population {s.pop.name!r}, {who} ({s.pop.neuron.model}): register {reg!r} "
+            f"overflowed in step {t} (Simulator(overflow='raise'); the chip would "
+            f"{'saturate' if reg == 'v' and s.pop.neuron.model != 'CubaLIF' else 'wrap'} it)"
+        )
+
+    def _warn_overflows(self, run: _Run) -> None:
+        per_core = run.table[:, :, OVF]
+        if self.overflow != "count" or not per_core.any():
+            return
+        pops: dict[str, int] = {}
+        for c in np.flatnonzero(per_core.sum(axis=0)):
+            for s in self.mapping.cores[c].slices:
+                pops[s.pop.name] = pops.get(s.pop.name, 0) + int(per_core[:, c].sum())
+        first = int(np.flatnonzero(per_core.sum(axis=1))[0]) + self.t - run.steps
+        warnings.warn(
+            f"spikemesh: {int(per_core.sum())} register overflows (wrapped or saturated, as "
+            f"the chip does) from step {first}, on cores holding "
+            f"{', '.join(f'{k!r}' for k in pops)}; Simulator(overflow='raise') names the first "
+            "neuron and register, overflow='wrap' silences this",
+            OverflowWarning, stacklevel=3,
+        )  # fmt: skip
 
     def _emit(self, run: _Run, i: int, t: int) -> list:
         cells, base = run.cells, i * len(self._cores) * NCOL
@@ -246,6 +297,7 @@ class Simulator:
             self._record(run, i)
             self._time(run, i, t, packets)
             self.t += 1
+        self._warn_overflows(run)
         return self._result(run)
 
     def _result(self, run: _Run) -> SimulationResult:

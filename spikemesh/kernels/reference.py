@@ -107,17 +107,10 @@ def cuba_lif_update(inp, u, v, ref, bias, du, dv, vth, refract_delay, vmin, vmax
         s   = v' > vth << 6;  v' = 0 where s
         ref = max(where(s, refract_delay, ref) - 1, 0)
     """
-    q_raw = np.asarray(inp, dtype=_I64)
-    q = _wrap(q_raw, 22)
-    wraps = np.count_nonzero(q != q_raw)
     u_old = u.astype(_I64)
     v_old = v.astype(_I64)
-    un_raw = _decay12(u_old, 4096 - (du + 1)) + q
-    un = _wrap(un_raw, 24)
-    wraps += np.count_nonzero(un != un_raw)
-    u2_raw = un + bias
-    u2 = _wrap(u2_raw, 24)
-    wraps += np.count_nonzero(u2 != u2_raw)
+    un, u2, wrapped = _cuba_lif_current(inp, u_old, bias, du)
+    wraps = sum(np.count_nonzero(m) for m in wrapped.values())
     vn = np.clip(_decay12(v_old, 4096 - dv) + u2, vmin, vmax)
     vn[ref > 0] = 0
     s = vn > (_I64(vth) << 6)
@@ -129,6 +122,23 @@ def cuba_lif_update(inp, u, v, ref, bias, du, dv, vth, refract_delay, vmin, vmax
     ref[:] = ref_new
     spikes[:] = s
     return int(changed), int(np.count_nonzero(s)), int(wraps)
+
+
+def _cuba_lif_current(inp, u_old, bias, du):
+    """q, u and u + bias with their 24/22-bit wraps: ``(u', u2, {register: wrapped mask})``."""
+    q_raw = np.asarray(inp, dtype=_I64)
+    q = _wrap(q_raw, 22)
+    un_raw = _decay12(u_old, 4096 - (du + 1)) + q
+    un = _wrap(un_raw, 24)
+    u2_raw = un + bias
+    u2 = _wrap(u2_raw, 24)
+    return un, u2, {"q": q != q_raw, "u": un != un_raw, "u+bias": u2 != u2_raw}
+
+
+def cuba_lif_overflows(inp, u, bias, du) -> dict:
+    """Which compartments' registers wrap in the next :func:`cuba_lif_update` from current
+    ``u`` with input ``inp``: ``{"q": mask, "u": mask, "u+bias": mask}``."""
+    return _cuba_lif_current(inp, np.asarray(u, _I64), bias, du)[2]
 
 
 def if_update(inp, v, bias, vth, vmin, vmax, leak, cap, bipolar, reset_zero, spikes):
@@ -164,8 +174,7 @@ def if_update(inp, v, bias, vth, vmin, vmax, leak, cap, bipolar, reset_zero, spi
         v' = 0 where p != 0 (reset_zero)  or  v' - p * vth (subtract)
     """
     v_old = v.astype(_I64)
-    x = v_old + np.asarray(inp, dtype=_I64) + bias
-    x = x - np.sign(x) * np.minimum(np.abs(x), _I64(leak))
+    x = _if_integrate(inp, v_old, bias, leak)
     vn = np.clip(x, vmin, vmax)
     sats = np.count_nonzero(vn != x)
     p = np.where(vn >= vth, np.minimum(vn // vth, cap), 0)
@@ -177,6 +186,17 @@ def if_update(inp, v, bias, vth, vmin, vmax, leak, cap, bipolar, reset_zero, spi
     v[:] = vn
     spikes[:] = p
     return int(changed), int(np.count_nonzero(fired)), int(sats)
+
+
+def _if_integrate(inp, v_old, bias, leak):
+    x = v_old + np.asarray(inp, dtype=_I64) + bias
+    return x - np.sign(x) * np.minimum(np.abs(x), _I64(leak))
+
+
+def if_overflows(inp, v, bias, leak, vmin, vmax) -> dict:
+    """Which neurons' membrane saturates in the next :func:`if_update`: ``{"v": mask}``."""
+    x = _if_integrate(inp, np.asarray(v, _I64), bias, leak)
+    return {"v": (x < vmin) | (x > vmax)}
 
 
 def truenorth_update(
@@ -234,26 +254,9 @@ def truenorth_update(
     """
     n = v.shape[0]
     ids = np.arange(n, dtype=_I64) + _I64(id_offset)
-    V = v.astype(_I64)
-    v_old = V.copy()
-    counts = np.asarray(counts, dtype=_I64)
-    S = weights.astype(_I64)
-    for g in range(4):
-        c = counts[:, g]
-        if (stochastic_synapse_mask >> g) & 1:
-            sg = np.sign(S[:, g])
-            mag = np.abs(S[:, g])
-            for k in range(int(c.max()) if n else 0):
-                draw = prn32(seed, step, ids, ((g + 1) << 32) | k) & 255
-                V += np.where((c > k) & (mag >= draw), sg, 0)
-        else:
-            V += c * S[:, g]
-    omega = np.sign(V) if leak_reversal else np.ones(n, dtype=_I64)
-    if stochastic_leak:
-        draw = prn32(seed, step, ids, STREAM_LEAK) & 255
-        V += omega * np.where(abs(leak) >= draw, np.sign(leak), 0)
-    else:
-        V += omega * _I64(leak)
+    v_old = v.astype(_I64)
+    V = _truenorth_integrate(counts, v_old, weights, leak, leak_reversal, stochastic_leak,
+                             stochastic_synapse_mask, seed, step, ids)  # fmt: skip
     lo, hi = -(1 << 19), (1 << 19) - 1
     Vc = np.clip(V, lo, hi)
     sats = np.count_nonzero(Vc != V)
@@ -279,6 +282,43 @@ def truenorth_update(
     v[:] = V
     spikes[:] = pos
     return int(changed), int(np.count_nonzero(pos)), int(sats)
+
+
+def _truenorth_integrate(counts, v_old, weights, leak, leak_reversal, stochastic_leak,
+                         stochastic_synapse_mask, seed, step, ids):  # fmt: skip
+    """V after synaptic integration and leak, before the 20-bit saturation."""
+    n = v_old.shape[0]
+    V = v_old.copy()
+    counts = np.asarray(counts, dtype=_I64)
+    S = weights.astype(_I64)
+    for g in range(4):
+        c = counts[:, g]
+        if (stochastic_synapse_mask >> g) & 1:
+            sg = np.sign(S[:, g])
+            mag = np.abs(S[:, g])
+            for k in range(int(c.max()) if n else 0):
+                draw = prn32(seed, step, ids, ((g + 1) << 32) | k) & 255
+                V += np.where((c > k) & (mag >= draw), sg, 0)
+        else:
+            V += c * S[:, g]
+    omega = np.sign(V) if leak_reversal else np.ones(n, dtype=_I64)
+    if stochastic_leak:
+        draw = prn32(seed, step, ids, STREAM_LEAK) & 255
+        V += omega * np.where(abs(leak) >= draw, np.sign(leak), 0)
+    else:
+        V += omega * _I64(leak)
+    return V
+
+
+def truenorth_overflows(counts, v, weights, leak, leak_reversal, stochastic_leak,
+                        stochastic_synapse_mask, seed, step, id_offset) -> dict:  # fmt: skip
+    """Which neurons' V saturates (20-bit) in the next :func:`truenorth_update`:
+    ``{"v": mask}``."""
+    n = np.asarray(v).shape[0]
+    ids = np.arange(n, dtype=_I64) + _I64(id_offset)
+    V = _truenorth_integrate(counts, np.asarray(v, _I64), weights, leak, leak_reversal,
+                             stochastic_leak, stochastic_synapse_mask, seed, step, ids)  # fmt: skip
+    return {"v": (V < -(1 << 19)) | (V > (1 << 19) - 1)}
 
 
 # ---------------------------------------------------------------- synapses and routing

@@ -159,3 +159,52 @@ def test_same_seed_same_result(rng):
     a = sm.Simulator(m, seed=5).run(30, inputs={"x": X})
     b = sm.Simulator(m, seed=5).run(30, inputs={"x": X})
     assert_array_equal(a.spikes["c"], b.spikes["c"])
+
+
+# ------------------------------------------------------------------ issue 9 item 9: overflow modes
+def _overflowing(model):
+    net = sm.Network("ovf")
+    x = net.input(8, name="x")
+    if model == "CubaLIF":  # 8 inputs x 255 << 6 << 7 = 16.7 M > 2^21: q wraps (22 bits)
+        p = net.population(3, sm.CubaLIF(du=0, dv=0, vth=131071), name="quiet")
+        q = net.population(5, sm.CubaLIF(du=0, dv=0, vth=131071), name="loud")
+        net.connect(x, q, weights=np.full((8, 5), 255), weight_exp=7)
+        net.connect(x, p, weights=np.full((8, 3), 1))
+        return net, "loud", "q"
+    if model == "IF":  # inhibited, never fires: v saturates at -2^15 after 33 steps
+        q = net.population(5, sm.IF(vth=32767, v_bits=16), name="loud")
+        net.connect(x, q, weights=np.full((8, 5), -127))
+        return net, "loud", "v"
+    # no reset (reset_mode 2): V keeps climbing past alpha until the 20-bit register saturates
+    spec = sm.TrueNorthNeuron(weights=(255, 0, 0, 0), alpha=1000, reset_mode=2)
+    q = net.population(5, spec, name="loud")
+    net.connect(x, q, weights=np.full((8, 5), 255))
+    return net, "loud", "v"
+
+
+@pytest.mark.parametrize("backend", ["numpy", "cython"])
+@pytest.mark.parametrize("model,chip", [("CubaLIF", "loihi"), ("IF", "loihi2"),
+                                        ("TrueNorthNeuron", "truenorth")])  # fmt: skip
+def test_overflow_modes(model, chip, backend):
+    import warnings
+
+    net, pop, reg = _overflowing(model)
+    m = sm.map_network(net, chip)
+    X = np.zeros((400, 8), int)
+    X[5:] = 1  # silent for five steps, then every line every step
+    with pytest.warns(sm.OverflowWarning, match=rf"register overflows .* '{pop}'"):
+        counted = sm.Simulator(m, backend=backend).run(400, inputs={"x": X})
+    assert counted.overflows > 0 and counted.total("overflows") == counted.overflows
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        wrapped = sm.Simulator(m, backend=backend, overflow="wrap").run(400, inputs={"x": X})
+    assert_array_equal(wrapped.spikes[pop], counted.spikes[pop])
+    first = int(np.flatnonzero(counted.counters["overflows"].sum(axis=1))[0])
+    with pytest.raises(sm.FixedPointOverflowError,
+                       match=rf"population '{pop}', neuron 0 \({model}\): register '{reg}' "
+                             rf"overflowed in step {first}"):  # fmt: skip
+        sm.Simulator(m, backend=backend, overflow="raise").run(400, inputs={"x": X})
+    with pytest.raises(
+        sm.ParameterError, match=r"overflow: must be one of 'wrap', 'count', 'raise'"
+    ):
+        sm.Simulator(m, overflow="ignore")
