@@ -42,8 +42,11 @@ class Counts:
     messages over h hops is m x h hops), ``barriers``, ``encoding_macs`` (synaptic events of
     graded external inputs).
     Bits: ``synaptic_event_bits`` (events x payload bits), ``weighted_event_bits`` (events x
-    payload bits x weight bits), ``spike_bits``, ``synapse_bits_read``, ``state_bits_read``,
-    ``state_bits_written``; ``weight_bits`` is the mean stored weight width.
+    payload bits x weight bits: the Bit Budget's synaptic bit operations), ``weight_bits_read``
+    (events x weight bits), ``payload_bit_hops`` (messages x payload bits x hops),
+    ``spike_bits``, ``synapse_bits_read`` (weight + index + delay bits of every synapse
+    reached), ``state_bits_read``, ``state_bits_written``; ``weight_bits`` is the mean stored
+    weight width.
     Sizes: ``neurons`` (on the chip, splitters included), ``neurons_and_inputs`` (the user's
     neurons plus input lines), ``chips`` (chips holding at least one core program). Time:
     ``elapsed_s`` of chip time; ``chip_seconds`` = elapsed_s x chips (what static power is
@@ -57,6 +60,8 @@ class Counts:
     synaptic_events: float = 0
     synaptic_event_bits: float = 0
     weighted_event_bits: float = 0
+    weight_bits_read: float = 0
+    payload_bit_hops: float = 0
     dense_synapses: float = 0
     neuron_updates: float = 0
     active_updates: float = 0

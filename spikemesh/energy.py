@@ -14,18 +14,29 @@ takes the same path. Four models:
     The conventional estimate: ``E_AC x effective synaptic events + E_MAC x encoding-layer MACs``
     (events from non-binary inputs are MACs), presets fp32, fp16, int32, int8 (Horowitz 2014).
 ``bitbudget``
-    Charges bits, not events (the Bit Budget perspective of Shen et al., CVPR 2024), built from
-    its primitives because the published formula was not available to us::
+    Charges the information budget, not events (Shen et al., CVPR 2024: timesteps of binary
+    spikes and bits of an activation are two spellings of one budget), built from its
+    primitives because the published formula was not available to us. The budget itself, in
+    bit operations over all timesteps (:func:`bit_budget`)::
 
-        compute  = sum_events b_w * b_s * e_bit  +  neuron updates * b_state * e_add
-        storage  = (synapse bits read + state bits read + state bits written) * e_sram
-        e_bit = E_mult(int8) / 64 = 3.125 fJ   (one 1-bit x 1-bit product)
-        e_add = E_add(int8) / 8   = 3.75 fJ    (one bit of accumulation)
-        e_sram = E_read(64 bit, 8 KB SRAM) / 64 = 0.156 pJ per bit
+        B_syn    = sum over synaptic events of b_w * b_s
+        B_neuron = sum over neuron updates of b_state
+        B        = B_syn + B_neuron
 
-    with b_w the weight bits, b_s the spike payload bits (1 for binary spikes) and b_state the
-    neuron state bits. Pass ``formula=`` to swap in another (a callable ``counts -> {component:
-    joules}``).
+    priced as compute on those bit operations plus movement of the same bits::
+
+        compute_synaptic = B_syn * e_bit          e_bit  = E_mult(int8) / 64 = 3.125 fJ
+        compute_neuron   = B_neuron * e_add       e_add  = E_add(int8) / 8   = 3.75 fJ
+        move_weights     = sum_events b_w * e_sram              (each weight read once)
+        move_spikes      = sum_messages b_s * hops * e_hop      (payload bits, per hop)
+        move_state       = (state bits read + written) * e_sram
+        e_sram = E_read(64 bit, 8 KB SRAM) / 64 = 0.156 pJ per bit;  e_hop = e_sram
+
+    with b_w the weight bits, b_s the spike payload bits (1 for binary spikes, the declared
+    width for graded ones) and b_state the neuron state bits. Addressing, synapse indices and
+    packet headers are left to the chip model. ``e_hop`` assumes one router-buffer access per
+    bit per hop (a 32-bit message hop: 5 pJ, near Loihi's measured 3.0-4.0 pJ). Pass
+    ``formula=`` to swap in another (a callable ``counts -> {component: joules}``).
 ``ann``
     The same layer shapes run once as a quantized ANN: dense MACs x E_MAC(precision) plus weight
     reads and activation writes/reads at e_sram per bit.
@@ -55,6 +66,7 @@ __all__ = [
     "ChipEnergyModel",
     "EnergyReport",
     "SynOpsModel",
+    "bit_budget",
     "estimate",
     "report",
 ]
@@ -70,6 +82,7 @@ SYNOPS_PRESETS = {
 E_BIT = 0.2 / 64  # pJ: int8 multiply / 64 one-bit products
 E_ADD_BIT = 0.03 / 8  # pJ: int8 add / 8 bits
 E_SRAM_BIT = 10.0 / 64  # pJ: 64-bit read from an 8 KB SRAM
+E_HOP_BIT = E_SRAM_BIT  # pJ: one router-buffer access per payload bit per hop (assumed)
 
 CHIP_COMPONENTS = ("synaptic", "neuron_update", "spike", "routing", "static")
 
@@ -130,14 +143,30 @@ class SynOpsModel:
         }
 
 
-def bit_budget_formula(c: Counts) -> dict[str, float]:
-    """The default Bit Budget formula (module docstring)."""
+def bit_budget(c: Counts) -> dict[str, float]:
+    """The budget itself, in bits over all timesteps: bit operations ``B_syn`` (sum over
+    synaptic events of b_w x b_s), ``B_neuron`` (state bits per neuron update) and ``B``, and
+    the bits moved: ``weight_bits_read``, ``payload_bit_hops``, ``state_bits_moved``."""
     return {
-        "compute_synaptic": E_BIT * PJ * c["weighted_event_bits"],
-        "compute_neuron": E_ADD_BIT * PJ * c["state_bits_read"],
-        "storage": E_SRAM_BIT
-        * PJ
-        * (c["synapse_bits_read"] + c["state_bits_read"] + c["state_bits_written"]),
+        "B_syn": float(c["weighted_event_bits"]),
+        "B_neuron": float(c["state_bits_read"]),
+        "B": float(c["weighted_event_bits"] + c["state_bits_read"]),
+        "weight_bits_read": float(c["weight_bits_read"]),
+        "payload_bit_hops": float(c["payload_bit_hops"]),
+        "state_bits_moved": float(c["state_bits_read"] + c["state_bits_written"]),
+    }
+
+
+def bit_budget_formula(c: Counts) -> dict[str, float]:
+    """The default Bit Budget pricing (module docstring): compute on the budget's bit
+    operations, movement of the same bits."""
+    b = bit_budget(c)
+    return {
+        "compute_synaptic": E_BIT * PJ * b["B_syn"],
+        "compute_neuron": E_ADD_BIT * PJ * b["B_neuron"],
+        "move_weights": E_SRAM_BIT * PJ * b["weight_bits_read"],
+        "move_spikes": E_HOP_BIT * PJ * b["payload_bit_hops"],
+        "move_state": E_SRAM_BIT * PJ * b["state_bits_moved"],
     }
 
 
@@ -218,6 +247,10 @@ class EnergyReport:
     def per_inference(self, model: str = "chip") -> float:
         return self.total(model)
 
+    def bit_budget(self) -> dict[str, float]:
+        """The Bit Budget in bits (:func:`bit_budget`): bit operations and bits moved."""
+        return bit_budget(self.counts)
+
     def _check(self, model: str) -> None:
         if model not in self.models:
             raise ParameterError(
@@ -231,6 +264,7 @@ class EnergyReport:
             "counts": {k: (float(v) if isinstance(v, (float, np.floating)) else int(v)) for k, v in self.counts.as_dict().items()},
             "models": {m: {"total_J": self.total(m), "components_J": self.components(m)} for m in self.models},
             "by_population_J": {k: float(v) for k, v in self.by_population.items()},
+            "bit_budget": self.bit_budget(),
         }  # fmt: skip
 
     def to_json(self, **kw) -> str:

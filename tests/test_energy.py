@@ -9,7 +9,7 @@ import pytest
 from numpy.testing import assert_array_equal
 
 import spikemesh as sm
-from spikemesh.energy import E_ADD_BIT, E_BIT, E_SRAM_BIT, SYNOPS_PRESETS
+from spikemesh.energy import E_ADD_BIT, E_BIT, E_HOP_BIT, E_SRAM_BIT, SYNOPS_PRESETS
 from tests.golden import loihi_layer
 
 PJ = 1e-12
@@ -66,14 +66,18 @@ def test_other_models_hand_computed():
     # bit budget: binary spikes (b_s = 1), 8-bit weights, CubaLIF state 48 bits
     assert c["weighted_event_bits"] == 12 * 1 * 8
     assert c["state_bits_read"] == 24 * 48
+    assert rep.bit_budget() == {
+        "B_syn": 96.0, "B_neuron": 24.0 * 48, "B": 96.0 + 24 * 48, "weight_bits_read": 96.0,
+        "payload_bit_hops": 0.0, "state_bits_moved": 24.0 * 48 + c["active_updates"] * 48,
+    }  # fmt: skip
     bb = rep.components("bitbudget")
     assert bb["compute_synaptic"] == pytest.approx(96 * E_BIT * PJ)
     assert bb["compute_neuron"] == pytest.approx(24 * 48 * E_ADD_BIT * PJ)
-    syn_bits = 12 * (8 + 10)  # weight + index bits per synapse read (sparse format)
-    assert c["synapse_bits_read"] == syn_bits
-    assert bb["storage"] == pytest.approx(
-        (syn_bits + 24 * 48 + c["active_updates"] * 48) * E_SRAM_BIT * PJ
-    )
+    assert bb["move_weights"] == pytest.approx(12 * 8 * E_SRAM_BIT * PJ)  # weights, no indices
+    assert bb["move_spikes"] == 0.0  # input and core share tile (0, 0)
+    assert bb["move_state"] == pytest.approx((24 * 48 + c["active_updates"] * 48) * E_SRAM_BIT * PJ)
+    assert c["synapse_bits_read"] == 12 * (8 + 10)  # the chip's view: weight + index bits
+    assert E_HOP_BIT == E_SRAM_BIT
     ann = rep.components("ann")
     assert ann["mac"] == pytest.approx(
         7 * SYNOPS_PRESETS["fp16"]["mac"] * PJ
@@ -321,3 +325,60 @@ def test_estimate_counts_messages_and_chips():
     assert rep.counts.messages == 10 and rep.counts.chip_seconds == pytest.approx(3e-6)
     assert rep.components("chip")["spike"] == pytest.approx(10 * 1.7 * PJ)
     assert rep.components("chip")["static"] == pytest.approx(0.104 * 3e-6)
+
+
+# ------------------------------------------------------------------ issue 9 item 7: Bit Budget
+def _bb_run(steps, b_s=1, b_w=8, X=None, n_in=6, chip="loihi2"):
+    net = sm.Network("bb")
+    x = net.input(n_in, name="x", payload_bits=b_s)
+    p = net.population(5, sm.IF(vth=1, reset="zero", spike_bits=1), name="p")
+    w = np.tile(np.array([3, 1, 2, 1, 3], int), (n_in, 1))
+    w[::2, 1] = 0  # a few missing synapses: fan-outs differ
+    net.connect(x, p, weights=w, weight_bits=b_w)
+    X = np.ones((steps, n_in), int) if X is None else X
+    return sm.Simulator(sm.map_network(net, chip)).run(X.shape[0], inputs={"x": X})
+
+
+def test_bit_budget_is_linear_in_timesteps():
+    # every step is the same (input every step, neurons fire and reset to 0): affine in T
+    e = {T: _bb_run(T).energy() for T in (10, 20, 40)}
+    for key in ("B_syn", "B_neuron", "B"):
+        b = {T: e[T].bit_budget()[key] for T in e}
+        assert b[40] - b[20] == 2 * (b[20] - b[10]) > 0
+    tot = {T: e[T].total("bitbudget") for T in e}
+    assert tot[40] - tot[20] == pytest.approx(2 * (tot[20] - tot[10]))
+
+
+def test_bit_budget_compute_is_linear_in_spike_and_weight_bits():
+    base = _bb_run(8).energy()
+    syn = base.components("bitbudget")["compute_synaptic"]
+    for b_s in (2, 4, 8):  # same events (payload 1), wider declared payloads
+        rep = _bb_run(8, b_s=b_s).energy()
+        assert rep.bit_budget()["B_syn"] == b_s * base.bit_budget()["B_syn"]
+        assert rep.components("bitbudget")["compute_synaptic"] == pytest.approx(b_s * syn)
+    for b_w in (2, 4):
+        rep = _bb_run(8, b_w=b_w).energy()
+        assert rep.bit_budget()["B_syn"] == pytest.approx(base.bit_budget()["B_syn"] * b_w / 8)
+        assert rep.components("bitbudget")["move_weights"] == pytest.approx(
+            base.components("bitbudget")["move_weights"] * b_w / 8
+        )
+
+
+def test_T_binary_steps_against_one_graded_step_follow_the_formula():
+    T = 7
+    bits = int(np.ceil(np.log2(T + 1)))  # 3
+    a = np.array([0, 1, 3, 7, 5, 2])  # activations in 0..T
+    binary = (np.arange(T)[:, None] < a[None, :]).astype(int)  # a_i spikes in T steps
+    binary = np.vstack([binary, np.zeros((1, 6), int)])  # one more step: the last spikes land
+    graded = np.vstack([a[None, :], np.zeros((1, 6), int)])
+    rb = _bb_run(0, X=binary).energy()
+    rg = _bb_run(0, b_s=bits, X=graded).energy()
+    fan = np.array([4, 5, 4, 5, 4, 5])  # synapses per input line (even lines miss one)
+    b_w, b_state, n = 8, 24, 5  # IF: one 24-bit state register per neuron
+    predicted_syn = (a * fan).sum() * b_w * 1 / ((a > 0) * fan).sum() / (b_w * bits)
+    assert rb.bit_budget()["B_syn"] / rg.bit_budget()["B_syn"] == pytest.approx(predicted_syn)
+    predicted_b = ((a * fan).sum() * b_w + (T + 1) * n * b_state) / (
+        ((a > 0) * fan).sum() * b_w * bits + 2 * n * b_state
+    )
+    assert rb.bit_budget()["B"] / rg.bit_budget()["B"] == pytest.approx(predicted_b)
+    assert rb.total("bitbudget") > rg.total("bitbudget")

@@ -123,6 +123,7 @@ class SimulationResult:
             per_msg[key] = grid
         b_s = payload_bits[src]
         is_input = src >= n_cores
+        ew, ns, _ = mesh.hop_counts(src, dst)
         elapsed = self._elapsed(updates, cnt["state_changes"], cnt["spikes"])
         chips = m.chips_used
         share = np.repeat(elapsed[:, None] / max(n_cores, 1), n_cores, axis=1)
@@ -141,7 +142,9 @@ class SimulationResult:
             neurons_and_inputs=user_neurons + sum(s.n for s in m.network.inputs.values()),
             synaptic_events=int(per.synaptic_events.sum()),
             synaptic_event_bits=int((syn * b_s).sum()),
-            weighted_event_bits=int((syn * b_s * wbits[dst]).sum()),
+            weighted_event_bits=round(float((syn * b_s * wbits[dst]).sum())),
+            weight_bits_read=round(float((syn * wbits[dst]).sum())),
+            payload_bit_hops=int((msgs * b_s * (ew + ns)).sum()),
             dense_synapses=dense,
             neuron_updates=int(updates.sum()),
             active_updates=int(active.sum()),
