@@ -81,25 +81,27 @@ def split(net: Network, chip: ChipProfile, syns: dict[str, list[SynapseView]]) -
     input axons, synapse memory, output axons); returns the pieces and each neuron's
     destination count (:func:`destinations`). A single neuron that does not fit raises
     MappingError."""
+    lim = chip.core
     dests = {name: np.zeros(p.n, np.int64) for name, p in net.populations.items()}
-    pieces = _split_once(net, chip, syns, dests)
+    pieces = _split_once(net, chip, syns, dests, set(net.populations))
     for _ in range(64):  # finer pieces can only raise the bound: this settles
         dests = destinations(net, chip, syns, pieces)
-        again = _split_once(net, chip, syns, dests)
-        if _cuts(again) == _cuts(pieces):
+        over = {
+            name for name, pl in pieces.items()
+            if any(int(dests[name][p.lo : p.hi].sum()) > lim.output_axons for p in pl)
+        }  # fmt: skip
+        if not over:  # pieces within the input limits stay as they are: only these re-cut
             return pieces, dests
-        pieces = again
+        pieces = {**pieces, **_split_once(net, chip, syns, dests, over)}
     raise MappingError("split: the output-axon bound did not settle (internal error)")
 
 
-def _cuts(pieces: dict[str, list[Piece]]) -> dict[str, list[tuple[int, int]]]:
-    return {name: [(p.lo, p.hi) for p in pl] for name, pl in pieces.items()}
-
-
-def _split_once(net, chip, syns, dests) -> dict[str, list[Piece]]:
+def _split_once(net, chip, syns, dests, names: set[str]) -> dict[str, list[Piece]]:
     lim = chip.core
     out: dict[str, list[Piece]] = {}
     for pop in net.populations.values():
+        if pop.name not in names:
+            continue
         inc = syns[pop.name]
         cum = np.concatenate([[0], np.cumsum(dests[pop.name])])
         pieces, lo = [], 0
