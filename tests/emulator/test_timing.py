@@ -223,3 +223,21 @@ def test_cycle_mode_starts_every_step_with_an_empty_noc(backend):
     assert_array_equal(c.timing.latency_s, a.timing.latency_s)
     e_a, e_c = a.energy(), c.energy()
     assert e_c.components("chip")["static"] == pytest.approx(e_a.components("chip")["static"])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_cycle_equals_analytic_on_disjoint_routes_and_bounds_it_on_shared_ones(tmp_path, seed):
+    """Many steps through one TimingModel each (state must not leak from step to step)."""
+    rng = np.random.default_rng(seed)
+    m = small_mapping(tmp_path)
+    models = {mode: TimingModel(m, mode) for mode in ("analytic", "cycle")}
+    ones, act = np.ones(16), np.zeros(16)
+    for _ in range(50):
+        # disjoint: within each row, core 4r sends east to core 4r + 3 (row r's links only)
+        disjoint = [(4 * r, 4 * r + 3, int(rng.integers(1, 200)), 5) for r in range(4)]
+        c = {k: tm.step(ones, act, disjoint).cycles for k, tm in models.items()}
+        assert c["analytic"] == c["cycle"]
+        shared = [(int(rng.integers(0, 16)), int(rng.integers(0, 16)), int(rng.integers(1, 200)),
+                   int(rng.integers(0, 50))) for _ in range(12)]  # fmt: skip
+        c = {k: tm.step(ones, act, shared).cycles for k, tm in models.items()}
+        assert c["analytic"] <= c["cycle"]
