@@ -38,7 +38,7 @@ extensions = [
         [f"spikemesh/kernels/{name}.pyx"],
         extra_compile_args=_COMPILE_ARGS,
     )
-    for name in ("_neurons", "_synapses")
+    for name in ("_neurons", "_synapses", "_noc")
 ]
 
 setup(ext_modules=cythonize(extensions, compiler_directives=_DIRECTIVES))

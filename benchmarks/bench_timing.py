@@ -1,4 +1,5 @@
-"""Timing-mode throughput: steps/s of timing="none" / "analytic" / "cycle".
+"""Timing-mode throughput: steps/s of timing="none" / "analytic" / "cycle", the cycle model run
+by the compiled engine (default) and by the SimPy model it is the twin of.
 
 1. The 1000-neuron recurrent benchmark (bench_recurrent.py), beside the plain NumPy/SciPy model
    of the same network (no timing at all) timed in the same run.
@@ -48,16 +49,20 @@ def net_10k(rng):
     return net
 
 
+MODES = (("none", "engine"), ("analytic", "engine"), ("cycle", "engine"), ("cycle", "simpy"))
+
+
 def run_modes(m, steps, inputs):
     rows = []
-    for mode in ("none", "analytic", "cycle"):
-        sim = sm.Simulator(m, timing=mode)
+    for mode, noc in MODES:
+        sim = sm.Simulator(m, timing=mode, noc=noc)
         sim.run(5, inputs={k: v[:5] for k, v in inputs.items()})
         sim.reset()
         t0 = time.perf_counter()
         res = sim.run(steps, inputs=inputs)
         dt = time.perf_counter() - t0
-        rows.append((mode, steps / dt, res))
+        label = mode if mode == "none" else f"{mode} ({'SimPy' if noc == 'simpy' else 'engine'})"
+        rows.append((label, steps / dt, res))
     return rows
 
 
@@ -107,6 +112,8 @@ def main() -> None:
     for _, _, res in rows2[1:]:
         assert np.array_equal(res.spikes["h"], rows2[0][2].spikes["h"])
     r = rows2[2][2]
+    assert rows2[3][2].timing.link_flits == r.timing.link_flits  # the two engines agree
+    assert np.array_equal(rows2[3][2].cycles, r.cycles)
     print()
     print(f"Timing modes, {net2.n_neurons:,} neurons / {net2.n_synapses:,} synapses on {m2.n_cores} "
           f"loihi cores (mapped in {t_map:.2f} s), {steps2} steps, "

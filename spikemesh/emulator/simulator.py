@@ -30,8 +30,8 @@ from ..mapping import Mapping
 from ..program import Route
 from .core import Core
 from .results import COUNTERS, SimulationResult
+from .timing import ENGINES, TimingModel
 from .timing import MODES as TIMING_MODES
-from .timing import TimingModel
 
 __all__ = ["COUNTERS", "OVERFLOW_MODES", "SimulationResult", "Simulator"]
 
@@ -96,11 +96,15 @@ class Simulator:
         ``"wrap"``: counted, no warning; ``"raise"``:
         :class:`~spikemesh.exceptions.FixedPointOverflowError` at the first one, naming the
         population, neuron, register and step (slower: state is copied before each update).
+    noc : {"engine", "simpy"}
+        The engine of the timing model: the compiled event queue (default; its NumPy/heapq twin
+        with the numpy backend) or the SimPy model it is the twin of (same cycles, flits and
+        critical paths; slower, and the place to extend the model with SimPy processes).
     """
 
     def __init__(
         self, mapping: Mapping, timing: str = "none", seed: int = 0, backend: str | None = None,
-        overflow: str = "count",
+        overflow: str = "count", noc: str = "engine",
     ):  # fmt: skip
         if not isinstance(mapping, Mapping):
             raise ParameterError(
@@ -116,7 +120,12 @@ class Simulator:
                 f"Simulator.overflow: must be one of {', '.join(repr(o) for o in OVERFLOW_MODES)} "
                 f"(got {overflow!r})"
             )
+        if noc not in ENGINES:
+            raise ParameterError(
+                f"Simulator.noc: must be one of {', '.join(repr(e) for e in ENGINES)} (got {noc!r})"
+            )
         self.overflow = overflow
+        self.noc = noc
         self.mapping = mapping
         self.timing = timing
         self.seed = check_int("Simulator", "seed", seed, 0, 2**64 - 1)
@@ -129,7 +138,8 @@ class Simulator:
         """Back to step 0 with the initial state; empty delay rings."""
         m = self.mapping
         self.t = 0
-        self._timing = TimingModel(m, self.timing) if self.timing != "none" else None
+        self._timing = (TimingModel(m, self.timing, self.noc, self.backend)
+                        if self.timing != "none" else None)  # fmt: skip
         self._cores = [Core.from_program(p, self.seed, self.backend) for p in m.cores]
         routes = list(m.core_routes) + list(m.input_routes.values())
         self._emitters = []
@@ -315,6 +325,7 @@ class Simulator:
             spikes=spikes, probes=run.probes,
             counters={name: run.table[:, :, j] for j, name in enumerate(COUNTERS)},
             cycles=run.cycles, t0=self.t - run.steps, steps=run.steps, overflows=run.overflows,
-            meta={"chip": m.chip.name, "timing": self.timing, "backend": self.backend},
+            meta={"chip": m.chip.name, "timing": self.timing, "backend": self.backend,
+                  "noc": self.noc},
             timing=timing, packets=PacketLog.from_steps(run.packets), mapping=m,
         )  # fmt: skip

@@ -18,14 +18,21 @@ flit), and a packet that crosses at least one link arrives ``flits`` cycles afte
 the packet and the core are free (after the core's own update, packets in arrival order). The
 step ends when every core is done, plus the barrier for the number of tiles in use.
 
-- ``"analytic"`` (NumPy, contention-free): head latency = sum of hop latencies.
-- ``"cycle"`` (SimPy): every directed link carries one flit per cycle; packets that share a
-  link queue behind each other (FIFO by head arrival). Every step starts with an empty NoC (the
-  barrier ends a step only when every message has arrived), so no queue carries over. One SimPy event per packet hop (the
-  head reaching a router, which claims the link for the packet's flits); no per-step
-  processes; events never stand for single spikes.
+- ``"analytic"`` (contention-free): head latency = sum of hop latencies.
+- ``"cycle"``: every directed link carries one flit per cycle; packets that share a link queue
+  behind each other (FIFO by head arrival, ties in scheduling order). Every step starts with an
+  empty NoC (the barrier ends a step only when every message has arrived), so no queue carries
+  over. One event per packet hop (the head reaching a router, which claims the link for the
+  packet's flits); events never stand for single spikes.
 
 Both give identical results when no link is shared, and "analytic" is never above "cycle".
+
+Two engines run this model (``noc=``): ``"simpy"``, the SimPy discrete-event simulation in this
+module -- the readable specification and the place to model something new as SimPy processes
+-- and ``"engine"`` (default), a compiled event queue (``kernels.noc_step``, with its heapq twin
+in :mod:`spikemesh.kernels.reference`) that processes the same events in the same order in the
+same integer time units; tests require identical cycles, link flits, critical paths and event
+counts from both.
 
 The run's timing is one :class:`TimingResult`; :meth:`TimingModel.result` applies the last rule
 in one place: a barrier-synchronized chip's step lasts its cycles, a ticked chip's (``tick_s``
@@ -39,13 +46,15 @@ from functools import partial
 
 import numpy as np
 
+from .. import kernels
 from ..counts import PacketLog, active_updates
 from ..exceptions import ParameterError
 from ..noc import RES
 
-__all__ = ["MODES", "StepTiming", "TimingModel", "TimingResult", "replay"]
+__all__ = ["ENGINES", "MODES", "StepTiming", "TimingModel", "TimingResult", "replay"]
 
 MODES = ("none", "analytic", "cycle")
+ENGINES = ("engine", "simpy")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,12 +119,19 @@ class TimingResult:
 
 
 class TimingModel:
-    """Cycle costs of one mapping on its chip (see the module docstring for the model)."""
+    """Cycle costs of one mapping on its chip (see the module docstring for the model).
+    ``noc`` picks the engine ("engine": compiled event queue, "simpy": the SimPy model);
+    ``backend`` the kernel backend of the engine."""
 
-    def __init__(self, mapping, mode: str) -> None:
+    def __init__(self, mapping, mode: str, noc: str = "engine", backend: str | None = None) -> None:
         if mode not in MODES or mode == "none":
             raise ParameterError(f"TimingModel.mode: must be 'analytic' or 'cycle' (got {mode!r})")
+        if noc not in ENGINES:
+            raise ParameterError(
+                f"TimingModel.noc: must be one of {', '.join(repr(e) for e in ENGINES)} (got {noc!r})"
+            )
         self.mode = mode
+        self.noc = noc
         self.mapping = mapping
         self.chip = chip = mapping.chip
         self.mesh = mesh = mapping.mesh()
@@ -131,9 +147,23 @@ class TimingModel:
         self.n_tiles = len({s.position for s in mapping.sources[: self.n_cores]})
         self.barrier = round(self.barrier_cycles(self.n_tiles) * RES)  # in 1/RES cycle
         self.link_flits: dict[int, int] = {}
-        self.events = 0  # SimPy events processed
+        self.events = 0  # hop events processed (cycle mode)
         self._env = None
-        if mode == "cycle":
+        if noc == "engine":
+            self._noc_step = kernels.get(backend).noc_step
+            pos = np.array(mesh.positions, np.int64).reshape(-1, 2)
+            self._pos_x = np.ascontiguousarray(pos[:, 0])
+            self._pos_y = np.ascontiguousarray(pos[:, 1])
+            spec = chip.mesh
+            lat = mesh.hop_latency
+            self._geometry = np.array(
+                [mesh.width, spec.tiles_x, spec.tiles_y, lat[0], lat[2], mesh.chip_link_latency,
+                 mesh.chip_link_flit_time, RES, mesh.flits_per_message, self.syn_op], np.int64,
+            )  # fmt: skip
+            self._flits = np.zeros(mesh.width * mesh.height * 4, np.int64)
+            self._costs = np.array([self.upd_active, self.upd_inactive, self.spike_out], np.int64)
+            self._no_ready = np.zeros(0, np.int64)
+        elif mode == "cycle":
             self._build_simpy()
 
     def barrier_cycles(self, tiles: int) -> float:
@@ -145,6 +175,9 @@ class TimingModel:
     def packet_arrivals(self, packets: list, ready: list) -> list[int]:
         """Arrival (tail) time of each batch ``(src, dst, events, syn)`` ready at ``ready``,
         in units of 1/RES cycle."""
+        if self.noc == "engine":
+            zero = np.zeros(self.n_cores)
+            return self._engine(zero, zero, packets, np.asarray(ready, np.int64))[1][1].tolist()
         if self.mode == "cycle":
             return self._simulate(packets, ready)
         out = []
@@ -156,10 +189,23 @@ class TimingModel:
                 self.link_flits[link] = self.link_flits.get(link, 0) + f
         return out
 
+    def _engine(self, updates, active, packets, ready=None):
+        arr = np.array(packets, np.int64).reshape(-1, 4)
+        out = self._noc_step(
+            int(self.mode == "cycle"), np.ascontiguousarray(updates, np.float64),
+            np.ascontiguousarray(active, np.float64), self._costs, arr,
+            self._no_ready if ready is None else ready, self._pos_x, self._pos_y,
+            self._geometry, self._flits,
+        )  # fmt: skip
+        self.events += out[5]
+        return arr, out
+
     def step(self, updates: np.ndarray, active: np.ndarray, packets: list) -> StepTiming:
         """Cycles of one step from per-core neuron updates (all, active) and the batches
         ``(src, dst, messages, syn)`` (``src`` indexes ``mapping.sources``: core programs
         first, then inputs); each core pays ``spike_out`` per message it sends."""
+        if self.noc == "engine":
+            return self._step_engine(updates, active, packets)
         n = self.n_cores
         sent = np.zeros(n)
         for s, _, ev, _ in packets:
@@ -197,6 +243,26 @@ class TimingModel:
                                    "arrival_cycles": arrivals[last[c]] / R}  # fmt: skip
         return StepTiming(-(-(end + self.barrier) // R), busy / R, crit)
 
+    def _step_engine(self, updates, active, packets) -> StepTiming:
+        n = self.n_cores
+        arr, (U, arrival, finish, last, busy, _) = self._engine(updates, active, packets)
+        end = int(finish.max()) if n else 0
+        c = int(np.argmax(finish)) if n else 0
+        R = self.res
+        crit = {
+            "core": c,
+            "update_cycles": U[c] / R,
+            "finish_cycles": end / R,
+            "barrier_cycles": self.barrier / R,
+        }
+        k = int(last[c]) if n else -1
+        if k >= 0:
+            s, d, ev, syn = arr[k].tolist()
+            crit["last_packet"] = {"src": s, "dst": d, "events": ev, "synaptic_events": syn,
+                                   "hops": self.mesh.path(s, d).hops,
+                                   "arrival_cycles": int(arrival[k]) / R}  # fmt: skip
+        return StepTiming(-(-(end + self.barrier) // R), np.asarray(busy, float) / R, crit)
+
     def result(self, cycles: np.ndarray, busy: np.ndarray, critical: dict) -> TimingResult:
         """The run's :class:`TimingResult` (and the model's link and event totals restart)."""
         chip = self.chip
@@ -207,10 +273,14 @@ class TimingModel:
         else:
             latency = active
             overruns = np.zeros(0, np.int64)
-        res = TimingResult(
-            self.mode, cycles, latency, active, overruns, busy,
-            {self.mesh.link_name(k): v for k, v in self.link_flits.items()}, critical, self.events,
-        )  # fmt: skip
+        if self.noc == "engine":
+            flits = {self.mesh.link_name(int(k)): int(self._flits[k])
+                     for k in np.flatnonzero(self._flits)}  # fmt: skip
+            self._flits[:] = 0
+        else:
+            flits = {self.mesh.link_name(k): v for k, v in self.link_flits.items()}
+        res = TimingResult(self.mode, cycles, latency, active, overruns, busy, flits, critical,
+                           self.events)  # fmt: skip
         self.link_flits = {}
         self.events = 0
         return res

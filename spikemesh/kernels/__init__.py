@@ -25,6 +25,7 @@ KERNEL_NAMES = (
     "emit_spikes",
     "BoundDeliver",
     "BoundEmit",
+    "noc_step",
 )
 
 BUILD_HINT = (
@@ -35,11 +36,12 @@ BUILD_HINT = (
 
 def _load_compiled() -> types.SimpleNamespace | None:
     try:
-        from . import _neurons, _synapses
+        from . import _neurons, _noc, _synapses
     except ImportError:
         return None
+    mods = (_neurons, _synapses, _noc)
     return types.SimpleNamespace(
-        **{name: getattr(_neurons, name, None) or getattr(_synapses, name) for name in KERNEL_NAMES}
+        **{name: next(getattr(m, name) for m in mods if hasattr(m, name)) for name in KERNEL_NAMES}
     )
 
 

@@ -1,0 +1,199 @@
+# cython: language_level=3
+"""Compiled network-on-chip engine. Specification: ``reference.noc_step`` (itself the twin of
+the SimPy model in ``spikemesh.emulator.timing``): same events, same FIFO-by-head-arrival rule
+(ties in scheduling order), same integer time units."""
+
+import numpy as np
+
+from libc.stdint cimport int64_t
+
+
+cdef inline bint _before(int64_t t1, int64_t s1, int64_t t2, int64_t s2) noexcept nogil:
+    return t1 < t2 or (t1 == t2 and s1 < s2)
+
+
+cdef inline void _push(int64_t* ht, int64_t* hs, int64_t* hk, int64_t* hh, Py_ssize_t* size,
+                       int64_t t, int64_t s, int64_t k, int64_t h) noexcept nogil:
+    cdef Py_ssize_t i = size[0], p
+    size[0] += 1
+    while i > 0:
+        p = (i - 1) >> 1
+        if _before(t, s, ht[p], hs[p]):
+            ht[i] = ht[p]; hs[i] = hs[p]; hk[i] = hk[p]; hh[i] = hh[p]
+            i = p
+        else:
+            break
+    ht[i] = t; hs[i] = s; hk[i] = k; hh[i] = h
+
+
+cdef inline void _pop(int64_t* ht, int64_t* hs, int64_t* hk, int64_t* hh,
+                      Py_ssize_t* size) noexcept nogil:
+    """Remove the root (the caller has read it)."""
+    cdef Py_ssize_t n = size[0] - 1, i = 0, c
+    cdef int64_t t = ht[n], s = hs[n], k = hk[n], h = hh[n]
+    size[0] = n
+    while True:
+        c = 2 * i + 1
+        if c >= n:
+            break
+        if c + 1 < n and _before(ht[c + 1], hs[c + 1], ht[c], hs[c]):
+            c += 1
+        if _before(ht[c], hs[c], t, s):
+            ht[i] = ht[c]; hs[i] = hs[c]; hk[i] = hk[c]; hh[i] = hh[c]
+            i = c
+        else:
+            break
+    if n > 0:
+        ht[i] = t; hs[i] = s; hk[i] = k; hh[i] = h
+
+
+def noc_step(int cycle, const double[::1] updates, const double[::1] active,
+             const int64_t[::1] costs, const int64_t[:, ::1] packets,
+             const int64_t[::1] ready_in, const int64_t[::1] pos_x, const int64_t[::1] pos_y,
+             const int64_t[::1] geometry, int64_t[::1] link_flits):
+    """One timestep of the mesh timing model. See ``reference.noc_step``."""
+    cdef int64_t width = geometry[0], tiles_x = geometry[1], tiles_y = geometry[2]
+    cdef int64_t lat_ew = geometry[3], lat_ns = geometry[4], lat_chip = geometry[5]
+    cdef int64_t ft_chip = geometry[6], res = geometry[7], fpm = geometry[8], syn_op = geometry[9]
+    cdef Py_ssize_t n = updates.shape[0], P = packets.shape[0], k, h, total = 0, q
+    cdef const int64_t[:, ::1] pk = packets
+    cdef double ua = <double>costs[0], ui = <double>costs[1], so = <double>costs[2]
+    cdef int64_t x, y, x1, y1, nx, ny, dr, lat, ft, f, s, d, a, start, now, seq = 0, events = 0
+    cdef int64_t maxft, sumlat
+    cdef bint cross
+
+    # each core's update time: a x active + (n - a) x inactive + messages sent x spike_out
+    sent_a = np.zeros(n, np.float64)
+    cdef double[::1] sent = sent_a
+    U_a = np.empty(n, np.int64)
+    cdef int64_t[::1] U = U_a
+    for k in range(P):
+        if pk[k, 0] < n:
+            sent[pk[k, 0]] += <double>pk[k, 2]
+    for k in range(n):
+        U[k] = <int64_t>(active[k] * ua + (updates[k] - active[k]) * ui + sent[k] * so)
+    ready_a = np.empty(P, np.int64)
+    cdef int64_t[::1] ready = ready_a
+    for k in range(P):
+        if ready_in.shape[0]:
+            ready[k] = ready_in[k]
+        else:
+            ready[k] = U[pk[k, 0]] if pk[k, 0] < n else 0
+    # paths: per batch, hops [ptr[k], ptr[k+1]) of (link, latency, flit time)
+    ptr_a = np.zeros(P + 1, np.int64)
+    cdef int64_t[::1] ptr = ptr_a
+    for k in range(P):
+        s = pk[k, 0]
+        d = pk[k, 1]
+        total += abs(pos_x[s] - pos_x[d]) + abs(pos_y[s] - pos_y[d])
+        ptr[k + 1] = total
+    link_a = np.empty(total, np.int64)
+    lat_a = np.empty(total, np.int64)
+    ft_a = np.empty(total, np.int64)
+    maxft_a = np.zeros(P, np.int64)
+    cdef int64_t[::1] plink = link_a, plat = lat_a, pft = ft_a, pmaxft = maxft_a
+    arrival_a = np.zeros(P, np.int64)
+    cdef int64_t[::1] arrival = arrival_a
+    finish_a = U_a.copy()
+    busy_a = U_a.copy()
+    last_a = np.full(n, -1, np.int64)
+    cdef int64_t[::1] finish = finish_a, busy = busy_a, last = last_a
+    # heap of pending hop events (one per batch at most)
+    ht_a = np.empty(max(P, 1), np.int64)
+    hs_a = np.empty(max(P, 1), np.int64)
+    hk_a = np.empty(max(P, 1), np.int64)
+    hh_a = np.empty(max(P, 1), np.int64)
+    cdef int64_t[::1] ht = ht_a, hs = hs_a, hk = hk_a, hh = hh_a
+    cdef Py_ssize_t hsize = 0
+    cdef int64_t n_links = link_flits.shape[0]
+    free_a = np.zeros(n_links, np.int64)
+    cdef int64_t[::1] free = free_a
+
+    with nogil:
+        for k in range(P):
+            s = pk[k, 0]
+            d = pk[k, 1]
+            x = pos_x[s]
+            y = pos_y[s]
+            x1 = pos_x[d]
+            y1 = pos_y[d]
+            q = ptr[k]
+            maxft = 0
+            while x != x1 or y != y1:
+                if x != x1:
+                    if x1 > x:
+                        dr = 0
+                        nx = x + 1
+                    else:
+                        dr = 1
+                        nx = x - 1
+                    ny = y
+                    lat = lat_ew
+                else:
+                    if y1 > y:
+                        dr = 2
+                        ny = y + 1
+                    else:
+                        dr = 3
+                        ny = y - 1
+                    nx = x
+                    lat = lat_ns
+                cross = (nx // tiles_x != x // tiles_x) or (ny // tiles_y != y // tiles_y)
+                plink[q] = (y * width + x) * 4 + dr
+                plat[q] = lat_chip if cross else lat
+                pft[q] = ft_chip if cross else res
+                if pft[q] > maxft:
+                    maxft = pft[q]
+                q += 1
+                x = nx
+                y = ny
+            pmaxft[k] = maxft
+
+        if not cycle:
+            for k in range(P):
+                f = pk[k, 2] * fpm
+                a = ready[k]
+                if ptr[k + 1] > ptr[k]:
+                    sumlat = 0
+                    for q in range(ptr[k], ptr[k + 1]):
+                        sumlat += plat[q]
+                        link_flits[plink[q]] += f
+                    a += sumlat + pmaxft[k] * f
+                arrival[k] = a
+        else:
+            # link-free times start at 0 every step: the NoC is empty at the barrier
+            for k in range(P):
+                if ptr[k + 1] > ptr[k]:
+                    _push(&ht[0], &hs[0], &hk[0], &hh[0], &hsize, ready[k], seq, k, 0)
+                    seq += 1
+                else:
+                    arrival[k] = ready[k]
+            while hsize > 0:
+                now = ht[0]
+                k = hk[0]
+                h = hh[0]
+                _pop(&ht[0], &hs[0], &hk[0], &hh[0], &hsize)
+                events += 1
+                q = ptr[k] + h
+                f = pk[k, 2] * fpm
+                start = now if now > free[plink[q]] else free[plink[q]]
+                free[plink[q]] = start + pft[q] * f
+                link_flits[plink[q]] += f
+                if q + 1 < ptr[k + 1]:
+                    _push(&ht[0], &hs[0], &hk[0], &hh[0], &hsize, start + plat[q], seq, k, h + 1)
+                    seq += 1
+                else:
+                    arrival[k] = start + plat[q] + pmaxft[k] * f
+
+    order = np.argsort(arrival_a, kind="stable")  # (arrival, index) order
+    cdef const int64_t[::1] od = order.astype(np.int64, copy=False)
+    with nogil:
+        for q in range(P):
+            k = od[q]
+            d = pk[k, 1]
+            f = pk[k, 3] * syn_op
+            start = arrival[k] if arrival[k] > finish[d] else finish[d]
+            finish[d] = start + f
+            busy[d] += f
+            last[d] = k
+    return U_a, arrival_a, finish_a, last_a, busy_a, int(events)

@@ -1,0 +1,104 @@
+"""The compiled NoC engine is a twin of the SimPy model: same cycles, flits, critical paths and
+event counts, on random networks and on contention cases (issue 10 item 2)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+import spikemesh as sm
+from spikemesh import kernels
+from spikemesh.emulator.timing import TimingModel
+from tests.networks import deep_net, make_profile
+
+ENGINES = [("simpy", None), ("engine", "numpy")] + (
+    [("engine", "cython")] if kernels.compiled is not None else []
+)
+
+
+def _same_timing(results):
+    ref = results[0].timing
+    for r in results[1:]:
+        t = r.timing
+        assert_array_equal(t.cycles, ref.cycles)
+        assert_array_equal(t.core_busy, ref.core_busy)
+        assert t.link_flits == ref.link_flits
+        assert t.critical_path == ref.critical_path
+        assert t.events == ref.events
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("mode", ["analytic", "cycle"])
+def test_engines_agree_on_random_networks(tmp_path, seed, mode):
+    rng = np.random.default_rng(seed)
+    chip = make_profile(tmp_path, neurons=int(rng.integers(3, 7)), input_axons=40, tiles_x=5,
+                        tiles_y=5, cores_per_tile=int(rng.integers(1, 3)))  # fmt: skip
+    m = sm.map_network(deep_net(rng), chip, allocator=["greedy", "sequential"][seed % 2])
+    X = (rng.random((40, 30)) < 0.4).astype(int)
+    runs = [
+        sm.Simulator(m, timing=mode, noc=noc, backend=b).run(40, inputs={"x": X})
+        for noc, b in ENGINES
+    ]
+    assert runs[0].timing.link_flits  # messages do cross links
+    if mode == "cycle":
+        assert runs[0].timing.events > 0
+    _same_timing(runs)
+
+
+def test_engines_agree_on_a_board_with_chip_links():
+    net = sm.Network("board")
+    a = net.population(128 * 1024 + 1, sm.CubaLIF(du=1, dv=1, vth=1), name="a")
+    b = net.population(3, sm.CubaLIF(du=4095, dv=4095, vth=1), name="b")
+    x = net.input(40, name="x")
+    net.connect(x, b, weights=np.ones((40, 3), int))
+    net.connect(x, a, weights=np.ones((40, a.n), int) * (np.arange(a.n) % 997 == 0))
+    m = sm.map_network(net, "loihi_board", allocator="sequential")
+    X = np.ones((4, 40), int)
+    _same_timing([sm.Simulator(m, timing="cycle", noc=noc, backend=bk).run(4, inputs={"x": X})
+                  for noc, bk in ENGINES])  # fmt: skip
+
+
+def small_mapping(tmp_path):
+    net = sm.Network("grid")
+    for k in range(16):
+        net.population(1, sm.CubaLIF(du=1, dv=1, vth=1), name=f"p{k}")
+    chip = make_profile(tmp_path, neurons=1, tiles_x=4, tiles_y=4, cores_per_tile=1)
+    return sm.map_network(net, chip, allocator="sequential")
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_engines_agree_on_contention(tmp_path, seed):
+    """Random batches on a 4 x 4 mesh, many sharing links, equal ready times (ties), batches
+    to the sending core itself; 30 steps through one model each."""
+    rng = np.random.default_rng(seed)
+    m = small_mapping(tmp_path)
+    models = [TimingModel(m, "cycle", noc, b) for noc, b in ENGINES]
+    for _ in range(30):
+        P = int(rng.integers(0, 25))
+        packets = [(int(rng.integers(0, 16)), int(rng.integers(0, 16)), int(rng.integers(1, 40)),
+                    int(rng.integers(0, 30))) for _ in range(P)]  # fmt: skip
+        upd = np.full(16, 1.0)
+        active = (rng.random(16) < 0.5).astype(float)
+        steps = [tm.step(upd, active, packets) for tm in models]
+        for st in steps[1:]:
+            assert st.cycles == steps[0].cycles
+            assert_array_equal(st.busy, steps[0].busy)
+            assert st.critical == steps[0].critical
+    res = [tm.result(np.zeros(1, np.int64), np.zeros((1, 16)), {}) for tm in models]
+    for r in res[1:]:
+        assert r.link_flits == res[0].link_flits and r.events == res[0].events
+
+
+def test_engine_arrivals_match_hand_computed_contention(tmp_path):
+    m = small_mapping(tmp_path)
+    for noc, b in ENGINES:
+        tm = TimingModel(m, "cycle", noc, b)
+        a = tm.packet_arrivals([(0, 1, 30, 0), (0, 2, 12, 0)], [0, 0])
+        assert a == [4_100 + 30_000, 30_000 + 2 * 4_100 + 12_000], noc
+
+
+def test_bad_engine_name():
+    m = sm.map_network(deep_net(np.random.default_rng(0)), "loihi")
+    with pytest.raises(sm.ParameterError, match=r"noc: must be one of 'engine', 'simpy'"):
+        sm.Simulator(m, timing="cycle", noc="booksim")
