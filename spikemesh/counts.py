@@ -183,9 +183,10 @@ class PacketLog:
 
     @classmethod
     def from_steps(cls, per_step: list) -> PacketLog:
-        """From one list per step of ``(src, dst, events, synaptic_events)`` tuples."""
-        n = sum(len(p) for p in per_step)
-        rows = np.array([q for p in per_step for q in p], np.int64).reshape(n, 4)
+        """From one ``(P, 4)`` array (or list of tuples) per step of ``(src, dst, events,
+        synaptic_events)`` batches."""
+        parts = [np.asarray(p, np.int64).reshape(-1, 4) for p in per_step]
+        rows = np.concatenate(parts) if parts else np.zeros((0, 4), np.int64)
         step = np.repeat(np.arange(len(per_step), dtype=np.int64), [len(p) for p in per_step])
         return cls(step, rows[:, 0].copy(), rows[:, 1].copy(), rows[:, 2].copy(), rows[:, 3].copy())
 

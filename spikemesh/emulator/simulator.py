@@ -6,7 +6,8 @@ step rule):
 ``update``  every core reads its ring slot t and advances its neurons (kernels);
 ``emit``    spikes of step t and the external inputs given for step t become spike messages,
             batched per (source, destination core), and go straight into the destination rings
-            at slots t + delay (all in the future: every core has already read slot t);
+            at slots t + delay (all in the future: every core has already read slot t) -- one
+            kernel call for every source of the network (``kernels.NetDeliver``);
 ``record``  spikes and probes;
 ``time``    the timing model (if any) turns the step's counts and batches into cycles.
 
@@ -41,32 +42,18 @@ OVERFLOW_MODES = ("wrap", "count", "raise")
 NCOL = len(COUNTERS)
 
 
-@dataclass(frozen=True, slots=True)
-class _Emitter:
-    """One spike source bound to the emission kernel: ``kernel(payloads)`` fills the
-    per-destination event lists ``axons[dest_ptr[d]:dest_ptr[d+1]]`` / ``payloads``."""
-
-    src: int  # index into Mapping.sources
-    route: Route
-    kernel: object
-    dest_ptr: np.ndarray
-    axons: np.ndarray
-    payloads: np.ndarray
-    few_dests: bool  # few destinations overall: read all offsets at once
-
-
 @dataclass(slots=True)
 class _Run:
     """Everything one ``run`` call writes: preallocated before the first step."""
 
     steps: int
-    inputs: list  # (input array, emitter) for the inputs given
+    inputs: list  # per input source (mapping order): its (steps, n) payloads or None
     core_spikes: list  # per core: (steps, n) int32
     probes: dict
     probe_items: list  # (output array, lo, hi, state array)
     table: np.ndarray  # (steps, n_cores, NCOL) int64 counters
     cells: memoryview  # flat view of ``table`` for fast scalar writes
-    packets: list  # per step: [(src, dst, events, synaptic events), ...]
+    packets: list  # per step: (P, 4) int64 batches (src, dst, messages, synaptic events)
     cycles: np.ndarray
     busy: np.ndarray | None
     slowest: list  # [cycles, critical dict]
@@ -141,13 +128,14 @@ class Simulator:
         self._timing = (TimingModel(m, self.timing, self.noc, self.backend)
                         if self.timing != "none" else None)  # fmt: skip
         self._cores = [Core.from_program(p, self.seed, self.backend) for p in m.cores]
-        routes = list(m.core_routes) + list(m.input_routes.values())
-        self._emitters = []
-        for src, r in zip(m.sources, routes, strict=True):
-            buf = (np.zeros(r.n_dest + 1, np.int64), np.zeros(r.n_entries, np.int32),
-                   np.zeros(r.n_entries, np.int32))  # fmt: skip
-            kernel = self._k.BoundEmit(r.indptr, r.dest, r.axon, *buf)
-            self._emitters.append(_Emitter(src.index, r, kernel, *buf, r.n_dest <= 256))
+        routes: list[Route] = list(m.core_routes) + list(m.input_routes.values())
+        tables = [(c.table.indptr, c.table.targets, c.table.weights, c.table.delays,
+                   c.table.row_exp, c.table.acc_shift, c.ring) for c in self._cores]  # fmt: skip
+        self._net = self._k.NetDeliver(
+            tables, [(r.indptr, r.dest, r.axon, np.array(r.targets, np.int32)) for r in routes],
+            [c.spikes for c in self._cores], (SYN, PKT, AXN),
+        )  # fmt: skip
+        self._batches = np.zeros((self._net.capacity, 4), np.int64)
 
     # ------------------------------------------------------------------ plan
     def _check_inputs(self, steps: int, inputs) -> dict[str, np.ndarray]:
@@ -185,10 +173,11 @@ class Simulator:
             for g, s in zip(core.groups, prog.slices, strict=True)
             for var, arr in probes.get(s.pop.name, {}).items()
         ]
-        given = [(x[name], self._emitters[m.input_source(name).index]) for name in x]
+        given = [x.get(name) for name in m.input_routes]
         table = np.zeros((steps, n_cores, NCOL), np.int64)
         table[:, :, UPD] = [c.n for c in self._cores]
         timed = self._timing is not None
+        self._net.set_inputs(given)
         return _Run(
             steps=steps, inputs=given,
             core_spikes=[np.zeros((steps, c.n), np.int32) for c in self._cores],
@@ -242,37 +231,14 @@ class Simulator:
             OverflowWarning, stacklevel=3,
         )  # fmt: skip
 
-    def _emit(self, run: _Run, i: int, t: int) -> list:
-        cells, base = run.cells, i * len(self._cores) * NCOL
-        packets: list = []
-        emit = self._emit_source
-        for c, core in enumerate(self._cores):
-            k = base + c * NCOL
-            if cells[k + SPK]:
-                n_p, n_e = emit(core.spikes, self._emitters[c], t, cells, base, packets)
-                cells[k + PKT] = n_p
-                cells[k + AXN] = n_e
-        for xs, emitter in run.inputs:
-            row = xs[i]
-            if row.any():
-                emit(row, emitter, t, cells, base, packets)
+    def _emit(self, run: _Run, i: int, t: int) -> np.ndarray:
+        """Every source's spikes of step ``t`` -> one batch per (source, destination core),
+        delivered at once (one kernel call); synaptic events are counted at the destination
+        core, batches and messages at the sending core."""
+        P = self._net(t, i, run.table[i], self._batches)
+        packets = self._batches[:P].copy()
         run.packets.append(packets)
         return packets
-
-    def _emit_source(self, payload, e: _Emitter, t: int, cells, base: int, packets) -> tuple:
-        """Spikes (payloads) of one source in step ``t`` -> one batch per destination core,
-        delivered at once; synaptic events are counted at the destination core."""
-        n_p, n_e = e.kernel(payload)
-        if n_e:
-            cores = self._cores
-            ptr = e.dest_ptr.tolist() if e.few_dests else e.dest_ptr
-            for d in e.route.targets:  # destinations this source reaches at all
-                a, b = ptr[d], ptr[d + 1]
-                if b > a:
-                    ev = cores[d].deliver(e.axons[a:b], e.payloads[a:b], t)
-                    cells[base + d * NCOL + SYN] += ev
-                    packets.append((e.src, d, b - a, ev))
-        return n_p, n_e
 
     def _record(self, run: _Run, i: int) -> None:
         for c, core in enumerate(self._cores):

@@ -206,6 +206,7 @@ class TimingModel:
         first, then inputs); each core pays ``spike_out`` per message it sends."""
         if self.noc == "engine":
             return self._step_engine(updates, active, packets)
+        packets = np.asarray(packets, np.int64).reshape(-1, 4).tolist()
         n = self.n_cores
         sent = np.zeros(n)
         for s, _, ev, _ in packets:

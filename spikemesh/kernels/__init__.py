@@ -26,6 +26,7 @@ KERNEL_NAMES = (
     "BoundDeliver",
     "BoundEmit",
     "noc_step",
+    "NetDeliver",
 )
 
 BUILD_HINT = (

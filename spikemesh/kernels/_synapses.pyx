@@ -4,6 +4,8 @@
 from ._types cimport (acc_t, delay_t, exp_t, index_t, ptr_t, state_t, weight_t, int64_t)
 from ._fixed cimport shift_floor
 
+import numpy as np
+
 
 cdef int64_t _deliver(const index_t[::1] axons, const state_t[::1] payloads,
                       const ptr_t[::1] indptr, const index_t[::1] targets,
@@ -156,3 +158,192 @@ cdef class BoundEmit:
         _emit(spikes, self.rt_indptr, self.rt_dest, self.rt_axon, self.dest_ptr, self.out_axon,
               self.out_payload, out)
         return out[0], out[1]
+
+
+from libc.stdlib cimport malloc, free, calloc
+
+
+cdef struct CoreTab:
+    const ptr_t* indptr
+    const index_t* targets
+    const weight_t* weights
+    const delay_t* delays
+    const exp_t* row_exp
+    int acc_shift
+    acc_t* ring
+    int64_t depth
+    int64_t stride
+
+
+cdef struct SrcTab:
+    const ptr_t* indptr
+    const index_t* dest
+    const index_t* axon
+    const index_t* targets
+    int64_t n_targets
+    int64_t n              # neurons (lines) of the source
+    const state_t* payload # core spike buffer, or the input array's first row (NULL: silent)
+    int64_t row_stride     # 0 for cores; n for inputs
+
+
+cdef inline int64_t _fan(CoreTab* c, index_t a, int64_t p, int64_t t) noexcept nogil:
+    """One message (axon a of core c, payload p, emitted in step t) into the ring at slots
+    t + delay; returns its synaptic events."""
+    cdef ptr_t j, j0 = c.indptr[a], j1 = c.indptr[a + 1]
+    if j1 <= j0:
+        return 0
+    cdef int ex = c.row_exp[a]
+    cdef int64_t D = c.depth, scale, slot, w, slot0 = t % c.depth
+    cdef acc_t* base = c.ring
+    if ex == 0:
+        scale = p * (<int64_t>1 << c.acc_shift)
+        for j in range(j0, j1):
+            slot = slot0 + c.delays[j]
+            if slot >= D:
+                slot = slot % D
+            base[slot * c.stride + c.targets[j]] += c.weights[j] * scale
+    else:
+        for j in range(j0, j1):
+            w = shift_floor(c.weights[j], ex) * (<int64_t>1 << c.acc_shift)
+            slot = (slot0 + c.delays[j]) % D
+            base[slot * c.stride + c.targets[j]] += w * p
+    return j1 - j0
+
+
+cdef class NetDeliver:
+    """A whole step's emission and delivery for every spike source, in one compiled call.
+    See ``reference.NetDeliver`` (the specification)."""
+    cdef CoreTab* cores
+    cdef SrcTab* srcs
+    cdef Py_ssize_t n_cores, n_src
+    cdef int64_t* msg
+    cdef int64_t* syn
+    cdef int syn_col, pkt_col, axn_col
+    cdef list _keep
+    cdef public int64_t capacity
+
+    def __cinit__(self):
+        self.cores = NULL
+        self.srcs = NULL
+        self.msg = NULL
+        self.syn = NULL
+
+    def __init__(self, tables, routes, spikes, columns):
+        cdef Py_ssize_t d, s
+        cdef const ptr_t[::1] ip
+        cdef const index_t[::1] tg
+        cdef const weight_t[::1] w
+        cdef const delay_t[::1] dl
+        cdef const exp_t[::1] rx
+        cdef acc_t[:, ::1] ring
+        cdef const index_t[::1] rd
+        cdef const index_t[::1] ra
+        cdef const index_t[::1] rt
+        cdef const state_t[::1] sp
+        tables = list(tables)
+        routes = list(routes)
+        self.n_cores = len(tables)
+        self.n_src = len(routes)
+        self._keep = [tables, routes, list(spikes)]
+        self.cores = <CoreTab*>calloc(max(self.n_cores, 1), sizeof(CoreTab))
+        self.srcs = <SrcTab*>calloc(max(self.n_src, 1), sizeof(SrcTab))
+        self.msg = <int64_t*>calloc(max(self.n_cores, 1), sizeof(int64_t))
+        self.syn = <int64_t*>calloc(max(self.n_cores, 1), sizeof(int64_t))
+        if not (self.cores and self.srcs and self.msg and self.syn):
+            raise MemoryError("NetDeliver: out of memory")
+        self.syn_col, self.pkt_col, self.axn_col = columns
+        for d in range(self.n_cores):
+            ip, tg, w, dl, rx, shift, ring = tables[d]
+            self.cores[d].indptr = &ip[0]
+            self.cores[d].targets = &tg[0] if tg.shape[0] else NULL
+            self.cores[d].weights = &w[0] if w.shape[0] else NULL
+            self.cores[d].delays = &dl[0] if dl.shape[0] else NULL
+            self.cores[d].row_exp = &rx[0] if rx.shape[0] else NULL
+            self.cores[d].acc_shift = shift
+            self.cores[d].depth = ring.shape[0]
+            self.cores[d].stride = ring.shape[1]
+            self.cores[d].ring = &ring[0, 0] if ring.shape[0] * ring.shape[1] else NULL
+        self.capacity = 0
+        for s in range(self.n_src):
+            ip, rd, ra, targets = routes[s]
+            rt = np.ascontiguousarray(targets, dtype=np.int32)
+            self._keep.append(rt)
+            self.srcs[s].indptr = &ip[0]
+            self.srcs[s].dest = &rd[0] if rd.shape[0] else NULL
+            self.srcs[s].axon = &ra[0] if ra.shape[0] else NULL
+            self.srcs[s].targets = &rt[0] if rt.shape[0] else NULL
+            self.srcs[s].n_targets = rt.shape[0]
+            self.srcs[s].n = ip.shape[0] - 1
+            self.capacity += rt.shape[0]
+            if s < self.n_cores:
+                sp = spikes[s]
+                self.srcs[s].payload = &sp[0] if sp.shape[0] else NULL
+                self.srcs[s].row_stride = 0
+
+    def __dealloc__(self):
+        free(self.cores)
+        free(self.srcs)
+        free(self.msg)
+        free(self.syn)
+
+    def set_inputs(self, inputs):
+        """Per external input (source n_cores + k): a C-contiguous int32 (steps, n) array or
+        None (silent)."""
+        cdef Py_ssize_t k, s
+        cdef const state_t[:, ::1] x
+        inputs = list(inputs)
+        self._keep = self._keep[:3 + self.n_src] + [a for a in inputs if a is not None]
+        for k in range(self.n_src - self.n_cores):
+            s = self.n_cores + k
+            if inputs[k] is None or inputs[k].shape[0] == 0:
+                self.srcs[s].payload = NULL
+                continue
+            x = inputs[k]
+            self.srcs[s].payload = &x[0, 0]
+            self.srcs[s].row_stride = x.shape[1]
+
+    def __call__(self, int64_t t, int64_t row, int64_t[:, ::1] counters, int64_t[:, ::1] packets):
+        cdef Py_ssize_t s, i, q, P = 0
+        cdef int64_t d, n_p, n_e, p, ev
+        cdef SrcTab* src
+        cdef const state_t* pay
+        cdef ptr_t j
+        cdef index_t dd
+        if packets.shape[0] < self.capacity or packets.shape[1] != 4:
+            raise ValueError(f"NetDeliver: packets must be ({self.capacity}, 4)")
+        with nogil:
+            for s in range(self.n_src):
+                src = &self.srcs[s]
+                if src.payload == NULL:
+                    continue
+                pay = src.payload + row * src.row_stride
+                n_e = 0
+                for i in range(src.n):
+                    p = pay[i]
+                    if p == 0:
+                        continue
+                    for j in range(src.indptr[i], src.indptr[i + 1]):
+                        dd = src.dest[j]
+                        self.msg[dd] += 1
+                        self.syn[dd] += _fan(&self.cores[dd], src.axon[j], p, t)
+                        n_e += 1
+                if n_e == 0:
+                    continue
+                n_p = 0
+                for q in range(src.n_targets):
+                    d = src.targets[q]
+                    if self.msg[d]:
+                        ev = self.syn[d]
+                        counters[d, self.syn_col] += ev
+                        packets[P, 0] = s
+                        packets[P, 1] = d
+                        packets[P, 2] = self.msg[d]
+                        packets[P, 3] = ev
+                        P += 1
+                        n_p += 1
+                        self.msg[d] = 0
+                        self.syn[d] = 0
+                if s < self.n_cores:
+                    counters[s, self.pkt_col] = n_p
+                    counters[s, self.axn_col] = n_e
+        return P

@@ -438,6 +438,74 @@ class BoundEmit:
         return emit_spikes(spikes, *self._args)
 
 
+class NetDeliver:
+    """A whole step's emission and delivery for every spike source of a network, in one call.
+
+    ``NetDeliver(tables, routes, spikes, columns)``:
+
+    - ``tables[d]`` = ``(indptr, targets, weights, delays, row_exp, acc_shift, ring)`` of core
+      program d (as :class:`BoundDeliver`);
+    - ``routes[s]`` = ``(rt_indptr, rt_dest, rt_axon, targets)`` of source s (core programs
+      first, then external inputs; ``targets`` the destination cores in ascending order);
+    - ``spikes[c]`` = the int32 spike buffer of core program c (read at each call);
+    - ``columns`` = the counter-table columns ``(synaptic_events, packets, axon_events)``.
+
+    ``set_inputs(inputs)`` binds, per external input source s (``n_cores + k``), a
+    ``(steps, n)`` int32 payload array or None (silent). ``net(t, row, counters, packets)``
+    emits the spikes of step ``t`` of every source (core spike buffers, input row ``row``),
+    delivers them into the destination rings at slots ``t + delay`` and writes, in source order
+    and per source in ascending destination order, one batch ``(src, dst, messages, synaptic
+    events)`` per (source, destination) into ``packets`` (int64 ``(capacity, 4)``). Adds
+    synaptic events to ``counters[dst, columns[0]]``, sets ``counters[c, columns[1]]`` (batches)
+    and ``counters[c, columns[2]]`` (messages) for core sources. Returns the number of batches.
+    """
+
+    def __init__(self, tables, routes, spikes, columns):
+        self.tables = list(tables)
+        self.routes = list(routes)
+        self.spikes = list(spikes)
+        self.columns = tuple(columns)
+        self.n_cores = len(self.tables)
+        self.inputs = [None] * (len(self.routes) - self.n_cores)
+        self.capacity = sum(len(r[3]) for r in self.routes)
+
+    def set_inputs(self, inputs):
+        self.inputs = list(inputs)
+
+    def __call__(self, t, row, counters, packets):
+        n = self.n_cores
+        syn_col, pkt_col, axn_col = self.columns
+        P = 0
+        for s, (rt_indptr, rt_dest, rt_axon, targets) in enumerate(self.routes):
+            if s < n:
+                payload = self.spikes[s]
+            else:
+                x = self.inputs[s - n]
+                if x is None:
+                    continue
+                payload = x[row]
+            if not payload.any():
+                continue
+            dest_ptr = np.zeros(n + 1, _I64)
+            out_axon = np.zeros(rt_axon.size, np.int32)
+            out_payload = np.zeros(rt_axon.size, np.int32)
+            n_p, n_e = emit_spikes(payload, rt_indptr, rt_dest, rt_axon, dest_ptr, out_axon,
+                                   out_payload)  # fmt: skip
+            if s < n:
+                counters[s, pkt_col] = n_p
+                counters[s, axn_col] = n_e
+            for d in targets:
+                a, b = int(dest_ptr[d]), int(dest_ptr[d + 1])
+                if b > a:
+                    indptr, tg, w, dl, rexp, shift, ring = self.tables[d]
+                    ev = deliver(out_axon[a:b], out_payload[a:b], indptr, tg, w, dl, rexp,
+                                 shift, ring, t % ring.shape[0])  # fmt: skip
+                    counters[d, syn_col] += ev
+                    packets[P] = (s, d, b - a, ev)
+                    P += 1
+        return P
+
+
 # ---------------------------------------------------------------- network-on-chip engine
 
 

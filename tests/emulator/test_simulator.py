@@ -208,3 +208,33 @@ def test_overflow_modes(model, chip, backend):
         sm.ParameterError, match=r"overflow: must be one of 'wrap', 'count', 'raise'"
     ):
         sm.Simulator(m, overflow="ignore")
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("chip,model", [("loihi", "CubaLIF"), ("loihi2", "IF")])
+def test_whole_step_kernel_equals_its_twin(tmp_path, seed, chip, model):
+    """kernels.NetDeliver (one call per step for every source) against its NumPy twin: spikes,
+    probes, counters, every batch and the timing, on networks split over tiny cores, with one
+    of two inputs silent."""
+    from tests.networks import make_profile
+
+    rng = np.random.default_rng(seed)
+    net = deep_net(rng, model)
+    net.input(5, name="quiet")  # an input that is never given
+    p = make_profile(tmp_path, base=chip, neurons=int(rng.integers(3, 9)), input_axons=48)
+    m = sm.map_network(net, p, allocator=["greedy", "sequential"][seed % 2])
+    hi = 7 if model == "IF" else 1
+    X = rng.integers(0, hi + 1, (50, 30)) * (rng.random((50, 30)) < 0.35)
+    r = [sm.Simulator(m, backend=b, timing="cycle").run(50, inputs={"x": X})
+         for b in ("cython", "numpy")]  # fmt: skip
+    for name in net.populations:
+        assert_array_equal(r[0].spikes[name], r[1].spikes[name])
+        for var in r[0].probes.get(name, {}):
+            assert_array_equal(r[0].probes[name][var], r[1].probes[name][var])
+    for key in r[0].counters:
+        assert_array_equal(r[0].counters[key], r[1].counters[key])
+    for f in ("step", "src", "dst", "events", "synaptic_events"):
+        assert_array_equal(getattr(r[0].packets, f), getattr(r[1].packets, f))
+    assert len(r[0].packets) > 100 and r[0].total("synaptic_events") > 0
+    assert_array_equal(r[0].cycles, r[1].cycles)
+    assert r[0].timing.link_flits == r[1].timing.link_flits
