@@ -190,5 +190,12 @@ class PacketLog:
         step = np.repeat(np.arange(len(per_step), dtype=np.int64), [len(p) for p in per_step])
         return cls(step, rows[:, 0].copy(), rows[:, 1].copy(), rows[:, 2].copy(), rows[:, 3].copy())
 
+    @classmethod
+    def from_rows(cls, rows: np.ndarray, per_step: np.ndarray) -> PacketLog:
+        """From ``(P, 4)`` rows in step order and the number of rows of each step."""
+        step = np.repeat(np.arange(per_step.size, dtype=np.int64), per_step)
+        cols = np.ascontiguousarray(rows.T)
+        return cls(step, cols[0], cols[1], cols[2], cols[3])
+
     def __len__(self) -> int:
         return int(self.step.size)

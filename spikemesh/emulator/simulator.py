@@ -53,7 +53,9 @@ class _Run:
     probe_items: list  # (output array, lo, hi, state array)
     table: np.ndarray  # (steps, n_cores, NCOL) int64 counters
     cells: memoryview  # flat view of ``table`` for fast scalar writes
-    packets: list  # per step: (P, 4) int64 batches (src, dst, messages, synaptic events)
+    batches: np.ndarray  # (capacity, 4) int64 rows (src, dst, messages, synaptic events)
+    per_step: np.ndarray  # (steps,) batches of each step (rows in step order)
+    used: int  # rows of ``batches`` filled so far
     cycles: np.ndarray
     busy: np.ndarray | None
     slowest: list  # [cycles, critical dict]
@@ -135,7 +137,6 @@ class Simulator:
             tables, [(r.indptr, r.dest, r.axon, np.array(r.targets, np.int32)) for r in routes],
             [c.spikes for c in self._cores], (SYN, PKT, AXN),
         )  # fmt: skip
-        self._batches = np.zeros((self._net.capacity, 4), np.int64)
 
     # ------------------------------------------------------------------ plan
     def _check_inputs(self, steps: int, inputs) -> dict[str, np.ndarray]:
@@ -182,7 +183,9 @@ class Simulator:
             steps=steps, inputs=given,
             core_spikes=[np.zeros((steps, c.n), np.int32) for c in self._cores],
             probes=probes, probe_items=probe_items, table=table,
-            cells=memoryview(table.reshape(-1)), packets=[],
+            cells=memoryview(table.reshape(-1)),
+            batches=np.zeros((2 * self._net.capacity + 16, 4), np.int64),
+            per_step=np.zeros(steps, np.int64), used=0,
             cycles=np.zeros(steps, np.int64),
             busy=np.zeros((steps, n_cores)) if timed else None, slowest=[-1, {}],
         )  # fmt: skip
@@ -235,10 +238,16 @@ class Simulator:
         """Every source's spikes of step ``t`` -> one batch per (source, destination core),
         delivered at once (one kernel call); synaptic events are counted at the destination
         core, batches and messages at the sending core."""
-        P = self._net(t, i, run.table[i], self._batches)
-        packets = self._batches[:P].copy()
-        run.packets.append(packets)
-        return packets
+        cap = self._net.capacity
+        if run.used + cap > run.batches.shape[0]:  # room for a full step: grow by doubling
+            grown = np.zeros((2 * run.batches.shape[0] + cap, 4), np.int64)
+            grown[: run.used] = run.batches[: run.used]
+            run.batches = grown
+        a = run.used
+        P = self._net(t, i, run.table[i], run.batches[a : a + cap])
+        run.used += P
+        run.per_step[i] = P
+        return run.batches[a : a + P]
 
     def _record(self, run: _Run, i: int) -> None:
         for c, core in enumerate(self._cores):
@@ -293,5 +302,6 @@ class Simulator:
             cycles=run.cycles, t0=self.t - run.steps, steps=run.steps, overflows=run.overflows,
             meta={"chip": m.chip.name, "timing": self.timing, "backend": self.backend,
                   "noc": self.noc},
-            timing=timing, packets=PacketLog.from_steps(run.packets), mapping=m,
+            timing=timing, packets=PacketLog.from_rows(run.batches[: run.used], run.per_step),
+            mapping=m,
         )  # fmt: skip

@@ -1,7 +1,8 @@
 # cython: language_level=3
 """Compiled synaptic delivery and spike emission. Specification: ``reference.py``."""
 
-from ._types cimport (acc_t, delay_t, exp_t, index_t, ptr_t, state_t, weight_t, int64_t)
+from ._types cimport (acc_t, delay_t, exp_t, index_t, ptr_t, state_t, weight_t, int64_t,
+                      int32_t, uint8_t)
 from ._fixed cimport shift_floor
 
 import numpy as np
@@ -186,33 +187,15 @@ cdef struct SrcTab:
     int64_t row_stride     # 0 for cores; n for inputs
 
 
-cdef inline int64_t _fan(CoreTab* c, index_t a, int64_t p, int64_t t) noexcept nogil:
-    """One message (axon a of core c, payload p, emitted in step t) into the ring at slots
-    t + delay; returns its synaptic events."""
-    cdef ptr_t j, j0 = c.indptr[a], j1 = c.indptr[a + 1]
-    if j1 <= j0:
-        return 0
-    cdef int ex = c.row_exp[a]
-    cdef int64_t D = c.depth, scale, slot, w, slot0 = t % c.depth
-    cdef acc_t* base = c.ring
-    if ex == 0:
-        scale = p * (<int64_t>1 << c.acc_shift)
-        for j in range(j0, j1):
-            slot = slot0 + c.delays[j]
-            if slot >= D:
-                slot = slot % D
-            base[slot * c.stride + c.targets[j]] += c.weights[j] * scale
-    else:
-        for j in range(j0, j1):
-            w = shift_floor(c.weights[j], ex) * (<int64_t>1 << c.acc_shift)
-            slot = (slot0 + c.delays[j]) % D
-            base[slot * c.stride + c.targets[j]] += w * p
-    return j1 - j0
-
-
 cdef class NetDeliver:
     """A whole step's emission and delivery for every spike source, in one compiled call.
-    See ``reference.NetDeliver`` (the specification)."""
+    See ``reference.NetDeliver`` (the specification).
+
+    Layout for locality: at construction every source neuron's fan-out is resolved into one
+    contiguous run of messages (destination core, end of its synapses) and of synapses
+    (accumulator, delay, effective weight = the stored weight with its exponent and the
+    accumulator shift applied), in the order emission walks them; a spike then reads its own
+    run sequentially and writes only the destination rings."""
     cdef CoreTab* cores
     cdef SrcTab* srcs
     cdef Py_ssize_t n_cores, n_src
@@ -221,6 +204,16 @@ cdef class NetDeliver:
     cdef int syn_col, pkt_col, axn_col
     cdef list _keep
     cdef public int64_t capacity
+    # resolved fan-out: neuron (s, i) -> messages nptr[noff[s] + i] .. nptr[noff[s] + i + 1];
+    # message m -> core mdst[m], synapses mend[m - 1] (or its first) .. mend[m]
+    cdef const int64_t* noff
+    cdef const int64_t* nptr
+    cdef const int32_t* mdst
+    cdef const int64_t* mbeg
+    cdef const int64_t* mend
+    cdef const int32_t* stgt
+    cdef const uint8_t* sdly
+    cdef const int64_t* sw
 
     def __cinit__(self):
         self.cores = NULL
@@ -279,6 +272,66 @@ cdef class NetDeliver:
                 sp = spikes[s]
                 self.srcs[s].payload = &sp[0] if sp.shape[0] else NULL
                 self.srcs[s].row_stride = 0
+        self._resolve()
+
+    def _resolve(self):
+        """Build the contiguous fan-out runs (class docstring)."""
+        cdef Py_ssize_t s, i, d, k
+        cdef ptr_t j, q
+        cdef int64_t n_msg = 0, n_syn = 0, n_neur = 0, m = 0, z = 0, a
+        cdef CoreTab* c
+        cdef SrcTab* src
+        for s in range(self.n_src):
+            src = &self.srcs[s]
+            n_neur += src.n
+            n_msg += src.indptr[src.n]
+            for j in range(src.indptr[src.n]):
+                c = &self.cores[src.dest[j]]
+                a = src.axon[j]
+                n_syn += c.indptr[a + 1] - c.indptr[a]
+        noff_a = np.zeros(self.n_src + 1, np.int64)
+        nptr_a = np.zeros(n_neur + 1, np.int64)
+        mdst_a = np.zeros(max(n_msg, 1), np.int32)
+        mbeg_a = np.zeros(max(n_msg, 1), np.int64)
+        mend_a = np.zeros(max(n_msg, 1), np.int64)
+        stgt_a = np.zeros(max(n_syn, 1), np.int32)
+        sdly_a = np.zeros(max(n_syn, 1), np.uint8)
+        sw_a = np.zeros(max(n_syn, 1), np.int64)
+        cdef int64_t[::1] noff = noff_a, nptr = nptr_a, mbeg = mbeg_a, mend = mend_a, sw = sw_a
+        cdef int32_t[::1] mdst = mdst_a, stgt = stgt_a
+        cdef uint8_t[::1] sdly = sdly_a
+        cdef int64_t row = 0
+        with nogil:
+            for s in range(self.n_src):
+                src = &self.srcs[s]
+                noff[s] = row
+                for i in range(src.n):
+                    nptr[row] = m
+                    row += 1
+                    for j in range(src.indptr[i], src.indptr[i + 1]):
+                        d = src.dest[j]
+                        c = &self.cores[d]
+                        a = src.axon[j]
+                        mdst[m] = <int32_t>d
+                        mbeg[m] = z
+                        for q in range(c.indptr[a], c.indptr[a + 1]):
+                            stgt[z] = c.targets[q]
+                            sdly[z] = c.delays[q]
+                            sw[z] = shift_floor(c.weights[q], c.row_exp[a]) * (<int64_t>1 << c.acc_shift)
+                            z += 1
+                        mend[m] = z
+                        m += 1
+            noff[self.n_src] = row
+            nptr[row] = m
+        self._keep += [noff_a, nptr_a, mdst_a, mbeg_a, mend_a, stgt_a, sdly_a, sw_a]
+        self.noff = &noff[0]
+        self.nptr = &nptr[0]
+        self.mdst = &mdst[0]
+        self.mbeg = &mbeg[0]
+        self.mend = &mend[0]
+        self.stgt = &stgt[0]
+        self.sdly = &sdly[0]
+        self.sw = &sw[0]
 
     def __dealloc__(self):
         free(self.cores)
@@ -292,7 +345,7 @@ cdef class NetDeliver:
         cdef Py_ssize_t k, s
         cdef const state_t[:, ::1] x
         inputs = list(inputs)
-        self._keep = self._keep[:3 + self.n_src] + [a for a in inputs if a is not None]
+        self._keep = self._keep[:3 + self.n_src + 8] + [a for a in inputs if a is not None]
         for k in range(self.n_src - self.n_cores):
             s = self.n_cores + k
             if inputs[k] is None or inputs[k].shape[0] == 0:
@@ -304,8 +357,9 @@ cdef class NetDeliver:
 
     def __call__(self, int64_t t, int64_t row, int64_t[:, ::1] counters, int64_t[:, ::1] packets):
         cdef Py_ssize_t s, i, q, P = 0
-        cdef int64_t d, n_p, n_e, p, ev
+        cdef int64_t d, n_p, n_e, p, ev, m, z, slot, slot0, D, base_row
         cdef SrcTab* src
+        cdef CoreTab* c
         cdef const state_t* pay
         cdef ptr_t j
         cdef index_t dd
@@ -318,15 +372,24 @@ cdef class NetDeliver:
                     continue
                 pay = src.payload + row * src.row_stride
                 n_e = 0
+                base_row = self.noff[s]
                 for i in range(src.n):
                     p = pay[i]
                     if p == 0:
                         continue
-                    for j in range(src.indptr[i], src.indptr[i + 1]):
-                        dd = src.dest[j]
+                    for m in range(self.nptr[base_row + i], self.nptr[base_row + i + 1]):
+                        dd = self.mdst[m]
+                        c = &self.cores[dd]
                         self.msg[dd] += 1
-                        self.syn[dd] += _fan(&self.cores[dd], src.axon[j], p, t)
+                        self.syn[dd] += self.mend[m] - self.mbeg[m]
                         n_e += 1
+                        D = c.depth
+                        slot0 = t % D
+                        for z in range(self.mbeg[m], self.mend[m]):
+                            slot = slot0 + self.sdly[z]  # delays <= depth: one wrap at most
+                            if slot >= D:
+                                slot -= D
+                            c.ring[slot * c.stride + self.stgt[z]] += self.sw[z] * p
                 if n_e == 0:
                     continue
                 n_p = 0
