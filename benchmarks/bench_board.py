@@ -1,0 +1,72 @@
+"""Chip-scale timing on a board: the issue-10 workload.
+
+10,000 CubaLIF neurons with random recurrent synapses (p = 0.011, about 1.1 M) and 1,000 input
+lines (p = 0.011, rate 0.05), mapped onto ``loihi_board`` (4 Loihi chips): about 241 cores and
+53,000 message batches per step. Steps/s per timing mode and engine (the SimPy model runs fewer
+steps: it is ~30x slower here); every mode must give the same spikes and the two cycle engines
+the same cycles.
+
+    python benchmarks/bench_board.py [--steps N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+import spikemesh as sm
+
+
+def build(rng):
+    n, n_in = 10_000, 1_000
+    net = sm.Network("rec10k")
+    x = net.input(n_in, name="x")
+    h = net.population(n, sm.CubaLIF(du=400, dv=200, vth=100), name="h")
+    w = sp.random(n, n, density=0.011, random_state=1, data_rvs=lambda k: rng.integers(-20, 40, k))
+    net.connect(h, h, weights=w.tocoo(), name="rec")
+    wi = sp.random(n_in, n, density=0.011, random_state=2,
+                   data_rvs=lambda k: rng.integers(10, 60, k))  # fmt: skip
+    net.connect(x, h, weights=wi.tocoo(), name="in")
+    return net
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=100)
+    steps = ap.parse_args().steps
+    rng = np.random.default_rng(0)
+    net = build(rng)
+    t0 = time.perf_counter()
+    m = sm.map_network(net, "loihi_board")
+    t_map = time.perf_counter() - t0
+    X = (rng.random((steps, 1000)) < 0.05).astype(np.int32)
+    rows = []
+    for mode, noc, n in (("none", "engine", steps), ("analytic", "engine", steps),
+                         ("cycle", "engine", steps), ("cycle", "simpy", min(steps, 5))):  # fmt: skip
+        sim = sm.Simulator(m, timing=mode, noc=noc)
+        t0 = time.perf_counter()
+        res = sim.run(n, inputs={"x": X[:n]})
+        rows.append((mode, noc, n, n / (time.perf_counter() - t0), res))
+    ref = rows[0][4]
+    for _, _, n, _, res in rows[1:]:
+        assert np.array_equal(res.spikes["h"], ref.spikes["h"][:n])
+    assert np.array_equal(rows[3][4].cycles, rows[2][4].cycles[: rows[3][2]])
+    print(f"{net.n_neurons:,} neurons, {net.n_synapses:,} synapses on loihi_board: {m.n_cores} cores "
+          f"on {m.chips_used} chips (mapped in {t_map:.1f} s), {len(ref.packets) / steps:,.0f} "
+          f"batches and {ref.counts().messages / steps:,.0f} messages per step")  # fmt: skip
+    print()
+    print("| timing | engine | steps run | steps/s | synaptic events/s | mean cycles/step |")
+    print("|---|---|---:|---:|---:|---:|")
+    for mode, noc, n, rate, res in rows:
+        ev = res.total("synaptic_events") / n * rate
+        cyc = f"{res.cycles.mean():,.0f}" if mode != "none" else "-"
+        print(
+            f"| {mode} | {noc if mode != 'none' else '-'} | {n} | {rate:,.2f} | {ev / 1e6:,.1f} M | {cyc} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
