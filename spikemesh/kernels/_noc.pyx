@@ -8,43 +8,55 @@ import numpy as np
 from libc.stdint cimport int64_t
 
 
-cdef inline bint _before(int64_t t1, int64_t s1, int64_t t2, int64_t s2) noexcept nogil:
-    return t1 < t2 or (t1 == t2 and s1 < s2)
+from libc.stdlib cimport malloc, free
 
 
-cdef inline void _push(int64_t* ht, int64_t* hs, int64_t* hk, int64_t* hh, Py_ssize_t* size,
-                       int64_t t, int64_t s, int64_t k, int64_t h) noexcept nogil:
+cdef struct Ev:
+    int64_t t      # time the head reaches the router
+    int64_t s      # scheduling order (ties: first scheduled first, as in SimPy)
+    int64_t k      # batch
+    int64_t h      # hop
+
+
+cdef inline bint _before(Ev* a, Ev* b) noexcept nogil:
+    return a.t < b.t or (a.t == b.t and a.s < b.s)
+
+
+cdef inline void _push(Ev* heap, Py_ssize_t* size, Ev e) noexcept nogil:
+    """4-ary min-heap on (t, s)."""
     cdef Py_ssize_t i = size[0], p
     size[0] += 1
     while i > 0:
-        p = (i - 1) >> 1
-        if _before(t, s, ht[p], hs[p]):
-            ht[i] = ht[p]; hs[i] = hs[p]; hk[i] = hk[p]; hh[i] = hh[p]
+        p = (i - 1) >> 2
+        if _before(&e, &heap[p]):
+            heap[i] = heap[p]
             i = p
         else:
             break
-    ht[i] = t; hs[i] = s; hk[i] = k; hh[i] = h
+    heap[i] = e
 
 
-cdef inline void _pop(int64_t* ht, int64_t* hs, int64_t* hk, int64_t* hh,
-                      Py_ssize_t* size) noexcept nogil:
+cdef inline void _pop(Ev* heap, Py_ssize_t* size) noexcept nogil:
     """Remove the root (the caller has read it)."""
-    cdef Py_ssize_t n = size[0] - 1, i = 0, c
-    cdef int64_t t = ht[n], s = hs[n], k = hk[n], h = hh[n]
+    cdef Py_ssize_t n = size[0] - 1, i = 0, c, best, last
+    cdef Ev e = heap[n]
     size[0] = n
     while True:
-        c = 2 * i + 1
+        c = 4 * i + 1
         if c >= n:
             break
-        if c + 1 < n and _before(ht[c + 1], hs[c + 1], ht[c], hs[c]):
-            c += 1
-        if _before(ht[c], hs[c], t, s):
-            ht[i] = ht[c]; hs[i] = hs[c]; hk[i] = hk[c]; hh[i] = hh[c]
-            i = c
+        best = c
+        last = c + 4 if c + 4 <= n else n
+        for c in range(c + 1, last):
+            if _before(&heap[c], &heap[best]):
+                best = c
+        if _before(&heap[best], &e):
+            heap[i] = heap[best]
+            i = best
         else:
             break
     if n > 0:
-        ht[i] = t; hs[i] = s; hk[i] = k; hh[i] = h
+        heap[i] = e
 
 
 def noc_step(int cycle, const double[::1] updates, const double[::1] active,
@@ -99,15 +111,14 @@ def noc_step(int cycle, const double[::1] updates, const double[::1] active,
     last_a = np.full(n, -1, np.int64)
     cdef int64_t[::1] finish = finish_a, busy = busy_a, last = last_a
     # heap of pending hop events (one per batch at most)
-    ht_a = np.empty(max(P, 1), np.int64)
-    hs_a = np.empty(max(P, 1), np.int64)
-    hk_a = np.empty(max(P, 1), np.int64)
-    hh_a = np.empty(max(P, 1), np.int64)
-    cdef int64_t[::1] ht = ht_a, hs = hs_a, hk = hk_a, hh = hh_a
+    cdef Ev* heap = <Ev*>malloc(max(P, 1) * sizeof(Ev))
+    cdef Ev ev
     cdef Py_ssize_t hsize = 0
+    if heap == NULL:
+        raise MemoryError("noc_step: out of memory")
     cdef int64_t n_links = link_flits.shape[0]
     free_a = np.zeros(n_links, np.int64)
-    cdef int64_t[::1] free = free_a
+    cdef int64_t[::1] link_free = free_a
 
     with nogil:
         for k in range(P):
@@ -164,27 +175,36 @@ def noc_step(int cycle, const double[::1] updates, const double[::1] active,
             # link-free times start at 0 every step: the NoC is empty at the barrier
             for k in range(P):
                 if ptr[k + 1] > ptr[k]:
-                    _push(&ht[0], &hs[0], &hk[0], &hh[0], &hsize, ready[k], seq, k, 0)
+                    ev.t = ready[k]
+                    ev.s = seq
+                    ev.k = k
+                    ev.h = 0
+                    _push(heap, &hsize, ev)
                     seq += 1
                 else:
                     arrival[k] = ready[k]
             while hsize > 0:
-                now = ht[0]
-                k = hk[0]
-                h = hh[0]
-                _pop(&ht[0], &hs[0], &hk[0], &hh[0], &hsize)
+                now = heap[0].t
+                k = heap[0].k
+                h = heap[0].h
+                _pop(heap, &hsize)
                 events += 1
                 q = ptr[k] + h
                 f = pk[k, 2] * fpm
-                start = now if now > free[plink[q]] else free[plink[q]]
-                free[plink[q]] = start + pft[q] * f
+                start = now if now > link_free[plink[q]] else link_free[plink[q]]
+                link_free[plink[q]] = start + pft[q] * f
                 link_flits[plink[q]] += f
                 if q + 1 < ptr[k + 1]:
-                    _push(&ht[0], &hs[0], &hk[0], &hh[0], &hsize, start + plat[q], seq, k, h + 1)
+                    ev.t = start + plat[q]
+                    ev.s = seq
+                    ev.k = k
+                    ev.h = h + 1
+                    _push(heap, &hsize, ev)
                     seq += 1
                 else:
                     arrival[k] = start + plat[q] + pmaxft[k] * f
 
+    free(heap)
     order = np.argsort(arrival_a, kind="stable")  # (arrival, index) order
     cdef const int64_t[::1] od = order.astype(np.int64, copy=False)
     with nogil:
