@@ -41,7 +41,8 @@ class SynapseView:
     format and ``G * 16 + delay`` for typed axons. Synapse j adds ``weight[j] * payload`` to
     accumulator ``acc[j]`` of neuron ``post[j]`` after ``delay[j]`` steps. ``bits`` is synapse
     memory per synapse; ``weight_bits`` the stored weight's width (1: a crossbar bit).
-    ``post_sorted`` / ``axon_sorted`` (by post neuron) answer :meth:`usage` quickly.
+    ``post_sorted`` / ``axon_sorted`` (by post neuron) answer :meth:`usage` quickly;
+    ``by_post`` is that order (:meth:`in_range` returns index ranges of it).
     """
 
     index: int
@@ -57,12 +58,13 @@ class SynapseView:
     weight_bits: int
     post_sorted: np.ndarray
     axon_sorted: np.ndarray
+    by_post: np.ndarray
 
     @classmethod
     def build(cls, index, proj, pre, post, key, acc, weight, delay, exp, bits, weight_bits):
         order = np.argsort(post, kind="stable")
         return cls(index, proj, pre, post, key, acc, weight, delay, exp, bits, weight_bits,
-                   post[order], (pre * 256 + key)[order])  # fmt: skip
+                   post[order], (pre * 256 + key)[order], order)  # fmt: skip
 
     def usage(self, lo: int, hi: int) -> tuple[int, int]:
         """(input axons, synapse bits) needed by post neurons lo:hi."""
@@ -72,7 +74,11 @@ class SynapseView:
         return _count_unique(self.axon_sorted[a:z]), int(z - a) * self.bits
 
     def in_range(self, lo: int, hi: int) -> np.ndarray:
-        return (self.post >= lo) & (self.post < hi)
+        """Indices of the synapses onto post neurons lo:hi, in ascending order (a binary search
+        of the post-sorted order and a sort of that range: the cost grows with the range, not
+        with the projection)."""
+        a, z = np.searchsorted(self.post_sorted, [lo, hi])
+        return np.sort(self.by_post[a:z])
 
 
 def _subset_table(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -75,8 +75,8 @@ def build_tables(n_cores: int, slices: dict[str, tuple[Slice, ...]],
             else:
                 pre_core, pre_off = _neuron_core(slices[proj.pre.name], proj.pre.n)
             for s in slices[proj.post.name]:
-                sel = sy.in_range(s.lo, s.hi)
-                if not sel.any():
+                sel = sy.in_range(s.lo, s.hi)  # synapse indices, ascending
+                if not sel.size:
                     continue
                 pre, key = sy.pre[sel], sy.key[sel]
                 order = np.lexsort((sy.post[sel], key, pre))  # group synapses by axon
@@ -103,7 +103,7 @@ def build_tables(n_cores: int, slices: dict[str, tuple[Slice, ...]],
                         core_entries.setdefault(c, []).append(
                             RouteEntries(pre_off[src[m]], np.full(int(m.sum()), s.core), ids[m])
                         )
-                k = int(sel.sum())
+                k = int(sel.size)
                 n_syn[s.core] += k
                 syn_bits[s.core] += k * sy.bits
                 w_bits[s.core] += k * sy.weight_bits
