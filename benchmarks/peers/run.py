@@ -1,0 +1,137 @@
+"""Peer benchmarks: spikemesh beside other simulators on the same networks, in one run.
+
+    python benchmarks/peers/run.py [--steps N] [--peers brian2] [--json out.json]
+
+Each peer lives in its own virtualenv under ``$SPIKEMESH_PEER_CACHE`` (default
+``~/.cache/spikemesh/peers``), created and filled on first use from the package registries
+(never a spikemesh dependency); its side of a workload is a script in this folder run with that
+virtualenv's interpreter, which prints one JSON line. spikemesh runs in this process.
+
+Workloads so far:
+
+- ``cuba`` -- Brian2's CUBA example network (4000 LIF neurons, 3200 excitatory / 800
+  inhibitory, 2 % random connectivity, dt = 0.1 ms), the same synapses in both tools. Brian2
+  runs its float model (numpy, cython, cpp_standalone targets); spikemesh runs the same
+  connectivity as Loihi fixed-point CUBA LIF neurons (one synaptic current, tau 5 ms; membrane
+  tau 20 ms; threshold, bias and weights scaled from the example), timing "none". The dynamics
+  are not identical (float vs fixed point, one current vs two): compare throughput and the
+  synaptic events each tool processed, not spikes.
+
+Not built yet (issue 10 item 5): SANA-FE 2.2.9, nengo-loihi 1.1.0 and Lava 0.10 runners.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+CACHE = Path(os.environ.get("SPIKEMESH_PEER_CACHE", Path.home() / ".cache/spikemesh/peers"))
+PEERS = {
+    "brian2": {
+        "python": sys.executable,
+        "packages": ["brian2==2.9.0", "numpy<2.4", "cython", "setuptools"],
+    },
+}
+
+
+def venv_python(name: str) -> Path:
+    """The peer's interpreter, creating its virtualenv on first use."""
+    spec = PEERS[name]
+    root = CACHE / name
+    py = root / "bin" / "python"
+    marker = root / ".installed"
+    if not marker.exists():
+        print(f"[peers] creating {root} with {', '.join(spec['packages'])} ...", file=sys.stderr)
+        subprocess.run([spec["python"], "-m", "venv", str(root)], check=True)
+        subprocess.run([str(py), "-m", "pip", "install", "-q", *spec["packages"]], check=True)
+        marker.write_text(" ".join(spec["packages"]))
+    return py
+
+
+def cuba_connectivity(seed: int = 0, n: int = 4000, p: float = 0.02):
+    rng = np.random.default_rng(seed)
+    mask = rng.random((n, n)) < p
+    np.fill_diagonal(mask, False)
+    pre, post = np.nonzero(mask)
+    exc = np.arange(n) < int(0.8 * n)
+    return pre.astype(np.int64), post.astype(np.int64), exc
+
+
+def spikemesh_cuba(pre, post, exc, steps: int) -> dict:
+    import scipy.sparse as sp
+
+    import spikemesh as sm
+
+    n = exc.size
+    # dt 0.1 ms: dv = 4096 dt / 20 ms, du = 4096 dt / 5 ms; threshold 100000 << 6 stands for
+    # Brian2's 10 mV from reset to threshold; bias drives v toward 1.1 x threshold (El = -49 mV)
+    spec = sm.CubaLIF(du=82, dv=20, vth=100_000, bias_mant=2149, bias_exp=4, refract_delay=50)
+    net = sm.Network("cuba")
+    rng = np.random.default_rng(0)
+    pop = net.population(n, spec, name="P", initial={"v": rng.integers(0, 100_000 << 6, n)})
+    e = exc[pre]
+    net.connect(pop, pop, weights=sp.coo_matrix((np.full(e.sum(), 81), (pre[e], post[e])),
+                                                shape=(n, n)), name="exc")  # fmt: skip
+    net.connect(pop, pop, weights=sp.coo_matrix((np.full((~e).sum(), -225), (pre[~e], post[~e])),
+                                                shape=(n, n)), weight_exp=2, name="inh")  # fmt: skip
+    m = sm.map_network(net, "loihi")
+    sim = sm.Simulator(m, overflow="wrap")
+    sim.run(10)
+    t0 = time.perf_counter()
+    res = sim.run(steps)
+    run_s = time.perf_counter() - t0
+    return {"tool": "spikemesh", "mode": "loihi, timing none", "steps": steps, "run_s": run_s,
+            "steps_per_s": steps / run_s, "spikes": res.total("spikes"),
+            "synaptic_events": res.total("synaptic_events"), "version": sm.__version__,
+            "cores": m.n_cores}  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--steps", type=int, default=10_000)
+    ap.add_argument("--peers", default="brian2")
+    ap.add_argument("--targets", default="numpy,cython,cpp_standalone")
+    ap.add_argument("--json", default=None)
+    opts = ap.parse_args()
+    pre, post, exc = cuba_connectivity()
+    rows = [spikemesh_cuba(pre, post, exc, opts.steps)]
+    if "brian2" in opts.peers.split(","):
+        py = venv_python("brian2")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "cuba.npz"
+            np.savez(path, pre=pre, post=post, exc=exc, n=exc.size)
+            for target in opts.targets.split(","):
+                out = subprocess.run([str(py), str(HERE / "peer_brian2.py"), str(path),
+                                      str(opts.steps), target], capture_output=True, text=True)  # fmt: skip
+                if out.returncode:
+                    rows.append({"tool": "brian2", "mode": target, "error": out.stderr[-400:]})
+                    continue
+                rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    base = rows[0]["steps_per_s"]
+    print(f"CUBA, {exc.size} neurons, {pre.size:,} synapses, {opts.steps:,} steps of 0.1 ms "
+          f"(python {sys.version.split()[0]}, {os.cpu_count()} cores)")  # fmt: skip
+    print()
+    print("| tool | mode | steps/s | synaptic events/s | spikemesh / tool | spikes |")
+    print("|---|---|---:|---:|---:|---:|")
+    for r in rows:
+        if "error" in r:
+            print(f"| {r['tool']} | {r['mode']} | failed: {r['error'].splitlines()[-1]} | | | |")
+            continue
+        ev = r["synaptic_events"] / r["run_s"]
+        print(f"| {r['tool']} {r['version']} | {r['mode']} | {r['steps_per_s']:,.0f} | "
+              f"{ev / 1e6:,.1f} M | {base / r['steps_per_s']:.2f}x | {r['spikes']:,} |")  # fmt: skip
+    if opts.json:
+        Path(opts.json).write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
