@@ -190,7 +190,7 @@ class TimingModel:
         return out
 
     def _engine(self, updates, active, packets, ready=None):
-        arr = np.array(packets, np.int64).reshape(-1, 4)
+        arr = np.ascontiguousarray(packets, np.int64).reshape(-1, 4)
         out = self._noc_step(
             int(self.mode == "cycle"), np.ascontiguousarray(updates, np.float64),
             np.ascontiguousarray(active, np.float64), self._costs, arr,

@@ -108,8 +108,10 @@ def noc_step(int cycle, const double[::1] updates, const double[::1] active,
     cdef int64_t[::1] arrival = arrival_a
     finish_a = U_a.copy()
     busy_a = U_a.copy()
-    last_a = np.full(n, -1, np.int64)
+    last_a = np.empty(n, np.int64)
     cdef int64_t[::1] finish = finish_a, busy = busy_a, last = last_a
+    for k in range(n):
+        last[k] = -1
     # heap of pending hop events (one per batch at most)
     cdef Ev* heap = <Ev*>malloc(max(P, 1) * sizeof(Ev))
     cdef Ev ev
@@ -117,7 +119,7 @@ def noc_step(int cycle, const double[::1] updates, const double[::1] active,
     if heap == NULL:
         raise MemoryError("noc_step: out of memory")
     cdef int64_t n_links = link_flits.shape[0]
-    free_a = np.zeros(n_links, np.int64)
+    free_a = np.zeros(n_links if cycle else 1, np.int64)  # link-free times (cycle mode)
     cdef int64_t[::1] link_free = free_a
 
     with nogil:
@@ -205,7 +207,10 @@ def noc_step(int cycle, const double[::1] updates, const double[::1] active,
                     arrival[k] = start + plat[q] + pmaxft[k] * f
 
     free(heap)
-    order = np.argsort(arrival_a, kind="stable")  # (arrival, index) order
+    if P > 1:
+        order = np.argsort(arrival_a, kind="stable")  # (arrival, index) order
+    else:
+        order = np.arange(P, dtype=np.int64)
     cdef const int64_t[::1] od = order.astype(np.int64, copy=False)
     with nogil:
         for q in range(P):
