@@ -17,7 +17,15 @@ Workloads so far:
   are not identical (float vs fixed point, one current vs two): compare throughput and the
   synaptic events each tool processed, not spikes.
 
-Not built yet (issue 10 item 5): SANA-FE 2.2.9, nengo-loihi 1.1.0 and Lava 0.10 runners.
+- ``rec1000`` -- the recurrent benchmark of ``bench_recurrent.py`` (1000 CubaLIF neurons, 10 %
+  connectivity, 2 Loihi cores): spikemesh in each timing mode beside SANA-FE 2.2.9's simple,
+  detailed and cycle timing models on the same synapses and the same neuron -> core placement,
+  as SANA-FE leaky integrate-and-fire neurons on its Loihi architecture file (weights, bias and
+  leak scaled from the fixed-point ones; SANA-FE's LIF has no synaptic current, so the spike
+  trains differ: compare throughput, energy and simulated time, not spikes).
+
+Not built yet (issue 10 item 5): nengo-loihi 1.1.0 and Lava 0.10 runners, SANA-FE on its own
+network descriptions.
 """
 
 from __future__ import annotations
@@ -40,6 +48,7 @@ PEERS = {
         "python": sys.executable,
         "packages": ["brian2==2.9.0", "numpy<2.4", "cython", "setuptools"],
     },
+    "sanafe": {"python": sys.executable, "packages": ["sanafe==2.2.9", "numpy<2.4"]},
 }
 
 
@@ -95,16 +104,93 @@ def spikemesh_cuba(pre, post, exc, steps: int) -> dict:
             "cores": m.n_cores}  # fmt: skip
 
 
+def spikemesh_rec1000(steps: int) -> tuple[list, dict]:
+    sys.path.insert(0, str(HERE.parent))
+    from bench_recurrent import build_network
+
+    import spikemesh as sm
+
+    net, w, bias = build_network(np.random.default_rng(42))
+    m = sm.map_network(net, "loihi")
+    rows = []
+    for mode in ("none", "analytic", "cycle"):
+        sim = sm.Simulator(m, timing=mode)
+        t0 = time.perf_counter()
+        res = sim.run(steps)
+        run_s = time.perf_counter() - t0
+        e = res.energy()
+        rows.append({"tool": "spikemesh", "mode": f"timing {mode}", "steps": steps,
+                     "run_s": run_s, "steps_per_s": steps / run_s, "spikes": res.total("spikes"),
+                     "energy_J": e.total("chip"), "sim_time_s": e.counts["elapsed_s"],
+                     "version": sm.__version__})  # fmt: skip
+    pre, post = np.nonzero(w)
+    thr = 400 << 6
+    core = np.zeros(w.shape[0], np.int64)
+    for s in m.slices["h"]:
+        core[s.lo : s.hi] = s.core
+    spec = {"n": w.shape[0], "pre": pre, "post": post, "weight": (w[pre, post] << 6) / thr * 10,
+            "bias": bias / thr * 10, "threshold": 1.0, "leak_decay": 1 - 205 / 4096,
+            "core": core}  # fmt: skip
+    return rows, spec
+
+
+def run_peer(name: str, script: str, args: list) -> list:
+    py = venv_python(name)
+    out = subprocess.run([str(py), str(HERE / script), *map(str, args)], capture_output=True,
+                         text=True)  # fmt: skip
+    if out.returncode:
+        return [{"tool": name, "mode": "-", "error": out.stderr[-400:]}]
+    return [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+
+
+def print_table(title: str, rows: list) -> None:
+    base = rows[0]["steps_per_s"]
+    print(title)
+    print()
+    print(
+        "| tool | mode | steps/s | spikemesh row 1 / tool | spikes | energy/step | chip time/step |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for r in rows:
+        if "error" in r:
+            print(f"| {r['tool']} | {r['mode']} | failed: {r['error'].splitlines()[-1]} | | | | |")
+            continue
+        e = f"{r['energy_J'] / r['steps'] * 1e9:,.2f} nJ" if "energy_J" in r else "-"
+        lat = f"{r['sim_time_s'] / r['steps'] * 1e6:,.2f} µs" if "sim_time_s" in r else "-"
+        print(f"| {r['tool']} {r['version']} | {r['mode']} | {r['steps_per_s']:,.0f} | "
+              f"{base / r['steps_per_s']:.2f}x | {r['spikes']:,} | {e} | {lat} |")  # fmt: skip
+    print()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=10_000)
-    ap.add_argument("--peers", default="brian2")
+    ap.add_argument("--peers", default="brian2,sanafe")
+    ap.add_argument("--workloads", default="cuba,rec1000")
     ap.add_argument("--targets", default="numpy,cython,cpp_standalone")
     ap.add_argument("--json", default=None)
     opts = ap.parse_args()
+    peers = opts.peers.split(",")
+    all_rows = {}
+    if "rec1000" in opts.workloads.split(","):
+        steps = min(opts.steps, 1000)
+        rows, spec = spikemesh_rec1000(steps)
+        if "sanafe" in peers:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "rec1000.npz"
+                np.savez(path, **spec)
+                rows += run_peer("sanafe", "peer_sanafe.py", [path, steps, "simple,detailed"])
+                rows += run_peer("sanafe", "peer_sanafe.py", [path, 20, "cycle"])
+        print_table(f"rec1000: 1000 neurons, {spec['pre'].size:,} synapses, 2 Loihi cores, "
+                    f"{steps} steps (SANA-FE cycle: 20 steps)", rows)  # fmt: skip
+        all_rows["rec1000"] = rows
+    if "cuba" not in opts.workloads.split(","):
+        if opts.json:
+            Path(opts.json).write_text(json.dumps(all_rows, indent=1))
+        return
     pre, post, exc = cuba_connectivity()
     rows = [spikemesh_cuba(pre, post, exc, opts.steps)]
-    if "brian2" in opts.peers.split(","):
+    if "brian2" in peers:
         py = venv_python("brian2")
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "cuba.npz"
@@ -129,8 +215,9 @@ def main() -> None:
         ev = r["synaptic_events"] / r["run_s"]
         print(f"| {r['tool']} {r['version']} | {r['mode']} | {r['steps_per_s']:,.0f} | "
               f"{ev / 1e6:,.1f} M | {base / r['steps_per_s']:.2f}x | {r['spikes']:,} |")  # fmt: skip
+    all_rows["cuba"] = rows
     if opts.json:
-        Path(opts.json).write_text(json.dumps(rows, indent=1))
+        Path(opts.json).write_text(json.dumps(all_rows, indent=1))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,56 @@
+"""SANA-FE side of the rec1000 peer benchmark; runs inside the SANA-FE virtualenv (run.py).
+
+    python peer_sanafe.py NETWORK.npz STEPS MODE[,MODE...]
+
+Builds, with SANA-FE's Python API, the connectivity read from the npz (the same synapses and
+the same neuron -> core placement spikemesh uses) as leaky integrate-and-fire neurons on its
+Loihi architecture file, and runs it with each timing model ("simple", "detailed", "cycle").
+Prints one JSON line per mode: steps/s of ``chip.sim`` (network building and loading
+excluded), SANA-FE's spike count, energy and simulated time.
+"""
+
+import json
+import sys
+import time
+
+import numpy as np
+
+
+def main() -> None:
+    path, steps, modes = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(",")
+    import sanafe
+
+    d = np.load(path)
+    n = int(d["n"])
+    arch = sanafe.load_loihi()
+    net = sanafe.Network()
+    g = net.create_neuron_group(
+        "h",
+        n,
+        model_attributes={
+            "threshold": float(d["threshold"]),
+            "reset": 0.0,
+            "leak_decay": float(d["leak_decay"]),
+        },
+    )
+    for i, nr in enumerate(g.neurons):
+        nr.set_attributes(model_attributes={"bias": float(d["bias"][i])})
+    pairs = list(zip(d["pre"].tolist(), d["post"].tolist(), strict=True))
+    g.connect_neurons_sparse(g, {"weight": d["weight"].tolist()}, pairs)
+    cores = arch.cores()
+    for nr, c in zip(g.neurons, d["core"].tolist(), strict=True):
+        nr.map_to_core(cores[c])
+    for mode in modes:
+        chip = sanafe.SpikingChip(arch)
+        chip.load(net)
+        t0 = time.perf_counter()
+        r = chip.sim(steps, timing_model=mode)
+        run_s = time.perf_counter() - t0
+        print(json.dumps({"tool": "sanafe", "mode": mode, "steps": steps, "run_s": run_s,
+                          "steps_per_s": steps / run_s, "spikes": int(r["spikes"]),
+                          "energy_J": float(r["energy"]["total"]), "sim_time_s": float(r["sim_time"]),
+                          "version": "2.2.9"}))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
