@@ -118,6 +118,12 @@ def noc_step(int cycle, const double[::1] updates, const double[::1] active,
     cdef Py_ssize_t hsize = 0
     if heap == NULL:
         raise MemoryError("noc_step: out of memory")
+    # first hops in (ready, batch) order: batch order is their scheduling order
+    with_hops = np.flatnonzero(ptr_a[1:] > ptr_a[:-1])
+    perm = np.argsort(ready_a[with_hops], kind="stable") if cycle else np.zeros(0, np.int64)
+    cdef const int64_t[::1] init = with_hops[perm].astype(np.int64) if cycle else perm
+    cdef const int64_t[::1] iseq = perm.astype(np.int64, copy=False)
+    cdef Py_ssize_t ii = 0, n_init = init.shape[0]
     cdef int64_t n_links = link_flits.shape[0]
     free_a = np.zeros(n_links if cycle else 1, np.int64)  # link-free times (cycle mode)
     cdef int64_t[::1] link_free = free_a
@@ -174,22 +180,25 @@ def noc_step(int cycle, const double[::1] updates, const double[::1] active,
                     a += sumlat + pmaxft[k] * f
                 arrival[k] = a
         else:
-            # link-free times start at 0 every step: the NoC is empty at the barrier
+            # link-free times start at 0 every step: the NoC is empty at the barrier. First hops
+            # come from the pre-sorted list (scheduling order = batch order), later hops from
+            # the heap; the next event is the smaller (time, scheduling order) of the two.
             for k in range(P):
-                if ptr[k + 1] > ptr[k]:
-                    ev.t = ready[k]
-                    ev.s = seq
-                    ev.k = k
-                    ev.h = 0
-                    _push(heap, &hsize, ev)
-                    seq += 1
-                else:
+                if ptr[k + 1] == ptr[k]:
                     arrival[k] = ready[k]
-            while hsize > 0:
-                now = heap[0].t
-                k = heap[0].k
-                h = heap[0].h
-                _pop(heap, &hsize)
+            seq = n_init
+            while hsize > 0 or ii < n_init:
+                if ii < n_init and (hsize == 0 or ready[init[ii]] < heap[0].t or (
+                        ready[init[ii]] == heap[0].t and iseq[ii] < heap[0].s)):
+                    k = init[ii]
+                    now = ready[k]
+                    h = 0
+                    ii += 1
+                else:
+                    now = heap[0].t
+                    k = heap[0].k
+                    h = heap[0].h
+                    _pop(heap, &hsize)
                 events += 1
                 q = ptr[k] + h
                 f = pk[k, 2] * fpm
