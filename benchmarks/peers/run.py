@@ -22,9 +22,11 @@ Workloads so far:
   detailed and cycle timing models on the same synapses and the same neuron -> core placement,
   as SANA-FE leaky integrate-and-fire neurons on its Loihi architecture file (weights, bias and
   leak scaled from the fixed-point ones; SANA-FE's LIF has no synaptic current, so the spike
-  trains differ: compare throughput, energy and simulated time, not spikes).
+  trains differ: compare throughput, energy and simulated time, not spikes); and nengo-loihi
+  1.1.0's Loihi emulator on the same network at block level with the integer registers set
+  directly (bit-exact: the same spike count).
 
-Not built yet (issue 10 item 5): nengo-loihi 1.1.0 and Lava 0.10 runners, SANA-FE on its own
+Not built yet (issue 10 item 5): the Lava 0.10 runner, SANA-FE on its own
 network descriptions.
 """
 
@@ -49,6 +51,10 @@ PEERS = {
         "packages": ["brian2==2.9.0", "numpy<2.4", "cython", "setuptools"],
     },
     "sanafe": {"python": sys.executable, "packages": ["sanafe==2.2.9", "numpy<2.4"]},
+    "nengo_loihi": {
+        "python": sys.executable,
+        "packages": ["nengo-loihi==1.1.0", "nengo==3.2.0", "numpy<2", "scipy"],
+    },
 }
 
 
@@ -130,7 +136,7 @@ def spikemesh_rec1000(steps: int) -> tuple[list, dict]:
         core[s.lo : s.hi] = s.core
     spec = {"n": w.shape[0], "pre": pre, "post": post, "weight": (w[pre, post] << 6) / thr * 10,
             "bias": bias / thr * 10, "threshold": 1.0, "leak_decay": 1 - 205 / 4096,
-            "core": core}  # fmt: skip
+            "core": core, "w": w, "du": 410, "dv": 205, "vth": 400, "raw_bias": bias}  # fmt: skip
     return rows, spec
 
 
@@ -165,7 +171,7 @@ def print_table(title: str, rows: list) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=10_000)
-    ap.add_argument("--peers", default="brian2,sanafe")
+    ap.add_argument("--peers", default="brian2,sanafe,nengo_loihi")
     ap.add_argument("--workloads", default="cuba,rec1000")
     ap.add_argument("--targets", default="numpy,cython,cpp_standalone")
     ap.add_argument("--json", default=None)
@@ -181,6 +187,11 @@ def main() -> None:
                 np.savez(path, **spec)
                 rows += run_peer("sanafe", "peer_sanafe.py", [path, steps, "simple,detailed"])
                 rows += run_peer("sanafe", "peer_sanafe.py", [path, 20, "cycle"])
+        if "nengo_loihi" in peers:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "rec1000_loihi.npz"
+                np.savez(path, w=spec["w"], du=410, dv=205, vth=400, bias=spec["raw_bias"])
+                rows += run_peer("nengo_loihi", "peer_nengo_loihi.py", [path, steps])
         print_table(f"rec1000: 1000 neurons, {spec['pre'].size:,} synapses, 2 Loihi cores, "
                     f"{steps} steps (SANA-FE cycle: 20 steps)", rows)  # fmt: skip
         all_rows["rec1000"] = rows
