@@ -26,8 +26,9 @@ Workloads so far:
   1.1.0's Loihi emulator on the same network at block level with the integer registers set
   directly (bit-exact: the same spike count).
 
-Not built yet (issue 10 item 5): the Lava 0.10 runner, SANA-FE on its own
-network descriptions.
+Lava 0.10 runs rec1000 as bit-accurate LIF + two Dense processes (``Loihi2SimCfg``
+fixed_pt) when a Python 3.10 interpreter exists (pyenv), and is skipped with the reason
+otherwise. Not built yet (issue 10 item 5): SANA-FE on its own network descriptions.
 """
 
 from __future__ import annotations
@@ -51,6 +52,17 @@ PEERS = {
         "packages": ["brian2==2.9.0", "numpy<2.4", "cython", "setuptools"],
     },
     "sanafe": {"python": sys.executable, "packages": ["sanafe==2.2.9", "numpy<2.4"]},
+    "lava": {  # lava-nc 0.10 needs Python 3.10: the first pyenv-style 3.10 interpreter found
+        "python": next(
+            (
+                str(p)
+                for p in sorted(Path.home().glob(".pyenv/versions/3.10*/bin/python"))
+                if p.exists()
+            ),
+            "",
+        ),
+        "packages": ["lava-nc==0.10.0"],
+    },
     "nengo_loihi": {
         "python": sys.executable,
         "packages": ["nengo-loihi==1.1.0", "nengo==3.2.0", "numpy<2", "scipy"],
@@ -61,6 +73,8 @@ PEERS = {
 def venv_python(name: str) -> Path:
     """The peer's interpreter, creating its virtualenv on first use."""
     spec = PEERS[name]
+    if not spec["python"]:
+        raise FileNotFoundError(f"{name}: no suitable Python interpreter on this machine")
     root = CACHE / name
     py = root / "bin" / "python"
     marker = root / ".installed"
@@ -141,7 +155,10 @@ def spikemesh_rec1000(steps: int) -> tuple[list, dict]:
 
 
 def run_peer(name: str, script: str, args: list) -> list:
-    py = venv_python(name)
+    try:
+        py = venv_python(name)
+    except (FileNotFoundError, subprocess.CalledProcessError) as err:
+        return [{"tool": name, "mode": "-", "error": f"skipped: {err}"}]
     out = subprocess.run([str(py), str(HERE / script), *map(str, args)], capture_output=True,
                          text=True)  # fmt: skip
     if out.returncode:
@@ -171,7 +188,7 @@ def print_table(title: str, rows: list) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=10_000)
-    ap.add_argument("--peers", default="brian2,sanafe,nengo_loihi")
+    ap.add_argument("--peers", default="brian2,sanafe,nengo_loihi,lava")
     ap.add_argument("--workloads", default="cuba,rec1000")
     ap.add_argument("--targets", default="numpy,cython,cpp_standalone")
     ap.add_argument("--json", default=None)
@@ -187,11 +204,13 @@ def main() -> None:
                 np.savez(path, **spec)
                 rows += run_peer("sanafe", "peer_sanafe.py", [path, steps, "simple,detailed"])
                 rows += run_peer("sanafe", "peer_sanafe.py", [path, 20, "cycle"])
-        if "nengo_loihi" in peers:
-            with tempfile.TemporaryDirectory() as tmp:
-                path = Path(tmp) / "rec1000_loihi.npz"
-                np.savez(path, w=spec["w"], du=410, dv=205, vth=400, bias=spec["raw_bias"])
+        with tempfile.TemporaryDirectory() as tmp:  # integer registers: bit-exact peers
+            path = Path(tmp) / "rec1000_loihi.npz"
+            np.savez(path, w=spec["w"], du=410, dv=205, vth=400, bias=spec["raw_bias"])
+            if "nengo_loihi" in peers:
                 rows += run_peer("nengo_loihi", "peer_nengo_loihi.py", [path, steps])
+            if "lava" in peers:
+                rows += run_peer("lava", "peer_lava.py", [path, steps])
         print_table(f"rec1000: 1000 neurons, {spec['pre'].size:,} synapses, 2 Loihi cores, "
                     f"{steps} steps (SANA-FE cycle: 20 steps)", rows)  # fmt: skip
         all_rows["rec1000"] = rows
