@@ -48,7 +48,8 @@ class _Run:
 
     steps: int
     inputs: list  # per input source (mapping order): its (steps, n) payloads or None
-    core_spikes: list  # per core: (steps, n) int32
+    spikes: dict  # per user population: (steps, n) int32, written in place each step
+    spike_items: list  # (population array, lo, hi, view of the core's spike buffer)
     probes: dict
     probe_items: list  # (output array, lo, hi, state array)
     table: np.ndarray  # (steps, n_cores, NCOL) int64 counters
@@ -175,13 +176,21 @@ class Simulator:
             for var, arr in probes.get(s.pop.name, {}).items()
         ]
         given = [x.get(name) for name in m.input_routes]
+        # spikes go straight into each user population's array (splitters are not reported)
+        spikes = {name: np.zeros((steps, p.n), np.int32) for name, p in net.populations.items()}
+        spike_items = [
+            (spikes[s.pop.name], s.lo, s.hi, core.spikes[s.offset : s.offset + s.n])
+            for core, prog in zip(self._cores, m.cores, strict=True)
+            for s in prog.slices
+            if s.pop.name in spikes
+        ]
         table = np.zeros((steps, n_cores, NCOL), np.int64)
         table[:, :, UPD] = [c.n for c in self._cores]
         timed = self._timing is not None
         self._net.set_inputs(given)
         return _Run(
             steps=steps, inputs=given,
-            core_spikes=[np.zeros((steps, c.n), np.int32) for c in self._cores],
+            spikes=spikes, spike_items=spike_items,
             probes=probes, probe_items=probe_items, table=table,
             cells=memoryview(table.reshape(-1)),
             batches=np.zeros((2 * self._net.capacity + 16, 4), np.int64),
@@ -250,8 +259,8 @@ class Simulator:
         return run.batches[a : a + P]
 
     def _record(self, run: _Run, i: int) -> None:
-        for c, core in enumerate(self._cores):
-            run.core_spikes[c][i] = core.spikes
+        for arr, lo, hi, view in run.spike_items:
+            arr[i, lo:hi] = view
         for arr, lo, hi, state in run.probe_items:
             arr[i, lo:hi] = state
 
@@ -287,13 +296,7 @@ class Simulator:
 
     def _result(self, run: _Run) -> SimulationResult:
         m = self.mapping
-        spikes = {
-            name: np.zeros((run.steps, p.n), np.int32) for name, p in m.network.populations.items()
-        }
-        for prog, cs in zip(m.cores, run.core_spikes, strict=True):
-            for s in prog.slices:
-                if s.pop.name in spikes:  # splitter neurons are not reported
-                    spikes[s.pop.name][:, s.lo : s.hi] = cs[:, s.offset : s.offset + s.n]
+        spikes = run.spikes
         tm = self._timing
         timing = tm.result(run.cycles, run.busy, run.slowest[1]) if tm is not None else None
         return SimulationResult(
