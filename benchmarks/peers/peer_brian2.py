@@ -24,7 +24,8 @@ def main() -> None:
     pre, post, exc = data["pre"], data["post"], data["exc"]
     n = int(data["n"])
     if target == "cpp_standalone":
-        b2.set_device("cpp_standalone", directory=tempfile.mkdtemp(), build_on_run=False)
+        build_dir = tempfile.mkdtemp()  # never the working directory
+        b2.set_device("cpp_standalone", directory=build_dir, build_on_run=False)
     else:
         b2.prefs.codegen.target = target
     b2.defaultclock.dt = 0.1 * b2.ms
@@ -59,7 +60,7 @@ def main() -> None:
     if target == "cpp_standalone":
         net.run(steps * b2.defaultclock.dt)
         t0 = time.perf_counter()
-        b2.device.build(run=True, compile=True)
+        b2.device.build(directory=build_dir, run=True, compile=True)
         total = time.perf_counter() - t0
         run_s = float(b2.device._last_run_time)  # the binary's own timing of the run
         spikes = int(s_mon.num_spikes)

@@ -1,6 +1,0 @@
-#ifndef _INCLUDED_synapses_1_pre_push_spikes_before
-#define _INCLUDED_synapses_1_pre_push_spikes_before
-
-void _before_run_synapses_1_pre_push_spikes();
-
-#endif
