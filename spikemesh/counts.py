@@ -182,15 +182,6 @@ class PacketLog:
     synaptic_events: np.ndarray
 
     @classmethod
-    def from_steps(cls, per_step: list) -> PacketLog:
-        """From one ``(P, 4)`` array (or list of tuples) per step of ``(src, dst, events,
-        synaptic_events)`` batches."""
-        parts = [np.asarray(p, np.int64).reshape(-1, 4) for p in per_step]
-        rows = np.concatenate(parts) if parts else np.zeros((0, 4), np.int64)
-        step = np.repeat(np.arange(len(per_step), dtype=np.int64), [len(p) for p in per_step])
-        return cls(step, rows[:, 0].copy(), rows[:, 1].copy(), rows[:, 2].copy(), rows[:, 3].copy())
-
-    @classmethod
     def from_rows(cls, rows: np.ndarray, per_step: np.ndarray) -> PacketLog:
         """From ``(P, 4)`` rows in step order and the number of rows of each step."""
         step = np.repeat(np.arange(per_step.size, dtype=np.int64), per_step)

@@ -115,15 +115,15 @@ class SimulationResult:
         src, dst, syn = pk.src, pk.dst, pk.synaptic_events.astype(float)
         msgs = pk.events.astype(float)  # spike messages per batch
         owner = np.where(src < n_cores, src, dst)  # host batches are charged to the receiver
+        ew, ns, cross = mesh.hop_counts(src, dst)  # per batch, for each of its messages
         per_msg = {}  # per (step, core): messages, and hops of every message
         for key, per_packet in zip(("messages", "hops_ew", "hops_ns", "chip_crossings"),
-                                   (1, *mesh.hop_counts(src, dst)), strict=True):  # fmt: skip
+                                   (1, ew, ns, cross), strict=True):  # fmt: skip
             grid = np.zeros((steps, n_cores))
             np.add.at(grid, (pk.step, owner), msgs * per_packet)
             per_msg[key] = grid
         b_s = payload_bits[src]
         is_input = src >= n_cores
-        ew, ns, _ = mesh.hop_counts(src, dst)
         elapsed = self._elapsed(updates, cnt["state_changes"], cnt["spikes"])
         chips = m.chips_used
         share = np.repeat(elapsed[:, None] / max(n_cores, 1), n_cores, axis=1)

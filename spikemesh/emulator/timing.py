@@ -57,11 +57,25 @@ MODES = ("none", "analytic", "cycle")
 ENGINES = ("engine", "simpy")
 
 
-@dataclass(frozen=True, slots=True)
 class StepTiming:
-    cycles: int
-    busy: np.ndarray  # per core busy cycles (update + synaptic work)
-    critical: dict  # what ended last
+    """One step's ``cycles``, per-core ``busy`` cycles (update + synaptic work) and
+    ``critical`` (what ended last: core, update and finish cycles, barrier, the last batch it
+    processed). ``critical`` is built on first access: a run reads it only for its slowest
+    step."""
+
+    __slots__ = ("_critical", "_make", "busy", "cycles")
+
+    def __init__(self, cycles: int, busy: np.ndarray, make_critical) -> None:
+        self.cycles = cycles
+        self.busy = busy
+        self._make = make_critical
+        self._critical = None
+
+    @property
+    def critical(self) -> dict:
+        if self._critical is None:
+            self._critical = self._make()
+        return self._critical
 
 
 @dataclass(frozen=True)
@@ -228,41 +242,32 @@ class TimingModel:
         busy = U.astype(float)
         for _, d, _, syn in packets:
             busy[d] += syn * self.syn_op
-        end = int(finish.max()) if n else 0
-        c = int(np.argmax(finish)) if n else 0
-        R = self.res
-        crit = {
-            "core": c,
-            "update_cycles": U[c] / R,
-            "finish_cycles": end / R,
-            "barrier_cycles": self.barrier / R,
-        }
-        if last[c] is not None:
-            s, d, ev, syn = packets[last[c]]
-            crit["last_packet"] = {"src": s, "dst": d, "events": ev, "synaptic_events": syn,
-                                   "hops": self.mesh.path(s, d).hops,
-                                   "arrival_cycles": arrivals[last[c]] / R}  # fmt: skip
-        return StepTiming(-(-(end + self.barrier) // R), busy / R, crit)
+        last = np.array([-1 if k is None else k for k in last], np.int64)
+        return self._step_timing(U, finish, busy, last, packets, arrivals)
 
     def _step_engine(self, updates, active, packets) -> StepTiming:
-        n = self.n_cores
         arr, (U, arrival, finish, last, busy, _) = self._engine(updates, active, packets)
+        return self._step_timing(U, finish, np.asarray(busy, float), last, arr, arrival)
+
+    def _step_timing(self, U, finish, busy, last, batches, arrivals) -> StepTiming:
+        """The step's :class:`StepTiming` from per-core finish times (both engines)."""
+        n = self.n_cores
         end = int(finish.max()) if n else 0
         c = int(np.argmax(finish)) if n else 0
         R = self.res
-        crit = {
-            "core": c,
-            "update_cycles": U[c] / R,
-            "finish_cycles": end / R,
-            "barrier_cycles": self.barrier / R,
-        }
-        k = int(last[c]) if n else -1
-        if k >= 0:
-            s, d, ev, syn = arr[k].tolist()
-            crit["last_packet"] = {"src": s, "dst": d, "events": ev, "synaptic_events": syn,
-                                   "hops": self.mesh.path(s, d).hops,
-                                   "arrival_cycles": int(arrival[k]) / R}  # fmt: skip
-        return StepTiming(-(-(end + self.barrier) // R), np.asarray(busy, float) / R, crit)
+
+        def critical() -> dict:
+            crit = {"core": c, "update_cycles": U[c] / R, "finish_cycles": end / R,
+                    "barrier_cycles": self.barrier / R}  # fmt: skip
+            k = int(last[c]) if n else -1
+            if k >= 0:
+                s, d, ev, syn = (int(v) for v in batches[k])
+                crit["last_packet"] = {"src": s, "dst": d, "events": ev, "synaptic_events": syn,
+                                       "hops": self.mesh.path(s, d).hops,
+                                       "arrival_cycles": int(arrivals[k]) / R}  # fmt: skip
+            return crit
+
+        return StepTiming(-(-(end + self.barrier) // R), busy / R, critical)
 
     def result(self, cycles: np.ndarray, busy: np.ndarray, critical: dict) -> TimingResult:
         """The run's :class:`TimingResult` (and the model's link and event totals restart)."""

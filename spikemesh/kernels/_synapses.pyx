@@ -161,7 +161,7 @@ cdef class BoundEmit:
         return out[0], out[1]
 
 
-from libc.stdlib cimport malloc, free, calloc
+from libc.stdlib cimport free, calloc
 
 
 cdef struct CoreTab:
