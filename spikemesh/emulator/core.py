@@ -26,7 +26,7 @@ from .._validate import check_int, int_array
 from ..exceptions import ParameterError, ShapeError
 from ..neurons import MODELS, NeuronSpec
 from ..program import CoreProgram, SynapseTable
-from .models import BINDERS, LOCATORS, bind
+from .models import BINDERS, LOCATORS, bind, native
 
 __all__ = ["Core", "NeuronGroup", "SynapseTable", "run_core"]
 
@@ -120,6 +120,11 @@ class NeuronGroup:
         self.kernel = bind(self.spec, self.n, self.state, self.spikes, self._k, self.seed,
                            self.id_offset)  # fmt: skip
         """``kernel(inp, step) -> (changed, spikes, overflows)``: the hot path, no checks."""
+
+    def native(self) -> tuple | None:
+        """``(kernel name, arrays, params)`` for the compiled step loop, or None when the
+        model has no native descriptor (:mod:`spikemesh.emulator.models`)."""
+        return native(self.spec, self.n, self.state, self.spikes, self.seed, self.id_offset)
 
     def reset(self) -> None:
         """Restore the initial state and the step counter; clear the totals."""

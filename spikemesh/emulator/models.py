@@ -10,6 +10,13 @@ Binder signature: ``binder(spec, n, state, spikes, kernels, seed, id_offset)`` w
 maps each of ``spec.state_vars`` to an int32 array of length ``n``, ``spikes`` is the int32
 output buffer and ``kernels`` the backend's kernel namespace (:func:`spikemesh.kernels.get`).
 
+A *native* descriptor (the built-in models) lets the simulator's compiled step loop
+(``kernels.NetStep``) run the model for every core in one call: ``native(spec, n, state,
+spikes, seed, id_offset) -> (kernel name, arrays, params)`` in the layout
+``kernels.reference.NATIVE_LAYOUT`` gives for that kernel. A model registered with a native
+descriptor needs no binder (its closure is built from the descriptor); a model with only a
+binder runs through its closure, one Python call per core and step.
+
 A *locator* (optional, for ``Simulator(overflow="raise")``) says which registers of which
 neurons wrap or saturate in the next update: ``locator(spec, n, state, inp, step, seed,
 id_offset) -> {register: bool mask}``, computed with the NumPy twins (bit-identical to the
@@ -26,20 +33,37 @@ from ..exceptions import ParameterError
 from ..kernels import reference as ref
 from ..neurons import IF, CubaLIF, NeuronSpec, TrueNorthNeuron
 
-__all__ = ["BINDERS", "LOCATORS", "bind", "register"]
+__all__ = ["BINDERS", "LOCATORS", "NATIVE", "bind", "native", "register"]
 
 BINDERS: dict[type, Callable] = {}
 LOCATORS: dict[type, Callable] = {}
+NATIVE: dict[type, Callable] = {}
 
 
-def register(spec_type: type, binder: Callable, locator: Callable | None = None) -> None:
-    """Join ``spec_type`` (a :class:`NeuronSpec` subclass) to the kernels ``binder`` binds
-    and, optionally, to its overflow ``locator``."""
+def register(spec_type: type, binder: Callable | None = None, locator: Callable | None = None,
+             *, native: Callable | None = None) -> None:  # fmt: skip
+    """Join ``spec_type`` (a :class:`NeuronSpec` subclass) to the kernels ``binder`` binds (or
+    the ``native`` descriptor names) and, optionally, to its overflow ``locator``."""
     if not (isinstance(spec_type, type) and issubclass(spec_type, NeuronSpec)):
         raise ParameterError(f"register: {spec_type!r} is not a NeuronSpec subclass")
+    if binder is None and native is None:
+        raise ParameterError(
+            f"register({spec_type.__name__}): give a binder or a native descriptor"
+        )
+    if native is not None:
+        NATIVE[spec_type] = native
+        if binder is None:
+            binder = _binder_of(native)
     BINDERS[spec_type] = binder
     if locator is not None:
         LOCATORS[spec_type] = locator
+
+
+def _binder_of(native_fn: Callable) -> Callable:
+    def binder(spec, n, state, spikes, k, seed, id_offset):
+        return ref.native_update(k, *native_fn(spec, n, state, spikes, seed, id_offset))
+
+    return binder
 
 
 def bind(spec: NeuronSpec, n: int, state: dict, spikes: np.ndarray, kernels, seed: int,
@@ -54,40 +78,33 @@ def bind(spec: NeuronSpec, n: int, state: dict, spikes: np.ndarray, kernels, see
     return binder(spec, n, state, spikes, kernels, seed, id_offset)
 
 
-def _bind_cuba_lif(spec: CubaLIF, n, state, spikes, k, seed, id_offset):
-    fn = k.cuba_lif_update
-    args = (state["u"], state["v"], state["ref"], np.ascontiguousarray(spec.bias(n)), spec.du,
-            spec.dv, spec.vth, spec.refract_delay, spec.vmin, spec.vmax, spikes)  # fmt: skip
-
-    def update(inp, step):
-        return fn(inp, *args)
-
-    return update
+def native(spec: NeuronSpec, n: int, state: dict, spikes: np.ndarray, seed: int,
+           id_offset: int) -> tuple | None:  # fmt: skip
+    """The native descriptor ``(kernel name, arrays, params)`` of ``n`` neurons of ``spec``, or
+    None when the model has none (it then runs through its binder's closure)."""
+    fn = NATIVE.get(type(spec))
+    return None if fn is None else fn(spec, n, state, spikes, seed, id_offset)
 
 
-def _bind_if(spec: IF, n, state, spikes, k, seed, id_offset):
-    fn = k.if_update
-    args = (state["v"], np.ascontiguousarray(spec.per_neuron_values("bias", n)), spec.vth,
-            spec.vmin, spec.vmax, spec.leak, spec.payload_cap, int(spec.bipolar),
-            int(spec.reset == "zero"), spikes)  # fmt: skip
-
-    def update(inp, step):
-        return fn(inp, *args)
-
-    return update
+def _native_cuba_lif(spec: CubaLIF, n, state, spikes, seed, id_offset):
+    arrays = (state["u"], state["v"], state["ref"], np.ascontiguousarray(spec.bias(n)), spikes)
+    return "cuba_lif_update", arrays, (spec.du, spec.dv, spec.vth, spec.refract_delay,
+                                       spec.vmin, spec.vmax)  # fmt: skip
 
 
-def _bind_truenorth(spec: TrueNorthNeuron, n, state, spikes, k, seed, id_offset):
-    fn = k.truenorth_update
-    args = (state["v"], np.ascontiguousarray(spec.weight_table(n)), spec.leak,
-            int(spec.leak_reversal), int(spec.stochastic_leak), spec.stochastic_synapse_mask,
-            spec.alpha, spec.beta, int(spec.negative_mode == "reset"), spec.reset_mode,
-            spec.reset_value, (1 << spec.threshold_mask_bits) - 1, seed)  # fmt: skip
+def _native_if(spec: IF, n, state, spikes, seed, id_offset):
+    arrays = (state["v"], np.ascontiguousarray(spec.per_neuron_values("bias", n)), spikes)
+    return "if_update", arrays, (spec.vth, spec.vmin, spec.vmax, spec.leak, spec.payload_cap,
+                                 int(spec.bipolar), int(spec.reset == "zero"))  # fmt: skip
 
-    def update(inp, step):  # the PRN is keyed by (seed, step, neuron): the kernel takes both
-        return fn(inp.reshape(n, 4), *args, step, id_offset, spikes)
 
-    return update
+def _native_truenorth(spec: TrueNorthNeuron, n, state, spikes, seed, id_offset):
+    arrays = (state["v"], np.ascontiguousarray(spec.weight_table(n)), spikes)
+    params = (spec.leak, int(spec.leak_reversal), int(spec.stochastic_leak),
+              spec.stochastic_synapse_mask, spec.alpha, spec.beta,
+              int(spec.negative_mode == "reset"), spec.reset_mode, spec.reset_value,
+              (1 << spec.threshold_mask_bits) - 1, seed, id_offset)  # fmt: skip
+    return "truenorth_update", arrays, params
 
 
 def _locate_cuba_lif(spec: CubaLIF, n, state, inp, step, seed, id_offset):
@@ -107,6 +124,6 @@ def _locate_truenorth(spec: TrueNorthNeuron, n, state, inp, step, seed, id_offse
     )  # fmt: skip
 
 
-register(CubaLIF, _bind_cuba_lif, _locate_cuba_lif)
-register(IF, _bind_if, _locate_if)
-register(TrueNorthNeuron, _bind_truenorth, _locate_truenorth)
+register(CubaLIF, locator=_locate_cuba_lif, native=_native_cuba_lif)
+register(IF, locator=_locate_if, native=_native_if)
+register(TrueNorthNeuron, locator=_locate_truenorth, native=_native_truenorth)

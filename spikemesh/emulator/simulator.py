@@ -138,6 +138,15 @@ class Simulator:
             tables, [(r.indptr, r.dest, r.axon, np.array(r.targets, np.int32)) for r in routes],
             [c.spikes for c in self._cores], (SYN, PKT, AXN),
         )  # fmt: skip
+        groups = [
+            (c, s.offset * core.width, g.native())
+            for c, (core, prog) in enumerate(zip(self._cores, m.cores, strict=True))
+            for g, s in zip(core.groups, prog.slices, strict=True)
+        ]
+        # the compiled step loop when every group has a native descriptor (built-in models)
+        self._step = (self._k.NetStep(self._net, [(c, a, *d) for c, a, d in groups],
+                                      (CHG, SPK, OVF))
+                      if all(d is not None for _, _, d in groups) else None)  # fmt: skip
 
     # ------------------------------------------------------------------ plan
     def _check_inputs(self, steps: int, inputs) -> dict[str, np.ndarray]:
@@ -243,15 +252,20 @@ class Simulator:
             OverflowWarning, stacklevel=3,
         )  # fmt: skip
 
+    def _room(self, run: _Run) -> None:
+        """Room in ``run.batches`` for a full step (``capacity`` rows): grow by doubling."""
+        cap = self._net.capacity
+        if run.used + cap > run.batches.shape[0]:
+            grown = np.zeros((2 * run.batches.shape[0] + cap, 4), np.int64)
+            grown[: run.used] = run.batches[: run.used]
+            run.batches = grown
+
     def _emit(self, run: _Run, i: int, t: int) -> np.ndarray:
         """Every source's spikes of step ``t`` -> one batch per (source, destination core),
         delivered at once (one kernel call); synaptic events are counted at the destination
         core, batches and messages at the sending core."""
         cap = self._net.capacity
-        if run.used + cap > run.batches.shape[0]:  # room for a full step: grow by doubling
-            grown = np.zeros((2 * run.batches.shape[0] + cap, 4), np.int64)
-            grown[: run.used] = run.batches[: run.used]
-            run.batches = grown
+        self._room(run)
         a = run.used
         P = self._net(t, i, run.table[i], run.batches[a : a + cap])
         run.used += P
@@ -284,15 +298,38 @@ class Simulator:
         """
         steps = check_int("Simulator.run", "steps", steps, 1)
         run = self._plan(steps, inputs)
-        for i in range(steps):
-            t = self.t
-            self._update(run, i, t)
-            packets = self._emit(run, i, t)
-            self._record(run, i)
-            self._time(run, i, t, packets)
-            self.t += 1
+        if self._step is not None and self.overflow != "raise":
+            self._run_compiled(run)
+        else:
+            for i in range(steps):
+                t = self.t
+                self._update(run, i, t)
+                packets = self._emit(run, i, t)
+                self._record(run, i)
+                self._time(run, i, t, packets)
+                self.t += 1
         self._warn_overflows(run)
         return self._result(run)
+
+    def _run_compiled(self, run: _Run) -> None:
+        """All steps in compiled calls (``kernels.NetStep``: update, emit, record of every core
+        and step), then the timing model over each step's counts and batches -- the same
+        phases in the same order as the per-step loop, since timing never changes spikes."""
+        step = self._step
+        step.set_record([(arr, lo, view) for arr, lo, _, view in run.spike_items]
+                        + [(arr, lo, state) for arr, lo, _, state in run.probe_items])  # fmt: skip
+        t0, i = self.t, 0
+        while i < run.steps:
+            self._room(run)
+            done, run.used = step.run(t0 + i, i, run.steps - i, run.table, run.batches,
+                                      run.used, run.per_step)  # fmt: skip
+            i += done
+        self.t = t0 + run.steps
+        run.overflows = int(run.table[:, :, OVF].sum())
+        if self._timing is not None:
+            ends = np.cumsum(run.per_step)
+            for i in range(run.steps):
+                self._time(run, i, t0 + i, run.batches[ends[i] - run.per_step[i] : ends[i]])
 
     def _result(self, run: _Run) -> SimulationResult:
         m = self.mapping

@@ -27,6 +27,7 @@ KERNEL_NAMES = (
     "BoundEmit",
     "noc_step",
     "NetDeliver",
+    "NetStep",
 )
 
 BUILD_HINT = (

@@ -2,8 +2,10 @@
 """Compiled synaptic delivery and spike emission. Specification: ``reference.py``."""
 
 from ._types cimport (acc_t, delay_t, exp_t, index_t, ptr_t, state_t, weight_t, int64_t,
-                      int32_t, uint8_t)
+                      int32_t, uint8_t, uint64_t)
 from ._fixed cimport shift_floor
+from ._neuron_loops cimport Tally, cuba_lif_loop, if_loop, truenorth_loop
+from libc.string cimport memcpy, memset
 
 import numpy as np
 
@@ -356,57 +358,275 @@ cdef class NetDeliver:
             self.srcs[s].row_stride = x.shape[1]
 
     def __call__(self, int64_t t, int64_t row, int64_t[:, ::1] counters, int64_t[:, ::1] packets):
+        cdef Py_ssize_t P
+        if packets.shape[0] < self.capacity or packets.shape[1] != 4:
+            raise ValueError(f"NetDeliver: packets must be ({self.capacity}, 4)")
+        if counters.shape[0] != self.n_cores:
+            raise ValueError(f"NetDeliver: counters must have {self.n_cores} rows")
+        if self.capacity == 0 or self.n_cores == 0:
+            return 0
+        with nogil:
+            P = self._step(t, row, &counters[0, 0], counters.shape[1], &packets[0, 0])
+        return P
+
+    cdef Py_ssize_t _step(self, int64_t t, int64_t row, int64_t* counters, Py_ssize_t ncol,
+                          int64_t* packets) noexcept nogil:
+        """The step (``__call__``) on raw pointers: ``counters`` (n_cores, ncol) and
+        ``packets`` (capacity, 4), both row-major."""
         cdef Py_ssize_t s, i, q, P = 0
         cdef int64_t d, n_p, n_e, p, ev, m, z, slot, slot0, D, base_row
         cdef SrcTab* src
         cdef CoreTab* c
         cdef const state_t* pay
-        cdef ptr_t j
         cdef index_t dd
-        if packets.shape[0] < self.capacity or packets.shape[1] != 4:
-            raise ValueError(f"NetDeliver: packets must be ({self.capacity}, 4)")
-        with nogil:
-            for s in range(self.n_src):
-                src = &self.srcs[s]
-                if src.payload == NULL:
+        for s in range(self.n_src):
+            src = &self.srcs[s]
+            if src.payload == NULL:
+                continue
+            pay = src.payload + row * src.row_stride
+            n_e = 0
+            base_row = self.noff[s]
+            for i in range(src.n):
+                p = pay[i]
+                if p == 0:
                     continue
-                pay = src.payload + row * src.row_stride
-                n_e = 0
-                base_row = self.noff[s]
-                for i in range(src.n):
-                    p = pay[i]
-                    if p == 0:
-                        continue
-                    for m in range(self.nptr[base_row + i], self.nptr[base_row + i + 1]):
-                        dd = self.mdst[m]
-                        c = &self.cores[dd]
-                        self.msg[dd] += 1
-                        self.syn[dd] += self.mend[m] - self.mbeg[m]
-                        n_e += 1
-                        D = c.depth
-                        slot0 = t % D
-                        for z in range(self.mbeg[m], self.mend[m]):
-                            slot = slot0 + self.sdly[z]  # delays <= depth: one wrap at most
-                            if slot >= D:
-                                slot -= D
-                            c.ring[slot * c.stride + self.stgt[z]] += self.sw[z] * p
-                if n_e == 0:
-                    continue
-                n_p = 0
-                for q in range(src.n_targets):
-                    d = src.targets[q]
-                    if self.msg[d]:
-                        ev = self.syn[d]
-                        counters[d, self.syn_col] += ev
-                        packets[P, 0] = s
-                        packets[P, 1] = d
-                        packets[P, 2] = self.msg[d]
-                        packets[P, 3] = ev
-                        P += 1
-                        n_p += 1
-                        self.msg[d] = 0
-                        self.syn[d] = 0
-                if s < self.n_cores:
-                    counters[s, self.pkt_col] = n_p
-                    counters[s, self.axn_col] = n_e
+                for m in range(self.nptr[base_row + i], self.nptr[base_row + i + 1]):
+                    dd = self.mdst[m]
+                    c = &self.cores[dd]
+                    self.msg[dd] += 1
+                    self.syn[dd] += self.mend[m] - self.mbeg[m]
+                    n_e += 1
+                    D = c.depth
+                    slot0 = t % D
+                    for z in range(self.mbeg[m], self.mend[m]):
+                        slot = slot0 + self.sdly[z]  # delays <= depth: one wrap at most
+                        if slot >= D:
+                            slot -= D
+                        c.ring[slot * c.stride + self.stgt[z]] += self.sw[z] * p
+            if n_e == 0:
+                continue
+            n_p = 0
+            for q in range(src.n_targets):
+                d = src.targets[q]
+                if self.msg[d]:
+                    ev = self.syn[d]
+                    counters[d * ncol + self.syn_col] += ev
+                    packets[4 * P] = s
+                    packets[4 * P + 1] = d
+                    packets[4 * P + 2] = self.msg[d]
+                    packets[4 * P + 3] = ev
+                    P += 1
+                    n_p += 1
+                    self.msg[d] = 0
+                    self.syn[d] = 0
+            if s < self.n_cores:
+                counters[s * ncol + self.pkt_col] = n_p
+                counters[s * ncol + self.axn_col] = n_e
         return P
+
+
+# ---------------------------------------------------------------- the whole step loop
+
+NATIVE_MODELS = ("cuba_lif_update", "if_update", "truenorth_update")
+"""Kernel names a :class:`NetStep` group may use (``reference.NATIVE_LAYOUT`` gives each one's
+arrays and parameters)."""
+
+cdef enum:
+    CUBA_LIF = 0
+    IF_NEURON = 1
+    TRUENORTH = 2
+    MAX_PARAMS = 12
+
+
+cdef struct GroupTab:
+    int code
+    Py_ssize_t core
+    int64_t acc_off        # first accumulator of the group in its core's ring row
+    Py_ssize_t n
+    state_t* a0            # state registers (model order: u, v, ref / v / v)
+    state_t* a1
+    state_t* a2
+    const int64_t* bias
+    const weight_t* tnw
+    state_t* spikes
+    int64_t p[MAX_PARAMS]
+
+
+cdef struct RecTab:
+    state_t* out           # (steps, width) int32, row-major
+    int64_t width
+    int64_t lo
+    Py_ssize_t n
+    const state_t* src
+
+
+cdef class NetStep:
+    """A whole timestep of every core -- update, emission and delivery, counters, spike and
+    probe record -- in one compiled call, and many steps in one call. See ``reference.NetStep``
+    (the specification)."""
+    cdef NetDeliver net
+    cdef GroupTab* groups
+    cdef RecTab* recs
+    cdef Py_ssize_t n_groups, n_recs
+    cdef int chg_col, spk_col, ovf_col
+    cdef list _keep
+    cdef list _rec_keep
+
+    def __cinit__(self):
+        self.groups = NULL
+        self.recs = NULL
+
+    def __init__(self, NetDeliver net, groups, columns):
+        cdef Py_ssize_t g, k
+        cdef state_t[::1] a
+        cdef const int64_t[::1] b
+        cdef const weight_t[:, ::1] w
+        cdef GroupTab* gt
+        groups = list(groups)
+        self.net = net
+        self.n_groups = len(groups)
+        self.n_recs = 0
+        self._keep = groups
+        self._rec_keep = []
+        self.chg_col, self.spk_col, self.ovf_col = columns
+        self.groups = <GroupTab*>calloc(max(self.n_groups, 1), sizeof(GroupTab))
+        if not self.groups:
+            raise MemoryError("NetStep: out of memory")
+        for g in range(self.n_groups):
+            core, acc_off, name, arrays, params = groups[g]
+            if name not in NATIVE_MODELS:
+                raise ValueError(f"NetStep: no compiled loop for {name!r}")
+            if len(params) > MAX_PARAMS:
+                raise ValueError("NetStep: too many parameters")
+            gt = &self.groups[g]
+            gt.code = NATIVE_MODELS.index(name)
+            gt.core = core
+            gt.acc_off = acc_off
+            for k in range(len(params)):  # uint64 values (the seed) as their int64 bits
+                gt.p[k] = params[k] - (1 << 64) if params[k] >= (1 << 63) else params[k]
+            if gt.code == CUBA_LIF:
+                u, v, ref, bias, spikes = arrays
+                a = u
+                gt.a0 = &a[0]
+                a = v
+                gt.a1 = &a[0]
+                a = ref
+                gt.a2 = &a[0]
+                b = bias
+                gt.bias = &b[0]
+            elif gt.code == IF_NEURON:
+                v, bias, spikes = arrays
+                a = v
+                gt.a0 = &a[0]
+                b = bias
+                gt.bias = &b[0]
+            else:
+                v, weights, spikes = arrays
+                a = v
+                gt.a0 = &a[0]
+                w = weights
+                gt.tnw = &w[0, 0]
+            a = spikes
+            gt.spikes = &a[0]
+            gt.n = a.shape[0]
+
+    def __dealloc__(self):
+        free(self.groups)
+        free(self.recs)
+
+    def set_record(self, items):
+        """``items``: ``(out, lo, src)`` -- each step i copies ``src`` (int32, length n) into
+        ``out[i, lo:lo + n]`` (``out`` C-contiguous int32 (steps, width))."""
+        cdef Py_ssize_t r
+        cdef state_t[:, ::1] o
+        cdef const state_t[::1] sv
+        items = [it for it in items if it[2].shape[0]]
+        free(self.recs)
+        self.recs = <RecTab*>calloc(max(len(items), 1), sizeof(RecTab))
+        if not self.recs:
+            raise MemoryError("NetStep: out of memory")
+        self.n_recs = len(items)
+        self._rec_keep = items
+        for r in range(self.n_recs):
+            out, lo, src = items[r]
+            o = out
+            sv = src
+            if lo < 0 or lo + sv.shape[0] > o.shape[1]:
+                raise ValueError("NetStep.set_record: slice out of range")
+            self.recs[r].out = &o[0, 0] if o.shape[0] else NULL
+            self.recs[r].width = o.shape[1]
+            self.recs[r].lo = lo
+            self.recs[r].n = sv.shape[0]
+            self.recs[r].src = &sv[0]
+
+    cdef void _update(self, int64_t t, int64_t* counters, Py_ssize_t ncol) noexcept nogil:
+        cdef Py_ssize_t g, c
+        cdef GroupTab* gt
+        cdef CoreTab* ct
+        cdef Tally r
+        cdef acc_t* inp
+        cdef int64_t* row
+        for c in range(self.net.n_cores):
+            row = counters + c * ncol
+            row[self.chg_col] = 0
+            row[self.spk_col] = 0
+            row[self.ovf_col] = 0
+        for g in range(self.n_groups):
+            gt = &self.groups[g]
+            ct = &self.net.cores[gt.core]
+            inp = ct.ring + (t % ct.depth) * ct.stride + gt.acc_off
+            if gt.code == CUBA_LIF:
+                r = cuba_lif_loop(inp, gt.a0, gt.a1, gt.a2, gt.bias, gt.n, gt.p[0], gt.p[1],
+                                  gt.p[2], gt.p[3], gt.p[4], gt.p[5], gt.spikes)
+            elif gt.code == IF_NEURON:
+                r = if_loop(inp, gt.a0, gt.bias, gt.n, gt.p[0], gt.p[1], gt.p[2], gt.p[3],
+                            gt.p[4], gt.p[5], gt.p[6], gt.spikes)
+            else:
+                r = truenorth_loop(inp, gt.a0, gt.tnw, gt.n, gt.p[0], gt.p[1], gt.p[2],
+                                   gt.p[3], gt.p[4], gt.p[5], gt.p[6], gt.p[7], gt.p[8],
+                                   gt.p[9], <uint64_t>gt.p[10], <uint64_t>t,
+                                   <uint64_t>gt.p[11], gt.spikes)
+            row = counters + gt.core * ncol
+            row[self.chg_col] += r.changed
+            row[self.spk_col] += r.spikes
+            row[self.ovf_col] += r.overflows
+        for c in range(self.net.n_cores):
+            ct = &self.net.cores[c]
+            if ct.ring != NULL:
+                memset(ct.ring + (t % ct.depth) * ct.stride, 0, ct.stride * sizeof(acc_t))
+
+    cdef void _record(self, int64_t i) noexcept nogil:
+        cdef Py_ssize_t r
+        cdef RecTab* rt
+        for r in range(self.n_recs):
+            rt = &self.recs[r]
+            memcpy(rt.out + i * rt.width + rt.lo, rt.src, rt.n * sizeof(state_t))
+
+    def run(self, int64_t t0, int64_t i0, int64_t steps, int64_t[:, :, ::1] table,
+            int64_t[:, ::1] batches, int64_t used, int64_t[::1] per_step):
+        """Steps ``t0 .. t0 + steps - 1`` into rows ``i0 ..`` of ``table`` (steps, n_cores,
+        ncol), the record (:meth:`set_record`) and ``per_step``; batches appended to
+        ``batches`` from row ``used``. Stops early when ``batches`` has no room for another
+        full step (``capacity`` rows). Returns ``(steps done, rows used)``."""
+        cdef int64_t k, P, cap = self.net.capacity, rows = batches.shape[0]
+        cdef Py_ssize_t ncol = table.shape[2]
+        cdef int64_t* cnt
+        cdef int64_t* pk
+        if table.shape[1] != self.net.n_cores or batches.shape[1] != 4:
+            raise ValueError("NetStep.run: table must be (steps, n_cores, ncol), batches (rows, 4)")
+        if i0 < 0 or i0 + steps > table.shape[0] or i0 + steps > per_step.shape[0]:
+            raise ValueError("NetStep.run: steps out of range of the table")
+        k = 0
+        with nogil:
+            while k < steps and used + cap <= rows:
+                cnt = &table[i0 + k, 0, 0] if self.net.n_cores else NULL
+                self._update(t0 + k, cnt, ncol)
+                if cap:
+                    P = self.net._step(t0 + k, i0 + k, cnt, ncol, &batches[used, 0])
+                else:
+                    P = 0
+                per_step[i0 + k] = P
+                used += P
+                self._record(i0 + k)
+                k += 1
+        return k, used

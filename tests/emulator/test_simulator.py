@@ -238,3 +238,56 @@ def test_whole_step_kernel_equals_its_twin(tmp_path, seed, chip, model):
     assert len(r[0].packets) > 100 and r[0].total("synaptic_events") > 0
     assert_array_equal(r[0].cycles, r[1].cycles)
     assert r[0].timing.link_flits == r[1].timing.link_flits
+
+
+def _stochastic_truenorth_net(rng):
+    net = sm.Network("tn_stochastic")
+    x = net.input(30, name="x")
+    a = net.population(25, sm.TrueNorthNeuron(weights=(3, -200, 200, -8), alpha=6, leak=-20,
+                       stochastic_leak=True, threshold_mask_bits=2,
+                       stochastic_synapse=(False, True, True, False)), name="a")  # fmt: skip
+    b = net.population(14, sm.TrueNorthNeuron(weights=(1, 2, 4, -8), alpha=4, leak=-1,
+                                              reset_mode=1), name="b")  # fmt: skip
+    Wa = rng.choice([0, 3, -200, 200, -8], (30, 25), p=[0.4, 0.3, 0.1, 0.15, 0.05])
+    net.connect(x, a, weights=Wa)
+    net.connect(a, b, weights=rng.integers(-8, 8, (25, 14)) * (rng.random((25, 14)) < 0.4))
+    net.probe(a, "v")
+    return net
+
+
+@pytest.mark.parametrize("backend", ["cython", "numpy"])
+@pytest.mark.parametrize("timing", ["none", "cycle"])
+@pytest.mark.parametrize("chip,model", [("loihi", "CubaLIF"), ("loihi2", "IF"),
+                                        ("truenorth", "TrueNorthNeuron")])  # fmt: skip
+def test_compiled_step_loop_equals_the_per_step_loop(tmp_path, backend, timing, chip, model):
+    """kernels.NetStep (every core's update, emission and record, many steps per call; the
+    timing model afterwards) against the simulator's per-step, per-core loop (the path of
+    models without a native descriptor): spikes, probes, counters, batches, cycles, over two
+    consecutive runs whose batch buffers grow several times."""
+    rng = np.random.default_rng(7)
+    if model == "TrueNorthNeuron":
+        net = _stochastic_truenorth_net(rng)
+        prof = make_profile(tmp_path, base=chip, neurons=8)
+        hi = 1
+    else:
+        net = deep_net(rng, model)
+        prof = make_profile(tmp_path, base=chip, neurons=6, input_axons=48)
+        hi = 7 if model == "IF" else 1
+    m = sm.map_network(net, prof)
+    X = rng.integers(0, hi + 1, (75, 30)) * (rng.random((75, 30)) < 0.4)
+    sims = [sm.Simulator(m, backend=backend, timing=timing, seed=3) for _ in range(2)]
+    assert sims[0]._step is not None
+    sims[1]._step = None  # white box: force the per-step loop
+    for lo, hi_ in ((0, 30), (30, 75)):
+        r = [s.run(hi_ - lo, inputs={"x": X[lo:hi_]}) for s in sims]
+        assert r[0].t0 == r[1].t0 == lo
+        for name in net.populations:
+            assert_array_equal(r[0].spikes[name], r[1].spikes[name])
+            for var in r[0].probes.get(name, {}):
+                assert_array_equal(r[0].probes[name][var], r[1].probes[name][var])
+        for key in r[0].counters:
+            assert_array_equal(r[0].counters[key], r[1].counters[key])
+        for f in ("step", "src", "dst", "events", "synaptic_events"):
+            assert_array_equal(getattr(r[0].packets, f), getattr(r[1].packets, f))
+        assert_array_equal(r[0].cycles, r[1].cycles)
+        assert r[0].total("spikes") > 20 and len(r[0].packets) > 3 * m.n_cores

@@ -1,0 +1,236 @@
+# The neuron update loops, written once as inline C (no GIL, no exceptions) over raw pointers.
+# ``_neurons.pyx`` wraps them for Python (one group per call); ``_synapses.pyx``'s ``NetStep``
+# calls them for every group of a network inside its compiled step loop. Specification and
+# equations: ``reference.py`` (same names without ``_loop``).
+
+from ._types cimport acc_t, state_t, weight_t, int64_t, uint64_t
+from ._fixed cimport clip64, decay12, prn32, sgn64, wrap_signed
+
+cdef enum:
+    STREAM_LEAK = 1
+    STREAM_THRESHOLD = 2
+
+
+cdef struct Tally:
+    int64_t changed
+    int64_t spikes
+    int64_t overflows
+
+
+cdef inline Tally cuba_lif_loop(const acc_t* inp, state_t* u, state_t* v, state_t* ref,
+                                const int64_t* bias, Py_ssize_t n, int64_t du, int64_t dv,
+                                int64_t vth, int64_t refract_delay, int64_t vmin, int64_t vmax,
+                                state_t* spikes) noexcept nogil:
+    """Loihi CUBA LIF, one step. See ``reference.cuba_lif_update``."""
+    cdef Py_ssize_t i
+    cdef int64_t q, q_raw, un, un_raw, u2, u2_raw, vn, u_old, v_old, r
+    cdef int64_t fu = 4096 - (du + 1), fv = 4096 - dv, thr = vth << 6
+    cdef int64_t changed = 0, nspk = 0, wraps = 0
+    cdef int64_t s
+    cdef Tally out
+    for i in range(n):
+        u_old = u[i]
+        v_old = v[i]
+        r = ref[i]
+        q_raw = inp[i]
+        q = wrap_signed(q_raw, 22)
+        un_raw = decay12(u_old, fu) + q
+        un = wrap_signed(un_raw, 24)
+        u2_raw = un + bias[i]
+        u2 = wrap_signed(u2_raw, 24)
+        wraps += (q != q_raw) + (un != un_raw) + (u2 != u2_raw)
+        vn = clip64(decay12(v_old, fv) + u2, vmin, vmax)
+        # branch-free (spikes and refractory state are data-dependent): masks, not ifs
+        vn = vn & -(<int64_t>(r <= 0))   # refractory hold: v = 0 while ref > 0
+        s = vn > thr                     # strict threshold
+        vn = vn & (s - 1)                # reset to 0 on a spike
+        r = r - (r > 0)                  # count down, floor 0
+        ref[i] = <state_t>(r + s * (refract_delay - 1 - r))
+        changed += (un != u_old) | (vn != v_old)
+        nspk += s
+        u[i] = <state_t>un
+        v[i] = <state_t>vn
+        spikes[i] = <state_t>s
+    out.changed = changed
+    out.spikes = nspk
+    out.overflows = wraps
+    return out
+
+
+cdef inline int64_t _if_integrate(int64_t x, int64_t leak) noexcept nogil:
+    """x - sgn(x) * min(|x|, leak): linear leak toward zero, never past it (branch-free)."""
+    cdef int64_t m = x >> 63                  # sign mask: 0 or -1
+    cdef int64_t a = (x ^ m) - m              # |x|
+    a = a if a < leak else leak
+    return x - ((a ^ m) - m)
+
+
+cdef inline Tally if_loop(const acc_t* inp, state_t* v, const int64_t* bias, Py_ssize_t n,
+                          int64_t vth, int64_t vmin, int64_t vmax, int64_t leak, int64_t cap,
+                          int64_t bipolar, int64_t reset_zero, state_t* spikes) noexcept nogil:
+    """Integrate-and-fire with graded spikes, one step. See ``reference.if_update``.
+
+    Branch-free so the loop vectorizes. The payload ``floor(|v| / vth)`` is computed in double
+    precision, which is exact here: |v| < 2**32 and vth >= 1, so a quotient just below an
+    integer m differs from m by at least 1/vth > m * 2**-53 (rounding cannot reach m).
+    """
+    cdef Py_ssize_t i
+    cdef int64_t x, vn, k, a, m, v_old, fire
+    cdef int64_t changed = 0, nspk = 0, sats = 0
+    cdef double dvth = <double>vth
+    cdef Tally out
+    for i in range(n):
+        v_old = v[i]
+        x = _if_integrate(v_old + inp[i] + bias[i], leak)
+        vn = clip64(x, vmin, vmax)
+        sats += vn != x
+        m = vn >> 63                      # sign mask: 0 or -1
+        a = (vn ^ m) - m                  # |v|
+        fire = (a >= vth) & ((m == 0) | (bipolar != 0))
+        k = <int64_t>(<double>a / dvth)   # floor(|v| / vth), exact (see docstring)
+        k = k if k < cap else cap
+        k = k * fire
+        k = (k ^ m) - m                   # negative payload for negative spikes
+        vn = (vn & (fire - 1)) if reset_zero else vn - k * vth
+        nspk += fire
+        changed += vn != v_old
+        v[i] = <state_t>vn
+        spikes[i] = <state_t>k
+    out.changed = changed
+    out.spikes = nspk
+    out.overflows = sats
+    return out
+
+
+cdef struct TNReset:
+    # V' = a * V + b + e * eta, for a positive (p) and a negative (n) threshold crossing;
+    # loop-invariant coefficients so the per-neuron reset has no control flow.
+    int64_t ap, bp, ep, an, bn, en, thr_neg_eta
+
+
+cdef inline TNReset _tn_reset_coefficients(int64_t alpha, int64_t beta, int64_t negative_reset,
+                                           int64_t reset_mode,
+                                           int64_t reset_value) noexcept nogil:
+    cdef TNReset r
+    r.ap = reset_mode != 0
+    r.bp = reset_value if reset_mode == 0 else (-alpha if reset_mode == 1 else 0)
+    r.ep = -1 if reset_mode == 1 else 0
+    if negative_reset:
+        r.an = reset_mode != 0
+        r.bn = -reset_value if reset_mode == 0 else (beta if reset_mode == 1 else 0)
+        r.en = 1 if reset_mode == 1 else 0
+        r.thr_neg_eta = 1                   # the negative threshold is -(beta + eta)
+    else:                                   # saturate at -beta
+        r.an = 0
+        r.bn = -beta
+        r.en = 0
+        r.thr_neg_eta = 0
+    return r
+
+
+cdef inline int64_t _tn_fire(int64_t V, int64_t pos, int64_t eta, int64_t beta,
+                             TNReset r) noexcept nogil:
+    """Reset of one TrueNorth neuron after the threshold test ``pos = V >= alpha + eta``."""
+    cdef int64_t neg = (pos == 0) & (V < -(beta + r.thr_neg_eta * eta))
+    cdef int64_t vpos = r.ap * V + r.bp + r.ep * eta
+    cdef int64_t vneg = r.an * V + r.bn + r.en * eta
+    return vpos if pos else (vneg if neg else V)
+
+
+cdef inline Tally truenorth_loop(const acc_t* cnt, state_t* v, const weight_t* wt, Py_ssize_t n,
+                                 int64_t leak, int64_t leak_reversal, int64_t stochastic_leak,
+                                 int64_t stochastic_synapse_mask, int64_t alpha, int64_t beta,
+                                 int64_t negative_reset, int64_t reset_mode, int64_t reset_value,
+                                 int64_t threshold_mask, uint64_t seed, uint64_t step,
+                                 uint64_t id_offset, state_t* spikes) noexcept nogil:
+    """TrueNorth neuron, one tick (``cnt`` and ``wt``: n rows of 4). See
+    ``reference.truenorth_update``. Deterministic configurations take a loop without random
+    draws (it vectorizes)."""
+    cdef Py_ssize_t i
+    cdef int g
+    cdef int64_t V, v_old, S, c, k, mag, sg, omega, eta, Vc, pos
+    cdef int64_t lo = -(1 << 19), hi = (1 << 19) - 1
+    cdef int64_t leak_mag = leak if leak >= 0 else -leak
+    cdef int64_t changed = 0, nspk = 0, sats = 0
+    cdef uint64_t nid
+    cdef TNReset rc = _tn_reset_coefficients(alpha, beta, negative_reset, reset_mode, reset_value)
+    cdef int64_t lrev = leak_reversal != 0
+    cdef int64_t sl = stochastic_leak != 0, leak_sign = sgn64(leak), dl
+    cdef Tally out
+    if stochastic_synapse_mask == 0 and not stochastic_leak and threshold_mask == 0:
+        for i in range(n):
+            V = v[i]
+            v_old = V
+            V += (cnt[4 * i] * wt[4 * i] + cnt[4 * i + 1] * wt[4 * i + 1]
+                  + cnt[4 * i + 2] * wt[4 * i + 2] + cnt[4 * i + 3] * wt[4 * i + 3])
+            omega = 1 + lrev * (sgn64(V) - 1)   # sgn(V) with leak reversal, else 1
+            V += omega * leak
+            Vc = clip64(V, lo, hi)
+            sats += Vc != V
+            pos = Vc >= alpha
+            V = _tn_fire(Vc, pos, 0, beta, rc)
+            spikes[i] = <state_t>pos
+            nspk += pos
+            changed += V != v_old
+            v[i] = <state_t>V
+    elif stochastic_synapse_mask == 0:
+        # stochastic leak and/or threshold only: both draws every neuron, no branches (it
+        # vectorizes); the flags select the terms
+        for i in range(n):
+            nid = id_offset + <uint64_t>i
+            V = v[i]
+            v_old = V
+            V += (cnt[4 * i] * wt[4 * i] + cnt[4 * i + 1] * wt[4 * i + 1]
+                  + cnt[4 * i + 2] * wt[4 * i + 2] + cnt[4 * i + 3] * wt[4 * i + 3])
+            omega = 1 + lrev * (sgn64(V) - 1)
+            dl = prn32(seed, step, nid, STREAM_LEAK) & 255
+            V += omega * (sl * leak_sign * (leak_mag >= dl) + (1 - sl) * leak)
+            Vc = clip64(V, lo, hi)
+            sats += Vc != V
+            eta = prn32(seed, step, nid, STREAM_THRESHOLD) & threshold_mask
+            pos = Vc >= alpha + eta
+            V = _tn_fire(Vc, pos, eta, beta, rc)
+            spikes[i] = <state_t>pos
+            nspk += pos
+            changed += V != v_old
+            v[i] = <state_t>V
+    else:
+        for i in range(n):
+            nid = id_offset + <uint64_t>i
+            V = v[i]
+            v_old = V
+            for g in range(4):
+                c = cnt[4 * i + g]
+                if c == 0:
+                    continue
+                S = wt[4 * i + g]
+                if (stochastic_synapse_mask >> g) & 1:
+                    mag = S if S >= 0 else -S
+                    sg = sgn64(S)
+                    for k in range(c):
+                        if mag >= (prn32(seed, step, nid,
+                                         ((<uint64_t>(g + 1)) << 32) | <uint64_t>k) & 255):
+                            V += sg
+                else:
+                    V += c * S
+            omega = sgn64(V) if leak_reversal else 1
+            if stochastic_leak:
+                if leak_mag >= (prn32(seed, step, nid, STREAM_LEAK) & 255):
+                    V += omega * sgn64(leak)
+            else:
+                V += omega * leak
+            Vc = clip64(V, lo, hi)
+            sats += Vc != V
+            eta = 0
+            if threshold_mask:
+                eta = prn32(seed, step, nid, STREAM_THRESHOLD) & threshold_mask
+            pos = Vc >= alpha + eta
+            V = _tn_fire(Vc, pos, eta, beta, rc)
+            spikes[i] = <state_t>pos
+            nspk += pos
+            changed += V != v_old
+            v[i] = <state_t>V
+    out.changed = changed
+    out.spikes = nspk
+    out.overflows = sats
+    return out
