@@ -92,11 +92,12 @@ def bench_recurrent(steps: int) -> list[tuple]:
         res = sim.run(steps)
         dt = time.perf_counter() - t0
         results[backend] = res
-        rows.append((f"spikemesh ({backend} kernels)", steps / dt, res.total("spikes")))
+        rows.append((f"spikemesh ({backend} kernels)", steps / dt, res.total("spikes"),
+                     res.total("synaptic_events") / steps))  # fmt: skip
     t0 = time.perf_counter()
     ref = numpy_model(w, bias, steps)
     dt = time.perf_counter() - t0
-    rows.append(("plain NumPy/SciPy model", steps / dt, int(ref.sum())))
+    rows.append(("plain NumPy/SciPy model", steps / dt, int(ref.sum()), None))
     for res in results.values():
         assert np.array_equal(res.spikes["h"], ref), "spikemesh and the NumPy model disagree"
     return rows, t_map, m
@@ -152,14 +153,19 @@ def chip_scale_child(steps: int) -> None:
     t0 = time.perf_counter()
     m = sm.map_network(net, "loihi")
     t_map = time.perf_counter() - t0
-    sim = sm.Simulator(m)
     x = (rng.random((steps, 1000)) < 0.05).astype(np.int32)
-    t0 = time.perf_counter()
-    res = sim.run(steps, inputs={"x": x})
-    dt = time.perf_counter() - t0
+    rates, spikes = {}, None
+    for threads in (1, 2):
+        sim = sm.Simulator(m, threads=threads)
+        t0 = time.perf_counter()
+        res = sim.run(steps, inputs={"x": x})
+        rates[threads] = steps / (time.perf_counter() - t0)
+        assert spikes is None or np.array_equal(spikes, res.spikes["h"])
+        spikes = res.spikes["h"]
     print(json.dumps(dict(
         neurons=net.n_neurons, synapses=net.n_synapses, cores=m.n_cores, t_build=t_build,
-        t_map=t_map, steps=steps, steps_per_s=steps / dt, spikes=res.total("spikes"),
+        t_map=t_map, steps=steps, steps_per_s=rates[1], steps_per_s_2=rates[2],
+        spikes=res.total("spikes"),
         events=res.total("synaptic_events"),
         peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     )))  # fmt: skip
@@ -187,22 +193,27 @@ def main() -> None:
     print(f"Recurrent benchmark: 1000 CubaLIF, 10% recurrent, {steps} steps "
           f"(mapped onto {m.n_cores} loihi core(s) in {t_map * 1e3:.0f} ms)")  # fmt: skip
     print()
-    print("| implementation | steps/s | vs NumPy/SciPy | spikes |")
-    print("|---|---:|---:|---:|")
-    for name, rate, spikes in rows:
-        print(f"| {name} | {rate:,.0f} | {rate / base:.2f}x | {spikes:,} |")
+    print("| implementation | steps/s | vs NumPy/SciPy | spikes | ns per synaptic event |")
+    print("|---|---:|---:|---:|---:|")
+    for name, rate, spikes, ev in rows:
+        ns = f"{1e9 / (rate * ev):.1f}" if ev else "-"
+        print(f"| {name} | {rate:,.0f} | {rate / base:.2f}x | {spikes:,} | {ns} |")
     if not opts.skip_chip_scale:
         r = chip_scale(20 if opts.quick else 200)
         print()
         print(f"Chip-scale case (loihi profile, timing='none', {r['steps']} steps)")
         print()
-        print(
-            "| neurons | synapses | cores | build | mapping | run steps/s | spikes/step | synaptic events/step | peak memory |"
-        )
-        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        print("| neurons | synapses | cores | build | mapping | run steps/s (1 thread) | "
+              "ns per synaptic event | vs the 1k benchmark | steps/s (2 threads) | spikes/step "
+              "| synaptic events/step | peak memory |")  # fmt: skip
+        print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        ev = r["events"] / r["steps"]
+        ns = 1e9 / (r["steps_per_s"] * ev)
+        ns_1k = 1e9 / (rows[0][1] * rows[0][3])
         print(f"| {r['neurons']:,} | {r['synapses']:,} | {r['cores']} | {r['t_build']:.1f} s | "
-              f"{r['t_map']:.1f} s | {r['steps_per_s']:,.0f} | {r['spikes'] / r['steps']:,.0f} | "
-              f"{r['events'] / r['steps']:,.0f} | {r['peak_mb']:,.0f} MB |")  # fmt: skip
+              f"{r['t_map']:.1f} s | {r['steps_per_s']:,.0f} | {ns:.1f} | {ns / ns_1k:.2f}x | "
+              f"{r['steps_per_s_2']:,.0f} | {r['spikes'] / r['steps']:,.0f} | {ev:,.0f} | "
+              f"{r['peak_mb']:,.0f} MB |")  # fmt: skip
 
 
 if __name__ == "__main__":

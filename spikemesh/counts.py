@@ -183,10 +183,10 @@ class PacketLog:
 
     @classmethod
     def from_rows(cls, rows: np.ndarray, per_step: np.ndarray) -> PacketLog:
-        """From ``(P, 4)`` rows in step order and the number of rows of each step."""
+        """From ``(P, 4)`` rows in step order and the number of rows of each step (the columns
+        are views of ``rows``, not copies)."""
         step = np.repeat(np.arange(per_step.size, dtype=np.int64), per_step)
-        cols = np.ascontiguousarray(rows.T)
-        return cls(step, cols[0], cols[1], cols[2], cols[3])
+        return cls(step, rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3])
 
     def __len__(self) -> int:
         return int(self.step.size)

@@ -90,11 +90,15 @@ class Simulator:
         The engine of the timing model: the compiled event queue (default; its NumPy/heapq twin
         with the numpy backend) or the SimPy model it is the twin of (same cycles, flits and
         critical paths; slower, and the place to extend the model with SimPy processes).
+    threads : int
+        Threads of the compiled step loop (cython backend, built with OpenMP): the cores are
+        shared among them, each updates its own cores and delivers into them; the result is the
+        same for any count. Pays only at chip scale (docs/benchmarks.md); default 1.
     """
 
     def __init__(
         self, mapping: Mapping, timing: str = "none", seed: int = 0, backend: str | None = None,
-        overflow: str = "count", noc: str = "engine",
+        overflow: str = "count", noc: str = "engine", threads: int = 1,
     ):  # fmt: skip
         if not isinstance(mapping, Mapping):
             raise ParameterError(
@@ -116,6 +120,7 @@ class Simulator:
             )
         self.overflow = overflow
         self.noc = noc
+        self.threads = check_int("Simulator", "threads", threads, 1, 256)
         self.mapping = mapping
         self.timing = timing
         self.seed = check_int("Simulator", "seed", seed, 0, 2**64 - 1)
@@ -147,6 +152,7 @@ class Simulator:
         self._step = (self._k.NetStep(self._net, [(c, a, *d) for c, a, d in groups],
                                       (CHG, SPK, OVF))
                       if all(d is not None for _, _, d in groups) else None)  # fmt: skip
+        self._net.set_threads(self.threads)
 
     # ------------------------------------------------------------------ plan
     def _check_inputs(self, steps: int, inputs) -> dict[str, np.ndarray]:
@@ -202,7 +208,10 @@ class Simulator:
             spikes=spikes, spike_items=spike_items,
             probes=probes, probe_items=probe_items, table=table,
             cells=memoryview(table.reshape(-1)),
-            batches=np.zeros((2 * self._net.capacity + 16, 4), np.int64),
+            # every (source, destination) pair in every step, up to 2**21 rows (64 MB); more
+            # rows only when used (grown by doubling)
+            batches=np.empty((min(steps * self._net.capacity, 2**23) + self._net.capacity + 16,
+                              4), np.int64),  # fmt: skip
             per_step=np.zeros(steps, np.int64), used=0,
             cycles=np.zeros(steps, np.int64),
             busy=np.zeros((steps, n_cores)) if timed else None, slowest=[-1, {}],
@@ -256,7 +265,7 @@ class Simulator:
         """Room in ``run.batches`` for a full step (``capacity`` rows): grow by doubling."""
         cap = self._net.capacity
         if run.used + cap > run.batches.shape[0]:
-            grown = np.zeros((2 * run.batches.shape[0] + cap, 4), np.int64)
+            grown = np.empty((2 * run.batches.shape[0] + cap, 4), np.int64)
             grown[: run.used] = run.batches[: run.used]
             run.batches = grown
 

@@ -6,6 +6,7 @@ from ._types cimport (acc_t, delay_t, exp_t, index_t, ptr_t, state_t, weight_t, 
 from ._fixed cimport shift_floor
 from ._neuron_loops cimport Tally, cuba_lif_loop, if_loop, truenorth_loop
 from libc.string cimport memcpy, memset
+from cython.parallel cimport prange
 
 import numpy as np
 
@@ -176,6 +177,9 @@ cdef struct CoreTab:
     acc_t* ring
     int64_t depth
     int64_t stride
+    int64_t size           # depth * stride
+    int64_t base           # this step's ring offset: (t % depth) * stride
+    int owner              # thread that delivers into (and updates) this core
 
 
 cdef struct SrcTab:
@@ -187,6 +191,13 @@ cdef struct SrcTab:
     int64_t n              # neurons (lines) of the source
     const state_t* payload # core spike buffer, or the input array's first row (NULL: silent)
     int64_t row_stride     # 0 for cores; n for inputs
+    int64_t slot0          # first (source, destination) slot of this source
+
+
+cdef struct Msg:
+    int32_t dst            # destination core
+    int32_t slot           # (source, destination) slot: its batch of this step
+    int32_t nsyn           # synapses of the destination axon
 
 
 cdef class NetDeliver:
@@ -194,34 +205,40 @@ cdef class NetDeliver:
     See ``reference.NetDeliver`` (the specification).
 
     Layout for locality: at construction every source neuron's fan-out is resolved into one
-    contiguous run of messages (destination core, end of its synapses) and of synapses
-    (accumulator, delay, effective weight = the stored weight with its exponent and the
-    accumulator shift applied), in the order emission walks them; a spike then reads its own
-    run sequentially and writes only the destination rings."""
+    contiguous run of messages (destination core, batch slot, synapse count) and of synapses
+    (ring offset = delay x row length + accumulator, effective weight = the stored weight with
+    its exponent and the accumulator shift applied), in the order emission walks them; a spike
+    then reads its own run sequentially and writes only the destination rings.
+
+    With ``set_threads(T)`` (T > 1) the destination cores are shared among T threads (balanced
+    by stored synapses); every thread walks every spike and delivers only into its own cores,
+    so each ring, counter and batch slot has one writer and the result is the sequential one.
+    """
     cdef CoreTab* cores
     cdef SrcTab* srcs
     cdef Py_ssize_t n_cores, n_src
-    cdef int64_t* msg
-    cdef int64_t* syn
+    # per (source, destination) pair k: its slot qslot[k]; per slot j, this step's messages
+    # sc[2j] and synaptic events sc[2j + 1]. Slots are grouped by the owner thread of the
+    # destination (one cache line apart) so that no two threads write the same line.
+    cdef const int64_t* qslot
+    cdef int64_t* sc
     cdef int syn_col, pkt_col, axn_col
-    cdef list _keep
+    cdef list _keep, _runs, _inputs   # owners of the memory the pointers below read
     cdef public int64_t capacity
-    # resolved fan-out: neuron (s, i) -> messages nptr[noff[s] + i] .. nptr[noff[s] + i + 1];
-    # message m -> core mdst[m], synapses mend[m - 1] (or its first) .. mend[m]
+    cdef public int threads
+    # resolved fan-out: neuron (s, i) -> messages nptr[noff[s] + i] .. nptr[noff[s] + i + 1]
+    # and synapses zptr[noff[s] + i] .. (message m's run follows message m - 1's)
     cdef const int64_t* noff
     cdef const int64_t* nptr
-    cdef const int32_t* mdst
-    cdef const int64_t* mbeg
-    cdef const int64_t* mend
-    cdef const int32_t* stgt
-    cdef const uint8_t* sdly
+    cdef const int64_t* zptr
+    cdef const Msg* msgs
+    cdef const int32_t* soff
     cdef const int64_t* sw
 
     def __cinit__(self):
         self.cores = NULL
         self.srcs = NULL
-        self.msg = NULL
-        self.syn = NULL
+        self.threads = 1
 
     def __init__(self, tables, routes, spikes, columns):
         cdef Py_ssize_t d, s
@@ -242,9 +259,7 @@ cdef class NetDeliver:
         self._keep = [tables, routes, list(spikes)]
         self.cores = <CoreTab*>calloc(max(self.n_cores, 1), sizeof(CoreTab))
         self.srcs = <SrcTab*>calloc(max(self.n_src, 1), sizeof(SrcTab))
-        self.msg = <int64_t*>calloc(max(self.n_cores, 1), sizeof(int64_t))
-        self.syn = <int64_t*>calloc(max(self.n_cores, 1), sizeof(int64_t))
-        if not (self.cores and self.srcs and self.msg and self.syn):
+        if not (self.cores and self.srcs):
             raise MemoryError("NetDeliver: out of memory")
         self.syn_col, self.pkt_col, self.axn_col = columns
         for d in range(self.n_cores):
@@ -257,6 +272,9 @@ cdef class NetDeliver:
             self.cores[d].acc_shift = shift
             self.cores[d].depth = ring.shape[0]
             self.cores[d].stride = ring.shape[1]
+            self.cores[d].size = ring.shape[0] * ring.shape[1]
+            if self.cores[d].size >= 2**31:
+                raise ValueError(f"NetDeliver: core {d}'s delay ring has >= 2**31 accumulators")
             self.cores[d].ring = &ring[0, 0] if ring.shape[0] * ring.shape[1] else NULL
         self.capacity = 0
         for s in range(self.n_src):
@@ -269,18 +287,23 @@ cdef class NetDeliver:
             self.srcs[s].targets = &rt[0] if rt.shape[0] else NULL
             self.srcs[s].n_targets = rt.shape[0]
             self.srcs[s].n = ip.shape[0] - 1
+            self.srcs[s].slot0 = self.capacity
             self.capacity += rt.shape[0]
             if s < self.n_cores:
                 sp = spikes[s]
                 self.srcs[s].payload = &sp[0] if sp.shape[0] else NULL
                 self.srcs[s].row_stride = 0
-        self._resolve()
+        if self.capacity >= 2**31:
+            raise ValueError("NetDeliver: more than 2**31 (source, destination) pairs")
+        self.set_threads(1)
 
     def _resolve(self):
-        """Build the contiguous fan-out runs (class docstring)."""
-        cdef Py_ssize_t s, i, d, k
-        cdef ptr_t j, q
-        cdef int64_t n_msg = 0, n_syn = 0, n_neur = 0, m = 0, z = 0, a
+        """Build the contiguous fan-out runs (class docstring): per source neuron and thread
+        part (cores[d].owner), one run of messages and one of their synapses."""
+        cdef Py_ssize_t s, i, d, q
+        cdef ptr_t j, k
+        cdef int64_t n_msg = 0, n_syn = 0, n_neur = 0, m = 0, z = 0, a, row = 0, e
+        cdef int part, T = self.threads
         cdef CoreTab* c
         cdef SrcTab* src
         for s in range(self.n_src):
@@ -292,54 +315,80 @@ cdef class NetDeliver:
                 a = src.axon[j]
                 n_syn += c.indptr[a + 1] - c.indptr[a]
         noff_a = np.zeros(self.n_src + 1, np.int64)
-        nptr_a = np.zeros(n_neur + 1, np.int64)
-        mdst_a = np.zeros(max(n_msg, 1), np.int32)
-        mbeg_a = np.zeros(max(n_msg, 1), np.int64)
-        mend_a = np.zeros(max(n_msg, 1), np.int64)
-        stgt_a = np.zeros(max(n_syn, 1), np.int32)
-        sdly_a = np.zeros(max(n_syn, 1), np.uint8)
+        nptr_a = np.zeros(n_neur * T + 1, np.int64)
+        zptr_a = np.zeros(n_neur * T + 1, np.int64)
+        msgs_a = np.zeros((max(n_msg, 1), 3), np.int32)
+        soff_a = np.zeros(max(n_syn, 1), np.int32)
         sw_a = np.zeros(max(n_syn, 1), np.int64)
-        cdef int64_t[::1] noff = noff_a, nptr = nptr_a, mbeg = mbeg_a, mend = mend_a, sw = sw_a
-        cdef int32_t[::1] mdst = mdst_a, stgt = stgt_a
-        cdef uint8_t[::1] sdly = sdly_a
-        cdef int64_t row = 0
+        pos_a = np.zeros(max(self.n_cores, 1), np.int64)
+        owners = np.array([self.cores[d].owner for d in range(self.n_cores)], np.int64)
+        pair_owner = owners[np.concatenate([np.asarray(r[3], np.int64) for r in self._keep[1]]
+                                           + [np.zeros(0, np.int64)])]  # fmt: skip
+        order = np.argsort(pair_owner, kind="stable")
+        qslot_a = np.zeros(max(self.capacity, 1), np.int64)
+        qslot_a[order] = np.arange(self.capacity) + 8 * pair_owner[order]
+        sc_a = np.zeros(2 * (self.capacity + 8 * T), np.int64)
+        cdef int64_t[::1] qs = qslot_a, scv = sc_a
+        cdef int64_t[::1] noff = noff_a, nptr = nptr_a, zptr = zptr_a, sw = sw_a, pos = pos_a
+        cdef int32_t[:, ::1] msgs = msgs_a
+        cdef int32_t[::1] soff = soff_a
         with nogil:
             for s in range(self.n_src):
                 src = &self.srcs[s]
                 noff[s] = row
+                for q in range(src.n_targets):
+                    pos[src.targets[q]] = qs[src.slot0 + q]
                 for i in range(src.n):
-                    nptr[row] = m
-                    row += 1
-                    for j in range(src.indptr[i], src.indptr[i + 1]):
-                        d = src.dest[j]
-                        c = &self.cores[d]
-                        a = src.axon[j]
-                        mdst[m] = <int32_t>d
-                        mbeg[m] = z
-                        for q in range(c.indptr[a], c.indptr[a + 1]):
-                            stgt[z] = c.targets[q]
-                            sdly[z] = c.delays[q]
-                            sw[z] = shift_floor(c.weights[q], c.row_exp[a]) * (<int64_t>1 << c.acc_shift)
-                            z += 1
-                        mend[m] = z
-                        m += 1
+                    for part in range(T):
+                        nptr[row] = m
+                        zptr[row] = z
+                        row += 1
+                        for j in range(src.indptr[i], src.indptr[i + 1]):
+                            d = src.dest[j]
+                            c = &self.cores[d]
+                            if c.owner != part:
+                                continue
+                            a = src.axon[j]
+                            msgs[m, 0] = <int32_t>d
+                            msgs[m, 1] = <int32_t>pos[d]
+                            msgs[m, 2] = <int32_t>(c.indptr[a + 1] - c.indptr[a])
+                            for k in range(c.indptr[a], c.indptr[a + 1]):
+                                e = c.delays[k] * c.stride + c.targets[k]
+                                soff[z] = <int32_t>e
+                                sw[z] = (shift_floor(c.weights[k], c.row_exp[a])
+                                         * (<int64_t>1 << c.acc_shift))
+                                z += 1
+                            m += 1
             noff[self.n_src] = row
             nptr[row] = m
-        self._keep += [noff_a, nptr_a, mdst_a, mbeg_a, mend_a, stgt_a, sdly_a, sw_a]
+            zptr[row] = z
+        self._runs = [noff_a, nptr_a, zptr_a, msgs_a, soff_a, sw_a, qslot_a, sc_a]
+        self.qslot = &qs[0]
+        self.sc = &scv[0]
         self.noff = &noff[0]
         self.nptr = &nptr[0]
-        self.mdst = &mdst[0]
-        self.mbeg = &mbeg[0]
-        self.mend = &mend[0]
-        self.stgt = &stgt[0]
-        self.sdly = &sdly[0]
+        self.zptr = &zptr[0]
+        self.msgs = <const Msg*>&msgs[0, 0]
+        self.soff = &soff[0]
         self.sw = &sw[0]
+
+    def set_threads(self, int threads):
+        """Share the destination cores among ``threads`` threads (class docstring)."""
+        cdef Py_ssize_t d, k
+        if threads < 1:
+            raise ValueError(f"NetDeliver.set_threads: threads must be >= 1 (got {threads})")
+        self.threads = threads
+        load = np.zeros(threads, np.int64)
+        sizes = np.array([len(self._keep[0][d][1]) + 1 for d in range(self.n_cores)], np.int64)
+        for d in np.argsort(-sizes, kind="stable"):  # largest first to the least loaded
+            k = int(np.argmin(load))
+            self.cores[d].owner = <int>k
+            load[k] += sizes[d]
+        self._resolve()
 
     def __dealloc__(self):
         free(self.cores)
         free(self.srcs)
-        free(self.msg)
-        free(self.syn)
 
     def set_inputs(self, inputs):
         """Per external input (source n_cores + k): a C-contiguous int32 (steps, n) array or
@@ -347,7 +396,7 @@ cdef class NetDeliver:
         cdef Py_ssize_t k, s
         cdef const state_t[:, ::1] x
         inputs = list(inputs)
-        self._keep = self._keep[:3 + self.n_src + 8] + [a for a in inputs if a is not None]
+        self._inputs = [a for a in inputs if a is not None]
         for k in range(self.n_src - self.n_cores):
             s = self.n_cores + k
             if inputs[k] is None or inputs[k].shape[0] == 0:
@@ -359,6 +408,7 @@ cdef class NetDeliver:
 
     def __call__(self, int64_t t, int64_t row, int64_t[:, ::1] counters, int64_t[:, ::1] packets):
         cdef Py_ssize_t P
+        cdef int part
         if packets.shape[0] < self.capacity or packets.shape[1] != 4:
             raise ValueError(f"NetDeliver: packets must be ({self.capacity}, 4)")
         if counters.shape[0] != self.n_cores:
@@ -366,60 +416,85 @@ cdef class NetDeliver:
         if self.capacity == 0 or self.n_cores == 0:
             return 0
         with nogil:
-            P = self._step(t, row, &counters[0, 0], counters.shape[1], &packets[0, 0])
+            self._begin(t)
+            for part in range(self.threads):  # one after the other (the runs are per part)
+                self._deliver(row, part, self.threads)
+            P = self._flush(&counters[0, 0], counters.shape[1], &packets[0, 0])
         return P
 
-    cdef Py_ssize_t _step(self, int64_t t, int64_t row, int64_t* counters, Py_ssize_t ncol,
-                          int64_t* packets) noexcept nogil:
-        """The step (``__call__``) on raw pointers: ``counters`` (n_cores, ncol) and
-        ``packets`` (capacity, 4), both row-major."""
-        cdef Py_ssize_t s, i, q, P = 0
-        cdef int64_t d, n_p, n_e, p, ev, m, z, slot, slot0, D, base_row
+    cdef void _begin(self, int64_t t) noexcept nogil:
+        """This step's ring row of every core (slot t)."""
+        cdef Py_ssize_t d
+        for d in range(self.n_cores):
+            if self.cores[d].depth:
+                self.cores[d].base = (t % self.cores[d].depth) * self.cores[d].stride
+
+    cdef void _deliver(self, int64_t row, int part, int parts) noexcept nogil:
+        """Deliver every spike of this step (input row ``row``) into the cores of thread
+        ``part`` (``parts`` = the thread count the runs were built for); count messages and
+        synaptic events per batch slot."""
+        cdef Py_ssize_t s, i, z, z1
+        cdef int64_t p, m, m1, r, a, size
         cdef SrcTab* src
         cdef CoreTab* c
         cdef const state_t* pay
-        cdef index_t dd
+        cdef const Msg* g
+        cdef acc_t* ring
         for s in range(self.n_src):
             src = &self.srcs[s]
             if src.payload == NULL:
                 continue
             pay = src.payload + row * src.row_stride
-            n_e = 0
-            base_row = self.noff[s]
             for i in range(src.n):
                 p = pay[i]
                 if p == 0:
                     continue
-                for m in range(self.nptr[base_row + i], self.nptr[base_row + i + 1]):
-                    dd = self.mdst[m]
-                    c = &self.cores[dd]
-                    self.msg[dd] += 1
-                    self.syn[dd] += self.mend[m] - self.mbeg[m]
-                    n_e += 1
-                    D = c.depth
-                    slot0 = t % D
-                    for z in range(self.mbeg[m], self.mend[m]):
-                        slot = slot0 + self.sdly[z]  # delays <= depth: one wrap at most
-                        if slot >= D:
-                            slot -= D
-                        c.ring[slot * c.stride + self.stgt[z]] += self.sw[z] * p
-            if n_e == 0:
-                continue
+                r = self.noff[s] + i * parts + part
+                z = self.zptr[r]
+                m1 = self.nptr[r + 1]
+                for m in range(self.nptr[r], m1):
+                    g = &self.msgs[m]
+                    z1 = z + g.nsyn
+                    c = &self.cores[g.dst]
+                    self.sc[2 * g.slot] += 1
+                    self.sc[2 * g.slot + 1] += g.nsyn
+                    ring = c.ring
+                    size = c.size
+                    while z < z1:
+                        a = c.base + self.soff[z]  # delays <= depth: one wrap at most
+                        if a >= size:
+                            a -= size
+                        ring[a] += self.sw[z] * p
+                        z += 1
+
+    cdef Py_ssize_t _flush(self, int64_t* counters, Py_ssize_t ncol,
+                           int64_t* packets) noexcept nogil:
+        """This step's batches, in source order and per source in ascending destination
+        order, into ``packets`` (capacity, 4); the counters (``__call__``); slots cleared."""
+        cdef Py_ssize_t s, q, P = 0
+        cdef int64_t d, n_p, n_e, k, ev
+        cdef SrcTab* src
+        for s in range(self.n_src):
+            src = &self.srcs[s]
             n_p = 0
+            n_e = 0
             for q in range(src.n_targets):
+                k = 2 * self.qslot[src.slot0 + q]
+                if self.sc[k] == 0:
+                    continue
                 d = src.targets[q]
-                if self.msg[d]:
-                    ev = self.syn[d]
-                    counters[d * ncol + self.syn_col] += ev
-                    packets[4 * P] = s
-                    packets[4 * P + 1] = d
-                    packets[4 * P + 2] = self.msg[d]
-                    packets[4 * P + 3] = ev
-                    P += 1
-                    n_p += 1
-                    self.msg[d] = 0
-                    self.syn[d] = 0
-            if s < self.n_cores:
+                ev = self.sc[k + 1]
+                counters[d * ncol + self.syn_col] += ev
+                packets[4 * P] = s
+                packets[4 * P + 1] = d
+                packets[4 * P + 2] = self.sc[k]
+                packets[4 * P + 3] = ev
+                P += 1
+                n_p += 1
+                n_e += self.sc[k]
+                self.sc[k] = 0
+                self.sc[k + 1] = 0
+            if s < self.n_cores and n_e:
                 counters[s * ncol + self.pkt_col] = n_p
                 counters[s * ncol + self.axn_col] = n_e
         return P
@@ -559,7 +634,10 @@ cdef class NetStep:
             self.recs[r].n = sv.shape[0]
             self.recs[r].src = &sv[0]
 
-    cdef void _update(self, int64_t t, int64_t* counters, Py_ssize_t ncol) noexcept nogil:
+    cdef void _update(self, int64_t t, int64_t* counters, Py_ssize_t ncol, int part,
+                      int parts) noexcept nogil:
+        """Update every group of the cores of thread ``part`` of ``parts`` (all when parts ==
+        1) from ring slot t, set those cores' counters, clear their slot."""
         cdef Py_ssize_t g, c
         cdef GroupTab* gt
         cdef CoreTab* ct
@@ -567,13 +645,16 @@ cdef class NetStep:
         cdef acc_t* inp
         cdef int64_t* row
         for c in range(self.net.n_cores):
-            row = counters + c * ncol
-            row[self.chg_col] = 0
-            row[self.spk_col] = 0
-            row[self.ovf_col] = 0
+            if parts == 1 or self.net.cores[c].owner == part:
+                row = counters + c * ncol
+                row[self.chg_col] = 0
+                row[self.spk_col] = 0
+                row[self.ovf_col] = 0
         for g in range(self.n_groups):
             gt = &self.groups[g]
             ct = &self.net.cores[gt.core]
+            if parts > 1 and ct.owner != part:
+                continue
             inp = ct.ring + (t % ct.depth) * ct.stride + gt.acc_off
             if gt.code == CUBA_LIF:
                 r = cuba_lif_loop(inp, gt.a0, gt.a1, gt.a2, gt.bias, gt.n, gt.p[0], gt.p[1],
@@ -592,7 +673,7 @@ cdef class NetStep:
             row[self.ovf_col] += r.overflows
         for c in range(self.net.n_cores):
             ct = &self.net.cores[c]
-            if ct.ring != NULL:
+            if ct.ring != NULL and (parts == 1 or ct.owner == part):
                 memset(ct.ring + (t % ct.depth) * ct.stride, 0, ct.stride * sizeof(acc_t))
 
     cdef void _record(self, int64_t i) noexcept nogil:
@@ -616,15 +697,21 @@ cdef class NetStep:
             raise ValueError("NetStep.run: table must be (steps, n_cores, ncol), batches (rows, 4)")
         if i0 < 0 or i0 + steps > table.shape[0] or i0 + steps > per_step.shape[0]:
             raise ValueError("NetStep.run: steps out of range of the table")
+        cdef int T = self.net.threads, j
         k = 0
         with nogil:
             while k < steps and used + cap <= rows:
                 cnt = &table[i0 + k, 0, 0] if self.net.n_cores else NULL
-                self._update(t0 + k, cnt, ncol)
-                if cap:
-                    P = self.net._step(t0 + k, i0 + k, cnt, ncol, &batches[used, 0])
-                else:
-                    P = 0
+                self.net._begin(t0 + k)
+                if T == 1:
+                    self._update(t0 + k, cnt, ncol, 0, 1)
+                    self.net._deliver(i0 + k, 0, 1)
+                else:  # two parallel phases: every spike of step t exists before delivery
+                    for j in prange(T, num_threads=T, schedule="static", chunksize=1):
+                        self._update(t0 + k, cnt, ncol, j, T)
+                    for j in prange(T, num_threads=T, schedule="static", chunksize=1):
+                        self.net._deliver(i0 + k, j, T)
+                P = self.net._flush(cnt, ncol, &batches[used, 0]) if cap else 0
                 per_step[i0 + k] = P
                 used += P
                 self._record(i0 + k)

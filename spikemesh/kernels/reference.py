@@ -475,9 +475,16 @@ class NetDeliver:
         self.n_cores = len(self.tables)
         self.inputs = [None] * (len(self.routes) - self.n_cores)
         self.capacity = sum(len(r[3]) for r in self.routes)
+        self.threads = 1
 
     def set_inputs(self, inputs):
         self.inputs = list(inputs)
+
+    def set_threads(self, threads):
+        """The compiled kernel's thread count; the twin always runs one thread (same result)."""
+        if threads < 1:
+            raise ValueError(f"NetDeliver.set_threads: threads must be >= 1 (got {threads})")
+        self.threads = threads
 
     def __call__(self, t, row, counters, packets):
         n = self.n_cores

@@ -263,7 +263,7 @@ def test_compiled_step_loop_equals_the_per_step_loop(tmp_path, backend, timing, 
     """kernels.NetStep (every core's update, emission and record, many steps per call; the
     timing model afterwards) against the simulator's per-step, per-core loop (the path of
     models without a native descriptor): spikes, probes, counters, batches, cycles, over two
-    consecutive runs whose batch buffers grow several times."""
+    consecutive runs whose batch buffers grow several times; with 1 and 3 threads."""
     rng = np.random.default_rng(7)
     if model == "TrueNorthNeuron":
         net = _stochastic_truenorth_net(rng)
@@ -275,19 +275,25 @@ def test_compiled_step_loop_equals_the_per_step_loop(tmp_path, backend, timing, 
         hi = 7 if model == "IF" else 1
     m = sm.map_network(net, prof)
     X = rng.integers(0, hi + 1, (75, 30)) * (rng.random((75, 30)) < 0.4)
-    sims = [sm.Simulator(m, backend=backend, timing=timing, seed=3) for _ in range(2)]
-    assert sims[0]._step is not None
-    sims[1]._step = None  # white box: force the per-step loop
+    sims = [sm.Simulator(m, backend=backend, timing=timing, seed=3, threads=th)
+            for th in (1, 1, 3)]  # fmt: skip
+    assert sims[1]._step is not None
+    sims[0]._step = None  # white box: force the per-step loop
     for lo, hi_ in ((0, 30), (30, 75)):
-        r = [s.run(hi_ - lo, inputs={"x": X[lo:hi_]}) for s in sims]
-        assert r[0].t0 == r[1].t0 == lo
-        for name in net.populations:
-            assert_array_equal(r[0].spikes[name], r[1].spikes[name])
-            for var in r[0].probes.get(name, {}):
-                assert_array_equal(r[0].probes[name][var], r[1].probes[name][var])
-        for key in r[0].counters:
-            assert_array_equal(r[0].counters[key], r[1].counters[key])
-        for f in ("step", "src", "dst", "events", "synaptic_events"):
-            assert_array_equal(getattr(r[0].packets, f), getattr(r[1].packets, f))
-        assert_array_equal(r[0].cycles, r[1].cycles)
-        assert r[0].total("spikes") > 20 and len(r[0].packets) > 3 * m.n_cores
+        runs = [s.run(hi_ - lo, inputs={"x": X[lo:hi_]}) for s in sims]
+        for r in (runs[:2], runs[::2]):
+            _assert_same_run(r, net, m, lo)
+
+
+def _assert_same_run(r, net, m, t0):
+    assert r[0].t0 == r[1].t0 == t0
+    for name in net.populations:
+        assert_array_equal(r[0].spikes[name], r[1].spikes[name])
+        for var in r[0].probes.get(name, {}):
+            assert_array_equal(r[0].probes[name][var], r[1].probes[name][var])
+    for key in r[0].counters:
+        assert_array_equal(r[0].counters[key], r[1].counters[key])
+    for f in ("step", "src", "dst", "events", "synaptic_events"):
+        assert_array_equal(getattr(r[0].packets, f), getattr(r[1].packets, f))
+    assert_array_equal(r[0].cycles, r[1].cycles)
+    assert r[0].total("spikes") > 20 and len(r[0].packets) > 3 * m.n_cores
