@@ -203,15 +203,15 @@ class Simulator:
         table[:, :, UPD] = [c.n for c in self._cores]
         timed = self._timing is not None
         self._net.set_inputs(given)
+        # room for every (source, destination) pair in every step, up to 2**23 rows (256 MB);
+        # more rows only when used (grown by doubling)
+        rows = min(steps * self._net.capacity, 2**23) + self._net.capacity + 16
         return _Run(
             steps=steps, inputs=given,
             spikes=spikes, spike_items=spike_items,
             probes=probes, probe_items=probe_items, table=table,
             cells=memoryview(table.reshape(-1)),
-            # every (source, destination) pair in every step, up to 2**21 rows (64 MB); more
-            # rows only when used (grown by doubling)
-            batches=np.empty((min(steps * self._net.capacity, 2**23) + self._net.capacity + 16,
-                              4), np.int64),  # fmt: skip
+            batches=np.empty((rows, 4), np.int64),
             per_step=np.zeros(steps, np.int64), used=0,
             cycles=np.zeros(steps, np.int64),
             busy=np.zeros((steps, n_cores)) if timed else None, slowest=[-1, {}],
