@@ -335,10 +335,13 @@ class Simulator:
             i += done
         self.t = t0 + run.steps
         run.overflows = int(run.table[:, :, OVF].sum())
-        if self._timing is not None:
-            ends = np.cumsum(run.per_step)
-            for i in range(run.steps):
-                self._time(run, i, t0 + i, run.batches[ends[i] - run.per_step[i] : ends[i]])
+        tm = self._timing
+        if tm is not None:
+            upd, chg, spk = (run.table[:, :, j] for j in (UPD, CHG, SPK))
+            run.cycles[:], run.busy[:], slow, st = tm.steps(
+                upd, active_updates(chg, spk), run.batches[: run.used], run.per_step
+            )  # fmt: skip
+            run.slowest[:] = [st.cycles, dict(st.critical, step=t0 + slow)]
 
     def _result(self, run: _Run) -> SimulationResult:
         m = self.mapping

@@ -245,6 +245,57 @@ class TimingModel:
         last = np.array([-1 if k is None else k for k in last], np.int64)
         return self._step_timing(U, finish, busy, last, packets, arrivals)
 
+    def steps(
+        self, updates: np.ndarray, active: np.ndarray, batches: np.ndarray, per_step: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, int, StepTiming | None]:
+        """Many steps at once: ``updates`` and ``active`` ``(steps, n_cores)``, ``batches`` the
+        steps' batches in step order, ``per_step`` the batches of each step. Returns
+        ``(cycles, busy, slowest step index, its StepTiming)`` -- what :meth:`step` gives step
+        by step, with less per-step work on the compiled engine (the slowest step's critical
+        path is rebuilt from one replay, which does not count its links twice)."""
+        steps = updates.shape[0]
+        cycles = np.zeros(steps, np.int64)
+        busy = np.zeros((steps, self.n_cores))
+        if steps == 0:
+            return cycles, busy, -1, None
+        ends = np.cumsum(per_step)
+        starts = ends - per_step
+        if self.noc != "engine":
+            slow, st_slow = -1, None
+            for i in range(steps):
+                st = self.step(updates[i], active[i], batches[starts[i] : ends[i]])
+                cycles[i] = st.cycles
+                busy[i] = st.busy
+                if slow < 0 or st.cycles > cycles[slow]:
+                    slow, st_slow = i, st
+            return cycles, busy, slow, st_slow
+        fn, mode, R = self._noc_step, int(self.mode == "cycle"), self.res
+        args = (self._costs, self._no_ready, self._pos_x, self._pos_y, self._geometry, self._flits)
+        costs, ready, px, py, geo, flits = args
+        upd = np.ascontiguousarray(updates, np.float64)
+        act = np.ascontiguousarray(active, np.float64)
+        pk = np.ascontiguousarray(batches, np.int64).reshape(-1, 4)
+        ends_max = np.zeros(steps, np.int64)
+        events = 0
+        for i in range(steps):
+            out = fn(mode, upd[i], act[i], costs, pk[starts[i] : ends[i]], ready, px, py, geo,
+                     flits)  # fmt: skip
+            busy[i] = out[4]
+            ends_max[i] = out[2].max() if self.n_cores else 0
+            events += out[5]
+        self.events += events
+        cycles[:] = -(-(ends_max + self.barrier) // R)
+        busy /= R
+        slow = int(np.argmax(cycles))
+        # replay the slowest step into a scratch link table for its critical path
+        saved, self._flits = self._flits, np.zeros_like(self._flits)
+        saved_events = self.events
+        try:
+            st = self._step_engine(upd[slow], act[slow], pk[starts[slow] : ends[slow]])
+        finally:
+            self._flits, self.events = saved, saved_events
+        return cycles, busy, slow, st
+
     def _step_engine(self, updates, active, packets) -> StepTiming:
         arr, (U, arrival, finish, last, busy, _) = self._engine(updates, active, packets)
         return self._step_timing(U, finish, np.asarray(busy, float), last, arr, arrival)

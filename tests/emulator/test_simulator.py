@@ -296,4 +296,10 @@ def _assert_same_run(r, net, m, t0):
     for f in ("step", "src", "dst", "events", "synaptic_events"):
         assert_array_equal(getattr(r[0].packets, f), getattr(r[1].packets, f))
     assert_array_equal(r[0].cycles, r[1].cycles)
+    if r[0].timing is not None:  # the multi-step timing pass against the per-step one
+        for f in ("core_busy", "latency_s"):
+            assert_array_equal(getattr(r[0].timing, f), getattr(r[1].timing, f))
+        assert r[0].timing.critical_path == r[1].timing.critical_path
+        assert r[0].timing.link_flits == r[1].timing.link_flits
+        assert r[0].timing.events == r[1].timing.events
     assert r[0].total("spikes") > 20 and len(r[0].packets) > 3 * m.n_cores
