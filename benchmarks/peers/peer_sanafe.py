@@ -1,10 +1,14 @@
-"""SANA-FE side of the rec1000 peer benchmark; runs inside the SANA-FE virtualenv (run.py).
+"""SANA-FE side of the rec1000 and rec10k peer benchmarks; runs inside the SANA-FE virtualenv
+(run.py).
 
     python peer_sanafe.py NETWORK.npz STEPS MODE[,MODE...]
 
 Builds, with SANA-FE's Python API, the connectivity read from the npz (the same synapses and
 the same neuron -> core placement spikemesh uses) as leaky integrate-and-fire neurons on its
 Loihi architecture file, and runs it with each timing model ("simple", "detailed", "cycle").
+Neurons ``n .. n + n_in - 1`` (``n_in`` in the npz, default 0) stand for spikemesh's input lines:
+no leak, their own bias (they fire periodically), synapses ``in_pre -> in_post`` into the first
+``n``, placed on ``in_core``.
 Prints one JSON line per mode: steps/s of ``chip.sim`` (network building and loading
 excluded), SANA-FE's spike count, energy and simulated time.
 """
@@ -22,11 +26,12 @@ def main() -> None:
 
     d = np.load(path)
     n = int(d["n"])
+    n_in = int(d["n_in"]) if "n_in" in d else 0
     arch = sanafe.load_loihi()
     net = sanafe.Network()
     g = net.create_neuron_group(
         "h",
-        n,
+        n + n_in,
         model_attributes={
             "threshold": float(d["threshold"]),
             "reset": 0.0,
@@ -34,11 +39,19 @@ def main() -> None:
         },
     )
     for i, nr in enumerate(g.neurons):
-        nr.set_attributes(model_attributes={"bias": float(d["bias"][i])})
-    pairs = list(zip(d["pre"].tolist(), d["post"].tolist(), strict=True))
-    g.connect_neurons_sparse(g, {"weight": d["weight"].tolist()}, pairs)
+        if i < n:
+            nr.set_attributes(model_attributes={"bias": float(d["bias"][i])})
+        else:
+            nr.set_attributes(model_attributes={"bias": float(d["in_bias"]), "leak_decay": 1.0})
+    pre, post, weight = d["pre"].tolist(), d["post"].tolist(), d["weight"].tolist()
+    if n_in:
+        pre += (d["in_pre"] + n).tolist()
+        post += d["in_post"].tolist()
+        weight += d["in_weight"].tolist()
+    g.connect_neurons_sparse(g, {"weight": weight}, list(zip(pre, post, strict=True)))
     cores = arch.cores()
-    for nr, c in zip(g.neurons, d["core"].tolist(), strict=True):
+    placement = d["core"].tolist() + (d["in_core"].tolist() if n_in else [])
+    for nr, c in zip(g.neurons, placement, strict=True):
         nr.map_to_core(cores[c])
     for mode in modes:
         chip = sanafe.SpikingChip(arch)

@@ -26,9 +26,17 @@ Workloads so far:
   1.1.0's Loihi emulator on the same network at block level with the integer registers set
   directly (bit-exact: the same spike count).
 
+- ``rec10k`` -- the board case of ``bench_board.py`` (10,000 CubaLIF neurons, 1.1 M random
+  recurrent synapses, 1,000 input lines with 0.11 M synapses, ``loihi_board``: 241 cores on
+  2 chips), the input lines firing together every 20th step (rate 0.05). SANA-FE runs the same
+  synapses on its one-chip Loihi architecture (128 cores: spikemesh's core c on SANA-FE core
+  c mod 128; the input lines as 1,000 bias-driven neurons of period 20 spread over the cores),
+  simple timing for all steps and detailed timing for 40.
+
 Lava 0.10 runs rec1000 as bit-accurate LIF + two Dense processes (``Loihi2SimCfg``
 fixed_pt) when a Python 3.10 interpreter exists (pyenv), and is skipped with the reason
-otherwise. Not built yet (issue 10 item 5): SANA-FE on its own network descriptions.
+otherwise. Not built: SANA-FE's feed-forward 64-256-10 case, and reading SANA-FE's own
+network description files (both tools here build the same synapses from one npz).
 """
 
 from __future__ import annotations
@@ -154,6 +162,44 @@ def spikemesh_rec1000(steps: int) -> tuple[list, dict]:
     return rows, spec
 
 
+def spikemesh_rec10k(steps: int) -> tuple[list, dict]:
+    sys.path.insert(0, str(HERE.parent))
+    from bench_board import build
+
+    import spikemesh as sm
+
+    net = build(np.random.default_rng(0))
+    m = sm.map_network(net, "loihi_board")
+    X = np.zeros((steps, 1000), np.int32)
+    X[19::20] = 1  # every line fires in steps 19, 39, ...: rate 0.05
+    rows = []
+    sm.Simulator(m).run(steps, inputs={"x": X})  # warm-up: the run's memory, once
+    for mode, threads in (("none", 1), ("none", 2), ("analytic", 1), ("cycle", 1)):
+        run_s = np.inf
+        for _ in range(2):  # best of two (fresh memory on the first run is slow on this VM)
+            sim = sm.Simulator(m, timing=mode, threads=threads)
+            t0 = time.perf_counter()
+            res = sim.run(steps, inputs={"x": X})
+            run_s = min(run_s, time.perf_counter() - t0)
+        e = res.energy()
+        rows.append({"tool": "spikemesh", "mode": f"timing {mode}, {threads} thread(s)",
+                     "steps": steps, "run_s": run_s, "steps_per_s": steps / run_s,
+                     "spikes": res.total("spikes"), "energy_J": e.total("chip"),
+                     "sim_time_s": e.counts["elapsed_s"], "version": sm.__version__})  # fmt: skip
+    rec, inp = ({p.name: p for p in net.projections}[k] for k in ("rec", "in"))
+    thr = 100 << 6
+    core = np.zeros(net.populations["h"].n, np.int64)
+    for s in m.slices["h"]:
+        core[s.lo : s.hi] = s.core % 128
+    spec = {"n": core.size, "pre": rec.pre_idx, "post": rec.post_idx,
+            "weight": (rec.weight.astype(np.int64) << 6) / thr * 10, "bias": np.zeros(core.size),
+            "threshold": 1.0, "leak_decay": 1 - 200 / 4096, "core": core,
+            "n_in": 1000, "in_pre": inp.pre_idx, "in_post": inp.post_idx,
+            "in_weight": (inp.weight.astype(np.int64) << 6) / thr * 10, "in_bias": 1 / 19.5,
+            "in_core": np.arange(1000) % 128}  # fmt: skip
+    return rows, spec
+
+
 def run_peer(name: str, script: str, args: list) -> list:
     try:
         py = venv_python(name)
@@ -180,8 +226,9 @@ def print_table(title: str, rows: list) -> None:
             continue
         e = f"{r['energy_J'] / r['steps'] * 1e9:,.2f} nJ" if "energy_J" in r else "-"
         lat = f"{r['sim_time_s'] / r['steps'] * 1e6:,.2f} µs" if "sim_time_s" in r else "-"
-        print(f"| {r['tool']} {r['version']} | {r['mode']} | {r['steps_per_s']:,.0f} | "
-              f"{base / r['steps_per_s']:.2f}x | {r['spikes']:,} | {e} | {lat} |")  # fmt: skip
+        rate = r["steps_per_s"]
+        print(f"| {r['tool']} {r['version']} | {r['mode']} | {rate:,.{0 if rate >= 100 else 2}f} | "
+              f"{base / rate:.2f}x | {r['spikes']:,} | {e} | {lat} |")  # fmt: skip
     print()
 
 
@@ -189,7 +236,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=10_000)
     ap.add_argument("--peers", default="brian2,sanafe,nengo_loihi,lava")
-    ap.add_argument("--workloads", default="cuba,rec1000")
+    ap.add_argument("--workloads", default="cuba,rec1000,rec10k")
     ap.add_argument("--targets", default="numpy,cython,cpp_standalone")
     ap.add_argument("--json", default=None)
     opts = ap.parse_args()
@@ -214,6 +261,19 @@ def main() -> None:
         print_table(f"rec1000: 1000 neurons, {spec['pre'].size:,} synapses, 2 Loihi cores, "
                     f"{steps} steps (SANA-FE cycle: 20 steps)", rows)  # fmt: skip
         all_rows["rec1000"] = rows
+    if "rec10k" in opts.workloads.split(","):
+        steps = min(opts.steps, 100)
+        rows, spec = spikemesh_rec10k(steps)
+        if "sanafe" in peers:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "rec10k.npz"
+                np.savez(path, **spec)
+                rows += run_peer("sanafe", "peer_sanafe.py", [path, steps, "simple"])
+                rows += run_peer("sanafe", "peer_sanafe.py", [path, 40, "detailed"])
+        print_table(f"rec10k: 10,000 neurons, {spec['pre'].size + spec['in_pre'].size:,} "
+                    f"synapses, loihi_board (241 cores, 2 chips), {steps} steps (SANA-FE "
+                    "detailed: 40 steps; the inputs first fire in step 19)", rows)  # fmt: skip
+        all_rows["rec10k"] = rows
     if "cuba" not in opts.workloads.split(","):
         if opts.json:
             Path(opts.json).write_text(json.dumps(all_rows, indent=1))
