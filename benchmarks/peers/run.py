@@ -212,6 +212,18 @@ def run_peer(name: str, script: str, args: list) -> list:
     return [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
 
 
+def run_sanafe(spec: dict, runs: list) -> list:
+    """SANA-FE's rows for the network ``spec`` (written to a temporary npz): one peer run per
+    ``(steps, "mode[,mode]")`` in ``runs``."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "network.npz"
+        np.savez(path, **spec)
+        for steps, modes in runs:
+            rows += run_peer("sanafe", "peer_sanafe.py", [path, steps, modes])
+    return rows
+
+
 def print_table(title: str, rows: list) -> None:
     base = rows[0]["steps_per_s"]
     print(title)
@@ -246,11 +258,7 @@ def main() -> None:
         steps = min(opts.steps, 1000)
         rows, spec = spikemesh_rec1000(steps)
         if "sanafe" in peers:
-            with tempfile.TemporaryDirectory() as tmp:
-                path = Path(tmp) / "rec1000.npz"
-                np.savez(path, **spec)
-                rows += run_peer("sanafe", "peer_sanafe.py", [path, steps, "simple,detailed"])
-                rows += run_peer("sanafe", "peer_sanafe.py", [path, 20, "cycle"])
+            rows += run_sanafe(spec, [(steps, "simple,detailed"), (20, "cycle")])
         with tempfile.TemporaryDirectory() as tmp:  # integer registers: bit-exact peers
             path = Path(tmp) / "rec1000_loihi.npz"
             np.savez(path, w=spec["w"], du=410, dv=205, vth=400, bias=spec["raw_bias"])
@@ -265,11 +273,7 @@ def main() -> None:
         steps = min(opts.steps, 100)
         rows, spec = spikemesh_rec10k(steps)
         if "sanafe" in peers:
-            with tempfile.TemporaryDirectory() as tmp:
-                path = Path(tmp) / "rec10k.npz"
-                np.savez(path, **spec)
-                rows += run_peer("sanafe", "peer_sanafe.py", [path, steps, "simple"])
-                rows += run_peer("sanafe", "peer_sanafe.py", [path, 40, "detailed"])
+            rows += run_sanafe(spec, [(steps, "simple"), (40, "detailed")])
         print_table(f"rec10k: 10,000 neurons, {spec['pre'].size + spec['in_pre'].size:,} "
                     f"synapses, loihi_board (241 cores, 2 chips), {steps} steps (SANA-FE "
                     "detailed: 40 steps; the inputs first fire in step 19)", rows)  # fmt: skip

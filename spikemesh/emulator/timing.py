@@ -270,8 +270,8 @@ class TimingModel:
                     slow, st_slow = i, st
             return cycles, busy, slow, st_slow
         fn, mode, R = self._noc_step, int(self.mode == "cycle"), self.res
-        args = (self._costs, self._no_ready, self._pos_x, self._pos_y, self._geometry, self._flits)
-        costs, ready, px, py, geo, flits = args
+        costs, ready, px, py = self._costs, self._no_ready, self._pos_x, self._pos_y
+        geo, flits = self._geometry, self._flits
         upd = np.ascontiguousarray(updates, np.float64)
         act = np.ascontiguousarray(active, np.float64)
         pk = np.ascontiguousarray(batches, np.int64).reshape(-1, 4)

@@ -227,17 +227,8 @@ def test_whole_step_kernel_equals_its_twin(tmp_path, seed, chip, model):
     X = rng.integers(0, hi + 1, (50, 30)) * (rng.random((50, 30)) < 0.35)
     r = [sm.Simulator(m, backend=b, timing="cycle").run(50, inputs={"x": X})
          for b in ("cython", "numpy")]  # fmt: skip
-    for name in net.populations:
-        assert_array_equal(r[0].spikes[name], r[1].spikes[name])
-        for var in r[0].probes.get(name, {}):
-            assert_array_equal(r[0].probes[name][var], r[1].probes[name][var])
-    for key in r[0].counters:
-        assert_array_equal(r[0].counters[key], r[1].counters[key])
-    for f in ("step", "src", "dst", "events", "synaptic_events"):
-        assert_array_equal(getattr(r[0].packets, f), getattr(r[1].packets, f))
+    _assert_same_run(r, net, m, 0)
     assert len(r[0].packets) > 100 and r[0].total("synaptic_events") > 0
-    assert_array_equal(r[0].cycles, r[1].cycles)
-    assert r[0].timing.link_flits == r[1].timing.link_flits
 
 
 def _stochastic_truenorth_net(rng):
