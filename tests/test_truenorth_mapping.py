@@ -257,3 +257,41 @@ def test_a_lagged_population_whose_state_moves_is_named():
     assert m.latency["b"] == 1 and m.fidelity[0].kind == "not_shift_invariant"
     with pytest.raises(sm.MappingError, match="'b' lag"):
         sm.map_network(net, "truenorth", strict=True)
+
+
+def _arrays(m):
+    """Everything a mapping decides, as arrays: tables, slices, routes."""
+    out = []
+    for c in m.cores:
+        t = c.table
+        out += [t.indptr, t.targets, t.weights, t.delays, t.row_exp,
+                np.array([c.core_id, c.n_axons_out, c.synapse_bits]
+                         + [x for s in c.slices for x in (s.lo, s.hi, s.offset)])]  # fmt: skip
+    for r in list(m.core_routes) + list(m.input_routes.values()):
+        out += [r.indptr, r.dest, r.axon]
+    return out
+
+
+@pytest.mark.parametrize("chip", ["truenorth", "loihi"])
+def test_the_mappers_fallbacks_give_the_same_mapping(rng, tmp_path, monkeypatch, chip):
+    """Large id spaces sort windows instead of using a scratch array; many distinct weight rows
+    match each synapse against its row's 15 subset sums instead of a lookup table. Both
+    fallbacks must give the mapping the fast paths give, bit for bit."""
+    from spikemesh.mapping import synapses
+
+    if chip == "truenorth":
+        net = chain_net(rng, n_in=60, n_a=50, n_b=40)[0]
+        chip = make_profile(tmp_path, "truenorth", "small", neurons=64, input_axons=120)
+    else:
+        from tests.networks import deep_net
+
+        net = deep_net(rng)
+        chip = make_profile(tmp_path, "loihi", "small", neurons=8, input_axons=48)
+    fast = _arrays(sm.map_network(net, chip))
+    monkeypatch.setattr(synapses.Distinct, "LIMIT", 0)
+    monkeypatch.setattr(synapses, "_LUT_BYTES", 0)
+    monkeypatch.setattr(synapses, "_CHUNK", 7)
+    slow = _arrays(sm.map_network(net, chip))
+    assert len(fast) == len(slow) > 10
+    for a, b in zip(fast, slow, strict=True):
+        assert_array_equal(a, b)

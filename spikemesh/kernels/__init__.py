@@ -28,6 +28,7 @@ KERNEL_NAMES = (
     "noc_step",
     "NetDeliver",
     "NetStep",
+    "group_order",
 )
 
 BUILD_HINT = (
@@ -96,3 +97,4 @@ if_update = _active.if_update
 truenorth_update = _active.truenorth_update
 deliver = _active.deliver
 emit_spikes = _active.emit_spikes
+group_order = _active.group_order

@@ -164,6 +164,35 @@ cdef class BoundEmit:
         return out[0], out[1]
 
 
+def group_order(const int64_t[::1] keys, Py_ssize_t n_groups):
+    """Stable counting sort by small integer keys. See ``reference.group_order``."""
+    cdef Py_ssize_t n = keys.shape[0], i, k
+    if n >= 2**31:
+        raise ValueError("group_order: at most 2**31 - 1 keys")
+    indptr_a = np.zeros(n_groups + 1, np.int64)
+    order_a = np.empty(n, np.int32)
+    cdef int64_t[::1] indptr = indptr_a
+    cdef int32_t[::1] order = order_a
+    cdef int64_t[::1] fill
+    with nogil:
+        for i in range(n):
+            k = keys[i]
+            if k < 0 or k >= n_groups:
+                with gil:
+                    raise ValueError(f"group_order: key {k} at {i} is outside 0..{n_groups - 1}")
+            indptr[k + 1] += 1
+        for k in range(n_groups):
+            indptr[k + 1] += indptr[k]
+    fill_a = indptr_a[:-1].copy()
+    fill = fill_a
+    with nogil:
+        for i in range(n):
+            k = keys[i]
+            order[fill[k]] = <int32_t>i
+            fill[k] += 1
+    return indptr_a, order_a
+
+
 from libc.stdlib cimport free, calloc
 
 

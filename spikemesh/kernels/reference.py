@@ -425,6 +425,32 @@ def emit_spikes(spikes, rt_indptr, rt_dest, rt_axon, dest_ptr, out_axon, out_pay
     return int(np.count_nonzero(per_dest)), int(m)
 
 
+def group_order(keys, n_groups):
+    """Group indices by key, stably: the mapper's post-major synapse order.
+
+    Parameters
+    ----------
+    keys : int64[n]
+        Keys in ``0..n_groups - 1`` (e.g. each synapse's post neuron).
+    n_groups : int
+
+    Returns
+    -------
+    (indptr, order) : int64[n_groups + 1], int32[n]
+        ``order[indptr[k]:indptr[k+1]]`` are the indices ``i`` with ``keys[i] == k``, ascending.
+    """
+    keys = np.asarray(keys, np.int64)
+    if keys.size >= 2**31:
+        raise ValueError("group_order: at most 2**31 - 1 keys")
+    bad = np.flatnonzero((keys < 0) | (keys >= n_groups))
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"group_order: key {int(keys[i])} at {i} is outside 0..{n_groups - 1}")
+    indptr = np.zeros(n_groups + 1, np.int64)
+    np.cumsum(np.bincount(keys, minlength=n_groups), out=indptr[1:])
+    return indptr, np.argsort(keys, kind="stable").astype(np.int32)
+
+
 class BoundDeliver:
     """:func:`deliver` with the synapse table and ring bound once (same results)."""
 

@@ -233,9 +233,10 @@ def _output_axons(chip: ChipProfile, k: int, slices, n: int, route: Route) -> in
 
 
 def _traffic(core_routes: list[Route]) -> np.ndarray:
-    """Route entries (axon events per spike) between core programs."""
+    """Route entries (axon events per spike) between core programs (int32: at most a core's
+    neurons x its output axons between two programs)."""
     n = len(core_routes)
-    t = np.zeros((n, n), np.int64)
+    t = np.zeros((n, n), np.int32)
     for i, r in enumerate(core_routes):
         if r.n_entries:
             t[i] += np.bincount(r.dest, minlength=n)
@@ -301,14 +302,16 @@ def map_network(net: Network, chip, allocator="greedy", *, strict: bool = False)
         if new <= relayed:
             break
         relayed |= new
+        del syns  # before the next views are built
     _report_fidelity(lat, strict)
-    core_slices = pack(chip, pieces, syns, dests)
+    core_slices = pack(chip, pieces, dests)
     slices = {
         name: tuple(sorted((s for sl in core_slices for s in sl if s.pop.name == name),
                            key=lambda s: s.lo))
         for name in net.populations
     }  # fmt: skip
     tables = build_tables(len(core_slices), slices, syns)
+    del syns, pieces, dests  # the tables hold what is left of the synapses
     hidden = {}
     if relayed:
         r = add_splitters(chip, core_slices, tables, relayed)
@@ -327,14 +330,16 @@ def map_network(net: Network, chip, allocator="greedy", *, strict: bool = False)
     }
     axons_out = [_output_axons(chip, k, core_slices[k], sizes[k], core_routes[k]) for k in range(n)]
     core_ids = policy.place(chip, _traffic(list(core_routes)))
-    cores = tuple(
-        CoreProgram(
-            index=k, core_id=int(core_ids[k]), slices=core_slices[k],
-            table=finish_table(core_slices[k], tables.parts[k]), n_axons_out=axons_out[k],
-            synapse_bits=tables.synapse_bits[k], weight_bits_total=tables.weight_bits_total[k],
-        )
-        for k in range(n)
-    )  # fmt: skip
+    cores = []
+    for k in range(n):  # each core's parts are dropped once its table is built
+        table = finish_table(core_slices[k], tables.parts[k])
+        tables.parts[k] = []
+        cores.append(CoreProgram(
+            index=k, core_id=int(core_ids[k]), slices=core_slices[k], table=table,
+            n_axons_out=axons_out[k], synapse_bits=tables.synapse_bits[k],
+            weight_bits_total=tables.weight_bits_total[k],
+        ))  # fmt: skip
+    cores = tuple(cores)
     return Mapping(net, chip, cores, slices, core_routes, input_routes, policy.name, hidden,
                    lat.latency, lat.inexact)  # fmt: skip
 

@@ -1,7 +1,8 @@
 """Placement policies: which physical core runs each core program.
 
 A policy is a small object with a ``name`` and ``place(chip, traffic) -> core ids``, where
-``traffic[i, j]`` counts route entries (axon events per spike) from program i to program j.
+``traffic[i, j]`` (int32) counts route entries (axon events per spike) from program i to
+program j.
 Pass an instance, or its name, as ``map_network(..., allocator=)``.
 """
 
@@ -41,10 +42,10 @@ class Greedy:
         pull = np.zeros(n, np.int64)
         deg = sym.sum(axis=1)
         order = []
-        for _ in range(n):
+        for _ in range(n):  # max pull, then max degree, then min index
             cand = np.flatnonzero(avail)
-            best = np.lexsort((cand, -deg[cand], -pull[cand]))[0]  # max pull, max degree, min index
-            nxt = int(cand[best])
+            cand = cand[pull[cand] == pull[cand].max()]
+            nxt = int(cand[np.argmax(deg[cand])])
             order.append(nxt)
             avail[nxt] = False
             pull += sym[nxt]

@@ -16,18 +16,21 @@ from ..chips import ChipProfile
 from ..exceptions import MappingError
 from ..network import Network, Population
 from ..program import Slice
-from .synapses import SynapseView
+from .synapses import Distinct, SynapseView
 
 __all__ = ["Piece", "destinations", "pack", "split", "usage"]
 
 
 @dataclass(frozen=True, slots=True)
 class Piece:
-    """Neurons ``lo:hi`` of ``pop``: the largest run of consecutive neurons that fits a core."""
+    """Neurons ``lo:hi`` of ``pop``: the largest run of consecutive neurons that fits a core;
+    they use ``axons`` input axons and ``bits`` of synapse memory."""
 
     pop: Population
     lo: int
     hi: int
+    axons: int
+    bits: int
 
     @property
     def n(self) -> int:
@@ -48,30 +51,22 @@ def destinations(net: Network, chip: ChipProfile, syns: dict[str, list[SynapseVi
                  pieces: dict[str, list[Piece]]) -> dict[str, np.ndarray]:  # fmt: skip
     """Per population, per neuron: the destination pieces it reaches, an upper bound on the
     output axons it uses (capped at ``fanout_cores`` where the chip relays through
-    splitters: a relayed neuron uses one)."""
-    piece_id, base = {}, 0
-    for name, pl in pieces.items():
-        ids = np.empty(net.populations[name].n, np.int64)
-        for k, p in enumerate(pl):
-            ids[p.lo : p.hi] = base + k
-        piece_id[name] = ids
-        base += len(pl)
-    pairs: dict[str, list[np.ndarray]] = {name: [] for name in net.populations}
+    splitters: a relayed neuron uses one). One pass over each piece's incoming synapses."""
+    out = {name: np.zeros(p.n, np.int64) for name, p in net.populations.items()}
+    seen = {name: Distinct(p.n) for name, p in net.populations.items()}
     for post, lst in syns.items():
+        by_pre: dict[str, list[SynapseView]] = {}
         for sy in lst:
-            pre = sy.proj.pre.name
-            if pre in pairs and sy.pre.size:
-                pairs[pre].append(sy.pre * base + piece_id[post][sy.post])
-    out = {}
-    for name, pop in net.populations.items():
-        if pairs[name]:
-            u = np.unique(np.concatenate(pairs[name]))
-            d = np.bincount(u // base, minlength=pop.n)
-        else:
-            d = np.zeros(pop.n, np.int64)
-        if chip.core.fanout_cores:
-            d = np.minimum(d, chip.core.fanout_cores)
-        out[name] = d
+            if sy.proj.pre.name in out:
+                by_pre.setdefault(sy.proj.pre.name, []).append(sy)
+        for pre, group in by_pre.items():
+            for p in pieces[post]:
+                v = [sy.pre[sy.onto(p.lo, p.hi)] for sy in group]
+                v = v[0] if len(v) == 1 else np.concatenate(v)
+                out[pre][v[seen[pre].first(v)]] += 1
+    if chip.core.fanout_cores:
+        for name in out:
+            np.minimum(out[name], chip.core.fanout_cores, out=out[name])
     return out
 
 
@@ -96,6 +91,34 @@ def split(net: Network, chip: ChipProfile, syns: dict[str, list[SynapseView]]) -
     raise MappingError("split: the output-axon bound did not settle (internal error)")
 
 
+def _prefix_fit(cum: np.ndarray, lo: int, top: int, limit: int) -> int:
+    """Largest hi in lo..top with ``cum[hi] - cum[lo] <= limit`` (``cum`` non-decreasing)."""
+    return lo + int(np.searchsorted(cum[lo + 1 : top + 1] - cum[lo], limit, side="right"))
+
+
+def _axon_fit(inc: list[SynapseView], seen: list[Distinct], lo: int, top: int, limit: int,
+              guess: int) -> tuple[int, int]:  # fmt: skip
+    """Largest hi in lo..top whose post neurons lo:hi use at most ``limit`` input axons, and
+    the axons they use.
+
+    Distinct axons of lo:hi are those first used by a neuron below hi: one pass over a window
+    of synapses counts them for every hi at once. The window starts at ``guess`` neurons and
+    doubles while the piece would fill it, so a piece costs about its own synapses."""
+    end = min(top, lo + max(guess, 1))
+    while True:
+        new = np.zeros(end - lo, np.int64)
+        for sy, sn in zip(inc, seen, strict=True):
+            sel = sy.onto(lo, end)
+            if sel.size:
+                first = sel[sn.first(sy.axon_ids(sel))]
+                new += np.bincount(sy.post[first] - lo, minlength=end - lo)
+        cum = np.cumsum(new)
+        k = int(np.searchsorted(cum, limit, side="right"))
+        if k < end - lo or end == top:
+            return lo + k, int(cum[k - 1]) if k else 0
+        end = min(top, lo + 2 * (end - lo))
+
+
 def _split_once(net, chip, syns, dests, names: set[str]) -> dict[str, list[Piece]]:
     lim = chip.core
     out: dict[str, list[Piece]] = {}
@@ -103,78 +126,79 @@ def _split_once(net, chip, syns, dests, names: set[str]) -> dict[str, list[Piece
         if pop.name not in names:
             continue
         inc = syns[pop.name]
-        cum = np.concatenate([[0], np.cumsum(dests[pop.name])])
-        pieces, lo = [], 0
+        seen = [Distinct(sy.axon_space) for sy in inc]
+        cum_out = np.concatenate([[0], np.cumsum(dests[pop.name])])
+        cum_bits = np.zeros(pop.n + 1, np.int64)
+        for sy in inc:
+            cum_bits += sy.indptr * sy.bits
+        pieces, lo, guess = [], 0, lim.neurons
         while lo < pop.n:
-
-            def fits(hi: int, lo=lo, inc=inc, cum=cum) -> bool:
-                if hi - lo > lim.neurons or cum[hi] - cum[lo] > lim.output_axons:
-                    return False
-                axons, bits = usage(inc, lo, hi)
-                return axons <= lim.input_axons and bits <= lim.synapse_memory_bits
-
-            if not fits(lo + 1):
-                if cum[lo + 1] - cum[lo] > lim.output_axons:
-                    d = int(cum[lo + 1] - cum[lo])
-                    raise MappingError(
-                        f"population {pop.name!r}: neuron {lo} alone reaches {d} cores; "
-                        f"{chip.name} cores have {lim.output_axons} output axons "
-                        f"(over by {d - lim.output_axons})"
-                    )
-                axons, bits = usage(inc, lo, lo + 1)
-                if axons > lim.input_axons:
-                    raise MappingError(
-                        f"population {pop.name!r}: neuron {lo} alone needs {axons} input axons; "
-                        f"{chip.name} cores have {lim.input_axons} (over by {axons - lim.input_axons})"
-                    )
-                raise MappingError(
-                    f"population {pop.name!r}: neuron {lo} alone needs {bits} bits of synapse "
-                    f"memory; {chip.name} cores have {lim.synapse_memory_bits} "
-                    f"(over by {bits - lim.synapse_memory_bits})"
-                )
-            good, bad = lo + 1, min(pop.n, lo + lim.neurons) + 1
-            if fits(bad - 1):
-                good = bad - 1
-            else:
-                bad = bad - 1
-                while bad - good > 1:  # usage grows with hi: binary search the largest fit
-                    mid = (good + bad) // 2
-                    good, bad = (mid, bad) if fits(mid) else (good, mid)
-            pieces.append(Piece(pop, lo, good))
-            lo = good
+            top = min(pop.n, lo + lim.neurons)
+            top = _prefix_fit(cum_out, lo, top, lim.output_axons)
+            top = _prefix_fit(cum_bits, lo, top, lim.synapse_memory_bits)
+            hi, axons = (
+                _axon_fit(inc, seen, lo, top, lim.input_axons, guess) if top > lo else (lo, 0)
+            )
+            if hi == lo:
+                _alone(pop, chip, inc, cum_out, lo)
+            pieces.append(Piece(pop, lo, hi, axons, int(cum_bits[hi] - cum_bits[lo])))
+            guess = 2 * (hi - lo)
+            lo = hi
         out[pop.name] = pieces
     return out
 
 
-def pack(chip: ChipProfile, pieces: dict[str, list[Piece]], syns,
-         dests: dict[str, np.ndarray]) -> list[tuple[Slice, ...]]:  # fmt: skip
+def _alone(pop: Population, chip: ChipProfile, inc, cum_out: np.ndarray, lo: int) -> None:
+    """Raise the MappingError for neuron ``lo`` of ``pop``, which does not fit a core alone."""
+    lim = chip.core
+    if cum_out[lo + 1] - cum_out[lo] > lim.output_axons:
+        d = int(cum_out[lo + 1] - cum_out[lo])
+        raise MappingError(
+            f"population {pop.name!r}: neuron {lo} alone reaches {d} cores; "
+            f"{chip.name} cores have {lim.output_axons} output axons "
+            f"(over by {d - lim.output_axons})"
+        )
+    axons, bits = usage(inc, lo, lo + 1)
+    if axons > lim.input_axons:
+        raise MappingError(
+            f"population {pop.name!r}: neuron {lo} alone needs {axons} input axons; "
+            f"{chip.name} cores have {lim.input_axons} (over by {axons - lim.input_axons})"
+        )
+    raise MappingError(
+        f"population {pop.name!r}: neuron {lo} alone needs {bits} bits of synapse "
+        f"memory; {chip.name} cores have {lim.synapse_memory_bits} "
+        f"(over by {bits - lim.synapse_memory_bits})"
+    )
+
+
+def pack(
+    chip: ChipProfile, pieces: dict[str, list[Piece]], dests: dict[str, np.ndarray]
+) -> list[tuple[Slice, ...]]:
     """First-fit packing of pieces (same neuron model only) onto core programs, within every
     core limit (output axons bounded by ``dests`` from :func:`split`); returns each core
     program's slices, complete with their core program index and offset."""
     lim = chip.core
-    cap = (lim.neurons, lim.input_axons, lim.synapse_memory_bits, lim.output_axons)
+    cap = np.array([lim.neurons, lim.input_axons, lim.synapse_memory_bits, lim.output_axons])
     cores: list[list[Slice]] = []
-    models: list[str] = []
-    used: list[list[int]] = []  # per core program: neurons, axons in, synapse bits, axons out
+    model_ids: dict[str, int] = {}
+    # per core program: model, then neurons, axons in, synapse bits, axons out (grown by doubling)
+    model = np.zeros(16, np.int64)
+    used = np.zeros((16, 4), np.int64)
     for piece_list in pieces.values():
         for p in piece_list:
-            axons, bits = usage(syns[p.pop.name], p.lo, p.hi)
-            need = (p.n, axons, bits, int(dests[p.pop.name][p.lo : p.hi].sum()))
-            model = p.pop.neuron.model
-            target = None
-            for k, u in enumerate(used):
-                if models[k] == model and all(
-                    a + b <= c for a, b, c in zip(u, need, cap, strict=True)
-                ):
-                    target = k
-                    break
-            if target is None:
+            need = np.array([p.n, p.axons, p.bits, int(dests[p.pop.name][p.lo : p.hi].sum())])
+            m = model_ids.setdefault(p.pop.neuron.model, len(model_ids))
+            n = len(cores)
+            ok = np.flatnonzero((model[:n] == m) & (used[:n] + need <= cap).all(axis=1))
+            if ok.size:
+                target = int(ok[0])
+            else:
+                if n == model.size:
+                    model = np.concatenate([model, np.zeros(n, np.int64)])
+                    used = np.concatenate([used, np.zeros((n, 4), np.int64)])
                 cores.append([])
-                models.append(model)
-                used.append([0, 0, 0, 0])
-                target = len(cores) - 1
-            u = used[target]
-            cores[target].append(Slice(p.pop, p.lo, p.hi, target, u[0]))
-            for j in range(4):
-                u[j] += need[j]
+                model[n] = m
+                target = n
+            cores[target].append(Slice(p.pop, p.lo, p.hi, target, int(used[target, 0])))
+            used[target] += need
     return [tuple(c) for c in cores]

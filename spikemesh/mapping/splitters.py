@@ -18,7 +18,7 @@ from ..network import Network, Population
 from ..neurons import TrueNorthNeuron
 from ..program import Slice
 from .split import Piece
-from .synapses import SynapseView
+from .synapses import Distinct, SynapseView
 from .tables import CoreTables, RouteEntries, TablePart
 
 __all__ = ["SPLITTER", "Relayed", "add_splitters", "needs_splitters"]
@@ -32,27 +32,18 @@ def needs_splitters(net: Network, chip: ChipProfile, syns: dict[str, list[Synaps
     """Populations with a neuron that must reach more axons than the chip's ``fanout_cores``."""
     if not chip.core.fanout_cores:
         return set()
-    out = set()
-    # pieces of one population always sit on different cores: count destinations by piece
-    piece_id, base = {}, 0
-    for name, pl in pieces.items():
-        ids = np.empty(net.populations[name].n, np.int64)
-        for k, p in enumerate(pl):
-            ids[p.lo : p.hi] = base + k
-        piece_id[name] = ids
-        base += len(pl)
-    for pop in net.populations.values():
-        entries = []
-        for lst in syns.values():
-            for sy in lst:
-                if sy.proj.pre is pop:
-                    dest = piece_id[sy.proj.post.name][sy.post]
-                    entries.append(np.stack([sy.pre, dest, np.full(sy.pre.size, sy.index), sy.key]))
-        if entries:
-            e = np.unique(np.concatenate(entries, axis=1), axis=1)
-            if np.bincount(e[0], minlength=pop.n).max() > chip.core.fanout_cores:
-                out.add(pop.name)
-    return out
+    # pieces of one population always sit on different cores: an axon is (piece, projection,
+    # pre neuron, key); count them per pre neuron, one pass over each piece's synapses
+    reach = {name: np.zeros(p.n, np.int64) for name, p in net.populations.items()}
+    for post, lst in syns.items():
+        for sy in lst:
+            if sy.proj.pre.name not in reach:
+                continue
+            seen = Distinct(sy.axon_space)
+            for p in pieces[post]:
+                ids = sy.axon_ids(sy.onto(p.lo, p.hi))
+                np.add.at(reach[sy.proj.pre.name], ids[seen.first(ids)] // sy.n_keys, 1)
+    return {name for name, r in reach.items() if r.size and r.max() > chip.core.fanout_cores}
 
 
 @dataclass(frozen=True, slots=True)

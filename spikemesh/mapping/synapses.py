@@ -16,76 +16,114 @@ The format is a fact of the post neuron model (:attr:`NeuronSpec.synapse_format`
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from .. import kernels
 from ..chips import ChipProfile
 from ..exceptions import MappingError
 from ..fixedpoint import quantize_weights, sign_mode, weight_range
 from ..network import Network, Projection
 
-__all__ = ["FORMATS", "SynapseView", "check_network", "synapse_views"]
+__all__ = ["FORMATS", "Distinct", "SynapseView", "check_network", "synapse_views"]
 
 
-def _count_unique(a: np.ndarray) -> int:
-    s = np.sort(a)
-    return 1 + int(np.count_nonzero(s[1:] != s[:-1])) if s.size else 0
+class Distinct:
+    """First occurrences of ids in windows, in time linear in the window: a scratch array over
+    the id space (reused across windows) records each id's first position; id spaces too large
+    for a scratch array fall back to sorting the window."""
+
+    LIMIT = 1 << 24
+
+    def __init__(self, space: int) -> None:
+        self.scratch = np.empty(space, np.int64) if space <= self.LIMIT else None
+
+    def first(self, ids: np.ndarray) -> np.ndarray:
+        """Boolean mask: ``ids[i]`` does not occur in ``ids[:i]``."""
+        if self.scratch is None:
+            mask = np.zeros(ids.size, bool)
+            mask[np.unique(ids, return_index=True)[1]] = True
+            return mask
+        pos = np.arange(ids.size)
+        self.scratch[ids] = ids.size
+        np.minimum.at(self.scratch, ids, pos)
+        return self.scratch[ids] == pos
+
+    def rank(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(distinct ids ascending, each id's index among them)."""
+        uniq = np.sort(ids[self.first(ids)])
+        if self.scratch is None:
+            return uniq, np.searchsorted(uniq, ids)
+        self.scratch[uniq] = np.arange(uniq.size)
+        return uniq, self.scratch[ids]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class SynapseView:
     """The synapses of one projection as the chip stores them.
 
-    An input axon of a core is (projection, ``pre``, ``key``); ``key`` is 0 in the weights
-    format and ``G * 16 + delay`` for typed axons. Synapse j adds ``weight[j] * payload`` to
-    accumulator ``acc[j]`` of neuron ``post[j]`` after ``delay[j]`` steps. ``bits`` is synapse
-    memory per synapse; ``weight_bits`` the stored weight's width (1: a crossbar bit).
-    ``post_sorted`` / ``axon_sorted`` (by post neuron) answer :meth:`usage` quickly;
-    ``by_post`` is that order (:meth:`in_range` returns index ranges of it).
+    Stored synapse j connects presynaptic neuron ``pre[j]`` to post neuron ``post[j]`` through
+    input axon (projection, ``pre[j]``, key); ``keys`` are the projection's distinct keys, 0 in
+    the weights format and ``G * 16 + delay`` for typed axons, and ``key[j]`` indexes them
+    (None: every synapse has key 0). ``axon_ids`` numbers the axons ``pre * n_keys + key``, in
+    (pre, key) order. ``stored(sel)`` returns the selected synapses' accumulator, stored weight
+    and delay (computed per selection, so a projection's weights are never copied whole);
+    ``bits`` is synapse memory per synapse, ``weight_bits`` the stored weight's width (1: a
+    crossbar bit). ``order[indptr[i]:indptr[i+1]]`` are the synapses onto post neuron i, in
+    stored order (:func:`spikemesh.kernels.reference.group_order`): selecting post neurons
+    lo:hi costs the selection, not the projection.
     """
 
     index: int
     proj: Projection
     pre: np.ndarray
     post: np.ndarray
-    key: np.ndarray
-    acc: np.ndarray
-    weight: np.ndarray
-    delay: np.ndarray
+    key: np.ndarray | None
+    keys: tuple[int, ...]
     exp: int
     bits: int
     weight_bits: int
-    post_sorted: np.ndarray
-    axon_sorted: np.ndarray
-    by_post: np.ndarray
+    stored: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
+    order: np.ndarray
+    indptr: np.ndarray
 
     @classmethod
-    def build(cls, index, proj, pre, post, key, acc, weight, delay, exp, bits, weight_bits):
-        order = np.argsort(post, kind="stable")
-        return cls(index, proj, pre, post, key, acc, weight, delay, exp, bits, weight_bits,
-                   post[order], (pre * 256 + key)[order], order)  # fmt: skip
+    def build(cls, index, proj, pre, post, key, keys, exp, bits, weight_bits, stored):
+        indptr, order = kernels.group_order(post, proj.post.n)
+        return cls(index, proj, pre, post, key, tuple(keys), exp, bits, weight_bits, stored,
+                   order, indptr)  # fmt: skip
+
+    @property
+    def n_keys(self) -> int:
+        return len(self.keys)
+
+    @property
+    def axon_space(self) -> int:
+        return self.proj.pre.n * self.n_keys
+
+    def onto(self, lo: int, hi: int) -> np.ndarray:
+        """Synapses onto post neurons lo:hi, by post neuron (stored order within one)."""
+        return self.order[self.indptr[lo] : self.indptr[hi]]
+
+    def axon_ids(self, sel: np.ndarray) -> np.ndarray:
+        pre = self.pre[sel]
+        return pre if self.key is None else pre * self.n_keys + self.key[sel]
 
     def usage(self, lo: int, hi: int) -> tuple[int, int]:
         """(input axons, synapse bits) needed by post neurons lo:hi."""
-        a, z = np.searchsorted(self.post_sorted, [lo, hi])
-        if z <= a:
+        sel = self.onto(lo, hi)
+        if not sel.size:
             return 0, 0
-        return _count_unique(self.axon_sorted[a:z]), int(z - a) * self.bits
-
-    def in_range(self, lo: int, hi: int) -> np.ndarray:
-        """Indices of the synapses onto post neurons lo:hi, in ascending order (a binary search
-        of the post-sorted order and a sort of that range: the cost grows with the range, not
-        with the projection)."""
-        a, z = np.searchsorted(self.post_sorted, [lo, hi])
-        return np.sort(self.by_post[a:z])
+        return int(Distinct(self.axon_space).first(self.axon_ids(sel)).sum()), sel.size * self.bits
 
 
 def _subset_table(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per neuron, the 15 non-empty axon-type subsets (fewest types first) and their sums."""
     masks = sorted(range(1, 16), key=lambda m: (bin(m).count("1"), m))
     bits = np.array([[(m >> g) & 1 for g in range(4)] for m in masks], np.int64)  # (15, 4)
-    return np.array(masks, np.int64), S.astype(np.int64) @ bits.T  # (n, 15)
+    return np.array(masks, np.uint8), S.astype(np.int64) @ bits.T  # (n, 15)
 
 
 def _shifted(delay: np.ndarray, shift: int) -> np.ndarray:
@@ -94,40 +132,99 @@ def _shifted(delay: np.ndarray, shift: int) -> np.ndarray:
     return np.maximum(delay.astype(np.int64) + shift, 1)
 
 
-def _typed_axons(index: int, proj: Projection, chip: ChipProfile, delay_shift: int) -> SynapseView:
+_LUT_BYTES = 1 << 24  # weight -> mask lookup tables up to this size; larger: chunked matching
+_CHUNK = 1 << 18  # synapses matched at a time without a lookup table (15 int64 each)
+
+
+def _type_masks(proj: Projection) -> np.ndarray:
+    """Per synapse, the axon-type mask (uint8) of the first subset, fewest types first, whose
+    weights add up to the synapse's weight (a MappingError names the first that has none).
+    Neurons sharing a weight row share one lookup table (weight -> mask)."""
     S = proj.post.neuron.weight_table(proj.post.n)
-    masks, sums = _subset_table(S)
-    w = proj.weight
-    match = sums[proj.post_idx] == w[:, None]  # (nnz, 15)
-    ok = match.any(axis=1)
-    if not ok.all():
-        j = int(np.flatnonzero(~ok)[0])
+    # a key per row: four signed 9-bit weights, offset to 0..511, in 16-bit fields
+    packed = (S.astype(np.int64) + 256) @ (np.int64(1) << np.arange(0, 64, 16))
+    _, first, row_of = np.unique(packed, return_index=True, return_inverse=True)
+    rows = S[first]
+    masks, sums = _subset_table(rows)  # (rows, 15)
+    lo = int(min(sums.min(), proj.weight.min(initial=0)))
+    span = int(max(sums.max(), proj.weight.max(initial=0))) - lo + 1
+    row_of = row_of.ravel()
+    if rows.shape[0] * span <= _LUT_BYTES:
+        lut = np.zeros((rows.shape[0], span), np.uint8)  # 0: not reachable
+        for k in range(14, -1, -1):  # the first matching subset wins
+            lut[np.arange(rows.shape[0]), sums[:, k] - lo] = masks[k]
+        mask = lut[row_of[proj.post_idx], proj.weight - lo]
+    else:  # many distinct rows: compare each synapse with its row's 15 sums, a chunk at a time
+        mask = np.empty(proj.weight.size, np.uint8)
+        for a in range(0, mask.size, _CHUNK):
+            r, w = row_of[proj.post_idx[a : a + _CHUNK]], proj.weight[a : a + _CHUNK]
+            match = sums[r] == w[:, None]  # (chunk, 15)
+            mask[a : a + _CHUNK] = np.where(match.any(axis=1), masks[np.argmax(match, axis=1)], 0)
+    bad = np.flatnonzero(mask == 0)
+    if bad.size:
+        j = int(bad[0])
         post = int(proj.post_idx[j])
+        reach = sorted(set(sums[row_of[post]].tolist()))
         raise MappingError(
-            f"projection {proj.name!r}: weight {int(w[j])} from {proj.pre.name}[{int(proj.pre_idx[j])}] "
+            f"projection {proj.name!r}: weight {int(proj.weight[j])} from {proj.pre.name}[{int(proj.pre_idx[j])}] "
             f"to {proj.post.name}[{post}] is not a sum of that neuron's axon-type weights "
-            f"{S[post].tolist()} (reachable: {sorted(set(sums[post].tolist()))})"
+            f"{S[post].tolist()} (reachable: {reach})"
         )
-    mask = masks[np.argmax(match, axis=1)]
-    rows, types = np.nonzero((mask[:, None] >> np.arange(4)) & 1)
-    d = _shifted(proj.delay[rows], delay_shift)
+    return mask
+
+
+def _typed_axons(index: int, proj: Projection, chip: ChipProfile, delay_shift: int) -> SynapseView:
+    mask = _type_masks(proj)
+    rows, types = _expand_types(mask)
+    pre, post = (
+        (proj.pre_idx, proj.post_idx) if rows is None else (proj.pre_idx[rows], proj.post_idx[rows])
+    )
+    d = _shifted(proj.delay if rows is None else proj.delay[rows], delay_shift).astype(np.uint8)
+    full = types.astype(np.int64) * 16 + d
+    present = np.flatnonzero(np.bincount(full, minlength=64))
+    code = np.zeros(64, np.uint8)
+    code[present] = np.arange(present.size)
+
+    def stored(sel):
+        return types[sel], np.ones(sel.size, np.int16), d[sel]
+
     return SynapseView.build(
-        index, proj, proj.pre_idx[rows], proj.post_idx[rows], types * 16 + d, types,
-        np.ones(rows.size, np.int16), d, 0, 1, 1,
+        index, proj, pre, post, code[full], present.tolist(), 0, 1, 1, stored,
     )  # fmt: skip
 
 
+_POPCOUNT = np.array([bin(m).count("1") for m in range(16)], np.int64)
+
+
+def _expand_types(mask: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+    """One stored synapse per set bit of each synapse's axon-type mask, by synapse then type:
+    (synapse index per stored synapse, or None when every mask has one bit; type, uint8)."""
+    counts = _POPCOUNT[mask]
+    if (counts == 1).all():
+        return None, np.log2(mask).astype(np.uint8)
+    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    types = np.empty(int(counts.sum()), np.uint8)
+    below = np.zeros(mask.size, np.int64)
+    for g in range(4):
+        has = np.flatnonzero((mask >> g) & 1)
+        types[start[has] + below[has]] = g
+        below[has] += 1
+    return np.repeat(np.arange(mask.size), counts), types
+
+
 def _weights(index: int, proj: Projection, chip: ChipProfile, delay_shift: int) -> SynapseView:
-    q = quantize_weights(
-        proj.weight, proj.weight_bits, sign_mode(proj.weight), owner=f"projection {proj.name!r}"
-    )
-    d = _shifted(proj.delay, delay_shift)
-    delay_bits = math.ceil(math.log2(chip.core.max_delay + 1)) if d.size and d.max() > 1 else 0
-    n = proj.pre_idx.size
+    mode = sign_mode(proj.weight)
+    owner = f"projection {proj.name!r}"
+    top = int(proj.delay.max()) + delay_shift if proj.delay.size else 1
+    delay_bits = math.ceil(math.log2(chip.core.max_delay + 1)) if top > 1 else 0
+
+    def stored(sel):
+        q = quantize_weights(proj.weight[sel], proj.weight_bits, mode, owner=owner)
+        return np.zeros(sel.size, np.int64), q, _shifted(proj.delay[sel], delay_shift)
+
     return SynapseView.build(
-        index, proj, proj.pre_idx, proj.post_idx, np.zeros(n, np.int64), np.zeros(n, np.int64),
-        q, d, proj.weight_exp,
-        proj.weight_bits + chip.core.synapse_index_bits + delay_bits, proj.weight_bits,
+        index, proj, proj.pre_idx, proj.post_idx, None, (0,), proj.weight_exp,
+        proj.weight_bits + chip.core.synapse_index_bits + delay_bits, proj.weight_bits, stored,
     )  # fmt: skip
 
 

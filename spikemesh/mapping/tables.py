@@ -8,7 +8,7 @@ import numpy as np
 
 from ..network import InputSource
 from ..program import Slice, SynapseTable
-from .synapses import SynapseView
+from .synapses import Distinct, SynapseView
 
 __all__ = ["CoreTables", "RouteEntries", "TablePart", "build_tables", "finish_table"]
 
@@ -49,8 +49,8 @@ class CoreTables:
 
 def _neuron_core(slices: tuple[Slice, ...], n: int) -> tuple[np.ndarray, np.ndarray]:
     """Core program and offset within it, for every neuron of a population."""
-    core = np.empty(n, np.int64)
-    offset = np.empty(n, np.int64)
+    core = np.empty(n, np.int32)
+    offset = np.empty(n, np.int32)
     for s in slices:
         core[s.lo : s.hi] = s.core
         offset[s.lo : s.hi] = s.offset + np.arange(s.n)
@@ -60,11 +60,13 @@ def _neuron_core(slices: tuple[Slice, ...], n: int) -> tuple[np.ndarray, np.ndar
 def build_tables(n_cores: int, slices: dict[str, tuple[Slice, ...]],
                  syns: dict[str, list[SynapseView]]) -> CoreTables:  # fmt: skip
     """Cut every projection's synapses by destination slice, group them by input axon (one
-    axon per (pre neuron, key)) and record where each source neuron must send its spikes."""
+    axon per (pre neuron, key), in that order; within an axon by post neuron) and record where
+    each source neuron must send its spikes. Time and memory grow with the synapses: each
+    slice reads only its own (:meth:`SynapseView.onto`)."""
     parts: list[list[TablePart]] = [[] for _ in range(n_cores)]
     n_axons = [0] * n_cores
     n_syn, syn_bits, w_bits = [0] * n_cores, [0] * n_cores, [0] * n_cores
-    core_entries: dict[int, list[RouteEntries]] = {}
+    routes: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
     input_entries: dict[str, list[RouteEntries]] = {}
     for lst in syns.values():
         for sy in lst:
@@ -74,40 +76,46 @@ def build_tables(n_cores: int, slices: dict[str, tuple[Slice, ...]],
                 pre_core = pre_off = None
             else:
                 pre_core, pre_off = _neuron_core(slices[proj.pre.name], proj.pre.n)
+            seen = Distinct(sy.axon_space)
             for s in slices[proj.post.name]:
-                sel = sy.in_range(s.lo, s.hi)  # synapse indices, ascending
+                sel = sy.onto(s.lo, s.hi)  # by post neuron
                 if not sel.size:
                     continue
-                pre, key = sy.pre[sel], sy.key[sel]
-                order = np.lexsort((sy.post[sel], key, pre))  # group synapses by axon
-                pre, key = pre[order], key[order]
-                post = sy.post[sel][order]
-                axon_id = pre * 256 + key
-                first = np.flatnonzero(np.r_[True, axon_id[1:] != axon_id[:-1]])
-                lens = np.diff(np.r_[first, axon_id.size])
-                acc = (post - s.lo + s.offset) * width + sy.acc[sel][order]
-                parts[s.core].append(
-                    TablePart(lens, acc, sy.weight[sel][order], sy.delay[sel][order], sy.exp)
-                )
-                ids = n_axons[s.core] + np.arange(first.size)
-                n_axons[s.core] += first.size
-                src = pre[first]
+                axons, rank = seen.rank(sy.axon_ids(sel))
+                small = np.uint16 if axons.size <= 1 << 16 else np.int64
+                sel = sel[np.argsort(rank.astype(small), kind="stable")]  # by axon, then post
+                acc, weight, delay = sy.stored(sel)
+                acc = (sy.post[sel] - s.lo + s.offset) * width + acc
+                lens = np.bincount(rank, minlength=axons.size)
+                parts[s.core].append(TablePart(lens, acc.astype(np.int32), weight,
+                                               delay.astype(np.uint8), sy.exp))  # fmt: skip
+                ids = np.arange(n_axons[s.core], n_axons[s.core] + axons.size, dtype=np.int32)
+                n_axons[s.core] += axons.size
+                src = axons // sy.n_keys
+                dest = np.full(src.size, s.core, np.int32)
                 if pre_core is None:
-                    input_entries.setdefault(proj.pre.name, []).append(
-                        RouteEntries(src, np.full(src.size, s.core), ids)
-                    )
+                    input_entries.setdefault(proj.pre.name, []).append(RouteEntries(src, dest, ids))
                 else:  # route entries live with the source neuron's core program
-                    sc = pre_core[src]
-                    for c in np.unique(sc).tolist():
-                        m = sc == c
-                        core_entries.setdefault(c, []).append(
-                            RouteEntries(pre_off[src[m]], np.full(int(m.sum()), s.core), ids[m])
-                        )
+                    routes.append((pre_core[src], pre_off[src], dest, ids))
                 k = int(sel.size)
                 n_syn[s.core] += k
                 syn_bits[s.core] += k * sy.bits
                 w_bits[s.core] += k * sy.weight_bits
-    return CoreTables(parts, n_syn, syn_bits, w_bits, core_entries, input_entries)
+    return CoreTables(parts, n_syn, syn_bits, w_bits, _by_source(routes), input_entries)
+
+
+def _by_source(routes) -> dict[int, list[RouteEntries]]:
+    """Route entries grouped by source core program (one stable sort of all entries)."""
+    if not routes:
+        return {}
+    core, off, dest, axon = (np.concatenate(col) for col in zip(*routes, strict=True))
+    order = np.argsort(core, kind="stable")
+    core, off, dest, axon = core[order], off[order], dest[order], axon[order]
+    cuts = np.flatnonzero(np.r_[True, core[1:] != core[:-1], True])
+    return {
+        int(core[a]): [RouteEntries(off[a:b], dest[a:b], axon[a:b])]
+        for a, b in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True)
+    }
 
 
 def finish_table(slices: tuple[Slice, ...], parts: list[TablePart]) -> SynapseTable:

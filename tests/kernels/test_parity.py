@@ -360,3 +360,25 @@ def test_if_payload_division_is_exact_at_the_extremes(compiled, twin, rng, vth):
             )
             _, out = run_both(compiled, twin, "if_update", arrays, scalars, IF_ORDER)
     assert np.abs(out["spikes"]).max() > 1 or vth > 2**30
+
+
+# ------------------------------------------------------------------ group_order (the mapper's)
+
+
+@pytest.mark.parametrize("n_groups", [1, 5, 1000])
+@pytest.mark.parametrize("size", [0, 1, 10_000])
+def test_group_order_parity(compiled, twin, rng, n_groups, size):
+    keys = rng.integers(0, n_groups, size)
+    (p1, o1), (p2, o2) = compiled.group_order(keys, n_groups), twin.group_order(keys, n_groups)
+    assert o1.dtype == o2.dtype == np.int32 and p1.dtype == p2.dtype == np.int64
+    assert_array_equal(p1, p2)
+    assert_array_equal(o1, o2)
+    for k in range(min(n_groups, 5)):  # group k: the indices of key k, ascending
+        assert_array_equal(o1[p1[k] : p1[k + 1]], np.flatnonzero(keys == k))
+
+
+@pytest.mark.parametrize("bad", [-1, 3])
+def test_group_order_rejects_keys_out_of_range(compiled, twin, bad):
+    for ns in (compiled, twin):
+        with pytest.raises(ValueError, match=f"key {bad} at 1 is outside 0..2"):
+            ns.group_order(np.array([0, bad, 1]), 3)
