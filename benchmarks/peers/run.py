@@ -9,6 +9,12 @@ virtualenv's interpreter, which prints one JSON line. spikemesh runs in this pro
 
 Workloads so far:
 
+- ``ff`` -- 64 input lines -> 256 -> 10 leaky integrate-and-fire neurons, dense random weights
+  (``spikemesh_ff``): spikemesh in each timing mode beside SANA-FE's simple, detailed and cycle
+  models on the same synapses and placement (SANA-FE's inputs are bias-driven neurons firing
+  every 5th step, as spikemesh's input lines do). Neuron dynamics are close (current decay
+  4095/4096 against none) but not identical: compare throughput, not spikes.
+
 - ``cuba`` -- Brian2's CUBA example network (4000 LIF neurons, 3200 excitatory / 800
   inhibitory, 2 % random connectivity, dt = 0.1 ms), the same synapses in both tools. Brian2
   runs its float model (numpy, cython, cpp_standalone targets); spikemesh runs the same
@@ -35,8 +41,8 @@ Workloads so far:
 
 Lava 0.10 runs rec1000 as bit-accurate LIF + two Dense processes (``Loihi2SimCfg``
 fixed_pt) when a Python 3.10 interpreter exists (pyenv), and is skipped with the reason
-otherwise. Not built: SANA-FE's feed-forward 64-256-10 case, and reading SANA-FE's own
-network description files (both tools here build the same synapses from one npz).
+otherwise. Not built: reading SANA-FE's own network description files (both tools here build
+the same synapses from one npz).
 """
 
 from __future__ import annotations
@@ -200,6 +206,56 @@ def spikemesh_rec10k(steps: int) -> tuple[list, dict]:
     return rows, spec
 
 
+def spikemesh_ff(steps: int) -> tuple[list, dict]:
+    """64 input lines -> 256 -> 10 CubaLIF neurons, dense random weights (seeded). The current
+    decays completely each step (du = 4095), so the neurons are leaky integrate-and-fire
+    neurons as in SANA-FE; the input lines fire together every 5th step."""
+    import spikemesh as sm
+
+    rng = np.random.default_rng(3)
+    n_in, n_h, n_o = 64, 256, 10
+    net = sm.Network("ff")
+    x = net.input(n_in, name="x")
+    spec = sm.CubaLIF(du=4095, dv=200, vth=100)
+    h = net.population(n_h, spec, name="h")
+    o = net.population(n_o, spec, name="o")
+    w1 = rng.integers(-20, 40, (n_in, n_h))
+    w2 = rng.integers(-10, 20, (n_h, n_o))
+    net.connect(x, h, weights=w1, name="in")
+    net.connect(h, o, weights=w2, name="out")
+    m = sm.map_network(net, "loihi")
+    X = np.zeros((steps, n_in), np.int32)
+    X[4::5] = 1  # SANA-FE's bias-driven input neurons (bias 1/4.5) fire in steps 4, 9, ...
+    rows = []
+    for mode in ("none", "analytic", "cycle"):
+        run_s = np.inf
+        for _ in range(2):
+            sim = sm.Simulator(m, timing=mode)
+            t0 = time.perf_counter()
+            res = sim.run(steps, inputs={"x": X})
+            run_s = min(run_s, time.perf_counter() - t0)
+        e = res.energy()
+        rows.append({"tool": "spikemesh", "mode": f"timing {mode}", "steps": steps,
+                     "run_s": run_s, "steps_per_s": steps / run_s, "spikes": res.total("spikes"),
+                     "energy_J": e.total("chip"), "sim_time_s": e.counts["elapsed_s"],
+                     "version": sm.__version__})  # fmt: skip
+    thr = 100 << 6  # weights relative to the threshold (SANA-FE threshold 1.0)
+    w = np.zeros((n_h + n_o, n_h + n_o), np.int64)
+    w[:n_h, n_h:] = w2
+    pre, post = np.nonzero(w)
+    core = np.zeros(n_h + n_o, np.int64)
+    for name, off in (("h", 0), ("o", n_h)):
+        for s in m.slices[name]:
+            core[off + s.lo : off + s.hi] = s.core
+    in_pre, in_post = np.nonzero(w1)
+    spec = {"n": n_h + n_o, "pre": pre, "post": post, "weight": (w[pre, post] << 6) / thr,
+            "bias": np.zeros(n_h + n_o), "threshold": 1.0, "leak_decay": 1 - 200 / 4096,
+            "core": core, "n_in": n_in, "in_pre": in_pre, "in_post": in_post,
+            "in_weight": (w1[in_pre, in_post] << 6) / thr, "in_bias": 1 / 4.5,
+            "in_core": np.full(n_in, 1)}  # fmt: skip
+    return rows, spec
+
+
 def run_peer(name: str, script: str, args: list) -> list:
     try:
         py = venv_python(name)
@@ -248,12 +304,20 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=10_000)
     ap.add_argument("--peers", default="brian2,sanafe,nengo_loihi,lava")
-    ap.add_argument("--workloads", default="cuba,rec1000,rec10k")
+    ap.add_argument("--workloads", default="ff,cuba,rec1000,rec10k")
     ap.add_argument("--targets", default="numpy,cython,cpp_standalone")
     ap.add_argument("--json", default=None)
     opts = ap.parse_args()
     peers = opts.peers.split(",")
     all_rows = {}
+    if "ff" in opts.workloads.split(","):
+        steps = min(opts.steps, 1000)
+        rows, spec = spikemesh_ff(steps)
+        if "sanafe" in peers:
+            rows += run_sanafe(spec, [(steps, "simple,detailed"), (20, "cycle")])
+        print_table(f"ff: 64 inputs -> 256 -> 10, {spec['pre'].size + spec['in_pre'].size:,} "
+                    f"synapses, 1 Loihi core, {steps} steps (SANA-FE cycle: 20 steps)", rows)  # fmt: skip
+        all_rows["ff"] = rows
     if "rec1000" in opts.workloads.split(","):
         steps = min(opts.steps, 1000)
         rows, spec = spikemesh_rec1000(steps)
