@@ -1,0 +1,32 @@
+"""Quantized ANN -> SNN conversion.
+
+Describe a trained network as layers (:class:`Dense`, :class:`Conv2d`, :class:`AvgPool2d`,
+:class:`SumPool2d`, :class:`Flatten`; or :func:`from_mlp` for scikit-learn's MLP), quantize it
+(:func:`quantize`: the integer network the chip must reproduce), and build and run its
+spiking network (:func:`to_snn`, :meth:`SNN.infer`)::
+
+    layers = sm.convert.from_mlp(clf)
+    q = sm.convert.quantize(layers, X_train, weight_bits=4, spike_bits=4)
+    snn = sm.convert.to_snn(q, "loihi2")
+    out = snn.infer(X_test)          # out.logits == q.forward(q.encode(X_test))[-1]
+"""
+
+from .layers import AvgPool2d, Conv2d, Dense, Flatten, SumPool2d, float_forward, from_mlp
+from .quantize import QLayer, QuantizedANN, quantize
+from .snn import SNN, Inference, to_snn
+
+__all__ = [
+    "SNN",
+    "AvgPool2d",
+    "Conv2d",
+    "Dense",
+    "Flatten",
+    "Inference",
+    "QLayer",
+    "QuantizedANN",
+    "SumPool2d",
+    "float_forward",
+    "from_mlp",
+    "quantize",
+    "to_snn",
+]

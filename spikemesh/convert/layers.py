@@ -1,0 +1,173 @@
+"""Layer descriptions of a trained ANN (float NumPy arrays) and their float forward pass.
+
+A network is a list of layers applied in order; every layer but the last is followed by ReLU
+(the quantized network clips activations to ``0 .. 2**spike_bits - 1``). Shapes are
+channel-major (``(C, H, W)``), flattened like a NCHW tensor, as in :class:`spikemesh.conv2d`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..exceptions import ParameterError, ShapeError
+
+__all__ = ["AvgPool2d", "Conv2d", "Dense", "Flatten", "SumPool2d", "float_forward", "from_mlp"]
+
+
+def _float_array(owner: str, field: str, value, ndim: int) -> np.ndarray:
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim != ndim:
+        raise ShapeError(f"{owner}.{field}: must be {ndim}-D (got shape {arr.shape})")
+    if not np.all(np.isfinite(arr)):
+        raise ParameterError(f"{owner}.{field}: must be finite (got a NaN or infinity)")
+    return arr
+
+
+@dataclass(frozen=True, eq=False)
+class Dense:
+    """``y = x @ weight + bias``; ``weight`` is (n_in, n_out), like scikit-learn's ``coefs_``."""
+
+    weight: np.ndarray
+    bias: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        w = _float_array("Dense", "weight", self.weight, 2)
+        b = (
+            np.zeros(w.shape[1])
+            if self.bias is None
+            else _float_array("Dense", "bias", self.bias, 1)
+        )
+        if b.shape != (w.shape[1],):
+            raise ShapeError(f"Dense.bias: must have shape ({w.shape[1]},) (got {b.shape})")
+        object.__setattr__(self, "weight", w)
+        object.__setattr__(self, "bias", b)
+
+    def out_shape(self, in_shape: tuple) -> tuple:
+        if int(np.prod(in_shape)) != self.weight.shape[0]:
+            raise ShapeError(
+                f"Dense: weight has {self.weight.shape[0]} inputs; the layer below gives "
+                f"{int(np.prod(in_shape))} (shape {in_shape})"
+            )
+        return (self.weight.shape[1],)
+
+
+@dataclass(frozen=True, eq=False)
+class Conv2d:
+    """2-D convolution: ``kernel`` (C_out, C_in, kh, kw), ``bias`` (C_out,), zero padding."""
+
+    kernel: np.ndarray
+    bias: np.ndarray | None = None
+    stride: int = 1
+    padding: int = 0
+
+    def __post_init__(self) -> None:
+        k = _float_array("Conv2d", "kernel", self.kernel, 4)
+        b = (
+            np.zeros(k.shape[0])
+            if self.bias is None
+            else _float_array("Conv2d", "bias", self.bias, 1)
+        )
+        if b.shape != (k.shape[0],):
+            raise ShapeError(f"Conv2d.bias: must have shape ({k.shape[0]},) (got {b.shape})")
+        object.__setattr__(self, "kernel", k)
+        object.__setattr__(self, "bias", b)
+
+    def out_shape(self, in_shape: tuple) -> tuple:
+        if len(in_shape) != 3 or in_shape[0] != self.kernel.shape[1]:
+            raise ShapeError(
+                f"Conv2d: kernel expects ({self.kernel.shape[1]}, H, W) inputs (got {in_shape})"
+            )
+        _, h, w = in_shape
+        kh, kw = self.kernel.shape[2:]
+        oh = (h + 2 * self.padding - kh) // self.stride + 1
+        ow = (w + 2 * self.padding - kw) // self.stride + 1
+        if oh < 1 or ow < 1:
+            raise ShapeError(f"Conv2d: a {kh}x{kw} kernel does not fit a {h}x{w} input")
+        return (self.kernel.shape[0], oh, ow)
+
+
+@dataclass(frozen=True, eq=False)
+class SumPool2d:
+    """Sum of each ``size`` x ``size`` window per channel (stride ``size``)."""
+
+    size: int
+
+    def out_shape(self, in_shape: tuple) -> tuple:
+        if len(in_shape) != 3 or in_shape[1] < self.size or in_shape[2] < self.size:
+            raise ShapeError(f"{type(self).__name__}: needs (C, H, W) with H, W >= {self.size}")
+        return (in_shape[0], in_shape[1] // self.size, in_shape[2] // self.size)
+
+
+@dataclass(frozen=True, eq=False)
+class AvgPool2d(SumPool2d):
+    """Mean of each ``size`` x ``size`` window per channel (stride ``size``)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Flatten:
+    """(C, H, W) -> (C * H * W,), channel-major. Changes no value."""
+
+    def out_shape(self, in_shape: tuple) -> tuple:
+        return (int(np.prod(in_shape)),)
+
+
+LAYERS = (Dense, Conv2d, SumPool2d, AvgPool2d, Flatten)
+
+
+def conv2d_batch(x: np.ndarray, kernel: np.ndarray, stride: int, padding: int) -> np.ndarray:
+    """Direct convolution of a batch ``(B, C, H, W)`` (any dtype; integer stays integer)."""
+    b, _, h, w = x.shape
+    o, _, kh, kw = kernel.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    oh = (h + 2 * padding - kh) // stride + 1
+    ow = (w + 2 * padding - kw) // stride + 1
+    out = np.zeros((b, o, oh, ow), np.result_type(x, kernel))
+    for dy in range(kh):
+        for dx in range(kw):
+            patch = xp[:, :, dy : dy + stride * oh : stride, dx : dx + stride * ow : stride]
+            out += np.einsum("bchw,oc->bohw", patch, kernel[:, :, dy, dx])
+    return out
+
+
+def pool_batch(x: np.ndarray, size: int) -> np.ndarray:
+    """Window sums of a batch ``(B, C, H, W)``."""
+    b, c, h, w = x.shape
+    oh, ow = h // size, w // size
+    return x[:, :, : oh * size, : ow * size].reshape(b, c, oh, size, ow, size).sum(axis=(3, 5))
+
+
+def float_forward(layers: list, x: np.ndarray, in_shape: tuple) -> list[np.ndarray]:
+    """Float activations after each layer (ReLU after all but the last), batch first."""
+    h = np.asarray(x, np.float64).reshape((-1, *in_shape))
+    out = []
+    for i, layer in enumerate(layers):
+        if isinstance(layer, Dense):
+            h = h.reshape(h.shape[0], -1) @ layer.weight + layer.bias
+        elif isinstance(layer, Conv2d):
+            h = conv2d_batch(h, layer.kernel, layer.stride, layer.padding)
+            h = h + layer.bias[None, :, None, None]
+        elif isinstance(layer, SumPool2d):
+            h = pool_batch(h, layer.size) / (layer.size**2 if isinstance(layer, AvgPool2d) else 1)
+        elif isinstance(layer, Flatten):
+            h = h.reshape(h.shape[0], -1)
+        if i < len(layers) - 1 and not isinstance(layer, (Flatten, SumPool2d)):
+            h = np.maximum(h, 0.0)
+        out.append(h)
+    return out
+
+
+def from_mlp(clf) -> list[Dense]:
+    """Dense layers of a fitted scikit-learn ``MLPClassifier`` / ``MLPRegressor`` with ReLU
+    hidden units (its ``coefs_`` and ``intercepts_``)."""
+    if not hasattr(clf, "coefs_"):
+        raise ParameterError(
+            f"from_mlp: expects a fitted scikit-learn MLP (got {type(clf).__name__} without coefs_)"
+        )
+    if getattr(clf, "activation", "relu") != "relu":
+        raise ParameterError(
+            f"from_mlp: hidden activation must be 'relu' to convert to IF neurons "
+            f"(got {clf.activation!r})"
+        )
+    return [Dense(w, b) for w, b in zip(clf.coefs_, clf.intercepts_, strict=True)]

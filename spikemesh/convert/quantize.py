@@ -1,0 +1,208 @@
+"""Quantize a float ANN into an integer network that IF neurons compute exactly.
+
+Every weighted layer (Dense, Conv2d) gets signed ``weight_bits`` weights (symmetric, one scale
+per layer) stored as a Loihi-style mantissa ``q * 2**(9 - weight_bits)`` (exact in every sign
+mode, see :func:`spikemesh.quantize_weights`), an integer bias and an integer threshold ``s``
+from threshold balancing (the 99.9th percentile of the layer's float activations on
+calibration data maps to the top level). A hidden layer's activation is::
+
+    z = W @ a + b;   a' = clip(floor(z / s), 0, 2**spike_bits - 1)
+
+(the bias carries ``s // 2``, so the floor rounds to nearest). Average pooling is
+``floor(sum / size**2)``, sum pooling ``min(sum, cap)``; Flatten changes nothing. The last layer's
+``z`` are the logits. Inputs are encoded as ``clip(round(x / scale), 0, 2**input_bits - 1)``.
+This integer network *is* the quantized ANN: the converted SNN must reproduce it exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._validate import check_int
+from ..exceptions import ParameterError, ShapeError
+from .layers import (
+    LAYERS,
+    AvgPool2d,
+    Conv2d,
+    Dense,
+    Flatten,
+    SumPool2d,
+    conv2d_batch,
+    float_forward,
+    pool_batch,
+)
+
+__all__ = ["QLayer", "QuantizedANN", "quantize"]
+
+V_LIMIT = 2**23 - 2  # |z| bound: IF's 24-bit membrane holds it and the readout never fires
+
+
+@dataclass(frozen=True, eq=False)
+class QLayer:
+    """One quantized layer. ``kind`` is "dense", "conv", "pool" or "flatten"; ``weight`` holds
+    stored mantissas ((n_in, n_out) for dense, (C_out, C_in, kh, kw) for conv); ``threshold``
+    is 0 for the output layer (logits) and for flatten; ``in_shape`` / ``out_shape`` are the
+    layer's shapes."""
+
+    kind: str
+    in_shape: tuple
+    out_shape: tuple
+    weight: np.ndarray | None = None
+    bias: np.ndarray | None = None
+    threshold: int = 0
+    weight_bits: int = 8
+    stride: int = 1
+    padding: int = 0
+    size: int = 0
+    scale: float = 1.0  # float value of one activation level (of one logit unit when output)
+
+
+@dataclass(frozen=True, eq=False)
+class QuantizedANN:
+    """The integer network: layers, widths, input encoding scale."""
+
+    layers: tuple[QLayer, ...]
+    in_shape: tuple
+    weight_bits: int
+    spike_bits: int
+    input_bits: int
+    input_scale: float
+    notes: dict = field(default_factory=dict)
+
+    @property
+    def cap(self) -> int:
+        return 2**self.spike_bits - 1
+
+    def encode(self, x) -> np.ndarray:
+        """Direct (graded) input encoding: integer levels ``0 .. 2**input_bits - 1``, (B, n)."""
+        x = np.asarray(x, np.float64)
+        n = int(np.prod(self.in_shape))
+        if x.ndim == 1:
+            x = x[None]
+        if x.reshape(x.shape[0], -1).shape[1] != n:
+            raise ShapeError(f"QuantizedANN.encode: samples must have {n} features (got {x.shape})")
+        q = np.rint(x.reshape(x.shape[0], n) / self.input_scale)
+        return np.clip(q, 0, 2**self.input_bits - 1).astype(np.int64)
+
+    def forward(self, levels: np.ndarray) -> list[np.ndarray]:
+        """Integer activations after each layer for encoded inputs ``levels`` (B, n); the last
+        entry is the logits. Independent of the SNN code: plain integer NumPy."""
+        a = np.asarray(levels, np.int64).reshape((-1, *self.in_shape))
+        out = []
+        for i, ly in enumerate(self.layers):
+            last = i == len(self.layers) - 1
+            if ly.kind == "flatten":
+                a = a.reshape(a.shape[0], -1)
+                out.append(a)
+                continue
+            if ly.kind == "dense":
+                z = a.reshape(a.shape[0], -1) @ ly.weight + ly.bias
+            elif ly.kind == "conv":
+                z = conv2d_batch(a, ly.weight, ly.stride, ly.padding) + ly.bias[None, :, None, None]
+            else:  # pool: window sums
+                z = pool_batch(a, ly.size)
+            a = z if last else np.clip(z // ly.threshold, 0, self.cap)
+            out.append(a)
+        return out
+
+    def predict(self, x) -> np.ndarray:
+        return np.argmax(
+            self.forward(self.encode(x))[-1].reshape(len(np.atleast_2d(x)), -1), axis=1
+        )
+
+
+def _weight_scale(w: np.ndarray, bits: int) -> tuple[np.ndarray, float]:
+    top = 2 ** (bits - 1) - 1
+    m = float(np.abs(w).max())
+    alpha = m / top if m > 0 else 1.0
+    return np.clip(np.rint(w / alpha), -top, top).astype(np.int64), alpha
+
+
+def _act_scale(h: np.ndarray, cap: int, percentile: float) -> float:
+    pos = h[h > 0]
+    top = float(np.percentile(pos, percentile)) if pos.size else 1.0
+    return max(top, 1e-12) / cap
+
+
+def quantize(layers, calibration, in_shape=None, *, weight_bits: int = 8, spike_bits: int = 4,
+             input_bits: int | None = None, percentile: float = 99.9) -> QuantizedANN:  # fmt: skip
+    """Quantize float ``layers`` (:mod:`spikemesh.convert.layers`) using ``calibration`` inputs
+    (B, ...) for the input scale and threshold balancing.
+
+    Parameters
+    ----------
+    weight_bits : int
+        Signed weight width, 2..8 (symmetric levels ``-(2**(b-1)-1) .. 2**(b-1)-1``).
+    spike_bits : int
+        Activation (graded spike payload) width, 1..24.
+    input_bits : int, optional
+        Input level width (default ``spike_bits``).
+    percentile : float
+        Threshold balancing: this percentile of a layer's positive float activations maps to
+        the top activation level.
+    """
+    o = "convert.quantize"
+    weight_bits = check_int(o, "weight_bits", weight_bits, 2, 8)
+    spike_bits = check_int(o, "spike_bits", spike_bits, 1, 24)
+    input_bits = check_int(o, "input_bits", spike_bits if input_bits is None else input_bits, 1, 24)
+    layers = list(layers)
+    if not layers or not all(isinstance(ly, LAYERS) for ly in layers):
+        raise ParameterError(
+            f"{o}.layers: must be a non-empty list of {', '.join(c.__name__ for c in LAYERS)}"
+        )
+    if not isinstance(layers[-1], (Dense, Conv2d)):
+        raise ParameterError(f"{o}.layers: the last layer must be Dense or Conv2d (the logits)")
+    calib = np.asarray(calibration, np.float64)
+    in_shape = (
+        tuple(in_shape) if in_shape is not None else (calib.reshape(calib.shape[0], -1).shape[1],)
+    )
+    if int(np.prod(calib.shape[1:])) != int(np.prod(in_shape)):
+        raise ShapeError(
+            f"{o}.calibration: samples must have shape {in_shape} (got {calib.shape[1:]})"
+        )
+    cap = 2**spike_bits - 1
+    acts = float_forward(layers, calib, in_shape)
+    in_top = float(calib.max())
+    in_scale = (in_top if in_top > 0 else 1.0) / (2**input_bits - 1)
+    sigma, shape, unit_w = in_scale, in_shape, 2 ** (9 - weight_bits)
+    out, bound = [], 2**input_bits - 1  # bound: largest activation level entering the layer
+    for i, ly in enumerate(layers):
+        last = i == len(layers) - 1
+        oshape = ly.out_shape(shape)
+        if isinstance(ly, Flatten):
+            out.append(QLayer("flatten", shape, oshape, scale=sigma))
+            shape = oshape
+            continue
+        if isinstance(ly, SumPool2d):
+            s = ly.size**2 if isinstance(ly, AvgPool2d) else 1
+            z_max = bound * ly.size**2
+            out.append(QLayer("pool", shape, oshape, threshold=s, size=ly.size, scale=sigma))
+            bound = min(z_max // s, cap)
+            shape = oshape
+            continue
+        w = ly.weight if isinstance(ly, Dense) else ly.kernel
+        q, alpha = _weight_scale(w, weight_bits)
+        stored = q * unit_w
+        unit = alpha * sigma / unit_w  # float value of one unit of z
+        new_sigma = unit if last else _act_scale(acts[i], cap, percentile)
+        s = 0 if last else max(1, round(new_sigma / unit))
+        b = np.rint(ly.bias / unit).astype(np.int64) + s // 2
+        fan = (
+            np.abs(stored).reshape(stored.shape[0], -1).sum(axis=1)
+            if isinstance(ly, Conv2d)
+            else np.abs(stored).sum(axis=0)
+        )
+        z_max = int(fan.max()) * bound + int(np.abs(b).max(initial=0))
+        if z_max > V_LIMIT:
+            raise ParameterError(
+                f"{o}: layer {i} ({type(ly).__name__}) can reach |z| = {z_max:,}, beyond the IF "
+                f"membrane's {V_LIMIT:,}; use fewer weight_bits or spike_bits"
+            )
+        kind = "dense" if isinstance(ly, Dense) else "conv"
+        extra = {} if kind == "dense" else {"stride": ly.stride, "padding": ly.padding}
+        out.append(QLayer(kind, shape, oshape, stored, b, s, weight_bits,
+                          scale=unit if last else unit * s, **extra))  # fmt: skip
+        sigma, shape, bound = (unit * s if s else unit), oshape, cap
+    return QuantizedANN(tuple(out), in_shape, weight_bits, spike_bits, input_bits, in_scale)

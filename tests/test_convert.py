@@ -1,0 +1,102 @@
+"""Quantized ANN -> SNN conversion: the SNN reproduces the integer network exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+import spikemesh as sm
+from spikemesh import convert
+
+
+def _check_exact(q, snn, x):
+    ref = q.forward(q.encode(x))
+    out = snn.infer(x)
+    assert_array_equal(out.logits, ref[-1].reshape(len(x), -1))
+    k = 0
+    for ly, a in zip(q.layers[:-1], ref[:-1], strict=True):
+        if ly.kind == "flatten":
+            continue
+        name = snn.layer_names[k]
+        assert_array_equal(out.activations[name], a.reshape(len(x), -1), err_msg=name)
+        k += 1
+    return ref, out
+
+
+@pytest.mark.parametrize(("weight_bits", "spike_bits"), [(8, 4), (4, 2), (2, 1), (6, 8)])
+def test_mlp_conversion_is_exact(rng, weight_bits, spike_bits):
+    layers = [convert.Dense(rng.normal(0, 0.3, (20, 32)), rng.normal(0, 0.5, 32)),
+              convert.Dense(rng.normal(0, 0.3, (32, 16)), rng.normal(0, 0.5, 16)),
+              convert.Dense(rng.normal(0, 0.3, (16, 5)), rng.normal(0, 0.2, 5))]  # fmt: skip
+    x = rng.random((60, 20)) * 3
+    q = convert.quantize(layers, x, weight_bits=weight_bits, spike_bits=spike_bits)
+    snn = convert.to_snn(q, "loihi2")
+    ref, out = _check_exact(q, snn, x[:25])
+    assert snn.latency == {"l0": 1, "l1": 2, "out": 3} and snn.steps == 4
+    assert ref[0].max() >= q.cap // 2  # activations use the range
+    assert out.predictions.shape == (25,)
+
+
+def test_cnn_conversion_is_exact(rng):
+    layers = [convert.Conv2d(rng.normal(0, 0.4, (4, 1, 3, 3)), rng.normal(0, 0.3, 4), padding=1),
+              convert.AvgPool2d(2),
+              convert.Conv2d(rng.normal(0, 0.4, (6, 4, 3, 3)), rng.normal(0, 0.3, 6)),
+              convert.SumPool2d(1),
+              convert.Flatten(),
+              convert.Dense(rng.normal(0, 0.3, (6 * 2 * 2, 10)), rng.normal(0, 0.2, 10))]  # fmt: skip
+    x = rng.random((40, 1, 8, 8)) * 2
+    q = convert.quantize(layers, x, (1, 8, 8), weight_bits=5, spike_bits=3)
+    snn = convert.to_snn(q, "loihi2")
+    _check_exact(q, snn, x[:12])
+    assert [ly.kind for ly in q.layers] == ["conv", "pool", "conv", "pool", "flatten", "dense"]
+    assert snn.latency["out"] == 5
+
+
+def test_quantized_ann_tracks_the_float_ann(rng):
+    """8-bit weights and activations: the integer network's logits are the float ones, scaled."""
+    layers = [convert.Dense(rng.normal(0, 0.3, (10, 24)), rng.normal(0, 0.3, 24)),
+              convert.Dense(rng.normal(0, 0.3, (24, 4)), rng.normal(0, 0.3, 4))]  # fmt: skip
+    x = rng.random((200, 10))
+    q = convert.quantize(layers, x, weight_bits=8, spike_bits=8, percentile=100)
+    logits = q.forward(q.encode(x))[-1] * q.layers[-1].scale
+    ref = convert.float_forward(layers, x, (10,))[-1]
+    assert np.abs(logits - ref).max() < 0.05 * np.abs(ref).max()
+    assert (np.argmax(logits, 1) == np.argmax(ref, 1)).mean() > 0.95
+
+
+@pytest.mark.filterwarnings("ignore:Stochastic Optimizer")
+def test_sklearn_mlp_adapter_and_digits():
+    datasets = pytest.importorskip("sklearn.datasets")
+    nn = pytest.importorskip("sklearn.neural_network")
+    X, y = datasets.load_digits(return_X_y=True)
+    clf = nn.MLPClassifier((32,), max_iter=200, random_state=0).fit(X[:1200], y[:1200])
+    q = convert.quantize(convert.from_mlp(clf), X[:1200], weight_bits=8, spike_bits=4)
+    assert (q.predict(X[1200:]) == y[1200:]).mean() > clf.score(X[1200:], y[1200:]) - 0.03
+    snn = convert.to_snn(q, "loihi2")
+    _check_exact(q, snn, X[1200:1240])
+
+
+def test_conversion_errors(rng):
+    dense = convert.Dense(rng.normal(size=(4, 3)))
+    with pytest.raises(sm.ParameterError, match=r"weight_bits: must be an integer in 2..8"):
+        convert.quantize([dense], rng.random((5, 4)), weight_bits=1)
+    with pytest.raises(sm.ShapeError, match=r"samples must have shape"):
+        convert.quantize([dense], rng.random((5, 7)), (4,))
+    with pytest.raises(sm.ShapeError, match=r"Dense.bias: must have shape"):
+        convert.Dense(np.ones((4, 3)), np.ones(4))
+    with pytest.raises(sm.ParameterError, match="must be finite"):
+        convert.Dense(np.full((2, 2), np.nan))
+    with pytest.raises(sm.ParameterError, match="last layer must be Dense or Conv2d"):
+        convert.quantize([dense, convert.Flatten()], rng.random((5, 4)))
+    q = convert.quantize([dense], rng.random((5, 4)))
+    with pytest.raises(sm.MappingError, match=r"needs 4-bit spikes .*; loihi carries 1-bit"):
+        convert.to_snn(q, "loihi")
+    with pytest.raises(sm.MappingError, match="needs IF cores; truenorth runs TrueNorth"):
+        convert.to_snn(q, "truenorth")
+    big = convert.Dense(np.ones((600, 2)))
+    with pytest.raises(sm.ParameterError, match="beyond the IF membrane"):
+        convert.quantize([convert.Dense(np.ones((4, 600))), big], rng.random((5, 4)),
+                         weight_bits=8, spike_bits=12)  # fmt: skip
+    with pytest.raises(sm.ParameterError, match="from_mlp: expects a fitted"):
+        convert.from_mlp(object())
