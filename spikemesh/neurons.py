@@ -261,8 +261,10 @@ class IF(NeuronSpec):
     ----------
     vth : int
         Threshold, 1 .. 2**(v_bits-1) - 1.
-    reset : {"subtract", "zero"}
-        After a spike of payload ``p``: ``v -= p * vth`` (soft reset) or ``v = 0``.
+    reset : {"subtract", "zero", "step"}
+        After a spike of payload ``p``: ``v -= p * vth`` (soft reset) or ``v = 0``; "step"
+        clears ``v`` after every step, spike or not (a stateless graded neuron, the ReLU unit of
+        Loihi 2's graded-spike cores: each step's payload depends on that step's input only).
     v_bits : int
         Membrane width, 2..32; ``v`` saturates at ``-2**(v_bits-1)`` and ``2**(v_bits-1) - 1``.
     spike_bits : int
@@ -286,7 +288,7 @@ class IF(NeuronSpec):
         v = clip(x, -2^(v_bits-1), 2^(v_bits-1) - 1)
         k = floor(v / vth) if v >= vth; -floor(-v / vth) if bipolar and v <= -vth; else 0
         p = sgn(k) * min(|k|, 2^spike_bits - 1)
-        v = v - p * vth   (subtract)   |   v = 0 where p != 0   (zero)
+        v = v - p * vth   (subtract)   |   v = 0 where p != 0   (zero)   |   v = 0   (step)
     """
 
     vth: int
@@ -306,7 +308,7 @@ class IF(NeuronSpec):
         s(self, "v_bits", check_int(o, "v_bits", self.v_bits, 2, 32))
         vmax = 2 ** (self.v_bits - 1) - 1
         s(self, "vth", check_int(o, "vth", self.vth, 1, vmax))
-        s(self, "reset", check_choice(o, "reset", self.reset, ("subtract", "zero")))
+        s(self, "reset", check_choice(o, "reset", self.reset, ("subtract", "zero", "step")))
         s(self, "spike_bits", check_int(o, "spike_bits", self.spike_bits, 1, 24))
         s(self, "bipolar", check_bool(o, "bipolar", self.bipolar))
         s(self, "leak", check_int(o, "leak", self.leak, 0, vmax))

@@ -92,10 +92,14 @@ def _native_cuba_lif(spec: CubaLIF, n, state, spikes, seed, id_offset):
                                        spec.vmin, spec.vmax)  # fmt: skip
 
 
+IF_RESET = {"subtract": 0, "zero": 1, "step": 2}
+"""IF reset modes as the kernels' ``reset_zero`` code."""
+
+
 def _native_if(spec: IF, n, state, spikes, seed, id_offset):
     arrays = (state["v"], np.ascontiguousarray(spec.per_neuron_values("bias", n)), spikes)
     return "if_update", arrays, (spec.vth, spec.vmin, spec.vmax, spec.leak, spec.payload_cap,
-                                 int(spec.bipolar), int(spec.reset == "zero"))  # fmt: skip
+                                 int(spec.bipolar), IF_RESET[spec.reset])  # fmt: skip
 
 
 def _native_truenorth(spec: TrueNorthNeuron, n, state, spikes, seed, id_offset):

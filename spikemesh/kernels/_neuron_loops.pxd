@@ -91,7 +91,8 @@ cdef inline Tally if_loop(const acc_t* inp, state_t* v, const int64_t* bias, Py_
         k = k if k < cap else cap
         k = k * fire
         k = (k ^ m) - m                   # negative payload for negative spikes
-        vn = (vn & (fire - 1)) if reset_zero else vn - k * vth
+        vn = (vn & (fire - 1)) if reset_zero == 1 else vn - k * vth
+        vn = 0 if reset_zero == 2 else vn
         nspk += fire
         changed += vn != v_old
         v[i] = <state_t>vn

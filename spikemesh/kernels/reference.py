@@ -162,8 +162,12 @@ def if_update(inp, v, bias, vth, vmin, vmax, leak, cap, bipolar, reset_zero, spi
     vth, vmin, vmax, leak, cap : int
         Threshold (> 0), membrane limits, linear leak toward 0 (>= 0), payload cap
         ``2**spike_bits - 1``.
-    bipolar, reset_zero : int (0/1)
-        Negative spikes at ``v <= -vth``; reset to zero instead of subtracting.
+    bipolar : int (0/1)
+        Negative spikes at ``v <= -vth``.
+    reset_zero : int (0/1/2)
+        0: subtract ``p * vth`` after a spike; 1: reset to zero after a spike; 2: clear ``v`` to
+        zero after every step (a stateless graded neuron: each step's payload depends on that
+        step's input only).
     spikes : int32[n]
         Output payloads (0 = no spike; negative for bipolar negative spikes).
 
@@ -178,7 +182,7 @@ def if_update(inp, v, bias, vth, vmin, vmax, leak, cap, bipolar, reset_zero, spi
         x = v + inp + bias;  x -= sgn(x) * min(|x|, leak);  v' = clip(x, vmin, vmax)
         k = v' // vth if v' >= vth;  -((-v') // vth) if bipolar and v' <= -vth;  else 0
         p = sgn(k) * min(|k|, cap)
-        v' = 0 where p != 0 (reset_zero)  or  v' - p * vth (subtract)
+        v' = 0 where p != 0 (reset_zero 1)  or  v' - p * vth (subtract, 0)  or  0 (step, 2)
     """
     v_old = v.astype(_I64)
     x = _if_integrate(inp, v_old, bias, leak)
@@ -188,7 +192,9 @@ def if_update(inp, v, bias, vth, vmin, vmax, leak, cap, bipolar, reset_zero, spi
     if bipolar:
         p = np.where(vn <= -vth, -np.minimum((-vn) // vth, cap), p)
     fired = p != 0
-    vn = np.where(fired, 0, vn) if reset_zero else vn - p * _I64(vth)
+    vn = np.where(fired, 0, vn) if reset_zero == 1 else vn - p * _I64(vth)
+    if reset_zero == 2:
+        vn = np.zeros_like(vn)
     changed = np.count_nonzero(vn != v_old)
     v[:] = vn
     spikes[:] = p

@@ -31,6 +31,17 @@ def test_if_binary_and_zero_reset(backend):
     assert s == [1] and v == [25]
 
 
+def test_if_step_reset_forgets_every_step(backend):
+    """reset="step": the payload is this step's input only; v is 0 after every step."""
+    spec = sm.IF(vth=10, spike_bits=2, reset="step", bipolar=True)
+    s, v, _ = if_step(backend, spec, [9, 25, 1000, -25, 0], [0] * 5)
+    assert s == [0, 2, 3, -2, 0] and v == [0] * 5
+    g = emu.NeuronGroup(sm.IF(vth=10, reset="step"), 1, backend=backend)
+    for _ in range(3):  # 9 each step: a subtract-reset neuron would fire in the second step
+        g.update(np.array([9], np.int64))
+        assert g.spikes.tolist() == [0] and g.state["v"].tolist() == [0]
+
+
 def test_if_bipolar_negative_spikes(backend):
     spec = sm.IF(vth=10, spike_bits=2, bipolar=True)
     s, v, _ = if_step(backend, spec, [-9, -10, -25, -100, 25], [0] * 5)

@@ -104,7 +104,7 @@ IF_ORDER = [
 
 
 @pytest.mark.parametrize("bipolar", [0, 1])
-@pytest.mark.parametrize("reset_zero", [0, 1])
+@pytest.mark.parametrize("reset_zero", [0, 1, 2])
 @pytest.mark.parametrize(
     "v_bits,spike_bits,vth,leak", [(24, 1, 100, 0), (8, 3, 10, 2), (16, 4, 1, 5), (32, 8, 1000, 0)]
 )
