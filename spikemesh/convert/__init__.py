@@ -1,9 +1,9 @@
 """Quantized ANN -> SNN conversion.
 
 Describe a trained network as layers (:class:`Dense`, :class:`Conv2d`, :class:`AvgPool2d`,
-:class:`SumPool2d`, :class:`Flatten`; or :func:`from_mlp` for scikit-learn's MLP), quantize it
-(:func:`quantize`: the integer network the chip must reproduce), and build and run its
-spiking network (:func:`to_snn`, :meth:`SNN.infer`)::
+:class:`SumPool2d`, :class:`Flatten`, :class:`Recurrent`; or :func:`from_mlp` for scikit-learn's
+MLP), quantize it (:func:`quantize`: the integer network the chip must reproduce), and build
+and run its spiking network (:func:`to_snn`, :meth:`SNN.infer`)::
 
     layers = sm.convert.from_mlp(clf)
     q = sm.convert.quantize(layers, X_train, weight_bits=4, spike_bits=4)
@@ -11,7 +11,7 @@ spiking network (:func:`to_snn`, :meth:`SNN.infer`)::
     out = snn.infer(X_test)          # out.logits == q.forward(q.encode(X_test))[-1]
 """
 
-from .layers import AvgPool2d, Conv2d, Dense, Flatten, SumPool2d, float_forward, from_mlp
+from .layers import AvgPool2d, Conv2d, Dense, Flatten, Recurrent, SumPool2d, float_forward, from_mlp
 from .quantize import QLayer, QuantizedANN, quantize
 from .snn import SNN, Inference, to_snn
 
@@ -24,6 +24,7 @@ __all__ = [
     "Inference",
     "QLayer",
     "QuantizedANN",
+    "Recurrent",
     "SumPool2d",
     "float_forward",
     "from_mlp",

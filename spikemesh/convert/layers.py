@@ -13,7 +13,16 @@ import numpy as np
 
 from ..exceptions import ParameterError, ShapeError
 
-__all__ = ["AvgPool2d", "Conv2d", "Dense", "Flatten", "SumPool2d", "float_forward", "from_mlp"]
+__all__ = [
+    "AvgPool2d",
+    "Conv2d",
+    "Dense",
+    "Flatten",
+    "Recurrent",
+    "SumPool2d",
+    "float_forward",
+    "from_mlp",
+]
 
 
 def _float_array(owner: str, field: str, value, ndim: int) -> np.ndarray:
@@ -113,7 +122,38 @@ class Flatten:
         return (int(np.prod(in_shape)),)
 
 
-LAYERS = (Dense, Conv2d, SumPool2d, AvgPool2d, Flatten)
+@dataclass(frozen=True, eq=False)
+class Recurrent:
+    """Elman layer over a sequence: ``h_t = relu(x_t @ w_in + h_{t-1} @ w_rec + bias)``,
+    ``h_{-1} = 0``; ``w_in`` (n_in, n), ``w_rec`` (n, n). Inputs are then (B, S, n_in)."""
+
+    w_in: np.ndarray
+    w_rec: np.ndarray
+    bias: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        wi = _float_array("Recurrent", "w_in", self.w_in, 2)
+        wr = _float_array("Recurrent", "w_rec", self.w_rec, 2)
+        n = wi.shape[1]
+        if wr.shape != (n, n):
+            raise ShapeError(f"Recurrent.w_rec: must have shape ({n}, {n}) (got {wr.shape})")
+        b = np.zeros(n) if self.bias is None else _float_array("Recurrent", "bias", self.bias, 1)
+        if b.shape != (n,):
+            raise ShapeError(f"Recurrent.bias: must have shape ({n},) (got {b.shape})")
+        object.__setattr__(self, "w_in", wi)
+        object.__setattr__(self, "w_rec", wr)
+        object.__setattr__(self, "bias", b)
+
+    def out_shape(self, in_shape: tuple) -> tuple:
+        if int(np.prod(in_shape)) != self.w_in.shape[0]:
+            raise ShapeError(
+                f"Recurrent: w_in has {self.w_in.shape[0]} inputs; the layer below gives "
+                f"{int(np.prod(in_shape))}"
+            )
+        return (self.w_in.shape[1],)
+
+
+LAYERS = (Dense, Conv2d, SumPool2d, AvgPool2d, Flatten, Recurrent)
 
 
 def conv2d_batch(x: np.ndarray, kernel: np.ndarray, stride: int, padding: int) -> np.ndarray:
@@ -138,8 +178,34 @@ def pool_batch(x: np.ndarray, size: int) -> np.ndarray:
     return x[:, :, : oh * size, : ow * size].reshape(b, c, oh, size, ow, size).sum(axis=(3, 5))
 
 
+def is_sequential(layers) -> bool:
+    return any(isinstance(ly, Recurrent) for ly in layers)
+
+
 def float_forward(layers: list, x: np.ndarray, in_shape: tuple) -> list[np.ndarray]:
-    """Float activations after each layer (ReLU after all but the last), batch first."""
+    """Float activations after each layer (ReLU after all but the last), batch first. With a
+    :class:`Recurrent` layer, ``x`` is (B, S, *in_shape) and every output (B, S, ...)."""
+    if is_sequential(layers):
+        x = np.asarray(x, np.float64)
+        b, t = x.shape[:2]
+        per = []  # per step: the activations of every layer
+        state = [None] * len(layers)
+        for k in range(t):
+            h = x[:, k].reshape((b, *in_shape))
+            outs = []
+            for i, layer in enumerate(layers):
+                if isinstance(layer, Recurrent):
+                    prev = state[i] if state[i] is not None else np.zeros((b, layer.w_rec.shape[0]))
+                    h = h.reshape(b, -1) @ layer.w_in + prev @ layer.w_rec + layer.bias
+                    h = np.maximum(h, 0.0) if i < len(layers) - 1 else h
+                    state[i] = np.maximum(h, 0.0)
+                else:
+                    h = float_forward([layer], h, h.shape[1:])[0]
+                    if i < len(layers) - 1 and not isinstance(layer, (Flatten, SumPool2d)):
+                        h = np.maximum(h, 0.0)
+                outs.append(h)
+            per.append(outs)
+        return [np.stack([p[i] for p in per], axis=1) for i in range(len(layers))]
     h = np.asarray(x, np.float64).reshape((-1, *in_shape))
     out = []
     for i, layer in enumerate(layers):

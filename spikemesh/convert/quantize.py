@@ -28,9 +28,11 @@ from .layers import (
     Conv2d,
     Dense,
     Flatten,
+    Recurrent,
     SumPool2d,
     conv2d_batch,
     float_forward,
+    is_sequential,
     pool_batch,
 )
 
@@ -41,7 +43,8 @@ V_LIMIT = 2**23 - 2  # |z| bound: IF's 24-bit membrane holds it and the readout 
 
 @dataclass(frozen=True, eq=False)
 class QLayer:
-    """One quantized layer. ``kind`` is "dense", "conv", "pool" or "flatten"; ``weight`` holds
+    """One quantized layer. ``kind`` is "dense", "conv", "pool", "flatten" or "recurrent"
+    (``z_t = a_t @ weight + h_{t-1} @ weight_rec + bias``); ``weight`` holds
     stored mantissas ((n_in, n_out) for dense, (C_out, C_in, kh, kw) for conv); ``threshold``
     is 0 for the output layer (logits) and for flatten; ``in_shape`` / ``out_shape`` are the
     layer's shapes."""
@@ -57,6 +60,7 @@ class QLayer:
     padding: int = 0
     size: int = 0
     scale: float = 1.0  # float value of one activation level (of one logit unit when output)
+    weight_rec: np.ndarray | None = None  # recurrent layers: (n, n) stored mantissas
 
 
 @dataclass(frozen=True, eq=False)
@@ -75,21 +79,39 @@ class QuantizedANN:
     def cap(self) -> int:
         return 2**self.spike_bits - 1
 
+    @property
+    def sequential(self) -> bool:
+        """True when a recurrent layer makes inputs sequences (B, S, *in_shape)."""
+        return any(ly.kind == "recurrent" for ly in self.layers)
+
     def encode(self, x) -> np.ndarray:
-        """Direct (graded) input encoding: integer levels ``0 .. 2**input_bits - 1``, (B, n)."""
+        """Direct (graded) input encoding: integer levels ``0 .. 2**input_bits - 1``, shaped
+        (B, n), or (B, S, n) for sequences."""
         x = np.asarray(x, np.float64)
         n = int(np.prod(self.in_shape))
-        if x.ndim == 1:
+        lead = 2 if self.sequential else 1
+        if lead == 1 and x.ndim == 1 and x.size == n:
             x = x[None]
-        if x.reshape(x.shape[0], -1).shape[1] != n:
-            raise ShapeError(f"QuantizedANN.encode: samples must have {n} features (got {x.shape})")
-        q = np.rint(x.reshape(x.shape[0], n) / self.input_scale)
+        if x.ndim <= lead - 1 or int(np.prod(x.shape[lead:])) != n:
+            want = "(B, S, ...)" if self.sequential else "(B, ...)"
+            raise ShapeError(
+                f"QuantizedANN.encode: samples must be {want} with {n} features each (got {x.shape})"
+            )
+        q = np.rint(x.reshape(*x.shape[:lead], n) / self.input_scale)
         return np.clip(q, 0, 2**self.input_bits - 1).astype(np.int64)
 
     def forward(self, levels: np.ndarray) -> list[np.ndarray]:
-        """Integer activations after each layer for encoded inputs ``levels`` (B, n); the last
-        entry is the logits. Independent of the SNN code: plain integer NumPy."""
-        a = np.asarray(levels, np.int64).reshape((-1, *self.in_shape))
+        """Integer activations after each layer for encoded inputs ``levels`` (B, n), or
+        (B, S, n) with every output (B, S, ...) for sequences; the last entry is the logits.
+        Independent of the SNN code: plain integer NumPy."""
+        a = np.asarray(levels, np.int64)
+        if not self.sequential:
+            return self._step(a.reshape((-1, *self.in_shape)), {})
+        states: dict = {}
+        per = [self._step(a[:, t].reshape((-1, *self.in_shape)), states) for t in range(a.shape[1])]
+        return [np.stack([p[i] for p in per], axis=1) for i in range(len(self.layers))]
+
+    def _step(self, a: np.ndarray, states: dict) -> list[np.ndarray]:
         out = []
         for i, ly in enumerate(self.layers):
             last = i == len(self.layers) - 1
@@ -99,18 +121,24 @@ class QuantizedANN:
                 continue
             if ly.kind == "dense":
                 z = a.reshape(a.shape[0], -1) @ ly.weight + ly.bias
+            elif ly.kind == "recurrent":
+                prev = states.get(i, np.zeros((a.shape[0], ly.weight_rec.shape[0]), np.int64))
+                z = a.reshape(a.shape[0], -1) @ ly.weight + prev @ ly.weight_rec + ly.bias
             elif ly.kind == "conv":
                 z = conv2d_batch(a, ly.weight, ly.stride, ly.padding) + ly.bias[None, :, None, None]
             else:  # pool: window sums
                 z = pool_batch(a, ly.size)
             a = z if last else np.clip(z // ly.threshold, 0, self.cap)
+            if ly.kind == "recurrent":
+                states[i] = a
             out.append(a)
         return out
 
     def predict(self, x) -> np.ndarray:
-        return np.argmax(
-            self.forward(self.encode(x))[-1].reshape(len(np.atleast_2d(x)), -1), axis=1
-        )
+        """Class per sample (argmax of the logits; per element for sequences)."""
+        logits = self.forward(self.encode(x))[-1]
+        lead = 2 if self.sequential else 1
+        return np.argmax(logits.reshape(*logits.shape[:lead], -1), axis=-1)
 
 
 def _weight_scale(w: np.ndarray, bits: int) -> tuple[np.ndarray, float]:
@@ -124,6 +152,14 @@ def _act_scale(h: np.ndarray, cap: int, percentile: float) -> float:
     pos = h[h > 0]
     top = float(np.percentile(pos, percentile)) if pos.size else 1.0
     return max(top, 1e-12) / cap
+
+
+def _check_range(o: str, i: int, ly, z_max: int) -> None:
+    if z_max > V_LIMIT:
+        raise ParameterError(
+            f"{o}: layer {i} ({type(ly).__name__}) can reach |z| = {z_max:,}, beyond the IF "
+            f"membrane's {V_LIMIT:,}; use fewer weight_bits or spike_bits"
+        )
 
 
 def quantize(layers, calibration, in_shape=None, *, weight_bits: int = 8, spike_bits: int = 4,
@@ -155,12 +191,15 @@ def quantize(layers, calibration, in_shape=None, *, weight_bits: int = 8, spike_
     if not isinstance(layers[-1], (Dense, Conv2d)):
         raise ParameterError(f"{o}.layers: the last layer must be Dense or Conv2d (the logits)")
     calib = np.asarray(calibration, np.float64)
-    in_shape = (
-        tuple(in_shape) if in_shape is not None else (calib.reshape(calib.shape[0], -1).shape[1],)
-    )
-    if int(np.prod(calib.shape[1:])) != int(np.prod(in_shape)):
+    lead = 2 if is_sequential(layers) else 1  # sequences: (B, S, ...)
+    if calib.ndim <= lead:
         raise ShapeError(
-            f"{o}.calibration: samples must have shape {in_shape} (got {calib.shape[1:]})"
+            f"{o}.calibration: must be (B, {'S, ' if lead == 2 else ''}...) (got {calib.shape})"
+        )
+    in_shape = tuple(in_shape) if in_shape is not None else (int(np.prod(calib.shape[lead:])),)
+    if int(np.prod(calib.shape[lead:])) != int(np.prod(in_shape)):
+        raise ShapeError(
+            f"{o}.calibration: samples must have shape {in_shape} (got {calib.shape[lead:]})"
         )
     cap = 2**spike_bits - 1
     acts = float_forward(layers, calib, in_shape)
@@ -182,6 +221,27 @@ def quantize(layers, calibration, in_shape=None, *, weight_bits: int = 8, spike_
             bound = min(z_max // s, cap)
             shape = oshape
             continue
+        if isinstance(ly, Recurrent):
+            if last:
+                raise ParameterError(f"{o}.layers: a Recurrent layer cannot be the logits layer")
+            new_sigma = _act_scale(acts[i], cap, percentile)
+            top = 2 ** (weight_bits - 1) - 1
+            # one unit of z for both paths: the larger of the two weight ranges sets it
+            span = max(np.abs(ly.w_in).max() * sigma, np.abs(ly.w_rec).max() * new_sigma, 1e-30)
+            unit = span / top / unit_w
+            q_in = np.clip(np.rint(ly.w_in * sigma / (unit * unit_w)), -top, top)
+            q_rec = np.clip(np.rint(ly.w_rec * new_sigma / (unit * unit_w)), -top, top)
+            s = max(1, round(new_sigma / unit))
+            b = np.rint(ly.bias / unit).astype(np.int64) + s // 2
+            stored = q_in.astype(np.int64) * unit_w
+            rec = q_rec.astype(np.int64) * unit_w
+            fan_in, fan_rec = np.abs(stored).sum(axis=0), np.abs(rec).sum(axis=0)
+            z_max = int((fan_in * bound + fan_rec * cap).max()) + int(np.abs(b).max(initial=0))
+            _check_range(o, i, ly, z_max)
+            out.append(QLayer("recurrent", shape, oshape, stored, b, s, weight_bits,
+                              scale=unit * s, weight_rec=rec))  # fmt: skip
+            sigma, shape, bound = unit * s, oshape, cap
+            continue
         w = ly.weight if isinstance(ly, Dense) else ly.kernel
         q, alpha = _weight_scale(w, weight_bits)
         stored = q * unit_w
@@ -195,11 +255,7 @@ def quantize(layers, calibration, in_shape=None, *, weight_bits: int = 8, spike_
             else np.abs(stored).sum(axis=0)
         )
         z_max = int(fan.max()) * bound + int(np.abs(b).max(initial=0))
-        if z_max > V_LIMIT:
-            raise ParameterError(
-                f"{o}: layer {i} ({type(ly).__name__}) can reach |z| = {z_max:,}, beyond the IF "
-                f"membrane's {V_LIMIT:,}; use fewer weight_bits or spike_bits"
-            )
+        _check_range(o, i, ly, z_max)
         kind = "dense" if isinstance(ly, Dense) else "conv"
         extra = {} if kind == "dense" else {"stride": ly.stride, "padding": ly.padding}
         out.append(QLayer(kind, shape, oshape, stored, b, s, weight_bits,

@@ -1,15 +1,17 @@
 """The quantized ANN as a spiking network of graded IF neurons, and its inference.
 
-Each hidden layer becomes an ``IF(vth=s, spike_bits=b)`` population, the logits layer an IF
-population that never fires (its membrane ``v`` is read, probed), the input an input source of
-``input_bits`` graded payloads. A sample is presented in step 0 and every layer is one step
-deeper than the one below it (depth ``d``: it integrates in step ``d`` and its graded spike,
-``min(floor(z / s), cap)`` for ``z >= s``, is the quantized activation). Biases arrive as
-synapses from a ``bias`` input that fires once, in step 0, with delay ``d`` (so they land in
-the layer's own step, not every step: a chip's per-step bias would accumulate over the layers
-below and fire early). The state is reset between samples (``Simulator.reset``), as a chip
-resets between inferences. With graded spikes wide enough for the activations this is exact:
-every layer's payloads equal :meth:`QuantizedANN.forward`.
+Each hidden layer becomes an ``IF(vth=s, spike_bits=b, reset="step")`` population: a stateless
+graded neuron whose payload in a step is ``min(floor(z / s), cap)`` of that step's input ``z``
+(Loihi 2's graded ReLU unit). The logits layer is an IF population with ``vth = 1`` and bipolar
+23-bit payloads, so its spike *is* ``z``. The input is an input source of ``input_bits``
+graded payloads. A layer at depth ``d`` handles the sample presented in step ``k`` in step
+``k + d`` (every hop costs one step): samples stream, one per step, and a recurrent layer's own
+spikes (delay 1) meet the next sequence element. Biases arrive as synapses from a ``bias``
+input that fires with every presented sample, delayed by ``d``: a per-step neuron bias would
+also act in the steps where the layer has no sample. Independent samples stream through one
+run; each sequence of a recurrent network runs from a reset state. With graded spikes wide
+enough for the activations this is exact: every layer's payloads equal
+:meth:`QuantizedANN.forward`.
 """
 
 from __future__ import annotations
@@ -24,15 +26,17 @@ from ..exceptions import MappingError
 from ..mapping import Mapping, map_network
 from ..network import Network, conv2d, pool2d
 from ..neurons import IF
-from .quantize import V_LIMIT, QuantizedANN
+from .quantize import QuantizedANN
 
 __all__ = ["SNN", "Inference", "to_snn"]
+
+OUT_BITS = 23  # logits as bipolar graded spikes: 24-bit payloads carry |z| <= V_LIMIT
 
 
 @dataclass(frozen=True, eq=False)
 class Inference:
-    """What :meth:`SNN.infer` returns: ``logits`` (B, n_out) integers, per-layer payloads
-    (name -> (B, n)) and the per-sample results (when kept)."""
+    """What :meth:`SNN.infer` returns: ``logits`` (B, n_out) integers ((B, S, n_out) for
+    sequences), per-layer payloads (name -> (B, n) or (B, S, n)) and the runs' results."""
 
     logits: np.ndarray
     activations: dict
@@ -40,14 +44,14 @@ class Inference:
 
     @property
     def predictions(self) -> np.ndarray:
-        return np.argmax(self.logits, axis=1)
+        return np.argmax(self.logits, axis=-1)
 
 
 @dataclass(frozen=True, eq=False)
 class SNN:
     """A converted network: ``network``, its ``mapping``, the population of every non-flatten
-    layer (``layer_names``) and its pipeline ``depth`` (steps after the input step at which
-    its output is ready: ``latency[name]``)."""
+    layer (``layer_names``, the logits layer last) and its depth ``latency[name]``: the steps
+    from presenting a sample to that layer's output for it."""
 
     qann: QuantizedANN
     network: Network
@@ -56,38 +60,46 @@ class SNN:
     latency: dict
 
     @property
-    def steps(self) -> int:
-        """Steps per inference: the input step plus the pipeline depth."""
-        return max(self.latency.values()) + 1
+    def depth(self) -> int:
+        """Steps from presenting a sample to its logits (the pipeline latency)."""
+        return max(self.latency.values())
 
-    def infer(self, x, *, timing: str = "none", keep: bool = False, levels: bool = False,
-              **sim_kw) -> Inference:  # fmt: skip
-        """Run every sample of ``x`` (B, ...) from a reset state; ``levels=True`` when ``x`` is
-        already encoded (integer input levels)."""
-        a0 = np.asarray(x, np.int64) if levels else self.qann.encode(x)
-        a0 = a0.reshape(a0.shape[0], -1)
+    def infer(self, x, *, timing: str = "none", keep: bool = True, levels: bool = False,
+              chunk: int = 4096, **sim_kw) -> Inference:  # fmt: skip
+        """Run every sample of ``x`` (B, ...) -- or every sequence (B, S, ...) of a recurrent
+        network -- and read each layer's payloads; ``levels=True`` when ``x`` is already
+        encoded (integer input levels). Independent samples stream, one per step, ``chunk`` per
+        run; sequences run one per run from a reset state. ``keep``: return the runs'
+        :class:`SimulationResult` objects (energy, cycles)."""
+        q = self.qann
+        a0 = np.asarray(x, np.int64) if levels else q.encode(x)
+        seq = q.sequential
+        if seq:
+            runs = [a0[k].reshape(a0.shape[1], -1) for k in range(a0.shape[0])]
+        else:
+            a0 = a0.reshape(a0.shape[0], -1)
+            runs = [a0[k : k + chunk] for k in range(0, a0.shape[0], chunk)]
         sim = Simulator(self.mapping, timing=timing, **sim_kw)
-        steps = self.steps
-        out = self.layer_names[-1]
-        logits = np.zeros((a0.shape[0], self.network.populations[out].n), np.int64)
-        acts = {name: np.zeros((a0.shape[0], self.network.populations[name].n), np.int64)
-                for name in self.layer_names[:-1]}  # fmt: skip
+        outs: dict = {name: [] for name in self.layer_names}
         results: list[SimulationResult] = []
-        X = np.zeros((steps, a0.shape[1]), np.int32)
-        inputs = {"x": X}
-        if "bias" in self.network.inputs:
-            B = np.zeros((steps, self.network.inputs["bias"].n), np.int32)
-            B[0] = 1
-            inputs["bias"] = B
-        for k in range(a0.shape[0]):
+        for block in runs:
+            m = block.shape[0]
+            steps = m + self.depth
+            inputs = {"x": np.zeros((steps, block.shape[1]), np.int32)}
+            inputs["x"][:m] = block
+            if "bias" in self.network.inputs:
+                inputs["bias"] = np.zeros((steps, self.network.inputs["bias"].n), np.int32)
+                inputs["bias"][:m] = 1
             sim.reset()
-            X[0] = a0[k]
             res = sim.run(steps, inputs=inputs)
-            logits[k] = res.probes[out]["v"][self.latency[out]]
-            for name in acts:
-                acts[name][k] = res.spikes[name][self.latency[name]]
+            for name in self.layer_names:
+                d = self.latency[name]
+                outs[name].append(res.spikes[name][d : d + m].astype(np.int64))
             if keep:
                 results.append(res)
+        join = np.stack if seq else np.concatenate
+        acts = {name: join(v) for name, v in outs.items()}
+        logits = acts.pop(self.layer_names[-1])
         return Inference(logits, acts, results)
 
 
@@ -102,35 +114,37 @@ def _bias_lines(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def to_snn(qann: QuantizedANN, chip="loihi2", *, allocator="greedy") -> SNN:
     """Build the spiking network of ``qann`` and map it onto ``chip`` (one that runs IF
-    neurons with ``spike_bits``-wide graded spikes, e.g. "loihi2")."""
+    neurons with graded spikes of 24 bits, e.g. "loihi2")."""
     chip = _chips.get(chip)
     if not chip.supports("IF"):
         raise MappingError(
             f"to_snn: graded IF conversion needs IF cores; {chip.name} runs "
             f"{', '.join(chip.core.neuron_models)} (binary-spike targets are not built yet)"
         )
-    need = max(qann.spike_bits, qann.input_bits)
+    need = max(qann.spike_bits, qann.input_bits, OUT_BITS + 1)
     if chip.core.payload_bits < need:
         raise MappingError(
             f"to_snn: graded conversion needs {need}-bit spikes (spike_bits {qann.spike_bits}, "
-            f"input_bits {qann.input_bits}); {chip.name} carries {chip.core.payload_bits}-bit "
-            "spikes (binary-spike encodings over several steps are not built yet)"
+            f"input_bits {qann.input_bits}, logits {OUT_BITS + 1}); {chip.name} carries "
+            f"{chip.core.payload_bits}-bit spikes (binary-spike encodings over several steps "
+            "are not built yet)"
         )
     net = Network("converted")
     prev = net.input(int(np.prod(qann.in_shape)), name="x", payload_bits=qann.input_bits)
     biases = []  # (population, bias vector, depth)
     names, latency, depth = [], {}, 0
-    n_layers = len(qann.layers)
     for i, ly in enumerate(qann.layers):
         if ly.kind == "flatten":
             continue
         depth += 1
-        last = i == n_layers - 1
+        last = i == len(qann.layers) - 1
         name = "out" if last else f"l{i}"
-        spec = IF(vth=V_LIMIT + 1, spike_bits=1) if last else IF(vth=ly.threshold,
-                                                                 spike_bits=qann.spike_bits)  # fmt: skip
+        if last:  # the spike is z itself: |z| <= V_LIMIT < 2**23 - 1
+            spec = IF(vth=1, spike_bits=OUT_BITS, bipolar=True, reset="step")
+        else:
+            spec = IF(vth=ly.threshold, spike_bits=qann.spike_bits, reset="step")
         pop = net.population(int(np.prod(ly.out_shape)), spec, name=name)
-        if ly.kind == "dense":
+        if ly.kind in ("dense", "recurrent"):
             net.connect(prev, pop, weights=ly.weight, weight_bits=ly.weight_bits, name=f"w{i}")
         elif ly.kind == "conv":
             net.connect(prev, pop, weights=conv2d(ly.in_shape, ly.weight, ly.stride, ly.padding),
@@ -138,16 +152,14 @@ def to_snn(qann: QuantizedANN, chip="loihi2", *, allocator="greedy") -> SNN:
         else:
             net.connect(prev, pop, weights=pool2d(ly.in_shape, ly.size), weight_bits=8,
                         name=f"w{i}")  # fmt: skip
+        if ly.kind == "recurrent":
+            net.connect(pop, pop, weights=ly.weight_rec, weight_bits=ly.weight_bits,
+                        name=f"r{i}")  # fmt: skip
         if ly.bias is not None:
-            b = (
-                ly.bias
-                if ly.kind == "dense"
-                else np.repeat(ly.bias, int(np.prod(ly.out_shape[1:])))
-            )
+            per_channel = ly.kind == "conv"
+            b = np.repeat(ly.bias, int(np.prod(ly.out_shape[1:]))) if per_channel else ly.bias
             if np.any(b):
                 biases.append((pop, b, depth))
-        if last:
-            net.probe(pop, "v")
         names.append(name)
         latency[name] = depth
         prev = pop
