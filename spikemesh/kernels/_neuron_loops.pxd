@@ -75,7 +75,7 @@ cdef inline Tally if_loop(const acc_t* inp, state_t* v, const int64_t* bias, Py_
     integer m differs from m by at least 1/vth > m * 2**-53 (rounding cannot reach m).
     """
     cdef Py_ssize_t i
-    cdef int64_t x, vn, k, a, m, v_old, fire
+    cdef int64_t x, vn, vi, k, a, m, v_old, fire
     cdef int64_t changed = 0, nspk = 0, sats = 0
     cdef double dvth = <double>vth
     cdef Tally out
@@ -84,6 +84,7 @@ cdef inline Tally if_loop(const acc_t* inp, state_t* v, const int64_t* bias, Py_
         x = _if_integrate(v_old + inp[i] + bias[i], leak)
         vn = clip64(x, vmin, vmax)
         sats += vn != x
+        vi = vn                           # the integrated membrane (a step-reset neuron's update)
         m = vn >> 63                      # sign mask: 0 or -1
         a = (vn ^ m) - m                  # |v|
         fire = (a >= vth) & ((m == 0) | (bipolar != 0))
@@ -94,7 +95,7 @@ cdef inline Tally if_loop(const acc_t* inp, state_t* v, const int64_t* bias, Py_
         vn = (vn & (fire - 1)) if reset_zero == 1 else vn - k * vth
         vn = 0 if reset_zero == 2 else vn
         nspk += fire
-        changed += vn != v_old
+        changed += (vi != v_old) if reset_zero == 2 else (vn != v_old)
         v[i] = <state_t>vn
         spikes[i] = <state_t>k
     out.changed = changed

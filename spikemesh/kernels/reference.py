@@ -174,6 +174,8 @@ def if_update(inp, v, bias, vth, vmin, vmax, leak, cap, bipolar, reset_zero, spi
     Returns
     -------
     (changed, n_spikes, n_saturations)
+        ``changed``: neurons whose membrane changed (with ``reset_zero`` 2, whose integrated
+        membrane differs from the stored one: the update a stateless neuron did).
 
     Notes
     -----
@@ -192,10 +194,11 @@ def if_update(inp, v, bias, vth, vmin, vmax, leak, cap, bipolar, reset_zero, spi
     if bipolar:
         p = np.where(vn <= -vth, -np.minimum((-vn) // vth, cap), p)
     fired = p != 0
+    vi = vn  # the integrated membrane: what a step-reset neuron updated
     vn = np.where(fired, 0, vn) if reset_zero == 1 else vn - p * _I64(vth)
     if reset_zero == 2:
         vn = np.zeros_like(vn)
-    changed = np.count_nonzero(vn != v_old)
+    changed = np.count_nonzero((vi if reset_zero == 2 else vn) != v_old)
     v[:] = vn
     spikes[:] = p
     return int(changed), int(np.count_nonzero(fired)), int(sats)

@@ -34,8 +34,9 @@ def test_if_binary_and_zero_reset(backend):
 def test_if_step_reset_forgets_every_step(backend):
     """reset="step": the payload is this step's input only; v is 0 after every step."""
     spec = sm.IF(vth=10, spike_bits=2, reset="step", bipolar=True)
-    s, v, _ = if_step(backend, spec, [9, 25, 1000, -25, 0], [0] * 5)
+    s, v, counts = if_step(backend, spec, [9, 25, 1000, -25, 0], [0] * 5)
     assert s == [0, 2, 3, -2, 0] and v == [0] * 5
+    assert counts[0] == 4  # membrane updates: every neuron that integrated a non-zero value
     g = emu.NeuronGroup(sm.IF(vth=10, reset="step"), 1, backend=backend)
     for _ in range(3):  # 9 each step: a subtract-reset neuron would fire in the second step
         g.update(np.array([9], np.int64))
