@@ -121,3 +121,34 @@ def test_bad_sweeps_are_named(tmp_path):
         study.load(tmp_path / "missing.sqlite")
     with pytest.raises(sm.ParameterError, match="workers: must be an integer >= 0"):
         study.sweep(build, GRID, evaluate, tmp_path / "w.sqlite", workers=-1)
+
+
+def build_chip(point):
+    return study.chip_of(point)
+
+
+def evaluate_chip(chip, point):
+    return {"name": chip.name, "flit_bits": chip.timing["flit_bits"], "neurons": chip.core.neurons}
+
+
+def test_chip_profile_keys_are_grid_axes(tmp_path):
+    grid = {"chip": ["loihi2", "loihi"], "loihi2:timing.flit_bits": [32, 64]}
+    res = study.sweep(build_chip, grid, evaluate_chip, tmp_path / "c.sqlite", workers=0,
+                      progress=False)  # fmt: skip
+    got = [(r["chip"], r["loihi2:timing.flit_bits"], r["flit_bits"]) for r in res.records]
+    loihi_flits = sm.chips.get("loihi").timing["flit_bits"]
+    assert got == [("loihi2", 32, 32), ("loihi2", 64, 64), ("loihi", 32, loihi_flits),
+                   ("loihi", 64, loihi_flits)]  # fmt: skip
+    assert res.records[1]["name"] == "loihi2[timing.flit_bits=64]"
+    with pytest.raises(sm.ProfileError, match="did you mean 'flit_bits'"):
+        study.chip_of({"chip": "loihi2", "loihi2:timing.flitbits": 8})
+
+
+def test_profile_overrides_validate_and_compose():
+    c = sm.chips.get("loihi2")
+    o = sm.chips.override(sm.chips.override(c, {"timing.flit_bits": 64}), {"core.neurons": 512})
+    assert (o.timing["flit_bits"], o.core.neurons, c.core.neurons) == (64, 512, 8192)
+    with pytest.raises(sm.ProfileError, match=r"\[core\] neurons = -1: must be an integer >= 1"):
+        sm.chips.override(c, {"core.neurons": -1})
+    with pytest.raises(sm.ProfileError, match="must be 'section.key'"):
+        sm.chips.override(c, {"neurons": 3})

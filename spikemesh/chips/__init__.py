@@ -42,6 +42,7 @@ __all__ = [
     "available",
     "get",
     "load",
+    "override",
 ]
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
@@ -358,7 +359,42 @@ def _resolve(name: str, here: Path) -> Path:
 def load(path) -> ChipProfile:
     """Load and validate a chip profile from a TOML file."""
     path = Path(path)
-    raw = _read(path)
+    return _validate(path, _read(path))
+
+
+def override(chip, changes: dict, name: str | None = None) -> ChipProfile:
+    """``chip`` with some keys replaced, validated like a profile file: ``changes`` maps
+    ``"section.key"`` (``"timing.flit_bits"``, ``"core.neurons"``, ``"energy.SET.key"``) to
+    its new value. The result is named ``name`` or ``"chip[section.key=value,...]"``.
+
+    Raises
+    ------
+    ProfileError
+        An unknown section or key, or a value the profile schema does not allow.
+    """
+    chip = get(chip)
+    if not isinstance(changes, dict):
+        raise ProfileError(f"chips.override: changes must be a dict (got {type(changes).__name__})")
+    raw = chip.to_dict()  # the profile as validated (earlier overrides included)
+    for dotted, value in changes.items():
+        parts = str(dotted).split(".")
+        if len(parts) < 2 or parts[0] not in _TOP:
+            raise ProfileError(
+                f"chips.override: {dotted!r} must be 'section.key' with a section among "
+                f"{', '.join(_TOP)}"
+            )
+        table = raw
+        for p in parts[:-1]:
+            table = table.setdefault(p, {})
+            if not isinstance(table, dict):
+                raise ProfileError(f"chips.override: {dotted!r} does not name a table key")
+        table[parts[-1]] = value
+    label = ",".join(f"{k}={v}" for k, v in changes.items())
+    raw.setdefault("chip", {})["name"] = name or f"{chip.name}[{label}]"
+    return _validate(Path(chip.path or chip.name), raw)
+
+
+def _validate(path: Path, raw: dict) -> ChipProfile:
     base = raw.pop("__base__", "")
     for top in raw:
         if top not in _TOP:

@@ -20,8 +20,10 @@ is resumed by running it again with the same store, and recomputes nothing it fi
 that raises is stored with its error and the sweep goes on (``retry_errors=True`` runs such
 points again). Points run in worker processes (``concurrent.futures``) by default, or on a Dask
 cluster (``scheduler=`` an address or a ``distributed.Client``; the ``dist`` extra).
+Chip-profile keys are grid axes too: ``{"chip": ["loihi2"], "loihi2:timing.flit_bits": [32,
+64]}`` with :func:`chip_of` in ``build``.
 """
 
-from .sweep import Results, load, points, sweep
+from .sweep import Results, chip_of, load, points, sweep
 
-__all__ = ["Results", "load", "points", "sweep"]
+__all__ = ["Results", "chip_of", "load", "points", "sweep"]

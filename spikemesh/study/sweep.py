@@ -12,9 +12,10 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import chips as _chips
 from ..exceptions import ParameterError, SpikemeshError
 
-__all__ = ["Results", "load", "points", "sweep"]
+__all__ = ["Results", "chip_of", "load", "points", "sweep"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS points (
@@ -42,6 +43,21 @@ def points(grid: dict) -> list[dict]:
             _key({name: v}, f"sweep.grid[{name!r}]")
     names = list(grid)
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*grid.values())]
+
+
+def chip_of(point: dict, key: str = "chip"):
+    """The chip profile of a grid point: ``point[key]`` (a shipped name or a .toml path) with
+    every ``"<that chip>:section.key"`` entry of the point applied as a profile override
+    (:func:`spikemesh.chips.override`), so architecture exploration is a grid axis too::
+
+        grid = {"chip": ["loihi2"], "loihi2:timing.flit_bits": [32, 64, 128]}
+    """
+    if key not in point:
+        raise ParameterError(f"study.chip_of: the point has no {key!r} entry ({point})")
+    name = point[key]
+    changes = {k.split(":", 1)[1]: v for k, v in point.items()
+               if isinstance(k, str) and k.startswith(f"{name}:")}  # fmt: skip
+    return _chips.override(name, changes) if changes else _chips.get(name)
 
 
 def _key(point: dict, owner: str) -> str:
