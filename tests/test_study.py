@@ -150,5 +150,5 @@ def test_profile_overrides_validate_and_compose():
     assert (o.timing["flit_bits"], o.core.neurons, c.core.neurons) == (64, 512, 8192)
     with pytest.raises(sm.ProfileError, match=r"\[core\] neurons = -1: must be an integer >= 1"):
         sm.chips.override(c, {"core.neurons": -1})
-    with pytest.raises(sm.ProfileError, match="must be 'section.key'"):
+    with pytest.raises(sm.ProfileError, match=r"must be 'section\.key'"):
         sm.chips.override(c, {"neurons": 3})
