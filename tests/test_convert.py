@@ -10,9 +10,9 @@ import spikemesh as sm
 from spikemesh import convert
 
 
-def _check_exact(q, snn, x):
-    ref = q.forward(q.encode(x))
-    out = snn.infer(x)
+def _check_exact(q, snn, x, **kw):
+    out = snn.infer(x, **kw)
+    ref = q.forward(out.activations["x"] if "x" in out.activations else q.encode(x))
     assert_array_equal(out.logits, ref[-1].reshape(len(x), -1))
     k = 0
     for ly, a in zip(q.layers[:-1], ref[:-1], strict=True):
@@ -51,6 +51,47 @@ def test_cnn_conversion_is_exact(rng):
     _check_exact(q, snn, x[:12])
     assert [ly.kind for ly in q.layers] == ["conv", "pool", "conv", "pool", "flatten", "dense"]
     assert snn.latency["out"] == 5
+
+
+@pytest.mark.parametrize(
+    ("chip", "spike_bits", "timesteps"),
+    [("loihi", 1, 1), ("loihi", 1, 3), ("loihi", 1, 8), ("loihi2", 2, 3)],
+)
+def test_window_scheme_is_exact_over_timesteps(rng, chip, spike_bits, timesteps):
+    """Binary (or narrow graded) spikes over T steps per sample, gated layers: every layer's
+    spike count over its window equals the quantized activation (T*(2**s-1) levels), the
+    logits equal z, for direct and seeded rate encodings; no spike leaves its window."""
+    layers = [convert.Dense(rng.normal(0, 0.3, (20, 32)), rng.normal(0, 0.5, 32)),
+              convert.Dense(rng.normal(0, 0.3, (32, 16)), rng.normal(0, 0.5, 16)),
+              convert.Dense(rng.normal(0, 0.3, (16, 5)), rng.normal(0, 0.2, 5))]  # fmt: skip
+    x = rng.random((60, 20)) * 3
+    q = convert.quantize(layers, x, weight_bits=4, spike_bits=spike_bits, timesteps=timesteps)
+    assert q.cap == timesteps * (2**spike_bits - 1)
+    snn = convert.to_snn(q, chip)
+    assert snn.scheme == "window" and snn.depth == 3 * timesteps
+    assert snn.latency == {"l0": timesteps, "l1": 2 * timesteps, "out": 3 * timesteps}
+    ref, out = _check_exact(q, snn, x[:15])
+    assert_array_equal(out.activations["x"], q.encode(x[:15]))
+    assert ref[0].max() == q.cap and ref[0].min() == 0  # the clip and the floor both bite
+    for k, res in enumerate(out.results):  # every spike inside its layer's window
+        for name in ("l0", "l1"):
+            assert res.spikes[name].sum() == out.activations[name][k].sum()
+    rate = _check_exact(q, snn, x[:15], encoding="rate", seed=7)[1]
+    again = snn.infer(x[:15], encoding="rate", seed=7, keep=False)
+    assert_array_equal(rate.logits, again.logits)  # same seed, same spikes
+    if timesteps > 1:
+        assert not np.array_equal(rate.activations["x"], out.activations["x"])
+
+
+def test_cnn_window_scheme_on_binary_spikes(rng):
+    layers = [convert.Conv2d(rng.normal(0, 0.4, (4, 1, 3, 3)), rng.normal(0, 0.3, 4), padding=1),
+              convert.AvgPool2d(2), convert.SumPool2d(1), convert.Flatten(),
+              convert.Dense(rng.normal(0, 0.3, (4 * 4 * 4, 10)), rng.normal(0, 0.2, 10))]  # fmt: skip
+    x = rng.random((30, 1, 8, 8)) * 2
+    q = convert.quantize(layers, x, (1, 8, 8), weight_bits=4, spike_bits=1, timesteps=4)
+    snn = convert.to_snn(q, "loihi")
+    _check_exact(q, snn, x[:6])
+    assert snn.scheme == "window" and snn.latency["out"] == 16
 
 
 @pytest.mark.parametrize("spike_bits", [3, 8])
@@ -127,10 +168,25 @@ def test_conversion_errors(rng):
     with pytest.raises(sm.ParameterError, match="last layer must be Dense or Conv2d"):
         convert.quantize([dense, convert.Flatten()], rng.random((5, 4)))
     q = convert.quantize([dense], rng.random((5, 4)))
-    with pytest.raises(sm.MappingError, match=r"needs 24-bit spikes .*; loihi carries 1-bit"):
+    with pytest.raises(sm.MappingError, match=r"need 4-bit spikes; loihi carries 1-bit spikes"):
         convert.to_snn(q, "loihi")
-    with pytest.raises(sm.MappingError, match="needs IF cores; truenorth runs TrueNorth"):
+    with pytest.raises(sm.MappingError, match=r"stream scheme needs 24-bit spikes .*loihi carr"):
+        convert.to_snn(q, "loihi", scheme="stream")
+    with pytest.raises(sm.MappingError, match="builds IF neurons; truenorth runs TrueNorth"):
         convert.to_snn(q, "truenorth")
+    with pytest.raises(sm.ParameterError, match="scheme: must be 'auto'"):
+        convert.to_snn(q, "loihi2", scheme="pipelined")
+    with pytest.raises(sm.ParameterError, match="encoding 'rate' needs the window scheme"):
+        convert.to_snn(q, "loihi2").infer(rng.random((2, 4)), encoding="rate")
+    q3 = convert.quantize([dense], rng.random((5, 4)), spike_bits=1, timesteps=3)
+    with pytest.raises(sm.MappingError, match=r"has timesteps=3 .*scheme='window'"):
+        convert.to_snn(q3, "loihi2", scheme="stream")
+    with pytest.raises(sm.ParameterError, match="encoding must be 'direct' or 'rate'"):
+        q3.trains(rng.random((2, 4)), "poisson")
+    with pytest.raises(sm.ParameterError, match=r"levels must be in 0..3 \(got 0..4\)"):
+        q3.trains(np.array([[0, 4, 1, 1]]), levels=True)
+    with pytest.raises(sm.ParameterError, match=r"timesteps: must be an integer in 1..64"):
+        convert.quantize([dense], rng.random((5, 4)), timesteps=0)
     big = convert.Dense(np.ones((600, 2)))
     with pytest.raises(sm.ParameterError, match="beyond the IF membrane"):
         convert.quantize([convert.Dense(np.ones((4, 600))), big], rng.random((5, 4)),

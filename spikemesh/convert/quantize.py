@@ -6,11 +6,14 @@ mode, see :func:`spikemesh.quantize_weights`), an integer bias and an integer th
 from threshold balancing (the 99.9th percentile of the layer's float activations on
 calibration data maps to the top level). A hidden layer's activation is::
 
-    z = W @ a + b;   a' = clip(floor(z / s), 0, 2**spike_bits - 1)
+    z = W @ a + b;   a' = clip(floor(z / s), 0, cap),   cap = timesteps * (2**spike_bits - 1)
 
-(the bias carries ``s // 2``, so the floor rounds to nearest). Average pooling is
-``floor(sum / size**2)``, sum pooling ``min(sum, cap)``; Flatten changes nothing. The last layer's
-``z`` are the logits. Inputs are encoded as ``clip(round(x / scale), 0, 2**input_bits - 1)``.
+(the bias carries ``s // 2``, so the floor rounds to nearest): an activation is what a neuron
+sends in ``timesteps`` steps of ``spike_bits`` payloads (binary spikes over T steps: T + 1
+levels, ceil(log2(T + 1)) bits). Average pooling is ``floor(sum / size**2)``, sum pooling
+``min(sum, cap)``; Flatten changes nothing. The last layer's ``z`` are the logits. Inputs are
+encoded as ``clip(round(x / scale), 0, input_cap)``, ``input_cap = timesteps *
+(2**input_bits - 1)``.
 This integer network *is* the quantized ANN: the converted SNN must reproduce it exactly.
 """
 
@@ -74,10 +77,16 @@ class QuantizedANN:
     input_bits: int
     input_scale: float
     notes: dict = field(default_factory=dict)
+    timesteps: int = 1
 
     @property
     def cap(self) -> int:
-        return 2**self.spike_bits - 1
+        """The largest activation level: ``timesteps`` payloads of ``spike_bits``."""
+        return self.timesteps * (2**self.spike_bits - 1)
+
+    @property
+    def input_cap(self) -> int:
+        return self.timesteps * (2**self.input_bits - 1)
 
     @property
     def sequential(self) -> bool:
@@ -85,8 +94,8 @@ class QuantizedANN:
         return any(ly.kind == "recurrent" for ly in self.layers)
 
     def encode(self, x) -> np.ndarray:
-        """Direct (graded) input encoding: integer levels ``0 .. 2**input_bits - 1``, shaped
-        (B, n), or (B, S, n) for sequences."""
+        """Direct input encoding: integer levels ``0 .. input_cap``, shaped (B, n), or
+        (B, S, n) for sequences (:meth:`trains` spreads them over the timesteps)."""
         x = np.asarray(x, np.float64)
         n = int(np.prod(self.in_shape))
         lead = 2 if self.sequential else 1
@@ -98,7 +107,38 @@ class QuantizedANN:
                 f"QuantizedANN.encode: samples must be {want} with {n} features each (got {x.shape})"
             )
         q = np.rint(x.reshape(*x.shape[:lead], n) / self.input_scale)
-        return np.clip(q, 0, 2**self.input_bits - 1).astype(np.int64)
+        return np.clip(q, 0, self.input_cap).astype(np.int64)
+
+    def trains(self, x, encoding: str = "direct", seed: int = 0, *, levels: bool = False):
+        """Input payloads over the ``timesteps`` steps of a sample, (B, T, n) (samples only).
+
+        "direct": the level ``k`` of :meth:`encode` sent as full ``2**input_bits - 1``
+        payloads first (binary inputs: a spike in each of the first ``k`` steps), exact.
+        "rate": each step draws ``Binomial(2**input_bits - 1, p)`` (binary inputs: a Bernoulli
+        spike) with ``p = level / input_cap``, from ``numpy.random.default_rng(seed)``; the
+        sample's level is what was drawn (``trains(...).sum(axis=1)``), so
+        :meth:`forward` of those sums is what the SNN computes."""
+        if encoding not in ("direct", "rate"):
+            raise ParameterError(
+                f"QuantizedANN.trains: encoding must be 'direct' or 'rate' (got {encoding!r})"
+            )
+        if self.sequential:
+            raise ParameterError("QuantizedANN.trains: sequences use encode() (one step each)")
+        lv = np.asarray(x, np.int64) if levels else self.encode(x)
+        lv = lv.reshape(lv.shape[0], -1)
+        if levels and (lv.min(initial=0) < 0 or lv.max(initial=0) > self.input_cap):
+            raise ParameterError(
+                f"QuantizedANN.trains: levels must be in 0..{self.input_cap} "
+                f"(got {lv.min()}..{lv.max()})"
+            )
+        per = 2**self.input_bits - 1
+        t = np.arange(self.timesteps)[None, :, None]
+        if encoding == "direct":
+            return np.clip(lv[:, None, :] - t * per, 0, per)
+        rng = np.random.default_rng(seed)
+        p = lv / self.input_cap
+        return rng.binomial(per, np.broadcast_to(p[:, None, :], (lv.shape[0], self.timesteps,
+                                                                 lv.shape[1])))  # fmt: skip
 
     def forward(self, levels: np.ndarray) -> list[np.ndarray]:
         """Integer activations after each layer for encoded inputs ``levels`` (B, n), or
@@ -163,7 +203,8 @@ def _check_range(o: str, i: int, ly, z_max: int) -> None:
 
 
 def quantize(layers, calibration, in_shape=None, *, weight_bits: int = 8, spike_bits: int = 4,
-             input_bits: int | None = None, percentile: float = 99.9) -> QuantizedANN:  # fmt: skip
+             input_bits: int | None = None, timesteps: int = 1,
+             percentile: float = 99.9) -> QuantizedANN:  # fmt: skip
     """Quantize float ``layers`` (:mod:`spikemesh.convert.layers`) using ``calibration`` inputs
     (B, ...) for the input scale and threshold balancing.
 
@@ -174,7 +215,10 @@ def quantize(layers, calibration, in_shape=None, *, weight_bits: int = 8, spike_
     spike_bits : int
         Activation (graded spike payload) width, 1..24.
     input_bits : int, optional
-        Input level width (default ``spike_bits``).
+        Input payload width (default ``spike_bits``).
+    timesteps : int
+        Steps per sample, 1..64: an activation is the sum of ``timesteps`` payloads
+        (``timesteps * (2**spike_bits - 1)`` levels).
     percentile : float
         Threshold balancing: this percentile of a layer's positive float activations maps to
         the top activation level.
@@ -183,6 +227,7 @@ def quantize(layers, calibration, in_shape=None, *, weight_bits: int = 8, spike_
     weight_bits = check_int(o, "weight_bits", weight_bits, 2, 8)
     spike_bits = check_int(o, "spike_bits", spike_bits, 1, 24)
     input_bits = check_int(o, "input_bits", spike_bits if input_bits is None else input_bits, 1, 24)
+    timesteps = check_int(o, "timesteps", timesteps, 1, 64)
     layers = list(layers)
     if not layers or not all(isinstance(ly, LAYERS) for ly in layers):
         raise ParameterError(
@@ -201,12 +246,12 @@ def quantize(layers, calibration, in_shape=None, *, weight_bits: int = 8, spike_
         raise ShapeError(
             f"{o}.calibration: samples must have shape {in_shape} (got {calib.shape[lead:]})"
         )
-    cap = 2**spike_bits - 1
+    cap, in_cap = timesteps * (2**spike_bits - 1), timesteps * (2**input_bits - 1)
     acts = float_forward(layers, calib, in_shape)
     in_top = float(calib.max())
-    in_scale = (in_top if in_top > 0 else 1.0) / (2**input_bits - 1)
+    in_scale = (in_top if in_top > 0 else 1.0) / in_cap
     sigma, shape, unit_w = in_scale, in_shape, 2 ** (9 - weight_bits)
-    out, bound = [], 2**input_bits - 1  # bound: largest activation level entering the layer
+    out, bound = [], in_cap  # bound: largest activation level entering the layer
     for i, ly in enumerate(layers):
         last = i == len(layers) - 1
         oshape = ly.out_shape(shape)
@@ -261,4 +306,5 @@ def quantize(layers, calibration, in_shape=None, *, weight_bits: int = 8, spike_
         out.append(QLayer(kind, shape, oshape, stored, b, s, weight_bits,
                           scale=unit if last else unit * s, **extra))  # fmt: skip
         sigma, shape, bound = (unit * s if s else unit), oshape, cap
-    return QuantizedANN(tuple(out), in_shape, weight_bits, spike_bits, input_bits, in_scale)
+    return QuantizedANN(tuple(out), in_shape, weight_bits, spike_bits, input_bits, in_scale,
+                        timesteps=timesteps)  # fmt: skip

@@ -11,7 +11,19 @@ input that fires with every presented sample, delayed by ``d``: a per-step neuro
 also act in the steps where the layer has no sample. Independent samples stream through one
 run; each sequence of a recurrent network runs from a reset state. With graded spikes wide
 enough for the activations this is exact: every layer's payloads equal
-:meth:`QuantizedANN.forward`.
+:meth:`QuantizedANN.forward`. This is the "stream" scheme (``timesteps = 1``, 24-bit payloads).
+
+The "window" scheme serves several timesteps per sample and binary-spike chips. Each sample
+runs from a reset state; its input payloads (:meth:`QuantizedANN.trains`) arrive in steps
+``0 .. T-1``. Hidden layer ``j`` (1-based) is an ``IF(reset="subtract")`` population held shut
+by a *gate*: control input lines add ``-G`` in step 1, ``+G`` (with the layer's bias) in step
+``j*T`` -- the step its last input arrives -- and ``-G`` again in step ``(j+1)*T``. ``G``
+exceeds any partial sum the layer can reach, so nothing fires while inputs arrive; once open,
+the neuron holds ``z`` and sends ``min(floor(v / s), 2**spike_bits - 1)`` per step for exactly
+``T`` steps with soft reset: ``clip(floor(z / s), 0, T * (2**spike_bits - 1))`` in all, the
+quantized activation. The logits layer never fires (threshold above ``|z|``); its membrane is
+read in step ``L*T`` (probe). Exact for any signed weights and any ``T``; the price is the gate
+synapses and ``L*T + 1`` steps per sample. Recurrent layers use the stream scheme only.
 """
 
 from __future__ import annotations
@@ -22,7 +34,7 @@ import numpy as np
 
 from .. import chips as _chips
 from ..emulator import SimulationResult, Simulator
-from ..exceptions import MappingError
+from ..exceptions import MappingError, ParameterError
 from ..mapping import Mapping, map_network
 from ..network import Network, conv2d, pool2d
 from ..neurons import IF
@@ -58,19 +70,36 @@ class SNN:
     mapping: Mapping
     layer_names: tuple
     latency: dict
+    scheme: str = "stream"
+    control: tuple = ()  # window scheme: (line indices, step) the control input fires
 
     @property
     def depth(self) -> int:
         """Steps from presenting a sample to its logits (the pipeline latency)."""
         return max(self.latency.values())
 
+    @property
+    def steps_per_sample(self) -> int:
+        """Steps one sample occupies the chip: 1 when streaming, ``L*T + 1`` per window run."""
+        return 1 if self.scheme == "stream" else self.depth + 1
+
     def infer(self, x, *, timing: str = "none", keep: bool = True, levels: bool = False,
-              chunk: int = 4096, **sim_kw) -> Inference:  # fmt: skip
+              encoding: str = "direct", seed: int = 0, chunk: int = 4096,
+              **sim_kw) -> Inference:  # fmt: skip
         """Run every sample of ``x`` (B, ...) -- or every sequence (B, S, ...) of a recurrent
-        network -- and read each layer's payloads; ``levels=True`` when ``x`` is already
-        encoded (integer input levels). Independent samples stream, one per step, ``chunk`` per
-        run; sequences run one per run from a reset state. ``keep``: return the runs'
-        :class:`SimulationResult` objects (energy, cycles)."""
+        network -- and read each layer's activations; ``levels=True`` when ``x`` is already
+        encoded (integer input levels). Stream scheme: independent samples stream, one per
+        step, ``chunk`` per run; sequences run one per run from a reset state. Window scheme:
+        one run per sample, inputs encoded over the timesteps by ``encoding`` ("direct" or
+        "rate", seeded: :meth:`QuantizedANN.trains`); ``Inference.activations["x"]`` holds the
+        input levels that were sent. ``keep``: return the runs' :class:`SimulationResult`."""
+        if self.scheme == "window":
+            return self._infer_window(x, timing, keep, levels, encoding, seed, sim_kw)
+        if encoding != "direct":
+            raise ParameterError(
+                f"SNN.infer: the stream scheme sends graded levels in one step; encoding "
+                f"{encoding!r} needs the window scheme (to_snn(..., scheme='window'))"
+            )
         q = self.qann
         a0 = np.asarray(x, np.int64) if levels else q.encode(x)
         seq = q.sequential
@@ -102,6 +131,34 @@ class SNN:
         logits = acts.pop(self.layer_names[-1])
         return Inference(logits, acts, results)
 
+    def _infer_window(self, x, timing, keep, levels, encoding, seed, sim_kw) -> Inference:
+        q, T = self.qann, self.qann.timesteps
+        trains = q.trains(x, encoding, seed, levels=levels)
+        steps = self.depth + 1
+        ctrl = np.zeros((steps, self.network.inputs["ctrl"].n), np.int32)
+        for lines, step in self.control:
+            ctrl[step, lines] = 1
+        sim = Simulator(self.mapping, timing=timing, **sim_kw)
+        out_name = self.layer_names[-1]
+        outs: dict = {name: [] for name in self.layer_names}
+        results: list[SimulationResult] = []
+        xin = np.zeros((steps, trains.shape[2]), np.int32)
+        for k in range(trains.shape[0]):
+            xin[:T] = trains[k]
+            sim.reset()
+            res = sim.run(steps, inputs={"x": xin, "ctrl": ctrl})
+            for name in self.layer_names[:-1]:
+                d = self.latency[name]
+                outs[name].append(res.spikes[name][d : d + T].sum(axis=0, dtype=np.int64))
+            outs[out_name].append(res.probes[out_name]["v"][self.depth].astype(np.int64))
+            if keep:
+                results.append(res)
+        acts = {name: np.stack(v) if v else np.zeros((0, 0), np.int64)
+                for name, v in outs.items()}  # fmt: skip
+        acts["x"] = trains.sum(axis=1)
+        logits = acts.pop(out_name)
+        return Inference(logits, acts, results)
+
 
 def _bias_lines(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Split integer biases into (K, n) excitatory and inhibitory weight rows of 0..255 /
@@ -112,23 +169,71 @@ def _bias_lines(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(pos[None] - lim, 0, 255), -np.clip(neg[None] - lim, 0, 255)
 
 
-def to_snn(qann: QuantizedANN, chip="loihi2", *, allocator="greedy") -> SNN:
-    """Build the spiking network of ``qann`` and map it onto ``chip`` (one that runs IF
-    neurons with graded spikes of 24 bits, e.g. "loihi2")."""
+def _layer_weights(ly):
+    """The layer's synapses as ``connect`` takes them and the weight bits to store."""
+    if ly.kind in ("dense", "recurrent"):
+        return ly.weight, ly.weight_bits
+    if ly.kind == "conv":
+        return conv2d(ly.in_shape, ly.weight, ly.stride, ly.padding), ly.weight_bits
+    return pool2d(ly.in_shape, ly.size), 8
+
+
+def _layer_bias(ly) -> np.ndarray | None:
+    if ly.bias is None or not np.any(ly.bias):
+        return None
+    if ly.kind == "conv":
+        return np.repeat(ly.bias, int(np.prod(ly.out_shape[1:])))
+    return ly.bias
+
+
+def to_snn(qann: QuantizedANN, chip="loihi2", *, scheme: str = "auto",
+           allocator="greedy") -> SNN:  # fmt: skip
+    """Build the spiking network of ``qann`` and map it onto ``chip`` (one with IF cores).
+
+    ``scheme``: "stream" (one step per sample, graded 24-bit logits: ``timesteps = 1`` on a
+    chip with 24-bit payloads such as "loihi2"), "window" (``L*T + 1`` steps per sample, any
+    payload width down to binary spikes, e.g. "loihi") or "auto" (stream where it applies)."""
     chip = _chips.get(chip)
+    if scheme not in ("auto", "stream", "window"):
+        raise ParameterError(
+            f"to_snn.scheme: must be 'auto', 'stream' or 'window' (got {scheme!r})"
+        )
     if not chip.supports("IF"):
         raise MappingError(
-            f"to_snn: graded IF conversion needs IF cores; {chip.name} runs "
-            f"{', '.join(chip.core.neuron_models)} (binary-spike targets are not built yet)"
+            f"to_snn: conversion builds IF neurons; {chip.name} runs "
+            f"{', '.join(chip.core.neuron_models)} (conversion onto TrueNorthNeuron cores is "
+            "not built)"
         )
-    need = max(qann.spike_bits, qann.input_bits, OUT_BITS + 1)
+    stream_bits = max(qann.spike_bits, qann.input_bits, OUT_BITS + 1)
+    if scheme == "auto":
+        ok = qann.timesteps == 1 and chip.core.payload_bits >= stream_bits
+        scheme = "stream" if ok or qann.sequential else "window"
+    if scheme == "stream":
+        if qann.timesteps != 1:
+            raise MappingError(
+                f"to_snn: the stream scheme sends each activation in one step; this network "
+                f"has timesteps={qann.timesteps} (use scheme='window')"
+            )
+        if chip.core.payload_bits < stream_bits:
+            raise MappingError(
+                f"to_snn: the stream scheme needs {stream_bits}-bit spikes (spike_bits "
+                f"{qann.spike_bits}, input_bits {qann.input_bits}, logits {OUT_BITS + 1}); "
+                f"{chip.name} carries {chip.core.payload_bits}-bit spikes (use scheme='window')"
+            )
+        return _stream(qann, chip, allocator)
+    if qann.sequential:
+        raise MappingError("to_snn: recurrent layers convert with the stream scheme only")
+    need = max(qann.spike_bits, qann.input_bits)
     if chip.core.payload_bits < need:
         raise MappingError(
-            f"to_snn: graded conversion needs {need}-bit spikes (spike_bits {qann.spike_bits}, "
-            f"input_bits {qann.input_bits}, logits {OUT_BITS + 1}); {chip.name} carries "
-            f"{chip.core.payload_bits}-bit spikes (binary-spike encodings over several steps "
-            "are not built yet)"
+            f"to_snn: spike_bits {qann.spike_bits} / input_bits {qann.input_bits} need "
+            f"{need}-bit spikes; {chip.name} carries {chip.core.payload_bits}-bit spikes "
+            f"(quantize with spike_bits=input_bits={chip.core.payload_bits} and more timesteps)"
         )
+    return _window(qann, chip, allocator)
+
+
+def _stream(qann: QuantizedANN, chip, allocator) -> SNN:
     net = Network("converted")
     prev = net.input(int(np.prod(qann.in_shape)), name="x", payload_bits=qann.input_bits)
     biases = []  # (population, bias vector, depth)
@@ -144,22 +249,14 @@ def to_snn(qann: QuantizedANN, chip="loihi2", *, allocator="greedy") -> SNN:
         else:
             spec = IF(vth=ly.threshold, spike_bits=qann.spike_bits, reset="step")
         pop = net.population(int(np.prod(ly.out_shape)), spec, name=name)
-        if ly.kind in ("dense", "recurrent"):
-            net.connect(prev, pop, weights=ly.weight, weight_bits=ly.weight_bits, name=f"w{i}")
-        elif ly.kind == "conv":
-            net.connect(prev, pop, weights=conv2d(ly.in_shape, ly.weight, ly.stride, ly.padding),
-                        weight_bits=ly.weight_bits, name=f"w{i}")  # fmt: skip
-        else:
-            net.connect(prev, pop, weights=pool2d(ly.in_shape, ly.size), weight_bits=8,
-                        name=f"w{i}")  # fmt: skip
+        w, wb = _layer_weights(ly)
+        net.connect(prev, pop, weights=w, weight_bits=wb, name=f"w{i}")
         if ly.kind == "recurrent":
             net.connect(pop, pop, weights=ly.weight_rec, weight_bits=ly.weight_bits,
                         name=f"r{i}")  # fmt: skip
-        if ly.bias is not None:
-            per_channel = ly.kind == "conv"
-            b = np.repeat(ly.bias, int(np.prod(ly.out_shape[1:]))) if per_channel else ly.bias
-            if np.any(b):
-                biases.append((pop, b, depth))
+        b = _layer_bias(ly)
+        if b is not None:
+            biases.append((pop, b, depth))
         names.append(name)
         latency[name] = depth
         prev = pop
@@ -176,3 +273,86 @@ def to_snn(qann: QuantizedANN, chip="loihi2", *, allocator="greedy") -> SNN:
                                 name=f"bias{sign}{pop.name}")  # fmt: skip
     mapping = map_network(net, chip, allocator=allocator)
     return SNN(qann, net, mapping, tuple(names), latency)
+
+
+V_MIN = -(2**23)  # the IF membrane (24 bits) while a layer is held shut
+
+
+def _gate_lines(g: int) -> tuple[int, int]:
+    """(lines, weight_exp) so that ``lines`` synapses of mantissa 255 << exp sum to >= g."""
+    e = min(7, max(0, int(np.ceil(np.log2(max(g, 1) / 255)))))
+    return max(1, -(-g // (255 << e))), e
+
+
+def _window(qann: QuantizedANN, chip, allocator) -> SNN:
+    T = qann.timesteps
+    net = Network("converted")
+    prev = net.input(int(np.prod(qann.in_shape)), name="x", payload_bits=qann.input_bits)
+    bound = qann.input_cap
+    plan = []  # (pop, j, bias, gate lines, gate exp)
+    names, latency, j = [], {}, 0
+    for i, ly in enumerate(qann.layers):
+        if ly.kind == "flatten":
+            continue
+        j += 1
+        last = i == len(qann.layers) - 1
+        name = "out" if last else f"l{i}"
+        if last:  # integrates, never fires: its membrane is read
+            spec = IF(vth=2**23 - 1)
+        else:
+            spec = IF(vth=ly.threshold, spike_bits=qann.spike_bits, reset="subtract")
+        pop = net.population(int(np.prod(ly.out_shape)), spec, name=name)
+        w, wb = _layer_weights(ly)
+        proj = net.connect(prev, pop, weights=w, weight_bits=wb, name=f"w{i}")
+        b = _layer_bias(ly)
+        b = np.zeros(pop.n, np.int64) if b is None else b
+        fan_pos = np.zeros(pop.n, np.int64)
+        fan_neg = np.zeros(pop.n, np.int64)
+        np.add.at(fan_pos, proj.post_idx, np.maximum(proj.weight, 0))
+        np.add.at(fan_neg, proj.post_idx, np.maximum(-proj.weight, 0))
+        lines = exp = 0
+        if not last:
+            g = int((fan_pos * bound + np.maximum(b, 0)).max()) + 1
+            lines, exp = _gate_lines(g)
+            low = -lines * (255 << exp) - int((fan_neg * bound + np.maximum(-b, 0)).max())
+            if low < V_MIN:
+                raise MappingError(
+                    f"to_snn: layer {i} held shut reaches v = {low:,}, below the 24-bit IF "
+                    f"membrane's {V_MIN:,}; use fewer weight_bits, spike_bits or timesteps"
+                )
+            bound = qann.cap
+        plan.append((pop, j, b, lines, exp))
+        names.append(name)
+        latency[name] = j * T
+        prev = pop
+    # control lines: per layer [gate lines][bias + lines][bias - lines]
+    control, blocks, n_ctrl = [], [], 0
+    for pop, jj, b, lines, exp in plan:
+        pos, neg = _bias_lines(b) if np.any(b) else (np.zeros((0, pop.n)), np.zeros((0, pop.n)))
+        pos, neg = pos[np.any(pos, axis=1)], neg[np.any(neg, axis=1)]
+        shut = np.arange(n_ctrl, n_ctrl + lines)
+        opener = np.arange(n_ctrl + lines, n_ctrl + 2 * lines)
+        n_ctrl += 2 * lines
+        bias = np.arange(n_ctrl, n_ctrl + len(pos) + len(neg))
+        n_ctrl += len(bias)
+        blocks.append((pop, shut, opener, exp, bias, pos, neg))
+        if lines:  # shut (arrives step 1), open with the bias (j*T), shut after T steps
+            control += [(shut, 0), (opener, jj * T - 1), (shut, (jj + 1) * T - 1)]
+        if bias.size:
+            control.append((bias, jj * T - 1))
+    if n_ctrl:
+        src = net.input(n_ctrl, name="ctrl")
+        for pop, shut, opener, exp, bias, pos, neg in blocks:
+            if shut.size:
+                for lines, sign, label in ((opener, 255, "open"), (shut, -255, "shut")):
+                    full = np.zeros((n_ctrl, pop.n), np.int64)
+                    full[lines] = sign
+                    net.connect(src, pop, weights=full, weight_exp=exp, name=f"{label}{pop.name}")
+            for sign, rows, at in (("+", pos, bias[: len(pos)]), ("-", neg, bias[len(pos) :])):
+                if len(rows):
+                    full = np.zeros((n_ctrl, pop.n), np.int64)
+                    full[at] = rows
+                    net.connect(src, pop, weights=full, weight_bits=8, name=f"bias{sign}{pop.name}")
+    net.probe(plan[-1][0], "v")
+    mapping = map_network(net, chip, allocator=allocator)
+    return SNN(qann, net, mapping, tuple(names), latency, "window", tuple(control))
