@@ -1,21 +1,29 @@
 """The ``spikemesh`` command line.
 
-spikemesh demo [--chip loihi] [--steps 100] [--seed 0]
+spikemesh demo [--quick] [--out DIR] [--workers N]     the digits study (train, convert, sweep)
+spikemesh sweep CONFIG.toml                            a study from a TOML file
+spikemesh plot RESULTS.sqlite [--out DIR]              plots of a stored study
+spikemesh run [NETWORK.npz] [--chip loihi] [--steps 100] [--timing cycle] [--rate 0.1]
 spikemesh chips
 spikemesh map NETWORK.npz [--chip loihi] [--allocator greedy]
+
+Errors the user can fix print one line and exit with code 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
+import tomllib
 
 from . import __version__, chips, kernels
 from .emulator import Simulator
-from .exceptions import SpikemeshError
+from .exceptions import ParameterError, SpikemeshError
 from .mapping import map_network
 from .network import Network
 from .neurons import CubaLIF, TrueNorthNeuron
@@ -52,38 +60,231 @@ def demo_network(chip_name: str, seed: int = 0) -> Network:
     return net
 
 
-def _demo(args) -> int:
+def _run(args) -> int:
     chip = chips.get(args.chip)
-    net = demo_network(chip.name, args.seed)
-    print(f"spikemesh {__version__} (kernels: {kernels.BACKEND}) — demo on {chip.name}")
+    net = Network.load(args.network) if args.network else demo_network(chip.name, args.seed)
+    print(f"spikemesh {__version__} (kernels: {kernels.BACKEND}) — run on {chip.name}")
     print(net)
     t0 = time.perf_counter()
     mapping = map_network(net, chip)
     t_map = time.perf_counter() - t0
     print()
     print(mapping.report())
+    if args.steps < 1:
+        raise ParameterError(f"run --steps: must be >= 1 (got {args.steps})")
+    if not 0 <= args.rate <= 1:
+        raise ParameterError(f"run --rate: must be in 0..1 (got {args.rate})")
     rng = np.random.default_rng(args.seed + 1)
-    rates = np.linspace(0.02, 0.3, 64)  # input line k fires with probability rates[k]
-    x = (rng.random((args.steps, 64)) < rates).astype(np.int32)
-    sim = Simulator(mapping, timing="cycle", seed=args.seed)
+    inputs = {}
+    for name, src in net.inputs.items():  # Bernoulli spikes; the demo network: 2..30 % per line
+        rates = np.linspace(0.02, 0.3, src.n) if args.network is None else args.rate
+        inputs[name] = (rng.random((args.steps, src.n)) < rates).astype(np.int32)
+    sim = Simulator(mapping, timing=args.timing, seed=args.seed)
     t0 = time.perf_counter()
-    res = sim.run(args.steps, inputs={"x": x})
+    res = sim.run(args.steps, inputs=inputs)
     t_run = time.perf_counter() - t0
     print()
     print(f"ran {args.steps} steps in {t_run * 1e3:.1f} ms ({args.steps / t_run:,.0f} steps/s; "
           f"mapping took {t_map * 1e3:.1f} ms)")  # fmt: skip
-    print(f"input spikes: {int(x.sum())}")
+    print(f"input spikes: {sum(int(x.sum()) for x in inputs.values())}")
     for name, s in res.spikes.items():
         n = s.shape[1]
         print(f"{name:>7}: {int(np.count_nonzero(s))} spikes, mean rate {np.count_nonzero(s) / s.size:.3f} "
               f"per neuron per step (n={n})")  # fmt: skip
-    counts = res.spikes["out"].sum(axis=0)
-    print(f"output spike counts: {counts.tolist()} -> winner: out[{int(np.argmax(counts))}]")
+    if "out" in res.spikes:
+        counts = res.spikes["out"].sum(axis=0)
+        print(f"output spike counts: {counts.tolist()} -> winner: out[{int(np.argmax(counts))}]")
     print("totals:", ", ".join(f"{k} {res.total(k):,}" for k in res.counters))
-    print(f"chip time: {res.cycles.mean():,.0f} cycles per step on average "
-          f"(max {res.cycles.max():,}), {res.timing.latency_total_s * 1e6:,.1f} µs in all")  # fmt: skip
+    if res.timing is not None:
+        print(f"chip time: {res.cycles.mean():,.0f} cycles per step on average "
+              f"(max {res.cycles.max():,}), {res.timing.latency_total_s * 1e6:,.1f} µs in all")  # fmt: skip
     print()
     print(res.energy())
+    return 0
+
+
+# ----------------------------------------------------------------------------- studies
+
+_MODELS = (("chip", "chip"), ("synops", "SynOps"), ("bitbudget", "BitBudget"), ("ann", "ANN"))
+
+
+def _label(r: dict) -> str:
+    return f"{r['chip']} T{r['timesteps']} w{r['weight_bits']} s{r['spike_bits']}"
+
+
+def table(records: list) -> str:
+    """The study's rows as a text table (energies in nJ per inference)."""
+    head = (f"{'chip':<8}{'T':>3}{'wb':>3}{'sb':>3} {'acc%':>6} {'QANN%':>6} {'exact':>5} "
+            f"{'cycles/inf':>11} {'µs/inf':>8} {'rate':>5} "
+            + " ".join(f"{lab + ' nJ':>12}" for _, lab in _MODELS))  # fmt: skip
+    lines = [head, "-" * len(head)]
+    for r in records:
+        if r.get("error"):
+            lines.append(f"{r['chip']:<8}{r['timesteps']:>3}{r['weight_bits']:>3}"
+                         f"{r['spike_bits']:>3}  error: {r['error'].splitlines()[-1]}")  # fmt: skip
+            continue
+        lines.append(
+            f"{r['chip']:<8}{r['timesteps']:>3}{r['weight_bits']:>3}{r['spike_bits']:>3} "
+            f"{100 * r['accuracy']:>6.1f} {100 * r['qann_accuracy']:>6.1f} "
+            f"{'yes' if r['exact'] else 'NO':>5} {r['cycles_per_inference']:>11,.0f} "
+            f"{r['latency_us']:>8.2f} {r['spike_rate']:>5.2f} "
+            + " ".join(f"{r[f'energy_{m}_J'] * 1e9:>12,.2f}" for m, _ in _MODELS)
+        )
+    return "\n".join(lines)
+
+
+def cheapest(records: list, within: float = 0.01) -> dict:
+    """Per chip: the lowest chip-model energy among the points whose accuracy is within
+    ``within`` of that chip's best quantized-ANN accuracy."""
+    out = {}
+    for chip in dict.fromkeys(r["chip"] for r in records if not r.get("error")):
+        rows = [r for r in records if r["chip"] == chip and not r.get("error")]
+        ref = max(r["qann_accuracy"] for r in rows)
+        good = [r for r in rows if r["accuracy"] >= ref - within]
+        out[chip] = (min(good, key=lambda r: r["energy_chip_J"]), ref)
+    return out
+
+
+def _study_plots(records: list, out: Path) -> list[Path]:
+    from . import plot
+
+    ok = [{**r, "config": _label(r)} for r in records if not r.get("error")]
+    paths = [out / "accuracy_energy.png", out / "energy_estimates.png"]
+    plot.accuracy_energy(ok, path=paths[0])
+    front = []
+    for chip in dict.fromkeys(r["chip"] for r in ok):
+        sub = [r for r in ok if r["chip"] == chip]
+        e = np.array([r["energy_chip_J"] for r in sub])
+        a = np.array([r["accuracy"] for r in sub])
+        front += [sub[i] for i in plot.pareto_front(e, a)]
+    plot.energy_estimates(front, path=paths[1])
+    return paths
+
+
+def _run_plots(point: dict, out: Path) -> list[Path]:
+    """Rebuild one configuration, run a few digits with cycle timing and draw the run."""
+    from . import plot
+    from .study import digits
+
+    snn = digits.build(point)
+    x = digits.data(point.get("seed", 0))["x_test"][:20]
+    res = snn.infer(x[:1] if snn.scheme == "window" else x, timing="cycle").results[0]
+    paths = [
+        out / f"{n}.png" for n in ("energy_breakdown", "mesh_traffic", "raster", "cycles_per_step")
+    ]
+    plot.energy_breakdown(res.energy(), path=paths[0])
+    plot.mesh_traffic(res, path=paths[1])
+    plot.raster(res, path=paths[2])
+    plot.cycles_per_step(res, path=paths[3])
+    return paths
+
+
+def _demo(args) -> int:
+    from . import study
+    from .study import digits
+
+    if args.samples is not None and not 1 <= args.samples <= 397:
+        raise ParameterError(f"demo --samples: must be in 1..397 (got {args.samples})")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    d = digits.data(0)
+    samples = args.samples or (150 if args.quick else len(d["y_test"]))
+    axes = digits.QUICK if args.quick else digits.FULL
+    pts = digits.grid(args.chips.split(","), axes, samples=samples, timing="analytic")
+    print(f"spikemesh {__version__} (kernels: {kernels.BACKEND}) — digits study")
+    print(f"MLP 64-{digits.HIDDEN}-10 trained on {len(d['x_train'])} of scikit-learn's 8x8 digits: "
+          f"float accuracy {100 * d['float_accuracy']:.1f} % on {len(d['y_test'])} held out "
+          f"(the sweep runs {samples})")  # fmt: skip
+    print(f"sweeping {len(pts)} configurations (chip x timesteps T x weight bits wb x spike bits "
+          f"sb) -> {out / 'results.sqlite'}")  # fmt: skip
+    res = study.sweep(digits.build, pts, digits.evaluate, store=out / "results.sqlite",
+                      workers=args.workers, progress=not args.no_progress)  # fmt: skip
+    print()
+    print(table(res.records))
+    print(
+        "\nenergies per inference: chip = the profile's event model (what the chip would "
+        "spend, static power included); SynOps, Bit Budget, ANN = the conventional estimates"
+    )
+    best = cheapest(res.records)
+    print("\ncheapest configuration within 1 % of the chip's best quantized-ANN accuracy:")
+    for chip, (r, ref) in best.items():
+        est = {m: r[f"energy_{m}_J"] for m, _ in _MODELS}
+        spread = max(est.values()) / max(min(est.values()), 1e-30)
+        print(f"  {chip:<7} {_label(r)}: {100 * r['accuracy']:.1f} % (best QANN {100 * ref:.1f} %), "
+              f"chip {est['chip'] * 1e9:,.1f} nJ, SynOps {est['synops'] * 1e9:,.2f} nJ, "
+              f"Bit Budget {est['bitbudget'] * 1e9:,.2f} nJ, ANN {est['ann'] * 1e9:,.2f} nJ "
+              f"(estimates span {spread:,.0f}x)")  # fmt: skip
+    paths = _study_plots(res.records, out)
+    first = next(iter(best.values()))[0]
+    point = {k: first[k] for k in pts[0] if k in first}
+    paths += _run_plots(point, out)
+    print(f"\nplots ({_label(first)} for the run plots):")
+    for p in paths:
+        print(f"  {p}")
+    print(f"store: {out / 'results.sqlite'}  ({len(res.ok)} rows, {len(res.errors)} errors; "
+          f"rerun to resume)\ntook {time.perf_counter() - t0:.1f} s")  # fmt: skip
+    return 0 if not res.errors else 1
+
+
+def _resolve(spec: str, what: str):
+    mod, _, name = spec.partition(":")
+    try:
+        return getattr(importlib.import_module(mod), name)
+    except (ImportError, AttributeError, ValueError) as err:
+        raise ParameterError(f"sweep config: {what} = {spec!r}: cannot import it ({err})") from None
+
+
+def _sweep(args) -> int:
+    from . import study
+
+    path = Path(args.config)
+    if not path.is_file():
+        raise ParameterError(f"sweep: no config file at {str(path)!r}")
+    try:
+        cfg = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise ParameterError(f"sweep: {path}: not valid TOML ({err})") from None
+    allowed = {"build", "evaluate", "store", "workers", "scheduler", "grid", "points"}
+    extra = set(cfg) - allowed
+    if extra:
+        raise ParameterError(
+            f"sweep: {path}: unknown keys {sorted(extra)}; allowed: {sorted(allowed)}"
+        )
+    if "grid" not in cfg and "points" not in cfg:
+        raise ParameterError(f"sweep: {path}: needs a [grid] table or a [[points]] list")
+    build = _resolve(cfg.get("build", "spikemesh.study.digits:build"), "build")
+    evaluate = _resolve(cfg.get("evaluate", "spikemesh.study.digits:evaluate"), "evaluate")
+    grid = cfg.get("points") or cfg["grid"]
+    store = Path(cfg.get("store", path.with_suffix(".sqlite")))
+    if not store.is_absolute():
+        store = path.parent / store
+    res = study.sweep(build, grid, evaluate, store=store, workers=cfg.get("workers"),
+                      scheduler=cfg.get("scheduler"), progress=not args.no_progress)  # fmt: skip
+    keys = [k for k in res.records[0] if k not in ("seconds",)] if res.records else []
+    print("\t".join(keys))
+    for r in res.records:
+        print("\t".join(f"{r.get(k):.4g}" if isinstance(r.get(k), float) else str(r.get(k))
+                        for k in keys))  # fmt: skip
+    print(f"{len(res.ok)} points finished, {len(res.errors)} with errors; store {store}",
+          file=sys.stderr)  # fmt: skip
+    return 0 if not res.errors else 1
+
+
+def _plot(args) -> int:
+    from . import study
+
+    res = study.load(args.results)
+    out = Path(args.out or Path(args.results).with_suffix(""))
+    out.mkdir(parents=True, exist_ok=True)
+    need = {"chip", "timesteps", "weight_bits", "spike_bits", "accuracy", "energy_chip_J"}
+    ok = [r for r in res.ok if need <= set(r)]
+    if not ok:
+        raise ParameterError(
+            f"plot: {args.results} has no finished rows with {', '.join(sorted(need))}"
+        )
+    for p in _study_plots(ok, out):
+        print(p)
     return 0
 
 
@@ -109,12 +310,39 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--version", action="version", version=f"spikemesh {__version__}")
     sub = ap.add_subparsers(dest="command", required=True)
     d = sub.add_parser(
-        "demo", help="map and run a small network; print what it computed, its timing and energy"
+        "demo",
+        help="the digits study: train an MLP, convert it, sweep T x weight bits x spike "
+        "bits on chip profiles; print the table, write plots and the SQLite store",
     )
-    d.add_argument("--chip", default="loihi", help="profile name or .toml path (default loihi)")
-    d.add_argument("--steps", type=int, default=100)
-    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--quick", action="store_true", help="a smaller grid on 150 digits (< 1 min)")
+    d.add_argument(
+        "--out", default="spikemesh-demo", help="output folder (default ./spikemesh-demo)"
+    )
+    d.add_argument(
+        "--chips", default="loihi,loihi2", help="comma-separated profiles (default loihi,loihi2)"
+    )
+    d.add_argument("--samples", type=int, help="held-out digits per point (default 397; 150 quick)")
+    d.add_argument("--workers", type=int, default=None, help="processes (default: one per core)")
+    d.add_argument("--no-progress", action="store_true", help="no progress bar")
     d.set_defaults(func=_demo)
+    sw = sub.add_parser("sweep", help="run a study from a TOML file ([grid] or [[points]], "
+                        "build/evaluate as module:function, store, workers, scheduler)")  # fmt: skip
+    sw.add_argument("config")
+    sw.add_argument("--no-progress", action="store_true")
+    sw.set_defaults(func=_sweep)
+    pl = sub.add_parser("plot", help="draw a stored study (accuracy vs energy, four estimates)")
+    pl.add_argument("results", help="the study's .sqlite store")
+    pl.add_argument("--out", help="folder for the PNGs (default: next to the store)")
+    pl.set_defaults(func=_plot)
+    r = sub.add_parser("run", help="map and run a network (saved .npz, or a built-in one) with "
+                       "Bernoulli inputs; print spikes, timing and energy")  # fmt: skip
+    r.add_argument("network", nargs="?", help="a Network.save() .npz (default: built-in demo net)")
+    r.add_argument("--chip", default="loihi", help="profile name or .toml path (default loihi)")
+    r.add_argument("--steps", type=int, default=100)
+    r.add_argument("--timing", default="cycle", choices=["none", "analytic", "cycle"])
+    r.add_argument("--rate", type=float, default=0.1, help="input spike probability per step")
+    r.add_argument("--seed", type=int, default=0)
+    r.set_defaults(func=_run)
     c = sub.add_parser("chips", help="list the shipped chip profiles")
     c.set_defaults(func=_chips)
     m = sub.add_parser("map", help="map a saved network (.npz) and print the report")

@@ -235,9 +235,13 @@ def raster(result, *, populations=None, max_neurons: int = 400, path=None):
         ticks.append((base + s.shape[1] / 2, name))
         base += s.shape[1] + 2
     ax.set_yticks([p for p, _ in ticks], [n for _, n in ticks])
+    steps = max((np.asarray(result.spikes[n]).shape[0] for n in names), default=1)
+    ax.set_xlim(result.t0 - 0.5, result.t0 + steps - 0.5)
+    ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel("timestep")
     ax.set_ylabel("neuron (per population)")
-    ax.set_title("Spike raster")
+    ax.set_title(f"Spike raster ({sum(int(np.count_nonzero(result.spikes[n])) for n in names):,} "
+                 "spikes; marker size = graded payload)")  # fmt: skip
     return _finish(fig, path)
 
 

@@ -1,17 +1,19 @@
-"""The spikemesh command line: demo, chips, map; errors exit 2 with the message."""
+"""The spikemesh command line: demo, sweep, plot, run, chips, map; errors exit 2 with one line."""
 
 from __future__ import annotations
 
 import re
+import sqlite3
 
 import numpy as np
+import pytest
 
 import spikemesh as sm
 from spikemesh.cli import demo_network, main
 
 
-def test_demo_prints_what_the_simulator_computes(capsys):
-    assert main(["demo", "--steps", "60", "--seed", "3"]) == 0
+def test_run_prints_what_the_simulator_computes(capsys):
+    assert main(["run", "--steps", "60", "--seed", "3"]) == 0
     out = capsys.readouterr().out
     assert "1 of 128 cores used" in out and "hidden[0:128], out[0:10]" in out
     # the same run, done directly
@@ -26,8 +28,8 @@ def test_demo_prints_what_the_simulator_computes(capsys):
     assert sum(counts) > 0
 
 
-def test_demo_on_truenorth_uses_splitters(capsys):
-    assert main(["demo", "--chip", "truenorth", "--steps", "30"]) == 0
+def test_run_on_truenorth_uses_splitters(capsys):
+    assert main(["run", "--chip", "truenorth", "--steps", "30"]) == 0
     out = capsys.readouterr().out
     assert "splitter neurons relay population 'hidden'" in out
 
@@ -41,9 +43,84 @@ def test_chips_and_map(capsys, tmp_path):
     assert "onto loihi2" in capsys.readouterr().out
 
 
+def test_run_a_saved_network(capsys, tmp_path):
+    demo_network("loihi").save(tmp_path / "n.npz")
+    assert main(["run", str(tmp_path / "n.npz"), "--steps", "20", "--timing", "none"]) == 0
+    out = capsys.readouterr().out
+    assert "ran 20 steps" in out and "cycles per step" not in out
+
+
+def _one_line_error(capsys, argv, text):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and err.startswith("spikemesh: error:") and text in err, err
+
+
 def test_errors_exit_2(capsys, tmp_path):
-    assert main(["demo", "--chip", "nope"]) == 2
-    assert "unknown chip 'nope'" in capsys.readouterr().err
+    _one_line_error(capsys, ["run", "--chip", "nope"], "unknown chip 'nope'")
+    _one_line_error(capsys, ["run", "--steps", "0"], "run --steps: must be >= 1 (got 0)")
+    _one_line_error(capsys, ["run", "--rate", "2"], "run --rate: must be in 0..1 (got 2.0)")
     (tmp_path / "x.npz").write_bytes(b"junk")
-    assert main(["map", str(tmp_path / "x.npz")]) == 2
-    assert "not a spikemesh network file" in capsys.readouterr().err
+    _one_line_error(capsys, ["map", str(tmp_path / "x.npz")], "not a spikemesh network file")
+    _one_line_error(capsys, ["demo", "--samples", "0"], "demo --samples: must be in 1..397")
+    _one_line_error(capsys, ["demo", "--chips", "loihi,nope"], "unknown chip 'nope'")
+    _one_line_error(capsys, ["sweep", str(tmp_path / "none.toml")], "no config file at")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("grid = [")
+    _one_line_error(capsys, ["sweep", str(bad)], "not valid TOML")
+    bad.write_text("[grid]\nchip = ['loihi']\n[extra]\n")
+    _one_line_error(capsys, ["sweep", str(bad)], "unknown keys ['extra']")
+    bad.write_text("workers = 0\n")
+    _one_line_error(capsys, ["sweep", str(bad)], "needs a [grid] table or a [[points]] list")
+    bad.write_text("build = 'nowhere:build'\n[grid]\nchip = ['loihi']\n")
+    _one_line_error(capsys, ["sweep", str(bad)], "build = 'nowhere:build': cannot import it")
+    _one_line_error(capsys, ["plot", str(tmp_path / "none.sqlite")], "no study store at")
+    (tmp_path / "junk.sqlite").write_bytes(b"not sqlite at all, not at all" * 10)
+    _one_line_error(
+        capsys, ["plot", str(tmp_path / "junk.sqlite")], "is not a spikemesh study store"
+    )
+
+
+@pytest.mark.parametrize("cmd", ["demo", "sweep", "plot", "run", "chips", "map"])
+def test_help_everywhere(capsys, cmd):
+    with pytest.raises(SystemExit) as exc:
+        main([cmd, "--help"])
+    assert exc.value.code == 0 and "usage: spikemesh" in capsys.readouterr().out
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_demo_quick_writes_table_plots_and_store_and_resumes(capsys, tmp_path):
+    pytest.importorskip("sklearn")
+    out = tmp_path / "demo"
+    argv = ["demo", "--quick", "--samples", "40", "--workers", "0", "--no-progress",
+            "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    rows = [ln for ln in text.splitlines() if re.match(r"loihi2? +\d+ +\d+ +\d+ ", ln)]
+    assert len(rows) == 12 and all(" yes " in r for r in rows)  # SNN == quantized ANN
+    assert "cheapest configuration within 1 %" in text
+    pngs = sorted(p.name for p in out.glob("*.png"))
+    assert len(pngs) == 6 and all((out / p).stat().st_size > 5000 for p in pngs)
+    with sqlite3.connect(out / "results.sqlite") as con:
+        assert con.execute("SELECT COUNT(*) FROM points WHERE error IS NULL").fetchone() == (12,)
+    assert main(argv) == 0  # a rerun reads the store: the same table
+    again = capsys.readouterr().out
+    assert [ln for ln in again.splitlines() if ln in rows] == rows
+
+
+def test_sweep_config_and_plot(capsys, tmp_path):
+    pytest.importorskip("sklearn")
+    cfg = tmp_path / "study.toml"
+    cfg.write_text(
+        "workers = 0\nstore = 'flits.sqlite'\n[grid]\nchip = ['loihi2']\ntimesteps = [2]\n"
+        "weight_bits = [4]\nspike_bits = [1]\nsamples = [20]\n"
+        "'loihi2:timing.flit_bits' = [32, 64]\n"
+    )
+    assert main(["sweep", str(cfg), "--no-progress"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split("\t")[:6] == ["chip", "timesteps", "weight_bits", "spike_bits", "samples",
+                                       "loihi2:timing.flit_bits"]  # fmt: skip
+    assert len(out) == 3 and (tmp_path / "flits.sqlite").is_file()
+    assert main(["plot", str(tmp_path / "flits.sqlite"), "--out", str(tmp_path / "p")]) == 0
+    assert sorted(p.name for p in (tmp_path / "p").glob("*.png")) == [
+        "accuracy_energy.png", "energy_estimates.png"]  # fmt: skip

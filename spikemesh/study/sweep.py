@@ -29,11 +29,17 @@ CREATE TABLE IF NOT EXISTS points (
 """
 
 
-def points(grid: dict) -> list[dict]:
+def points(grid) -> list[dict]:
     """The grid's points, in order: the Cartesian product of its value lists (the first key
-    varies slowest)."""
+    varies slowest); a list of point dicts is taken as it is (a grid that is not a product)."""
+    if isinstance(grid, (list, tuple)) and grid and all(isinstance(p, dict) and p for p in grid):
+        for p in grid:
+            _key(p, "sweep.grid")
+        return [dict(p) for p in grid]
     if not isinstance(grid, dict) or not grid:
-        raise ParameterError(f"sweep.grid: must be a non-empty dict of lists (got {grid!r})")
+        raise ParameterError(
+            f"sweep.grid: must be a non-empty dict of lists or a list of point dicts (got {grid!r})"
+        )
     for name, values in grid.items():
         if not isinstance(name, str) or not isinstance(values, (list, tuple)) or not values:
             raise ParameterError(
