@@ -34,6 +34,6 @@ def test_readme_opens_with_the_two_commands():
     first_block = re.search(r"```bash\n(.*?)```", README.read_text(), re.S).group(1)
     lines = first_block.strip().splitlines()
     assert lines == [
-        "pip install . && spikemesh demo",
+        'pip install ".[demo]" && spikemesh demo',
         'pip install -e ".[test]" && python -m pytest -q',
     ]
