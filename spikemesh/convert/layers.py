@@ -34,6 +34,14 @@ def _float_array(owner: str, field: str, value, ndim: int) -> np.ndarray:
     return arr
 
 
+def _bias(owner: str, value, n: int) -> np.ndarray:
+    """A layer's bias: zeros when None, else a finite (n,) vector."""
+    b = np.zeros(n) if value is None else _float_array(owner, "bias", value, 1)
+    if b.shape != (n,):
+        raise ShapeError(f"{owner}.bias: must have shape ({n},) (got {b.shape})")
+    return b
+
+
 @dataclass(frozen=True, eq=False)
 class Dense:
     """``y = x @ weight + bias``; ``weight`` is (n_in, n_out), like scikit-learn's ``coefs_``."""
@@ -43,13 +51,7 @@ class Dense:
 
     def __post_init__(self) -> None:
         w = _float_array("Dense", "weight", self.weight, 2)
-        b = (
-            np.zeros(w.shape[1])
-            if self.bias is None
-            else _float_array("Dense", "bias", self.bias, 1)
-        )
-        if b.shape != (w.shape[1],):
-            raise ShapeError(f"Dense.bias: must have shape ({w.shape[1]},) (got {b.shape})")
+        b = _bias("Dense", self.bias, w.shape[1])
         object.__setattr__(self, "weight", w)
         object.__setattr__(self, "bias", b)
 
@@ -73,13 +75,7 @@ class Conv2d:
 
     def __post_init__(self) -> None:
         k = _float_array("Conv2d", "kernel", self.kernel, 4)
-        b = (
-            np.zeros(k.shape[0])
-            if self.bias is None
-            else _float_array("Conv2d", "bias", self.bias, 1)
-        )
-        if b.shape != (k.shape[0],):
-            raise ShapeError(f"Conv2d.bias: must have shape ({k.shape[0]},) (got {b.shape})")
+        b = _bias("Conv2d", self.bias, k.shape[0])
         object.__setattr__(self, "kernel", k)
         object.__setattr__(self, "bias", b)
 
@@ -137,9 +133,7 @@ class Recurrent:
         n = wi.shape[1]
         if wr.shape != (n, n):
             raise ShapeError(f"Recurrent.w_rec: must have shape ({n}, {n}) (got {wr.shape})")
-        b = np.zeros(n) if self.bias is None else _float_array("Recurrent", "bias", self.bias, 1)
-        if b.shape != (n,):
-            raise ShapeError(f"Recurrent.bias: must have shape ({n},) (got {b.shape})")
+        b = _bias("Recurrent", self.bias, n)
         object.__setattr__(self, "w_in", wi)
         object.__setattr__(self, "w_rec", wr)
         object.__setattr__(self, "bias", b)

@@ -117,7 +117,7 @@ def evaluate(snn, point: dict) -> dict:
         "spike_rate": spikes / max(n_hidden * q.timesteps * n, 1),
         "cores": snn.mapping.n_cores,
         "samples": n,
-        **{f"energy_{m}_J": v / n for m, v in totals.items()},
+        **{f"energy_{m}_J": v / n for m, v in totals.items() if m != "ann"},
         # the ANN model prices one pass over the network per run: per inference, per run
         # (a streamed run holds many samples; a window run holds one)
         "energy_ann_J": totals["ann"] / max(len(inf.results), 1),
