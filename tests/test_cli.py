@@ -96,13 +96,18 @@ def test_demo_quick_writes_table_plots_and_store_and_resumes(capsys, tmp_path):
             "--out", str(out)]  # fmt: skip
     assert main(argv) == 0
     text = capsys.readouterr().out
-    rows = [ln for ln in text.splitlines() if re.match(r"loihi2? +\d+ +\d+ +\d+ ", ln)]
-    assert len(rows) == 12 and all(" yes " in r for r in rows)  # SNN == quantized ANN
+    rows = [ln for ln in text.splitlines()
+            if re.match(r"(loihi2?|truenorth) +\d+ +\d+ +\d+ ", ln)]  # fmt: skip
+    ok = [r for r in rows if " yes " in r]  # SNN == quantized ANN
+    assert len(rows) == 22 and len(ok) == 21 and sum(r.startswith("truenorth") for r in ok) == 3
+    (unfit,) = (r for r in rows if r not in ok)  # 4-bit weights, T = 4 on TrueNorth: fan-in
+    assert re.match(r"truenorth +4 +4 +1  does not fit: population 'l0\.1': neuron \d+ alone "
+                    r"needs \d+ input axons; truenorth cores have 256", unfit)  # fmt: skip
     assert "cheapest configuration within 1 %" in text
     pngs = sorted(p.name for p in out.glob("*.png"))
     assert len(pngs) == 6 and all((out / p).stat().st_size > 5000 for p in pngs)
     with sqlite3.connect(out / "results.sqlite") as con:
-        assert con.execute("SELECT COUNT(*) FROM points WHERE error IS NULL").fetchone() == (12,)
+        assert con.execute("SELECT COUNT(*) FROM points WHERE error IS NULL").fetchone() == (21,)
     assert main(argv) == 0  # a rerun reads the store: the same table
     again = capsys.readouterr().out
     assert [ln for ln in again.splitlines() if ln in rows] == rows

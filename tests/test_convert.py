@@ -70,9 +70,10 @@ def test_window_scheme_is_exact_over_timesteps(rng, chip, spike_bits, timesteps)
     snn = convert.to_snn(q, chip)
     assert snn.scheme == "window" and snn.depth == 3 * timesteps
     assert snn.latency == {"l0": timesteps, "l1": 2 * timesteps, "out": 3 * timesteps}
-    ref, out = _check_exact(q, snn, x[:15])
+    out = _check_exact(q, snn, x[:15])[1]
     assert_array_equal(out.activations["x"], q.encode(x[:15]))
-    assert ref[0].max() == q.cap and ref[0].min() == 0  # the clip and the floor both bite
+    full = q.forward(q.encode(x))[0]
+    assert full.max() == q.cap and full.min() == 0  # the clip and the floor both bite
     for k, res in enumerate(out.results):  # every spike inside its layer's window
         for name in ("l0", "l1"):
             assert res.spikes[name].sum() == out.activations[name][k].sum()
@@ -81,6 +82,53 @@ def test_window_scheme_is_exact_over_timesteps(rng, chip, spike_bits, timesteps)
     assert_array_equal(rate.logits, again.logits)  # same seed, same spikes
     if timesteps > 1:
         assert not np.array_equal(rate.activations["x"], out.activations["x"])
+
+
+@pytest.mark.parametrize(("weight_bits", "timesteps"), [(2, 1), (3, 2), (4, 1), (2, 4)])
+def test_truenorth_copies_scheme_is_exact(rng, weight_bits, timesteps):
+    """TrueNorth: weights as subsets of 4 axon-type weights, every layer decided in one tick by
+    T thermometer copies; spike counts equal the quantized activations, the logits equal z,
+    for direct and seeded rate encodings, also where splitters relay the copies."""
+    layers = [convert.Dense(rng.normal(0, 0.3, (12, 16)), rng.normal(0, 0.5, 16)),
+              convert.Dense(rng.normal(0, 0.3, (16, 10)), rng.normal(0, 0.5, 10)),
+              convert.Dense(rng.normal(0, 0.3, (10, 4)), rng.normal(0, 0.2, 4))]  # fmt: skip
+    x = rng.random((60, 12)) * 3
+    q = convert.quantize(layers, x, weight_bits=weight_bits, spike_bits=1, timesteps=timesteps)
+    snn = convert.to_snn(q, "truenorth")
+    assert snn.scheme == "copies"
+    assert len(snn.populations_of("l0")) == q.cap and snn.hidden_neurons == 26
+    assert not snn.mapping.fidelity
+    top = np.argsort(-q.forward(q.encode(x))[0].max(axis=1), kind="stable")
+    x = x[np.sort(np.r_[top[:6], top[-6:]])]  # samples that reach the cap and that do not
+    ref, out = _check_exact(q, snn, x)
+    assert ref[0].max() == q.cap and ref[0].min() == 0  # the clip and the floor both bite
+    assert (ref[1] > 0).any() and (ref[1] < q.cap).any()
+    for k, res in enumerate(out.results):  # each copy fires once at most, in its tick
+        spikes = sum(res.spikes[p].sum() for h in ("l0", "l1") for p in snn.populations_of(h))
+        assert spikes == out.activations["l0"][k].sum() + out.activations["l1"][k].sum()
+        assert spikes == snn.hidden_spikes(res)
+    rate = _check_exact(q, snn, x, encoding="rate", seed=3)[1]
+    assert_array_equal(rate.logits, snn.infer(x, encoding="rate", seed=3).logits)
+    if timesteps > 1:
+        assert snn.mapping.splitters  # copies fan out to T populations: relayed
+        assert not np.array_equal(rate.activations["x"], out.activations["x"])
+
+
+def test_truenorth_cnn_and_fan_in_limit(rng):
+    layers = [convert.Conv2d(rng.normal(0, 0.4, (3, 1, 3, 3)), rng.normal(0, 0.3, 3), padding=1),
+              convert.AvgPool2d(2), convert.Flatten(),
+              convert.Dense(rng.normal(0, 0.3, (3 * 3 * 3, 5)), rng.normal(0, 0.2, 5))]  # fmt: skip
+    x = rng.random((30, 1, 6, 6)) * 2
+    q = convert.quantize(layers, x, (1, 6, 6), weight_bits=3, spike_bits=1, timesteps=2)
+    snn = convert.to_snn(q, "truenorth")
+    _check_exact(q, snn, x[:8])
+    wide = [convert.Dense(rng.normal(0, 0.3, (200, 8))), convert.Dense(rng.normal(0, 0.3, (8, 2)))]
+    qw = convert.quantize(wide, rng.random((20, 200)), weight_bits=4, spike_bits=1, timesteps=2)
+    with pytest.raises(sm.MappingError, match=r"population 'l0\.1': neuron \d+ alone needs \d+ "
+                       r"input axons; truenorth cores have 256"):  # fmt: skip
+        convert.to_snn(qw, "truenorth")
+    assert convert.limits("truenorth") == {"weight_bits": 4, "spike_bits": 1}
+    assert convert.limits("loihi2") == {"weight_bits": 8, "spike_bits": 24}
 
 
 def test_cnn_window_scheme_on_binary_spikes(rng):
@@ -172,8 +220,17 @@ def test_conversion_errors(rng):
         convert.to_snn(q, "loihi")
     with pytest.raises(sm.MappingError, match=r"stream scheme needs 24-bit spikes .*loihi carr"):
         convert.to_snn(q, "loihi", scheme="stream")
-    with pytest.raises(sm.MappingError, match="builds IF neurons; truenorth runs TrueNorth"):
-        convert.to_snn(q, "truenorth")
+    with pytest.raises(sm.MappingError, match="window scheme builds IF neurons; truenorth runs"):
+        convert.to_snn(q, "truenorth", scheme="window")
+    with pytest.raises(sm.MappingError, match=r"truenorth carries 1-bit spikes; spike_bits=4"):
+        convert.to_snn(convert.quantize([dense], rng.random((5, 4)), weight_bits=4), "truenorth")
+    q4 = convert.quantize([dense], rng.random((5, 4)), weight_bits=8, spike_bits=1)
+    with pytest.raises(
+        sm.MappingError, match=r"at most 16 distinct weights, 4-bit\); weight_bits=8"
+    ):
+        convert.to_snn(q4, "truenorth")
+    with pytest.raises(sm.MappingError, match="copies scheme builds TrueNorthNeuron"):
+        convert.to_snn(q4, "loihi", scheme="copies")
     with pytest.raises(sm.ParameterError, match="scheme: must be 'auto'"):
         convert.to_snn(q, "loihi2", scheme="pipelined")
     with pytest.raises(sm.ParameterError, match="encoding 'rate' needs the window scheme"):

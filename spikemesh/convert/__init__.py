@@ -13,7 +13,7 @@ and run its spiking network (:func:`to_snn`, :meth:`SNN.infer`)::
 
 from .layers import AvgPool2d, Conv2d, Dense, Flatten, Recurrent, SumPool2d, float_forward, from_mlp
 from .quantize import QLayer, QuantizedANN, quantize
-from .snn import SNN, Inference, to_snn
+from .snn import SNN, Inference, limits, to_snn
 
 __all__ = [
     "SNN",
@@ -28,6 +28,7 @@ __all__ = [
     "SumPool2d",
     "float_forward",
     "from_mlp",
+    "limits",
     "quantize",
     "to_snn",
 ]

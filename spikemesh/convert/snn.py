@@ -24,11 +24,15 @@ the neuron holds ``z`` and sends ``min(floor(v / s), 2**spike_bits - 1)`` per st
 quantized activation. The logits layer never fires (threshold above ``|z|``); its membrane is
 read in step ``L*T`` (probe). Exact for any signed weights and any ``T``; the price is the gate
 synapses and ``L*T + 1`` steps per sample. Recurrent layers use the stream scheme only.
+
+The "copies" scheme runs on TrueNorth-like chips (binary crossbar with 4 axon types, no IF
+neurons): every layer decides in one tick and spends the ``T`` levels in space, as thermometer
+copies of each neuron (:mod:`spikemesh.convert.crossbar`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -38,9 +42,10 @@ from ..exceptions import MappingError, ParameterError
 from ..mapping import Mapping, map_network
 from ..network import Network, conv2d, pool2d
 from ..neurons import IF
+from . import crossbar
 from .quantize import QuantizedANN
 
-__all__ = ["SNN", "Inference", "to_snn"]
+__all__ = ["SNN", "Inference", "limits", "to_snn"]
 
 OUT_BITS = 23  # logits as bipolar graded spikes: 24-bit payloads carry |z| <= V_LIMIT
 
@@ -71,7 +76,25 @@ class SNN:
     layer_names: tuple
     latency: dict
     scheme: str = "stream"
-    control: tuple = ()  # window scheme: (line indices, step) the control input fires
+    control: tuple = ()  # window/copies schemes: (line indices, step) the control input fires
+    copies: dict = field(default_factory=dict)  # copies scheme: layer -> its populations
+    ticks: dict = field(default_factory=dict)  # copies scheme: population -> decision tick
+    readout: tuple = ()  # copies scheme: logits = readout[0] * v + readout[1]
+
+    def populations_of(self, layer: str) -> tuple:
+        """The populations that carry ``layer`` (one, or its thermometer copies)."""
+        return self.copies.get(layer, (layer,))
+
+    @property
+    def hidden_neurons(self) -> int:
+        """Neurons of the quantized ANN's hidden layers (copies counted once)."""
+        pops = self.network.populations
+        return sum(pops[self.populations_of(h)[0]].n for h in self.layer_names[:-1])
+
+    def hidden_spikes(self, result: SimulationResult) -> int:
+        """Spikes (non-zero payloads) the hidden layers sent in one run."""
+        return sum(int(np.count_nonzero(result.spikes[p]))
+                   for h in self.layer_names[:-1] for p in self.populations_of(h))  # fmt: skip
 
     @property
     def depth(self) -> int:
@@ -80,7 +103,8 @@ class SNN:
 
     @property
     def steps_per_sample(self) -> int:
-        """Steps one sample occupies the chip: 1 when streaming, ``L*T + 1`` per window run."""
+        """Steps one sample occupies the chip: 1 when streaming, ``L*T + 1`` per window run,
+        ``L + 1`` (plus splitter lag) per copies run."""
         return 1 if self.scheme == "stream" else self.depth + 1
 
     def infer(self, x, *, timing: str = "none", keep: bool = True, levels: bool = False,
@@ -95,6 +119,8 @@ class SNN:
         input levels that were sent. ``keep``: return the runs' :class:`SimulationResult`."""
         if self.scheme == "window":
             return self._infer_window(x, timing, keep, levels, encoding, seed, sim_kw)
+        if self.scheme == "copies":
+            return self._infer_copies(x, timing, keep, levels, encoding, seed, sim_kw)
         if encoding != "direct":
             raise ParameterError(
                 f"SNN.infer: the stream scheme sends graded levels in one step; encoding "
@@ -159,6 +185,45 @@ class SNN:
         logits = acts.pop(out_name)
         return Inference(logits, acts, results)
 
+    def _infer_copies(self, x, timing, keep, levels, encoding, seed, sim_kw) -> Inference:
+        q = self.qann
+        lv = q.trains(x, encoding, seed, levels=levels).sum(axis=1)  # a sample's spike count
+        steps = self.depth + 1
+        inputs = {name: np.zeros((steps, src.n), np.int32)
+                  for name, src in self.network.inputs.items()}  # fmt: skip
+        for lines, step in self.control:
+            inputs["ctrl"][step, lines] = 1
+        sim = Simulator(self.mapping, timing=timing, **sim_kw)
+        out_name = self.layer_names[-1]
+        (out_pop,) = self.populations_of(out_name)
+        outs: dict = {name: [] for name in self.layer_names}
+        results: list[SimulationResult] = []
+        for k in range(lv.shape[0]):
+            for c in range(1, q.input_cap + 1):  # thermometer lines: level >= c
+                inputs[f"x.{c}"][0] = lv[k] >= c
+            sim.reset()
+            res = sim.run(steps, inputs=inputs)
+            for name in self.layer_names[:-1]:
+                outs[name].append(sum(res.spikes[p][self.ticks[p]].astype(np.int64)
+                                      for p in self.populations_of(name)))  # fmt: skip
+            v = res.probes[out_pop]["v"][self.ticks[out_pop]].astype(np.int64)
+            outs[out_name].append(self.readout[0] * v + self.readout[1])
+            if keep:
+                results.append(res)
+        acts = {name: np.stack(v) if v else np.zeros((0, 0), np.int64)
+                for name, v in outs.items()}  # fmt: skip
+        acts["x"] = lv
+        logits = acts.pop(out_name)
+        return Inference(logits, acts, results)
+
+
+def limits(chip) -> dict:
+    """The widest ``weight_bits`` and ``spike_bits`` :func:`to_snn` can build on ``chip``."""
+    chip = _chips.get(chip)
+    tn = chip.supports("TrueNorthNeuron") and not chip.supports("IF")
+    return {"weight_bits": crossbar.MAX_WEIGHT_BITS if tn else 8,
+            "spike_bits": chip.core.payload_bits}  # fmt: skip
+
 
 def _bias_lines(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Split integer biases into (K, n) excitatory and inhibitory weight rows of 0..255 /
@@ -192,17 +257,28 @@ def to_snn(qann: QuantizedANN, chip="loihi2", *, scheme: str = "auto",
 
     ``scheme``: "stream" (one step per sample, graded 24-bit logits: ``timesteps = 1`` on a
     chip with 24-bit payloads such as "loihi2"), "window" (``L*T + 1`` steps per sample, any
-    payload width down to binary spikes, e.g. "loihi") or "auto" (stream where it applies)."""
+    payload width down to binary spikes, e.g. "loihi"), "copies" (TrueNorth-like chips: one
+    tick per layer, ``T`` thermometer copies per neuron, weights of at most 4 bits) or "auto"
+    (copies on a chip without IF cores, else stream where it applies, else window)."""
     chip = _chips.get(chip)
-    if scheme not in ("auto", "stream", "window"):
+    if scheme not in ("auto", "stream", "window", "copies"):
         raise ParameterError(
-            f"to_snn.scheme: must be 'auto', 'stream' or 'window' (got {scheme!r})"
+            f"to_snn.scheme: must be 'auto', 'stream', 'window' or 'copies' (got {scheme!r})"
         )
+    if scheme == "copies" or (scheme == "auto" and not chip.supports("IF")):
+        if not chip.supports("TrueNorthNeuron"):
+            raise MappingError(
+                f"to_snn: the copies scheme builds TrueNorthNeuron populations; {chip.name} "
+                f"runs {', '.join(chip.core.neuron_models)}"
+            )
+        net, mapping, pops, ticks, control, readout = crossbar.build(qann, chip, allocator)
+        names = tuple(pops)
+        latency = {name: max(ticks[p] for p in ps) for name, ps in pops.items()}
+        return SNN(qann, net, mapping, names, latency, "copies", control, pops, ticks, readout)
     if not chip.supports("IF"):
         raise MappingError(
-            f"to_snn: conversion builds IF neurons; {chip.name} runs "
-            f"{', '.join(chip.core.neuron_models)} (conversion onto TrueNorthNeuron cores is "
-            "not built)"
+            f"to_snn: the {scheme} scheme builds IF neurons; {chip.name} runs "
+            f"{', '.join(chip.core.neuron_models)} (use scheme='copies' or 'auto')"
         )
     stream_bits = max(qann.spike_bits, qann.input_bits, OUT_BITS + 1)
     if scheme == "auto":

@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..convert import quantize, to_snn
+from .. import chips as _chips
+from ..convert import limits, quantize, to_snn
+from ..exceptions import MappingError
 from . import digits
 
 __all__ = ["breakeven"]
@@ -31,43 +33,48 @@ __all__ = ["breakeven"]
 
 def _energy(snn, x):
     inf = snn.infer(x, timing="analytic")
-    tot = {"chip": 0.0, "static": 0.0, "ann": 0.0}
+    tot = {"chip": 0.0, "static": 0.0}
     spikes = 0
-    hidden = list(snn.layer_names[:-1])
     for res in inf.results:
         rep = res.energy()
         tot["chip"] += rep.total("chip")
         tot["static"] += rep.components("chip").get("static", 0.0)
-        tot["ann"] += rep.total("ann")
-        spikes += sum(int(np.count_nonzero(res.spikes[h])) for h in hidden)
+        spikes += snn.hidden_spikes(res)
     spikes += int(inf.activations["x"].sum())  # binary input spikes sent
     n = len(x)
     return {k: v / n for k, v in tot.items()}, spikes / n
 
 
-def breakeven(chips=("loihi", "loihi2"), timesteps=(1, 2, 4, 8, 16), samples: int = 100,
+def breakeven(chips=digits.CHIPS, timesteps=(1, 2, 4, 8, 16), samples: int = 100,
               weight_bits: int = 8) -> list[dict]:  # fmt: skip
-    """One row per (chip, T): measured rate, energies per inference and break-even rates."""
+    """One row per (chip, T): measured rate, energies per inference and break-even rates.
+    Chips whose synapses hold fewer weight bits (TrueNorth: 4) use their widest; a (chip, T)
+    that does not fit gives a row with ``error`` (the mapper's reason) and no figures."""
     d = digits.data(0)
     x = d["x_test"][:samples]
     rows = []
     for chip in chips:
+        wb = min(weight_bits, limits(chip)["weight_bits"])
+        scheme = "copies" if wb < weight_bits or not _chips.get(chip).supports("IF") else "window"
         for t in timesteps:
-            q = quantize(d["layers"], d["x_train"], weight_bits=weight_bits, spike_bits=1,
+            q = quantize(d["layers"], d["x_train"], weight_bits=wb, spike_bits=1,
                          input_bits=1, timesteps=t)  # fmt: skip
-            snn = to_snn(q, chip, scheme="window")  # binary spikes on every chip
-            n_units = int(np.prod(snn.qann.in_shape)) + sum(
-                snn.network.populations[h].n for h in snn.layer_names[:-1]
-            )
+            try:
+                snn = to_snn(q, chip, scheme=scheme)  # binary spikes on every chip
+            except MappingError as err:
+                rows.append({"chip": chip, "timesteps": t, "weight_bits": wb, "error": str(err)})
+                continue
+            n_units = int(np.prod(snn.qann.in_shape)) + snn.hidden_neurons
             real, spikes = _energy(snn, x)
             zero, zspikes = _energy(snn, np.zeros_like(x))
             e_spike = (real["chip"] - zero["chip"]) / max(spikes - zspikes, 1e-9)
             slots = n_units * t  # neuron-steps per inference
-            e_ann = real["ann"]
+            e_ann = digits.ann_energy(q)
             dyn0 = zero["chip"] - zero["static"]
             e_dyn = (real["chip"] - real["static"] - dyn0) / max(spikes - zspikes, 1e-9)
             rows.append({
-                "chip": chip, "timesteps": t, "activation_bits": int(np.ceil(np.log2(t + 1))),
+                "chip": chip, "timesteps": t, "weight_bits": wb, "scheme": snn.scheme,
+                "activation_bits": int(np.ceil(np.log2(t + 1))),
                 "rate": spikes / (n_units * t), "E_snn_J": real["chip"], "E_fixed_J": zero["chip"],
                 "static_J": real["static"], "e_spike_J": e_spike, "E_ann_J": e_ann,
                 "breakeven_rate": (zspikes + (e_ann - zero["chip"]) / e_spike) / slots,

@@ -15,14 +15,17 @@ import warnings
 
 import numpy as np
 
-from ..convert import from_mlp, quantize, to_snn
+from ..convert import from_mlp, limits, quantize, to_snn
+from ..counts import Counts
+from ..energy import AnnModel
 from ..exceptions import SpikemeshError
 from .sweep import chip_of
 
-__all__ = ["FULL", "QUICK", "build", "data", "evaluate", "grid"]
+__all__ = ["CHIPS", "FULL", "QUICK", "ann_energy", "build", "data", "evaluate", "grid"]
 
 FULL = {"timesteps": [1, 2, 4, 8, 16], "weight_bits": [2, 4, 8], "spike_bits": [1, 2, 4]}
-QUICK = {"timesteps": [1, 4], "weight_bits": [4, 8], "spike_bits": [1, 4]}
+QUICK = {"timesteps": [1, 4], "weight_bits": [2, 4, 8], "spike_bits": [1, 4]}
+CHIPS = ("loihi", "truenorth", "loihi2")
 HIDDEN = 64
 N_TRAIN = 1400  # of 1,797 digits; the other 397 are held out
 
@@ -52,20 +55,20 @@ def data(seed: int = 0) -> dict:
     }  # fmt: skip
 
 
-def grid(chips=("loihi", "loihi2"), axes: dict | None = None, **fixed) -> list[dict]:
-    """The points of ``axes`` (default :data:`FULL`) on each chip, leaving out spike widths
-    a chip cannot carry (binary-spike chips run ``spike_bits = 1`` only); ``fixed`` entries
-    (samples, timing, ...) go into every point."""
-    from .. import chips as _chips
-
+def grid(chips=CHIPS, axes: dict | None = None, **fixed) -> list[dict]:
+    """The points of ``axes`` (default :data:`FULL`) on each chip, leaving out widths a chip
+    cannot build (:func:`spikemesh.convert.limits`: binary-spike chips run ``spike_bits = 1``
+    only, TrueNorth's 4 axon types hold at most 4-bit weights); ``fixed`` entries (samples,
+    timing, ...) go into every point. Points that need more than a chip has (a neuron's fan-in
+    beyond a core's axons) stay in: their MappingError says what does not fit."""
     axes = FULL if axes is None else axes
     out = []
     for chip in chips:
-        payload = _chips.get(chip).core.payload_bits
+        lim = limits(chip)
         for t in axes["timesteps"]:
             for wb in axes["weight_bits"]:
                 for sb in axes["spike_bits"]:
-                    if sb <= payload:
+                    if sb <= lim["spike_bits"] and wb <= lim["weight_bits"]:
                         out.append({"chip": chip, "timesteps": t, "weight_bits": wb,
                                     "spike_bits": sb, **fixed})  # fmt: skip
     return out
@@ -92,18 +95,17 @@ def evaluate(snn, point: dict) -> dict:
     q = snn.qann
     levels = inf.activations["x"] if "x" in inf.activations else q.encode(x)
     ref = q.forward(levels)[-1]
-    totals = dict.fromkeys(("chip", "synops", "bitbudget", "ann"), 0.0)
+    totals = dict.fromkeys(("chip", "synops", "bitbudget"), 0.0)
     cycles = chip_s = 0.0
     spikes = 0
-    hidden = list(snn.layer_names[:-1])
     for res in inf.results:
         rep = res.energy()
         for m in totals:
             totals[m] += rep.total(m)
         cycles += float(np.asarray(res.cycles).sum())
         chip_s += float(rep.counts["elapsed_s"])
-        spikes += sum(int(np.count_nonzero(res.spikes[h])) for h in hidden)
-    n_hidden = sum(snn.network.populations[h].n for h in hidden)
+        spikes += snn.hidden_spikes(res)
+    n_hidden = snn.hidden_neurons
     return {
         "accuracy": float((inf.predictions == y).mean()),
         "qann_accuracy": float((np.argmax(ref, axis=1) == y).mean()),
@@ -117,8 +119,13 @@ def evaluate(snn, point: dict) -> dict:
         "spike_rate": spikes / max(n_hidden * q.timesteps * n, 1),
         "cores": snn.mapping.n_cores,
         "samples": n,
-        **{f"energy_{m}_J": v / n for m, v in totals.items() if m != "ann"},
-        # the ANN model prices one pass over the network per run: per inference, per run
-        # (a streamed run holds many samples; a window run holds one)
-        "energy_ann_J": totals["ann"] / max(len(inf.results), 1),
+        **{f"energy_{m}_J": v / n for m, v in totals.items()},
+        "energy_ann_J": ann_energy(q),
     }
+
+
+def ann_energy(qann) -> float:
+    """Energy of one inference of the equivalent quantized ANN (the ANN model: one pass of
+    int8 MACs, weight and activation SRAM traffic), from the integer network's shapes -- not
+    from the converted network, whose gate, bias and copy synapses the ANN does not have."""
+    return float(sum(AnnModel().components(Counts(steps=1, **qann.ann_counts())).values()))

@@ -1,0 +1,202 @@
+"""The quantized ANN on a TrueNorth-like chip: binary crossbar, 4 axon types, binary spikes.
+
+A TrueNorth neuron adds ``S[G]`` for every spike on an axon of type ``G`` (4 types, one signed
+9-bit weight per type and neuron) and fires when its membrane reaches ``alpha``, a threshold
+shared by the population. A weight is the sum of a subset of the neuron's four ``S``; the
+mapper connects one axon copy per type of the subset. With ``weight_bits`` signed levels
+``q`` (``-(2**(b-1)-1) .. 2**(b-1)-1``, b <= 4) every weight has such a subset:
+
+    b <= 2: S = (1, -1, 2, -2)    b = 3: S = (1, 2, -1, -2)    b = 4: S = (1, 2, 4, -8)
+
+(8-bit weights have no subset of 4 types: at most 16 distinct weights per neuron.)
+
+**Thermometer copies (scheme "copies").** A neuron cannot hold a decision until inputs spread
+over several ticks have arrived (there is no spare axon type for a gate), so every layer
+decides in *one* tick and the ``cap = T * (2**spike_bits - 1)`` levels of an activation are
+spent in space instead of time: hidden layer ``j`` is ``cap`` populations, copy ``k`` firing
+iff ``z + b >= k * s`` (threshold ``s``), so the copies that fire *are* the activation
+``clip(floor((z + b) / s), 0, cap)`` -- the same spike count a T-step binary rate code sends,
+in one tick. With weights stored in units ``u = 2**(9 - b)`` of the quantized ANN's mantissas,
+copy ``k`` of neuron ``i`` fires iff ``sum q a >= t_ik = ceil((k s - b_i) / u)``: the copy
+population's ``alpha_k`` minus a per-neuron offset ``alpha_k - t_ik`` that *bias lines* (a
+control input firing in the decision tick) add. Inputs are thermometer lines too: input line
+``(k, i)`` fires iff the input level of ``i`` is at least ``k`` (a rate-encoded sample's level
+is its spike count). Pooling is copies with thresholds ``k * size**2`` (average) or ``k``
+(sum). The logits layer never fires; its membrane, read in its decision tick, is ``sum q a``,
+and the logits are ``u * v + b`` (the output bias is added on the host: the 4 types leave no
+per-neuron bias finer than ``u``). Each sample runs from a reset state for ``L + 1`` ticks
+(plus the splitter lag the mapper reports). Exact for signed weights and any ``T``; the price
+is ``cap`` copies per neuron and a fan-in of ``cap * n_in`` lines, which TrueNorth's 256 axons
+per core bound (the mapper names the population that does not fit).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from ..exceptions import MappingError
+from ..mapping import map_network
+from ..network import Network, conv2d, pool2d
+from ..neurons import TN_THRESH_MAX, TrueNorthNeuron
+
+__all__ = ["AXON_TYPE_WEIGHTS", "MAX_WEIGHT_BITS", "build"]
+
+AXON_TYPE_WEIGHTS = {2: (1, -1, 2, -2), 3: (1, 2, -1, -2), 4: (1, 2, 4, -8)}
+MAX_WEIGHT_BITS = 4
+POOL_TYPES = (1, 2, 4, -8)
+
+
+def _sums(types) -> tuple[int, int]:
+    """(lo, hi) of the subset sums of ``types``; every integer between is one (checked)."""
+    sums = {sum(c) for r in range(5) for c in itertools.combinations(types, r)}
+    lo, hi = min(sums), max(sums)
+    assert sums == set(range(lo, hi + 1)), types
+    return lo, hi
+
+
+def _split(c: np.ndarray, lo: int, hi: int, k: int) -> np.ndarray:
+    """(k, n) rows of values in lo..hi that add up to ``c`` per column."""
+    pos, neg = np.maximum(c, 0), np.maximum(-c, 0)
+    rows = np.arange(k)[:, None]
+    return np.clip(pos[None] - rows * hi, 0, hi) - np.clip(neg[None] + rows * lo, 0, -lo)
+
+
+def _thresholds(ly, u: int, cap: int) -> np.ndarray:
+    """(cap, n) integer thresholds on ``sum q a`` per copy and neuron."""
+    k = np.arange(1, cap + 1)[:, None]
+    return -((_bias(ly)[None, :] - k * ly.threshold) // u)  # ceil((k s - b) / u)
+
+
+def _bias(ly) -> np.ndarray:
+    """Per output neuron bias (0 for pooling)."""
+    n = int(np.prod(ly.out_shape))
+    if ly.bias is None:
+        return np.zeros(n, np.int64)
+    b = np.asarray(ly.bias, np.int64)
+    return np.repeat(b, n // b.size) if ly.kind == "conv" else b
+
+
+def _weights(ly, u: int):
+    if ly.kind == "dense":
+        return ly.weight // u
+    if ly.kind == "conv":
+        return conv2d(ly.in_shape, ly.weight // u, ly.stride, ly.padding)
+    return pool2d(ly.in_shape, ly.size)
+
+
+def build(qann, chip, allocator="greedy"):
+    """The copies-scheme network of ``qann`` mapped onto ``chip`` (strictly: exact or raise).
+    Returns (network, mapping, layer pops, decision ticks, control, readout)."""
+    wb = qann.weight_bits
+    if wb > MAX_WEIGHT_BITS:
+        raise MappingError(
+            f"to_snn: {chip.name} stores a weight as a subset of a neuron's 4 axon-type weights "
+            f"(at most 16 distinct weights, {MAX_WEIGHT_BITS}-bit); weight_bits={wb} (quantize "
+            f"with weight_bits <= {MAX_WEIGHT_BITS})"
+        )
+    if qann.spike_bits > chip.core.payload_bits:
+        raise MappingError(
+            f"to_snn: {chip.name} carries {chip.core.payload_bits}-bit spikes; spike_bits="
+            f"{qann.spike_bits} (quantize with spike_bits=1: timesteps buy the levels)"
+        )
+    types = AXON_TYPE_WEIGHTS[max(wb, 2)]
+    u = 2 ** (9 - wb)
+    cap = qann.cap
+    net = Network("converted")
+    n_in = int(np.prod(qann.in_shape))
+    sources = [net.input(n_in, name=f"x.{k}") for k in range(1, qann.input_cap + 1)]
+    pops, ticks, plans = {}, {}, []
+    j = 0
+    layers = qann.layers
+    for i, ly in enumerate(layers):
+        if ly.kind == "flatten":
+            continue
+        if ly.kind == "recurrent":
+            raise MappingError(
+                f"to_snn: layer {i} is recurrent; the copies scheme ({chip.name}) needs every "
+                "neuron's membrane cleared between decisions, which a TrueNorth neuron that did "
+                "not fire keeps (convert recurrent layers on an IF chip: loihi, loihi2)"
+            )
+        j += 1
+        last = i == len(layers) - 1
+        kind_types = POOL_TYPES if ly.kind == "pool" else types
+        uu = 1 if ly.kind == "pool" else u
+        w = _weights(ly, uu)
+        name = "out" if last else f"l{i}"
+        if last:
+            spec = TrueNorthNeuron(weights=kind_types, alpha=TN_THRESH_MAX, reset_mode=0,
+                                   beta=TN_THRESH_MAX)  # fmt: skip
+            group = [net.population(int(np.prod(ly.out_shape)), spec, name=name)]
+            offsets = None
+        else:
+            t = _thresholds(ly, uu, cap)
+            lo, hi = _sums(kind_types)
+            alphas, offsets = [], []
+            for row in t:
+                tmin, tmax = int(row.min()), int(row.max())
+                a = (tmin * -lo + tmax * hi) // (hi - lo)
+                alphas.append(min(max(a, 1), TN_THRESH_MAX))
+                offsets.append(alphas[-1] - row)
+            n_lines = max(int(max(np.maximum(c, 0).max() / hi, np.maximum(-c, 0).max() / -lo)
+                              + 0.999999) for c in offsets)  # fmt: skip
+            group = [
+                net.population(int(np.prod(ly.out_shape)),
+                               TrueNorthNeuron(weights=kind_types, alpha=a, reset_mode=0,
+                                               beta=TN_THRESH_MAX),
+                               name=f"{name}.{k}")
+                for k, a in enumerate(alphas, start=1)
+            ]  # fmt: skip
+            offsets = [(_split(c, lo, hi, n_lines) if n_lines else None) for c in offsets]
+        for post in group:
+            for src in sources:
+                net.connect(src, post, weights=w, name=f"{src.name}->{post.name}")
+        pops[name] = tuple(p.name for p in group)
+        ticks[name] = j
+        plans.append((group, offsets, j))
+        sources = group
+    # bias lines: one control block per layer, firing the tick before the layer decides
+    control, n_ctrl, blocks = [], 0, []
+    for group, offsets, jj in plans:
+        if not offsets or offsets[0] is None:
+            continue
+        k = offsets[0].shape[0]
+        lines = np.arange(n_ctrl, n_ctrl + k)
+        n_ctrl += k
+        control.append((lines, jj - 1))
+        blocks.append((group, offsets, lines))
+    if n_ctrl:
+        ctrl = net.input(n_ctrl, name="ctrl")
+        for group, offsets, lines in blocks:
+            for post, rows in zip(group, offsets, strict=True):
+                full = np.zeros((n_ctrl, post.n), np.int64)
+                full[lines] = rows
+                if np.any(full):
+                    net.connect(ctrl, post, weights=full, name=f"bias->{post.name}")
+    out = plans[-1][0][0]
+    net.probe(out, "v")
+    _check_range(net)
+    mapping = map_network(net, chip, allocator=allocator, strict=True)
+    # every population decides in its tick plus the lag its splitters add
+    lag = mapping.latency
+    decide = {p: ticks[name] + lag.get(p, 0) for name, ps in pops.items() for p in ps}
+    readout = (1 if layers[-1].kind == "pool" else u, _bias(layers[-1]))
+    return net, mapping, pops, decide, tuple(control), readout
+
+
+def _check_range(net: Network) -> None:
+    """Every source line spikes at most once per sample, so ``|v| <= sum |w|`` over a neuron's
+    synapses: it must stay below the logits' never-reached threshold and the negative
+    saturation ``-beta`` (both ``2**18 - 1``)."""
+    for pop in net.populations.values():
+        total = np.zeros(pop.n, np.int64)
+        for proj in net.projections:
+            if proj.post is pop:
+                np.add.at(total, proj.post_idx, np.abs(proj.weight))
+        if total.max(initial=0) >= TN_THRESH_MAX:
+            raise MappingError(
+                f"to_snn: population {pop.name!r} can reach |v| = {int(total.max()):,}, beyond "
+                f"the {TN_THRESH_MAX:,} the TrueNorth thresholds allow; use fewer weight_bits "
+                "or timesteps"
+            )
