@@ -152,3 +152,36 @@ def test_profile_overrides_validate_and_compose():
         sm.chips.override(c, {"core.neurons": -1})
     with pytest.raises(sm.ProfileError, match=r"must be 'section\.key'"):
         sm.chips.override(c, {"neurons": 3})
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_breakeven_rows_close_their_own_books():
+    """Per (chip, T): E_fixed plus the measured spikes at e_spike is the measured energy, the
+    break-even rate brings the SNN to the ANN's energy, and the ANN's energy is its MACs and
+    SRAM traffic by hand; TrueNorth takes the widest weights that fit and says when none do."""
+    pytest.importorskip("sklearn")
+    from spikemesh.study.breakeven import breakeven
+
+    rows = breakeven(chips=("loihi", "truenorth"), timesteps=(1, 2, 8), samples=12)
+    by = {(r["chip"], r["timesteps"]): r for r in rows}
+    assert [by["truenorth", t].get("weight_bits") for t in (1, 2, 8)] == [4, 3, 4]
+    assert "neuron" in by["truenorth", 8]["error"] and "E_snn_J" not in by["truenorth", 8]
+    n_units = 64 + 64
+    for r in (r for r in rows if "error" not in r):
+        assert r["scheme"] == ("copies" if r["chip"] == "truenorth" else "window")
+        slots, t = n_units * r["timesteps"], r["timesteps"]
+        zs = r["zero_input_rate"] * slots
+        assert r["E_fixed_J"] + (r["rate"] * slots - zs) * r["e_spike_J"] == pytest.approx(
+            r["E_snn_J"], rel=1e-9)  # fmt: skip
+        for rate, fixed, e in (("breakeven_rate", "E_fixed_J", "e_spike_J"),
+                               ("breakeven_rate_dynamic", "E_fixed_dynamic_J",
+                                "e_spike_dynamic_J")):  # fmt: skip
+            assert r[fixed] + (r[rate] * slots - zs) * r[e] == pytest.approx(r["E_ann_J"])
+        macs = 64 * 64 + 64 * 10
+        pj = macs * (0.23 + r["weight_bits"] * 10 / 64) + 2 * (64 + 64 + 10) * 8 * 10 / 64
+        assert r["E_ann_J"] == pytest.approx(pj * 1e-12)
+        assert r["activation_bits"] == {1: 1, 2: 2, 8: 4}[t]
+        assert 0 < r["static_J"] < r["E_snn_J"]
+    tn = by["truenorth", 1]
+    assert tn["breakeven_rate_dynamic"] > 0 > tn["breakeven_rate"]  # idle power: never
+    assert by["loihi", 1]["breakeven_rate_dynamic"] < 0

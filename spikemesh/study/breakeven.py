@@ -48,21 +48,27 @@ def _energy(snn, x):
 def breakeven(chips=digits.CHIPS, timesteps=(1, 2, 4, 8, 16), samples: int = 100,
               weight_bits: int = 8) -> list[dict]:  # fmt: skip
     """One row per (chip, T): measured rate, energies per inference and break-even rates.
-    Chips whose synapses hold fewer weight bits (TrueNorth: 4) use their widest; a (chip, T)
-    that does not fit gives a row with ``error`` (the mapper's reason) and no figures."""
+    Each (chip, T) uses the widest weights up to ``weight_bits`` whose network fits the chip
+    (TrueNorth: 4 bits at most, fewer as the thermometer copies widen the fan-in); one that
+    fits at no width gives a row with ``error`` (the mapper's reason at the widest) only."""
     d = digits.data(0)
     x = d["x_test"][:samples]
     rows = []
     for chip in chips:
-        wb = min(weight_bits, limits(chip)["weight_bits"])
-        scheme = "copies" if wb < weight_bits or not _chips.get(chip).supports("IF") else "window"
+        top = min(weight_bits, limits(chip)["weight_bits"])
+        scheme = "window" if _chips.get(chip).supports("IF") else "copies"
         for t in timesteps:
-            q = quantize(d["layers"], d["x_train"], weight_bits=wb, spike_bits=1,
-                         input_bits=1, timesteps=t)  # fmt: skip
-            try:
-                snn = to_snn(q, chip, scheme=scheme)  # binary spikes on every chip
-            except MappingError as err:
-                rows.append({"chip": chip, "timesteps": t, "weight_bits": wb, "error": str(err)})
+            snn, q, err = None, None, None
+            for wb in range(top, 1, -1):  # the widest weights whose network fits the chip
+                q = quantize(d["layers"], d["x_train"], weight_bits=wb, spike_bits=1,
+                             input_bits=1, timesteps=t)  # fmt: skip
+                try:
+                    snn = to_snn(q, chip, scheme=scheme)  # binary spikes on every chip
+                    break
+                except MappingError as e:
+                    err = err or e
+            if snn is None:
+                rows.append({"chip": chip, "timesteps": t, "weight_bits": top, "error": str(err)})
                 continue
             n_units = int(np.prod(snn.qann.in_shape)) + snn.hidden_neurons
             real, spikes = _energy(snn, x)
@@ -73,7 +79,7 @@ def breakeven(chips=digits.CHIPS, timesteps=(1, 2, 4, 8, 16), samples: int = 100
             dyn0 = zero["chip"] - zero["static"]
             e_dyn = (real["chip"] - real["static"] - dyn0) / max(spikes - zspikes, 1e-9)
             rows.append({
-                "chip": chip, "timesteps": t, "weight_bits": wb, "scheme": snn.scheme,
+                "chip": chip, "timesteps": t, "weight_bits": q.weight_bits, "scheme": snn.scheme,
                 "activation_bits": int(np.ceil(np.log2(t + 1))),
                 "rate": spikes / (n_units * t), "E_snn_J": real["chip"], "E_fixed_J": zero["chip"],
                 "static_J": real["static"], "e_spike_J": e_spike, "E_ann_J": e_ann,

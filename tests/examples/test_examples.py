@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from tests.golden import loihi_layer
 
@@ -72,3 +73,20 @@ def test_02_energy_estimates():
     )
     synops_x, bb_x, chip_x = map(float, m.groups())
     assert synops_x > 1 > bb_x and chip_x < 1
+
+
+def test_03_spike_rate_breakeven(tmp_path):
+    """The break-even table has a row per chip and T, says which TrueNorth T do not fit, and
+    the plot is written."""
+    pytest.importorskip("sklearn")
+    png = tmp_path / "be.png"
+    proc = subprocess.run([sys.executable, str(EXAMPLES / "03_spike_rate_breakeven.py"),
+                           "--samples", "8", "--out", str(png)],
+                          capture_output=True, text=True, check=True, timeout=300)  # fmt: skip
+    rows = [ln.split(" | ") for ln in proc.stdout.splitlines() if re.match(r"\| \w+ \| \d+ ", ln)]
+    assert [(r[0][2:], int(r[1])) for r in rows] == [
+        (c, t) for c in ("loihi", "truenorth", "loihi2") for t in (1, 2, 4, 8, 16)]  # fmt: skip
+    unfit = [int(r[1]) for r in rows if r[3].startswith("does not fit")]
+    assert unfit == [8, 16]  # truenorth: T = 8, 16 exceed 256 axons at every weight width
+    assert [r[2] for r in rows if r[0] == "| truenorth"][:3] == ["4", "3", "2"]
+    assert png.stat().st_size > 20000
