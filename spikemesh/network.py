@@ -321,8 +321,11 @@ class Network:
             Integer weight mantissas; 0 = no synapse. Sparse matrices keep their stored
             entries (explicit zeros included) and sum duplicates.
         delay : int or int array
-            Synaptic delay in steps (>= 1): a scalar, an array shaped like dense ``weights``,
-            or one value per stored synapse of a sparse matrix / connector.
+            Synaptic delay in steps (>= 0): a scalar, an array shaped like dense ``weights``,
+            or one value per stored synapse of a sparse matrix / connector. 0 means "in the
+            step it is sent" (a feed-forward edge of NIR's semantics): every hop on a chip
+            costs a step, so the mapper lags the post population by one step and reports it
+            in ``Mapping.latency``.
         weight_exp : int
             Loihi weight exponent, -8..7 (shifts every weight of this projection).
         weight_bits : int
@@ -340,9 +343,9 @@ class Network:
         per_syn = np.ndim(delay) == 1
         pre_idx, post_idx, w, dense_shape = self._coo(owner, weights, pre.n, post.n, per_syn)
         if np.ndim(delay) == 0:
-            d = np.full(pre_idx.size, check_int(owner, "delay", delay, 1, MAX_DELAY), np.int64)
+            d = np.full(pre_idx.size, check_int(owner, "delay", delay, 0, MAX_DELAY), np.int64)
         else:
-            darr = int_array(owner, "delay", delay, 1, MAX_DELAY)
+            darr = int_array(owner, "delay", delay, 0, MAX_DELAY)
             if dense_shape is not None and darr.shape == dense_shape:
                 d = darr[pre_idx, post_idx].astype(np.int64)
             elif darr.shape == (pre_idx.size,):
@@ -521,7 +524,7 @@ class Network:
         owner = f"Network.load projection {pr['name']!r}"
         rows = int_array(owner, "pre_idx", rows, 0, pre.n - 1, shape=(n_syn,))
         cols = int_array(owner, "post_idx", cols, 0, post.n - 1, shape=(n_syn,))
-        d = int_array(owner, "delay", d, 1, MAX_DELAY, shape=(n_syn,))
+        d = int_array(owner, "delay", d, 0, MAX_DELAY, shape=(n_syn,))
         w = int_array(owner, "weight", w, shape=(n_syn,))
         proj = Projection(
             pre, post, rows, cols, w, d, int(pr["weight_exp"]), int(pr["weight_bits"]), pr["name"]

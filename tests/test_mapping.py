@@ -6,6 +6,7 @@ import itertools
 
 import numpy as np
 import pytest
+from numpy.testing import assert_array_equal
 
 import spikemesh as sm
 from tests.networks import make_profile
@@ -227,3 +228,35 @@ def test_issue9_a_population_reaching_five_loihi_cores_is_split_and_kept_apart()
             (np.ones(sel.sum(), int), (pre[sel] - 512 * k, post[sel])), shape=(512, 5 * 1024)))  # fmt: skip
     m2 = sm.map_network(net2, "loihi")
     assert m2.slices["a0"][0].core != m2.slices["a1"][0].core
+
+
+def test_same_step_projections_lag_their_targets():
+    """delay=0 (NIR's feed-forward edge): each hop lags the post population one step, reported
+    in Mapping.latency; the spikes are the same-step network's, shifted; a same-step loop of
+    two populations cannot be exact and is reported."""
+    rng = np.random.default_rng(1)
+    net = sm.Network("ff")
+    x = net.input(8, name="x")
+    a = net.population(6, sm.CubaLIF(du=4095, dv=0, vth=10), name="a")
+    b = net.population(4, sm.CubaLIF(du=4095, dv=0, vth=10), name="b")
+    wa, wb = rng.integers(0, 60, (8, 6)), rng.integers(0, 60, (6, 4))
+    net.connect(x, a, weights=wa, delay=0)
+    net.connect(a, b, weights=wb, delay=0)
+    m = sm.map_network(net, "loihi", strict=True)
+    assert m.latency == {"a": 1, "b": 2}
+    xs = (rng.random((30, 8)) < 0.4).astype(np.int32)
+    res = sm.Simulator(m).run(32, inputs={"x": np.r_[xs, np.zeros((2, 8), np.int32)]})
+    # same-step reference: v accumulates this step's input; fires when v > vth << 6; reset 0
+    va, vb = np.zeros(6), np.zeros(4)
+    for t in range(30):
+        va += (xs[t] @ wa) * 64
+        sa = va > 640
+        va[sa] = 0
+        vb += (sa @ wb) * 64
+        sb = vb > 640
+        vb[sb] = 0
+        assert_array_equal(res.spikes["a"][t + 1], sa)
+        assert_array_equal(res.spikes["b"][t + 2], sb)
+    net.connect(b, a, weights=np.ones((4, 6), int), delay=1)  # a -> b same step, b -> a one
+    with pytest.raises(sm.MappingError, match=r"close a loop whose delays are shorter"):
+        sm.map_network(net, "loihi", strict=True)

@@ -66,8 +66,10 @@ def test_bad_descriptions_raise():
         net.input(2, name="x")
     with pytest.raises(sm.ShapeError, match=r"weights: must have shape \(4, 3\) \(got \(3, 4\)\)"):
         net.connect(x, h, weights=np.ones((3, 4), int))
-    with pytest.raises(sm.ParameterError, match=r"delay: must be an integer in 1\.\.255 \(got 0\)"):
-        net.connect(x, h, weights=np.ones((4, 3), int), delay=0)
+    with pytest.raises(
+        sm.ParameterError, match=r"delay: must be an integer in 0\.\.255 \(got -1\)"
+    ):
+        net.connect(x, h, weights=np.ones((4, 3), int), delay=-1)
     with pytest.raises(
         sm.ShapeError, match=r"delay: must be a scalar, or have shape \(4, 3\) or \(12,\)"
     ):

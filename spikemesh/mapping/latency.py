@@ -132,10 +132,10 @@ def solve(net: Network, chip: ChipProfile, relayed: set[str]) -> Latency:
         names = tuple(p.name for p in dropped)
         inexact.append(Fidelity(
             "loop", names,
-            f"projection(s) {', '.join(repr(n) for n in names)} close a loop through splitter "
-            "neurons with too short a delay: their spikes arrive one step late each time round "
-            "the loop, and no uniform shift restores the unmapped timing (give the loop a "
-            "delay >= 2)",
+            f"projection(s) {', '.join(repr(n) for n in names)} close a loop whose delays are "
+            "shorter than the steps the chip needs round it (same-step projections, or splitter "
+            "neurons): spikes arrive late each time round the loop, and no uniform shift "
+            "restores the unmapped timing (give the loop one step of delay per hop)",
         ))  # fmt: skip
     if over:
         inexact.append(Fidelity(
