@@ -116,3 +116,19 @@ def test_file_round_trip_and_errors(rng, tmp_path):
                       edges=[("in", "li"), ("li", "out")])  # fmt: skip
     with pytest.raises(sm.SpikemeshError, match=r"node 'li' is a LI: not supported yet"):
         from_nir(g2)
+
+
+def test_cycles_without_neurons_and_foreign_chips_are_named(rng):
+    g, *_ = _lif_graph(rng)
+    with pytest.raises(sm.SpikemeshError, match=r"builds CubaLIF populations; truenorth runs"):
+        from_nir(g, chip="truenorth")
+    assert set(from_nir(g, chip="loihi").populations) == {"lif1", "lif2"}
+    loop = nir.NIRGraph(nodes={
+        "in": nir.Input(input_type=np.array([3])), "a": nir.Linear(weight=np.eye(3)),
+        "b": nir.Linear(weight=np.eye(3)),
+        "lif": nir.IF(r=np.ones(3), v_threshold=np.ones(3)),
+        "out": nir.Output(output_type=np.array([3]))},
+        edges=[("in", "a"), ("a", "b"), ("b", "a"), ("b", "lif"), ("lif", "out")],
+        type_check=False)  # fmt: skip
+    with pytest.raises(sm.SpikemeshError, match=r"node '\w' is on a cycle that passes no neuron"):
+        from_nir(loop)

@@ -38,7 +38,7 @@ import numpy as np
 
 from ..exceptions import MappingError
 from ..mapping import map_network
-from ..network import Network, conv2d, pool2d
+from ..network import Network
 from ..neurons import TN_THRESH_MAX, TrueNorthNeuron
 
 __all__ = ["AXON_TYPE_WEIGHTS", "MAX_WEIGHT_BITS", "build"]
@@ -66,24 +66,7 @@ def _split(c: np.ndarray, lo: int, hi: int, k: int) -> np.ndarray:
 def _thresholds(ly, u: int, cap: int) -> np.ndarray:
     """(cap, n) integer thresholds on ``sum q a`` per copy and neuron."""
     k = np.arange(1, cap + 1)[:, None]
-    return -((_bias(ly)[None, :] - k * ly.threshold) // u)  # ceil((k s - b) / u)
-
-
-def _bias(ly) -> np.ndarray:
-    """Per output neuron bias (0 for pooling)."""
-    n = int(np.prod(ly.out_shape))
-    if ly.bias is None:
-        return np.zeros(n, np.int64)
-    b = np.asarray(ly.bias, np.int64)
-    return np.repeat(b, n // b.size) if ly.kind == "conv" else b
-
-
-def _weights(ly, u: int):
-    if ly.kind == "dense":
-        return ly.weight // u
-    if ly.kind == "conv":
-        return conv2d(ly.in_shape, ly.weight // u, ly.stride, ly.padding)
-    return pool2d(ly.in_shape, ly.size)
+    return -((ly.neuron_bias()[None, :] - k * ly.threshold) // u)  # ceil((k s - b) / u)
 
 
 def build(qann, chip, allocator="greedy"):
@@ -123,7 +106,7 @@ def build(qann, chip, allocator="greedy"):
         last = i == len(layers) - 1
         kind_types = POOL_TYPES if ly.kind == "pool" else types
         uu = 1 if ly.kind == "pool" else u
-        w = _weights(ly, uu)
+        w = ly.synapses(uu)
         name = "out" if last else f"l{i}"
         if last:
             spec = TrueNorthNeuron(weights=kind_types, alpha=TN_THRESH_MAX, reset_mode=0,
@@ -139,8 +122,8 @@ def build(qann, chip, allocator="greedy"):
                 a = (tmin * -lo + tmax * hi) // (hi - lo)
                 alphas.append(min(max(a, 1), TN_THRESH_MAX))
                 offsets.append(alphas[-1] - row)
-            n_lines = max(int(max(np.maximum(c, 0).max() / hi, np.maximum(-c, 0).max() / -lo)
-                              + 0.999999) for c in offsets)  # fmt: skip
+            n_lines = max(max(-(-int(c.max(initial=0)) // hi), -(-int(-c.min(initial=0)) // -lo))
+                          for c in offsets)  # fmt: skip
             group = [
                 net.population(int(np.prod(ly.out_shape)),
                                TrueNorthNeuron(weights=kind_types, alpha=a, reset_mode=0,
@@ -181,7 +164,7 @@ def build(qann, chip, allocator="greedy"):
     # every population decides in its tick plus the lag its splitters add
     lag = mapping.latency
     decide = {p: ticks[name] + lag.get(p, 0) for name, ps in pops.items() for p in ps}
-    readout = (1 if layers[-1].kind == "pool" else u, _bias(layers[-1]))
+    readout = (1 if layers[-1].kind == "pool" else u, layers[-1].neuron_bias())
     return net, mapping, pops, decide, tuple(control), readout
 
 

@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import chips as _chips
 from ..exceptions import ParameterError, SpikemeshError
 from ..network import Network
 from ..neurons import CubaLIF
@@ -168,14 +169,19 @@ def _rel_err(exact, got) -> float:
 
 def from_nir(src, chip=None, dt: float | None = None) -> Network:
     """A :class:`Network` of the NIR graph ``src`` (a ``nir.NIRGraph`` or an HDF5 path);
-    ``dt`` the graph's step (default: its metadata's ``dt``, else 1). ``chip`` is accepted for
-    the profile the network is meant for (Loihi-like CUBA cores in this version). The returned
+    ``dt`` the graph's step (default: its metadata's ``dt``, else 1). ``chip``, when given, must
+    run CubaLIF (Loihi-like cores: the only target of this version). The returned
     network carries ``net.nir``, a :class:`NirImport` (populations, scales, rounding errors)."""
-    del chip
+    if chip is not None and not _chips.get(chip).supports("CubaLIF"):
+        c = _chips.get(chip)
+        raise SpikemeshError(
+            f"from_nir: this version builds CubaLIF populations; {c.name} runs "
+            f"{', '.join(c.core.neuron_models)}"
+        )
     graph = _load(src)
     if dt is None:
-        dt = float(getattr(graph, "metadata", {}).get("dt", 1.0)) if isinstance(
-            getattr(graph, "metadata", None), dict) else 1.0  # fmt: skip
+        meta = getattr(graph, "metadata", None)
+        dt = float(meta.get("dt", 1.0)) if isinstance(meta, dict) else 1.0
     if not dt > 0:
         raise ParameterError(f"from_nir.dt: must be > 0 (got {dt!r})")
     nodes, edges = _flatten(graph)
@@ -294,29 +300,34 @@ def _paths(name, nodes, into, back):
     (source, matrix (n_post, n_src), bias (n_post), delay)."""
     out = []
 
-    def walk(node, mat, bias, delay):
+    def walk(node, mat, bias, delay, trail=()):
         for s in into[node]:
             d = delay + (1 if (s, node) in back else 0)
             kind = _kind(nodes[s])
             if kind in NEURONS or kind == "Input":
                 out.append((s, mat, bias, d))
                 continue
+            if s in trail:
+                raise SpikemeshError(
+                    f"from_nir: node {s!r} is on a cycle that passes no neuron node: not supported"
+                )
+            here = (*trail, s)
             nd = nodes[s]
             if kind == "Affine" or kind == "Linear":
                 w = _arr(nd.weight)
                 b = _arr(nd.bias) if kind == "Affine" else np.zeros(w.shape[0])
-                walk(s, mat @ w, bias + mat @ b, d)
+                walk(s, mat @ w, bias + mat @ b, d, here)
             elif kind == "Scale":
-                walk(s, mat * _arr(nd.scale).ravel()[None, :], bias, d)
+                walk(s, mat * _arr(nd.scale).ravel()[None, :], bias, d, here)
             elif kind == "Delay":
                 dl = np.unique(_arr(nd.delay))
                 if dl.size != 1 or dl[0] != int(dl[0]):
                     raise SpikemeshError(
                         f"from_nir: node {s!r}: Delay must be one whole number of steps"
                     )
-                walk(s, mat, bias, d + int(dl[0]))
+                walk(s, mat, bias, d + int(dl[0]), here)
             else:  # Identity, Flatten, nested Input/Output
-                walk(s, mat, bias, d)
+                walk(s, mat, bias, d, here)
 
     n = nodes[name].v_threshold.size
     walk(name, np.eye(n), np.zeros(n), 0)
@@ -340,8 +351,7 @@ def _weights(w: np.ndarray):
     mixed = (w > 0).any() and (w < 0).any()
     lim = 254 if mixed else 255
     exp = int(np.clip(math.ceil(math.log2(top / lim)) if top > 0 else 0, -8, 7))
-    m = np.rint(w / 2.0**exp)
-    if mixed:
-        m = 2 * np.rint(w / 2.0 ** (exp + 1))  # the mixed format drops the lowest bit
+    # the mixed-sign format drops the lowest bit: round to even mantissas
+    m = 2 * np.rint(w / 2.0 ** (exp + 1)) if mixed else np.rint(w / 2.0**exp)
     m = np.clip(m, -256, 255).astype(np.int64)
     return m, exp, _rel_err(w, m * 2.0**exp)

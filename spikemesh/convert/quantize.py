@@ -25,6 +25,7 @@ import numpy as np
 
 from .._validate import check_int
 from ..exceptions import ParameterError, ShapeError
+from ..network import conv2d, pool2d
 from .layers import (
     LAYERS,
     AvgPool2d,
@@ -64,6 +65,23 @@ class QLayer:
     size: int = 0
     scale: float = 1.0  # float value of one activation level (of one logit unit when output)
     weight_rec: np.ndarray | None = None  # recurrent layers: (n, n) stored mantissas
+
+    def synapses(self, unit: int = 1):
+        """The layer's feed-forward synapses as ``Network.connect`` takes them, weights divided
+        by ``unit`` (dense/recurrent: the matrix; conv, pool: a connector; pool weights 1)."""
+        if self.kind in ("dense", "recurrent"):
+            return self.weight // unit
+        if self.kind == "conv":
+            return conv2d(self.in_shape, self.weight // unit, self.stride, self.padding)
+        return pool2d(self.in_shape, self.size)
+
+    def neuron_bias(self) -> np.ndarray:
+        """The bias of every output neuron (conv: repeated over positions; 0 for pooling)."""
+        n = int(np.prod(self.out_shape))
+        if self.bias is None:
+            return np.zeros(n, np.int64)
+        b = np.asarray(self.bias, np.int64)
+        return np.repeat(b, n // b.size) if self.kind == "conv" else b
 
 
 @dataclass(frozen=True, eq=False)

@@ -40,7 +40,7 @@ from .. import chips as _chips
 from ..emulator import SimulationResult, Simulator
 from ..exceptions import MappingError, ParameterError
 from ..mapping import Mapping, map_network
-from ..network import Network, conv2d, pool2d
+from ..network import Network
 from ..neurons import IF
 from . import crossbar
 from .quantize import QuantizedANN
@@ -236,19 +236,12 @@ def _bias_lines(b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _layer_weights(ly):
     """The layer's synapses as ``connect`` takes them and the weight bits to store."""
-    if ly.kind in ("dense", "recurrent"):
-        return ly.weight, ly.weight_bits
-    if ly.kind == "conv":
-        return conv2d(ly.in_shape, ly.weight, ly.stride, ly.padding), ly.weight_bits
-    return pool2d(ly.in_shape, ly.size), 8
+    return ly.synapses(), (8 if ly.kind == "pool" else ly.weight_bits)
 
 
 def _layer_bias(ly) -> np.ndarray | None:
-    if ly.bias is None or not np.any(ly.bias):
-        return None
-    if ly.kind == "conv":
-        return np.repeat(ly.bias, int(np.prod(ly.out_shape[1:])))
-    return ly.bias
+    b = ly.neuron_bias()
+    return b if np.any(b) else None
 
 
 def to_snn(qann: QuantizedANN, chip="loihi2", *, scheme: str = "auto",
