@@ -168,10 +168,12 @@ class Simulator:
             src = net.inputs[name]
             lo, hi = src.payload_range
             arr = int_array(f"Simulator.run.inputs[{name!r}]", "values", x, lo, hi)
+            if arr.ndim > 2 and arr.shape[0] == steps and int(np.prod(arr.shape[1:])) == src.n:
+                arr = arr.reshape(steps, src.n)  # (steps, *input_shape), C order (NIR, NCHW)
             if arr.shape != (steps, src.n):
                 raise ShapeError(
                     f"Simulator.run.inputs[{name!r}]: must have shape (steps, n) = ({steps}, {src.n}) "
-                    f"(got {arr.shape})"
+                    f"or (steps, *shape) with {src.n} values per step (got {arr.shape})"
                 )
             out[name] = np.ascontiguousarray(arr, dtype=np.int32)
         return out

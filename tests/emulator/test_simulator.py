@@ -135,7 +135,7 @@ def test_bad_inputs_fail_before_any_step(rng):
         sim.run(5, inputs={"y": np.zeros((5, 30))})
     with pytest.raises(
         sm.ShapeError,
-        match=r"inputs\['x'\]: must have shape \(steps, n\) = \(5, 30\) \(got \(5, 29\)\)",
+        match=r"inputs\['x'\]: must have shape \(steps, n\) = \(5, 30\) or \(steps, \*shape\) with 30 values per step \(got \(5, 29\)\)",
     ):
         sim.run(5, inputs={"x": np.zeros((5, 29))})
     with pytest.raises(
