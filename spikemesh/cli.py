@@ -60,8 +60,72 @@ def demo_network(chip_name: str, seed: int = 0) -> Network:
     return net
 
 
+def _is_nir(path) -> bool:
+    return Path(path).suffix.lower() in (".nir", ".h5", ".hdf5")
+
+
+def _load_network(path, chip, dt=None) -> Network:
+    """A saved network (.npz) or a NIR graph (.nir / .h5: imported for ``chip``)."""
+    if _is_nir(path):
+        from .convert.nir import from_nir
+
+        return from_nir(path, chip=chip, dt=dt)
+    return Network.load(path)
+
+
+def _nir_summary(net) -> None:
+    imp = net.nir
+    print(f"NIR import (dt={imp.dt:g}): " + ", ".join(
+        f"{node} -> {net.populations[pop].neuron.model}[{net.populations[pop].n}]"
+        f"{' (read-out)' if node in imp.readouts else ''}"
+        for node, pop in imp.populations.items()))  # fmt: skip
+    inexact = {k: v for k, v in imp.errors.items() if v > 0}
+    print("parameters: " + ("exact (dyadic) in every node" if not inexact else "rounded: " + ", ".join(
+        f"{k} {v:.2%}" for k, v in inexact.items())))  # fmt: skip
+
+
+def _nir_inputs(args, net, steps, rng) -> dict:
+    imp = net.nir
+    if args.input is None:
+        return {name: (rng.random((steps, *shape)) < args.rate).astype(np.int32)
+                for name, shape in imp.inputs.items()}  # fmt: skip
+    path = Path(args.input)
+    if not path.is_file():
+        raise ParameterError(f"run --input: {path} is not a file (.npy, or .npz by input name)")
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as err:
+        raise ParameterError(f"run --input: cannot read {path} as .npy/.npz ({err})") from None
+    arrays = dict(data) if isinstance(data, np.lib.npyio.NpzFile) else None
+    if arrays is None:
+        if len(imp.inputs) != 1:
+            raise ParameterError(
+                f"run --input: the graph has inputs {', '.join(imp.inputs)}; give an .npz with "
+                "one array per input name"
+            )
+        arrays = {next(iter(imp.inputs)): data}
+    out = {}
+    for name in imp.inputs:
+        if name not in arrays:
+            raise ParameterError(
+                f"run --input: {path} has no array {name!r} (has {', '.join(arrays)})"
+            )
+        x = np.asarray(arrays[name])
+        if x.ndim < 1 or x.shape[0] < steps:
+            raise ParameterError(
+                f"run --input[{name!r}]: needs at least --steps {steps} rows (got shape {x.shape})"
+            )
+        out[name] = x[:steps]
+    return out
+
+
 def _run(args) -> int:
     chip = chips.get(args.chip)
+    if args.network and _is_nir(args.network):
+        return _run_nir(args, chip)
+    if args.input is not None:
+        raise ParameterError("run --input: only for NIR graphs (.nir); a saved .npz network gets "
+                             "Bernoulli inputs at --rate")  # fmt: skip
     net = Network.load(args.network) if args.network else demo_network(chip.name, args.seed)
     print(f"spikemesh {__version__} (kernels: {kernels.BACKEND}) — run on {chip.name}")
     print(net)
@@ -95,6 +159,53 @@ def _run(args) -> int:
         counts = res.spikes["out"].sum(axis=0)
         print(f"output spike counts: {counts.tolist()} -> winner: out[{int(np.argmax(counts))}]")
     print("totals:", ", ".join(f"{k} {res.total(k):,}" for k in res.counters))
+    if res.timing is not None:
+        print(f"chip time: {res.cycles.mean():,.0f} cycles per step on average "
+              f"(max {res.cycles.max():,}), {res.timing.latency_total_s * 1e6:,.1f} µs in all")  # fmt: skip
+    print()
+    print(res.energy())
+    return 0
+
+
+def _run_nir(args, chip) -> int:
+    """Run a NIR graph for --steps of its own time: the chip runs the extra steps its
+    mapping lags by, and every node's output is shifted back before it is counted."""
+    if args.steps < 1:
+        raise ParameterError(f"run --steps: must be >= 1 (got {args.steps})")
+    if not 0 <= args.rate <= 1:
+        raise ParameterError(f"run --rate: must be in 0..1 (got {args.rate})")
+    net = _load_network(args.network, chip, args.dt)
+    print(f"spikemesh {__version__} (kernels: {kernels.BACKEND}) — {args.network} on {chip.name}")
+    _nir_summary(net)
+    mapping = map_network(net, chip)
+    print()
+    print(mapping.report())
+    x = _nir_inputs(args, net, args.steps, np.random.default_rng(args.seed + 1))
+    lag = max(mapping.latency.values(), default=0)
+    padded = {k: np.concatenate([v, np.zeros((lag, *v.shape[1:]), v.dtype)]) for k, v in x.items()}
+    sim = Simulator(mapping, timing=args.timing, seed=args.seed)
+    t0 = time.perf_counter()
+    res = sim.run(args.steps + lag, inputs=padded)
+    t_run = time.perf_counter() - t0
+    out = net.nir.outputs(res, mapping)
+    print()
+    print(f"ran {args.steps} NIR steps (+{lag} for the mapping's lag) in {t_run * 1e3:.1f} ms; "
+          f"input spikes: {sum(int(np.count_nonzero(v)) for v in x.values())}")  # fmt: skip
+    print(f"{'node':<16} {'neurons':>8} {'lag':>4} {'spikes':>9} {'rate':>7}  per-neuron counts")
+    for node, y in out.items():
+        pop = net.nir.populations[node]
+        n = net.populations[pop].n
+        y = y[: args.steps].reshape(args.steps, n)
+        if node in net.nir.readouts:
+            print(f"{node:<16} {n:>8} {mapping.latency.get(pop, 0):>4} {'read-out':>9} {'':>7}  "
+                  f"final v: {np.array2string(y[-1], precision=3, threshold=12)}")  # fmt: skip
+            continue
+        counts = y.sum(axis=0)
+        print(f"{node:<16} {n:>8} {mapping.latency.get(pop, 0):>4} {int(counts.sum()):>9} "
+              f"{counts.sum() / y.size:>7.3f}  {np.array2string(counts, threshold=12)}")  # fmt: skip
+    if net.nir.bias is not None:
+        print(f"(bias line {net.nir.bias!r}: one always-on neuron, "
+              f"{int(res.spikes[net.nir.bias].sum())} spikes, counted in the energy)")  # fmt: skip
     if res.timing is not None:
         print(f"chip time: {res.cycles.mean():,.0f} cycles per step on average "
               f"(max {res.cycles.max():,}), {res.timing.latency_total_s * 1e6:,.1f} µs in all")  # fmt: skip
@@ -308,7 +419,9 @@ def _chips(args) -> int:
 
 
 def _map(args) -> int:
-    net = Network.load(args.network)
+    net = _load_network(args.network, args.chip, args.dt)
+    if getattr(net, "nir", None) is not None:
+        _nir_summary(net)
     print(map_network(net, args.chip, allocator=args.allocator).report())
     return 0
 
@@ -346,21 +459,31 @@ def main(argv: list[str] | None = None) -> int:
     pl.add_argument("results", help="the study's .sqlite store")
     pl.add_argument("--out", help="folder for the PNGs (default: next to the store)")
     pl.set_defaults(func=_plot)
-    r = sub.add_parser("run", help="map and run a network (saved .npz, or a built-in one) with "
-                       "Bernoulli inputs; print spikes, timing and energy")  # fmt: skip
-    r.add_argument("network", nargs="?", help="a Network.save() .npz (default: built-in demo net)")
+    r = sub.add_parser("run", help="map and run a network (saved .npz, a NIR graph .nir, or a "
+                       "built-in one); print spikes, timing and energy")  # fmt: skip
+    r.add_argument("network", nargs="?", help="a Network.save() .npz or a NIR file .nir "
+                   "(default: built-in demo net)")  # fmt: skip
     r.add_argument("--chip", default="loihi", help="profile name or .toml path (default loihi)")
-    r.add_argument("--steps", type=int, default=100)
-    r.add_argument("--timing", default="cycle", choices=["none", "analytic", "cycle"])
-    r.add_argument("--rate", type=float, default=0.1, help="input spike probability per step")
-    r.add_argument("--seed", type=int, default=0)
+    r.add_argument("--steps", type=int, default=100, help="steps to run (default 100)")
+    r.add_argument("--timing", default="cycle", choices=["none", "analytic", "cycle"],
+                   help="chip-time model (default cycle: the SimPy mesh scheduler)")  # fmt: skip
+    r.add_argument("--rate", type=float, default=0.1,
+                   help="Bernoulli input spike probability per step when no --input is given")  # fmt: skip
+    r.add_argument("--input", help="NIR graphs: a .npy shaped (steps, *input_shape) or (steps, n), "
+                   "or an .npz with one such array per Input node")  # fmt: skip
+    r.add_argument("--dt", type=float, help="NIR graphs: the step in the graph's time units "
+                   "(default: the graph's metadata, else 1)")  # fmt: skip
+    r.add_argument("--seed", type=int, default=0, help="seed of the inputs and the chip's RNG")
     r.set_defaults(func=_run)
     c = sub.add_parser("chips", help="list the shipped chip profiles")
     c.set_defaults(func=_chips)
-    m = sub.add_parser("map", help="map a saved network (.npz) and print the report")
-    m.add_argument("network")
-    m.add_argument("--chip", default="loihi")
-    m.add_argument("--allocator", default="greedy", choices=["greedy", "sequential"])
+    m = sub.add_parser("map", help="map a saved network (.npz) or a NIR graph (.nir) and print "
+                       "the report")  # fmt: skip
+    m.add_argument("network", help="a Network.save() .npz or a NIR file .nir")
+    m.add_argument("--chip", default="loihi", help="profile name or .toml path (default loihi)")
+    m.add_argument("--allocator", default="greedy", choices=["greedy", "sequential"],
+                   help="placement policy (default greedy)")  # fmt: skip
+    m.add_argument("--dt", type=float, help="NIR graphs: the step in the graph's time units")
     m.set_defaults(func=_map)
     args = ap.parse_args(argv)
     try:

@@ -3,6 +3,8 @@ shifted by the lag the mapper reports."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
@@ -415,3 +417,46 @@ def test_inexact_parameters_are_reported(rng):
     assert net.nir.errors["lif2"] == 0.0
     # dv 409.6 -> 410 and weights 0.1 * k/16 on 8-bit mantissas: within half a step of 2/254
     assert 0.4 / 4096 <= net.nir.errors["lif1"] <= 1 / 127
+
+
+def test_recordings_export_as_nir_data(rng, tmp_path):
+    g, *_ = _rnn(rng, nested=True)
+    net = from_nir(g)
+    m = sm.map_network(net, "loihi", strict=True)
+    res = sm.Simulator(m).run(20, inputs={"in": (rng.random((20, 6)) < 0.4).astype(np.int32)})
+    path = tmp_path / "rec.h5"
+    net.nir.to_nir_data(res, m, path)
+    back = nir.read_data(path)
+    rec = back.nodes["rnn.lif"].observables["spikes"]
+    assert rec.dt == 1.0 and rec.data.shape == (1, 19, 8)
+    assert_array_equal(rec.data[0], res.spikes["rnn.lif"][1:])
+
+
+def test_cli_maps_and_runs_a_nir_file(rng, tmp_path, capsys):
+    from spikemesh.cli import main
+
+    g, w1, w2 = _lif_graph(rng)
+    path = tmp_path / "mlp.nir"
+    nir.write(path, g)
+    assert main(["map", str(path), "--chip", "loihi"]) == 0
+    out = capsys.readouterr().out
+    assert "NIR import (dt=1): lif1 -> CubaLIF[12], lif2 -> CubaLIF[4]" in out
+    assert "exact (dyadic) in every node" in out and "+2 step" in out
+    x = (rng.random((40, 10)) < 0.3).astype(np.int8)
+    np.save(tmp_path / "x.npy", x)
+    assert main(["run", str(path), "--steps", "40", "--input", str(tmp_path / "x.npy"),
+                 "--timing", "none"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    v1, v2, n1, n2 = np.zeros(12), np.zeros(4), 0, 0
+    for t in range(40):  # the counts printed are NIR's, shifted back by the lag
+        v1, z1 = _step_lif(v1, w1 @ x[t], 1 / 8, 1.0)
+        v2, z2 = _step_lif(v2, 2 * (w2 @ z1), 1 / 4, 1.5)
+        n1, n2 = n1 + z1.sum(), n2 + z2.sum()
+    assert re.search(rf"lif1\s+12\s+1\s+{n1}\s", out) and re.search(rf"lif2\s+4\s+2\s+{n2}\s", out)
+    assert "Energy on loihi" in out and "ran 40 NIR steps (+2 for the mapping's lag)" in out
+    np.save(tmp_path / "short.npy", x[:5])
+    assert main(["run", str(path), "--steps", "40", "--input", str(tmp_path / "short.npy")]) == 2
+    assert "needs at least --steps 40 rows (got shape (5, 10))" in capsys.readouterr().err
+    (tmp_path / "junk.nir").write_text("junk")
+    assert main(["map", str(tmp_path / "junk.nir")]) == 2
+    assert "cannot read" in capsys.readouterr().err

@@ -104,6 +104,24 @@ class NirImport:
             )
         return out
 
+    def to_nir_data(self, result, mapping, path=None):
+        """The recording as ``nir.NIRGraphData`` (written with ``nir.write_data`` when ``path``
+        is given): per neuron node a ``TimeGriddedData`` of shape (1, steps, n) at ``dt`` --
+        ``"spikes"`` of spiking nodes, ``"v"`` of read-outs -- on NIR's time axis
+        (:meth:`outputs`). Keys are the flattened node names (``rnn.lif``): nir 1.0.8's
+        ``write_data`` recurses without end on nested graph data."""
+        import nir
+
+        nodes = {}
+        for node, x in self.outputs(result, mapping).items():
+            key = "v" if node in self.readouts else "spikes"
+            data = nir.TimeGriddedData(np.asarray(x, np.float64).reshape(1, len(x), -1), self.dt)
+            nodes[node] = nir.NIRNodeData({key: data})
+        graph_data = nir.NIRGraphData(nodes)
+        if path is not None:
+            nir.write_data(path, graph_data)
+        return graph_data
+
 
 def _load(src):
     try:

@@ -90,3 +90,28 @@ def test_03_spike_rate_breakeven(tmp_path):
     assert unfit == [8, 16]  # truenorth: T = 8, 16 exceed 256 axons at every weight width
     assert [r[2] for r in rows if r[0] == "| truenorth"][:3] == ["4", "3", "2"]
     assert png.stat().st_size > 20000
+
+
+def test_04_nir_import(tmp_path):
+    """The snnTorch-style NIR file is written, read back on each chip, and the emulated chips
+    classify like NIR's float semantics; TrueNorth is refused with the reason."""
+    pytest.importorskip("sklearn")
+    pytest.importorskip("nir")
+    path = tmp_path / "digits.nir"
+    proc = subprocess.run([sys.executable, str(EXAMPLES / "04_nir_import.py"), "--samples", "20",
+                           "--steps", "24", "--out", str(path)],
+                          capture_output=True, text=True, check=True, timeout=300)  # fmt: skip
+    assert path.stat().st_size > 50000
+    ref = float(
+        re.search(r"NIR semantics in float64 \(NumPy\): accuracy ([\d.]+)%", proc.stdout)[1]
+    )
+    rows = {ln.split(" | ")[0][2:]: ln.split(" | ") for ln in proc.stdout.splitlines()
+            if ln.startswith("| loihi")}  # fmt: skip
+    assert set(rows) == {"loihi", "loihi2"}
+    for r in rows.values():
+        assert r[1] == "1" and 0 < float(r[2].rstrip("%")) < 1  # one core; weights rounded < 1 %
+        assert abs(float(r[3].rstrip("%")) - ref) <= 10  # accuracy within 2 of 20 digits
+        assert float(r[4].rstrip("%")) > 90  # spike decisions equal to the float model
+    assert (
+        "| truenorth | refused: from_nir: NIR neurons become Loihi CUBA compartments" in proc.stdout
+    )
