@@ -89,6 +89,7 @@ for chip in ("loihi", "loihi2", "truenorth"):
     sim = sm.Simulator(m, timing="cycle")
     lag = max(m.latency.values())
     correct, energy, cycles, rate = 0, {"chip": 0.0, "synops": 0.0, "bitbudget": 0.0}, [], []
+    static = 0.0
     same = []
     for xi, yi, (r1, r2) in zip(spikes_in, y, ref, strict=True):
         sim.reset()
@@ -101,10 +102,11 @@ for chip in ("loihi", "loihi2", "truenorth"):
         e = res.energy()
         for k in energy:
             energy[k] += e.total(k)
+        static += e.components("chip").get("static", 0.0)
         cycles.append(res.cycles.mean())
     err = max(net.nir.errors.values())
     n = len(x)
     print(f"| {chip} | {m.n_cores} | {err:.2%} | {correct / n:.1%} | {np.mean(same):.2%} "
-          f"| {np.mean(cycles):,.0f} "
-          f"| {energy['chip'] / n * 1e9:,.1f} | {energy['synops'] / n * 1e9:,.2f} "
+          f"| {np.mean(cycles):,.0f} | {energy['chip'] / n * 1e9:,.1f} "
+          f"({(energy['chip'] - static) / n * 1e9:,.1f}) | {energy['synops'] / n * 1e9:,.2f} "
           f"| {energy['bitbudget'] / n * 1e9:,.2f} | {np.mean(rate):.3f} |")  # fmt: skip

@@ -14,7 +14,7 @@ Single cores are driven through :mod:`spikemesh.emulator` (``NeuronGroup``, ``Sy
 
 from __future__ import annotations
 
-from . import chips, energy, exceptions, neurons
+from . import chips, convert, energy, exceptions, neurons
 from .counts import Counts
 from .emulator import SimulationResult, Simulator
 from .exceptions import (
@@ -59,6 +59,7 @@ __all__ = [
     "__version__",
     "chips",
     "conv2d",
+    "convert",
     "energy",
     "exceptions",
     "map_network",

@@ -193,6 +193,11 @@ def _run_nir(args, chip) -> int:
           f"input spikes: {sum(int(np.count_nonzero(v)) for v in x.values())}")  # fmt: skip
     print(f"{'node':<16} {'neurons':>8} {'lag':>4} {'spikes':>9} {'rate':>7}  per-neuron counts")
     for node, y in out.items():
+        if node in net.nir.host:  # an Affine -> Output read-out, computed from the spikes
+            tot = y[: args.steps].reshape(args.steps, -1).sum(axis=0)
+            print(f"{node:<16} {tot.size:>8} {'host':>4} {'read-out':>9} {'':>7}  "
+                  f"sum over steps: {np.array2string(tot, precision=2, threshold=12)}")  # fmt: skip
+            continue
         pop = net.nir.populations[node]
         n = net.populations[pop].n
         y = y[: args.steps].reshape(args.steps, n)

@@ -460,3 +460,18 @@ def test_cli_maps_and_runs_a_nir_file(rng, tmp_path, capsys):
     (tmp_path / "junk.nir").write_text("junk")
     assert main(["map", str(tmp_path / "junk.nir")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_linear_readout_into_an_output_is_computed_on_the_host(rng):
+    g, *_ = _lif_graph(rng)
+    w3, b3 = rng.normal(size=(3, 12)), rng.normal(size=3)
+    g = nir.NIRGraph(nodes={**g.nodes, "fc3": nir.Affine(weight=w3, bias=b3),
+                            "logits": nir.Output(output_type=np.array([3]))},
+                     edges=[*g.edges, ("lif1", "fc3"), ("fc3", "logits")])  # fmt: skip
+    net = from_nir(g)
+    assert set(net.nir.host) == {"logits"} and "fc3" not in net.populations
+    x = (rng.random((30, 10)) < 0.3).astype(np.int32)
+    m, res = _run(net, x)
+    out = net.nir.outputs(res, m)
+    np.testing.assert_allclose(out["logits"], out["lif1"] @ w3.T + b3, rtol=1e-12)
+    assert out["lif1"].sum() > 5

@@ -86,6 +86,7 @@ class NirImport:
     readouts: tuple = ()
     bias: str | None = None
     dt: float = 1.0
+    host: dict = field(default_factory=dict)  # Output node -> linear read-out computed on the host
 
     def outputs(self, result, mapping) -> dict:
         """Per neuron node its output on NIR's time axis: spikes (0/1) of a spiking node,
@@ -102,6 +103,13 @@ class NirImport:
             out[node] = np.asarray(x[lag[node] : lag[node] + steps]).reshape(
                 steps, *self.shapes[node]
             )
+        for node, (routes, bias, shape) in self.host.items():  # Affine -> Output, on the host
+            y = np.broadcast_to(bias, (steps, bias.size)).copy()
+            for (src, delay), m in routes.items():
+                x = out[src].reshape(steps, -1).astype(np.float64)
+                if delay < steps:
+                    y[delay:] += (m @ x[: steps - delay].T).T
+            out[node] = y.reshape(steps, *shape)
         return out
 
     def to_nir_data(self, result, mapping, path=None):
@@ -454,7 +462,10 @@ def from_nir(src, chip=None, dt: float | None = None) -> Network:
     if c is not None and not c.supports("CubaLIF"):
         raise SpikemeshError(
             f"from_nir: NIR neurons become Loihi CUBA compartments (CubaLIF); {c.name} runs "
-            f"{', '.join(c.core.neuron_models)}"
+            f"{', '.join(c.core.neuron_models)}, whose neurons weigh their inputs by 4 axon "
+            "types (not a weight per synapse) and have no synaptic current: a NIR graph's "
+            "float weights and CubaLIF dynamics do not map onto it (its ANN conversion does: "
+            "sm.convert.to_snn)"
         )
     graded = c is not None and c.supports("IF") and c.core.payload_bits > 1
     graph = _load(src)
@@ -502,6 +513,11 @@ def from_nir(src, chip=None, dt: float | None = None) -> Network:
             specs[name] = _neuron(name, node, dt, int(np.prod(shapes[name])), given_dt)
             specs[name]["shape"] = shapes[name]
     paths = {name: _paths(name, nodes, into, back, shapes, dt) for name in specs}
+    for name, node in nodes.items():  # Output nodes behind linear nodes: read out on the host
+        if _kind(node) == "Output" and any(_kind(nodes[s]) in LINEAR + PASS for s in into[name]):
+            p = _paths(name, nodes, into, back, shapes, dt)
+            routes = {k: m for k, m in p["routes"].items() if k[0] in specs}
+            imp.host[name] = (routes, p["bias"], shapes[name])
     const_pop = None
     for name, sp_ in specs.items():
         _build(net, name, sp_, paths[name], graded)
