@@ -75,7 +75,8 @@ def _load_network(path, chip, dt=None) -> Network:
 
 def _nir_summary(net) -> None:
     imp = net.nir
-    print(f"NIR import (dt={imp.dt:g}): " + ", ".join(
+    src = "" if imp.dt_source in ("given", "metadata") else f", {imp.dt_source}"
+    print(f"NIR import (dt={imp.dt:g}{src}): " + ", ".join(
         f"{node} -> {net.populations[pop].neuron.model}[{net.populations[pop].n}]"
         f"{' (read-out)' if node in imp.readouts else ''}"
         for node, pop in imp.populations.items()))  # fmt: skip

@@ -440,7 +440,7 @@ def test_cli_maps_and_runs_a_nir_file(rng, tmp_path, capsys):
     nir.write(path, g)
     assert main(["map", str(path), "--chip", "loihi"]) == 0
     out = capsys.readouterr().out
-    assert "NIR import (dt=1): lif1 -> CubaLIF[12], lif2 -> CubaLIF[4]" in out
+    assert "NIR import (dt=1, default): lif1 -> CubaLIF[12], lif2 -> CubaLIF[4]" in out
     assert "exact (dyadic) in every node" in out and "+2 step" in out
     x = (rng.random((40, 10)) < 0.3).astype(np.int8)
     np.save(tmp_path / "x.npy", x)
@@ -475,3 +475,27 @@ def test_linear_readout_into_an_output_is_computed_on_the_host(rng):
     out = net.nir.outputs(res, m)
     np.testing.assert_allclose(out["logits"], out["lif1"] @ w3.T + b3, rtol=1e-12)
     assert out["lif1"].sum() > 5
+
+
+def test_snntorch_files_without_dt_take_it_from_r_equal_tau_over_dt(rng):
+    """snnTorch's exporter writes tau = dt/(1 - beta), r = tau/dt with dt = 1e-4 and no dt in
+    the file: at dt = 1 that is unstable, and tau/r names the dt it meant."""
+    dt, beta = 1e-4, np.float32(0.875)
+    tau = np.float32(dt) / (1 - beta)
+    w = rng.integers(-8, 24, (6, 5)) / 16
+    g = nir.NIRGraph(nodes={
+        "input": nir.Input(input_type=np.array([5])), "0": nir.Linear(weight=w),
+        "1": nir.LIF(tau=np.full(6, tau, np.float32), r=np.full(6, tau / np.float32(dt), np.float32),
+                     v_leak=np.zeros(6, np.float32), v_threshold=np.ones(6, np.float32)),
+        "output": nir.Output(output_type=np.array([6]))},
+        edges=[("input", "0"), ("0", "1"), ("1", "output")])  # fmt: skip
+    net = from_nir(g)
+    assert net.nir.dt == pytest.approx(dt) and net.nir.dt_source.startswith("r = tau/dt")
+    assert net.populations["1"].neuron.dv == 512 and net.nir.errors["1"] < 1e-6
+    x = (rng.random((50, 5)) < 0.4).astype(np.int32)
+    m = sm.map_network(net, "loihi", strict=True)
+    res = sm.Simulator(m).run(51, inputs={"input": np.r_[x, np.zeros((1, 5), np.int32)]})
+    v = np.zeros(6)
+    for t in range(50):  # v = beta v + W x: snnTorch's Leaky, reset to zero
+        v, z = _step_lif(v, 8 * (w @ x[t]), 0.125, 1.0)
+        assert_array_equal(res.spikes["1"][t + 1], z, err_msg=f"t={t}")

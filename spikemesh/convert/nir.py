@@ -87,6 +87,7 @@ class NirImport:
     bias: str | None = None
     dt: float = 1.0
     host: dict = field(default_factory=dict)  # Output node -> linear read-out computed on the host
+    dt_source: str = "given"  # or "metadata", "default", "r = tau/dt (snnTorch's export)"
 
     def outputs(self, result, mapping) -> dict:
         """Per neuron node its output on NIR's time axis: spikes (0/1) of a spiking node,
@@ -469,16 +470,23 @@ def from_nir(src, chip=None, dt: float | None = None) -> Network:
         )
     graded = c is not None and c.supports("IF") and c.core.payload_bits > 1
     graph = _load(src)
-    given_dt = dt is not None
+    nodes, edges = _flatten(graph)
+    given_dt, dt_source = dt is not None, "given"
     if dt is None:
         meta = getattr(graph, "metadata", None)
         if isinstance(meta, dict) and "dt" in meta:
-            dt, given_dt = float(np.asarray(meta["dt"]).ravel()[0]), True
+            dt, given_dt, dt_source = float(np.asarray(meta["dt"]).ravel()[0]), True, "metadata"
         else:
-            dt = 1.0
-    if not (isinstance(dt, (int, float)) and math.isfinite(dt) and dt > 0):
+            dt, dt_source = 1.0, "default"
+            inferred = _snntorch_dt(nodes)
+            if inferred is not None:  # dt = 1 would be unstable; the file says which dt it meant
+                dt, given_dt, dt_source = inferred, True, "r = tau/dt (snnTorch's export)"
+    try:
+        dt = float(dt)
+    except (TypeError, ValueError):
+        raise ParameterError(f"from_nir.dt: must be a number > 0 (got {dt!r})") from None
+    if not (math.isfinite(dt) and dt > 0):
         raise ParameterError(f"from_nir.dt: must be a finite number > 0 (got {dt!r})")
-    nodes, edges = _flatten(graph)
     for name, node in nodes.items():
         kind = _kind(node)
         if kind not in NEURONS + LINEAR + PASS + ("Input",):
@@ -500,7 +508,7 @@ def from_nir(src, chip=None, dt: float | None = None) -> Network:
     into: dict = {n: [] for n in nodes}
     for s, d in edges:
         into[d].append(s)
-    imp = NirImport(dt=dt)
+    imp = NirImport(dt=dt, dt_source=dt_source)
     net = Network(getattr(graph, "name", None) or "nir")
     sources = {}
     for name, node in nodes.items():
@@ -557,6 +565,37 @@ def _as_sparse(a):
     import scipy.sparse as sp
 
     return sp.csr_matrix(a)
+
+
+def _snntorch_dt(nodes) -> float | None:
+    """The dt a graph was written for when it carries none and dt = 1 would be unstable (some
+    tau < 1): snnTorch's exporter writes ``r = tau / dt`` (and ``w_in = tau_syn / dt``), so when
+    every LIF/CubaLIF node gives the same ``tau / r``, that is its dt. None otherwise."""
+    taus, ratios = [], []
+    for node in nodes.values():
+        kind = _kind(node)
+        if kind not in NEURONS:
+            continue
+        p = _neuron_params(node)
+        for key in ("tau", "tau_mem", "tau_syn"):
+            if key in p:
+                taus.append(float(p[key].min()))
+        if kind in ("LIF", "CubaLIF") and "r" in p:
+            tau = p["tau"] if kind == "LIF" else p["tau_mem"]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratios.append(np.ravel(tau / p["r"]))
+            if kind == "CubaLIF" and "w_in" in p:
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ratios.append(np.ravel(p["tau_syn"] / p["w_in"]))
+    if not taus or min(taus) >= 1 or not ratios:
+        return None
+    r = np.concatenate(ratios)
+    if not np.all(np.isfinite(r)) or r.min() <= 0:
+        return None
+    dt = float(np.median(r))
+    if np.all(np.abs(r - dt) <= 1e-5 * dt) and dt <= min(taus):
+        return dt
+    return None
 
 
 def _infer_shapes(nodes, edges, back) -> dict:
