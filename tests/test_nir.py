@@ -499,3 +499,13 @@ def test_snntorch_files_without_dt_take_it_from_r_equal_tau_over_dt(rng):
     for t in range(50):  # v = beta v + W x: snnTorch's Leaky, reset to zero
         v, z = _step_lif(v, 8 * (w @ x[t]), 0.125, 1.0)
         assert_array_equal(res.spikes["1"][t + 1], z, err_msg=f"t={t}")
+
+
+def test_a_batch_dimension_of_one_on_the_input_is_dropped(rng):
+    g, _ = _conv_stack(rng)
+    g.nodes["in"] = nir.Input(input_type=np.array([1, 2, 6, 6]))
+    net = from_nir(g)
+    assert net.nir.inputs["in"] == (1, 2, 6, 6) and net.populations["if1"].n == 108
+    x = (rng.random((10, 1, 2, 6, 6)) < 0.4).astype(np.int32)
+    res = sm.Simulator(sm.map_network(net, "loihi")).run(10, inputs={"in": x})
+    assert res.spikes["if1"].shape == (10, 108)

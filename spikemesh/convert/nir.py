@@ -337,6 +337,8 @@ def _conv(name, node, in_shape):
         groups = int(node.groups)
         pad = node.padding
     declared = getattr(node, "input_shape", None)
+    while in_shape is not None and len(in_shape) > nd + 1 and in_shape[0] == 1:
+        in_shape = tuple(in_shape[1:])  # a batch dimension of 1 some exporters keep
     if in_shape is None or len(in_shape) != nd + 1:
         if declared is None and in_shape is None:
             return None, None, None
