@@ -509,3 +509,38 @@ def test_a_batch_dimension_of_one_on_the_input_is_dropped(rng):
     x = (rng.random((10, 1, 2, 6, 6)) < 0.4).astype(np.int32)
     res = sm.Simulator(sm.map_network(net, "loihi")).run(10, inputs={"in": x})
     assert res.spikes["if1"].shape == (10, 108)
+
+
+def test_avgpool_scale_and_integrator_readouts(rng):
+    """AvgPool2d -> Scale -> I (exact: no decay) and Linear -> CubaLI, read out as v."""
+    s = _dyadic(rng, (4,), 1, 8, 2)
+    wk = np.kron(_dyadic(rng, (3, 4), -4, 8, 2), np.ones((1, 4)))  # (3, 16)
+    g = nir.NIRGraph(nodes={
+        "in": nir.Input(input_type=np.array([1, 4, 4])),
+        "pool": nir.AvgPool2d(kernel_size=np.array([2, 2]), stride=np.array([2, 2]),
+                              padding=np.array([0, 0])),
+        "flat": nir.Flatten(input_type={"input": np.array([1, 2, 2])}, start_dim=0),
+        "scale": nir.Scale(scale=s),
+        "integ": nir.I(r=np.full(4, 0.5)),
+        "lin": nir.Linear(weight=wk),
+        "cuba": nir.CubaLI(tau_syn=np.full(3, 2.0), tau_mem=np.full(3, 4.0), r=np.ones(3),
+                           v_leak=np.zeros(3)),
+        "o1": nir.Output(output_type=np.array([4])), "o2": nir.Output(output_type=np.array([3]))},
+        edges=[("in", "pool"), ("pool", "flat"), ("flat", "scale"), ("scale", "integ"),
+               ("integ", "o1"), ("in", "lin"), ("lin", "cuba"), ("cuba", "o2")],
+        type_check=False)  # fmt: skip
+    net = from_nir(g)
+    assert set(net.nir.readouts) == {"integ", "cuba"} and net.nir.errors["integ"] == 0.0
+    x = (rng.random((40, 1, 4, 4)) < 0.5).astype(np.int32)
+    m = sm.map_network(net, "loihi", strict=True)
+    res = sm.Simulator(m).run(41, inputs={"in": np.r_[x, np.zeros((1, 1, 4, 4), np.int32)]})
+    out = net.nir.outputs(res, m)
+    vi, i, vc = np.zeros(4), np.zeros(3), np.zeros(3)
+    for t in range(40):
+        pooled = x[t, 0].reshape(2, 2, 2, 2).mean(axis=(1, 3)).ravel()
+        vi = vi + 0.5 * s * pooled
+        i = i + 0.5 * (-i + wk @ x[t].ravel())
+        vc = vc + 0.25 * (-vc + i)
+        assert_array_equal(out["integ"][t], vi, err_msg=f"t={t}")  # no decay: exact
+        np.testing.assert_allclose(out["cuba"][t], vc, rtol=0, atol=16 / net.nir.sigma["cuba"])
+    assert np.abs(vi).max() > 2 and np.abs(vc).max() > 0.5
