@@ -11,11 +11,11 @@ updates = neurons whose state changed; activation sparsity = 1 - spikes / (neuro
 from __future__ import annotations
 
 import dataclasses
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
+from ._validate import check_mapping, check_number
 from .exceptions import ParameterError
 
 __all__ = ["COUNT_KEYS", "CoreStepCounts", "Counts", "PacketLog", "active_updates"]
@@ -102,6 +102,7 @@ class Counts:
         directions; ``active_updates`` defaults to every update; ``messages`` to ``spikes`` (one
         destination core per spike); ``elapsed_s`` defaults to ``steps`` ticks (required when
         ``tick_s`` is 0); ``chips`` to 1; ``dense_synapses`` defaults to the effective events."""
+        counts = check_mapping(owner, "counts", counts)
         derived = {"steps", "inactive_updates", "activation_sparsity", "chip_seconds"}
         allowed = (set(COUNT_KEYS) - derived) | {"hops"}
         bad = sorted(set(counts) - allowed)
@@ -111,10 +112,7 @@ class Counts:
                 f"allowed: {', '.join(sorted(allowed))}"
             )
         for key, value in counts.items():
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
-                raise ParameterError(
-                    f"{owner}.counts[{key!r}]: must be a number >= 0 (got {value!r})"
-                )
+            check_number(owner, f"counts[{key!r}]", value, 0)
         c = {k: v for k, v in counts.items() if k != "hops"}
         updates = c.get("neuron_updates", 0)
         active = c.setdefault("active_updates", updates)

@@ -65,5 +65,15 @@ class OverflowWarning(SpikemeshWarning):
     """A fixed-point register wrapped or saturated during a run (``overflow="count"``)."""
 
 
+class QuantizationWarning(SpikemeshWarning):
+    """Quantization wiped out what was asked for: every weight of a projection became 0 at its
+    ``weight_bits`` / ``weight_exp`` (the projection does nothing)."""
+
+
+class SilentPopulationWarning(SpikemeshWarning):
+    """A population can never fire under its parameters (no input and no drive, or a
+    threshold its membrane cannot reach)."""
+
+
 class BuildWarning(UserWarning):
     """The compiled kernels are missing and the (slow) NumPy twins are used instead."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,8 +17,14 @@ import numpy as np
 
 from . import neurons as _neurons
 from ._validate import check_int, int_array
-from .exceptions import ParameterError, ShapeError, SpikemeshError
-from .fixedpoint import LOIHI_WEIGHT_EXP
+from .exceptions import (
+    ParameterError,
+    QuantizationWarning,
+    ShapeError,
+    SilentPopulationWarning,
+    SpikemeshError,
+)
+from .fixedpoint import LOIHI_WEIGHT_EXP, quantize_weights
 from .neurons import NeuronSpec
 
 __all__ = [
@@ -132,6 +139,24 @@ class one_to_one(Connector):
         w = np.broadcast_to(int_array("one_to_one", "weight", self.weight), (self.n_pre,))
         keep = w != 0
         return idx[keep], idx[keep], np.array(w[keep], dtype=np.int64)
+
+
+def _warn_if_quantized_away(owner: str, w: np.ndarray, weight_bits: int, weight_exp: int) -> None:
+    """QuantizationWarning when every non-zero weight becomes 0 at ``weight_bits`` (Loihi's low
+    bits dropped) and a negative ``weight_exp`` (floor shift per synapse)."""
+    if not np.any(w) or (weight_bits == 8 and weight_exp >= 0):
+        return
+    q = quantize_weights(w, weight_bits, clip=True, owner=owner).astype(np.int64)
+    if weight_exp < 0:
+        q = q >> -weight_exp
+    if not np.any(q):
+        warnings.warn(
+            f"{owner}: every weight quantizes to 0 at weight_bits={weight_bits}, "
+            f"weight_exp={weight_exp} (largest |weight| {int(np.abs(w).max())}); the projection "
+            "does nothing: scale the weights up or use more bits",
+            QuantizationWarning,
+            stacklevel=3,
+        )
 
 
 def _conv_out(size: int, k: int, stride: int, pad: int) -> int:
@@ -298,6 +323,14 @@ class Network:
                     f"{owner}.initial: {type(neuron).__name__} has state "
                     f"{', '.join(neuron.state_vars)} (got {var!r})"
                 )
+        vmax = getattr(neuron, "vmax", None)
+        if getattr(neuron, "model", "") == "CubaLIF" and (neuron.vth << 6) >= vmax:
+            warnings.warn(
+                f"{owner}: CubaLIF fires when v > vth << 6 = {neuron.vth << 6}, but v is clipped "
+                f"at vmax = {vmax}: it can never fire (fine for a read-out whose v you probe)",
+                SilentPopulationWarning,
+                stacklevel=2,
+            )
         pop = Population(name, n, neuron, initial)
         self.populations[name] = pop
         return pop
@@ -356,6 +389,7 @@ class Network:
                     f"{owner}.delay: must be a scalar, or have shape {want}({pre_idx.size},) "
                     f"(one per synapse) (got {darr.shape})"
                 )
+        _warn_if_quantized_away(owner, w, weight_bits, weight_exp)
         order = np.lexsort((post_idx, pre_idx))
         proj = Projection(
             pre, post, pre_idx[order], post_idx[order], w[order], d[order],
@@ -476,15 +510,33 @@ class Network:
     def load(cls, path) -> Network:
         """Load a network written by :meth:`save`; a malformed file raises SpikemeshError."""
         path = Path(path)
+
+        def bad(reason):
+            return SpikemeshError(
+                f"Network.load: {path} is not a spikemesh network file (an .npz written by "
+                f"Network.save): {reason}"
+            )
+
+        if path.is_dir():
+            raise bad("it is a directory")
+        if not path.exists():
+            raise bad("no such file")
         try:
             data = np.load(path, allow_pickle=False)
+        except OSError as exc:
+            raise bad(f"cannot read it ({exc.strerror or 'not a NumPy file'})") from None
+        except Exception:  # NumPy's own advice (allow_pickle=...) is not ours to give
+            raise bad("not a NumPy .npz archive") from None
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise bad("it holds a single array")
+        try:
             meta = json.loads(str(data["__meta__"]))
-        except Exception as exc:
-            raise SpikemeshError(
-                f"Network.load: {path} is not a spikemesh network file ({exc})"
-            ) from exc
-        if meta.get("format") != "spikemesh-network":
-            raise SpikemeshError(f"Network.load: {path} is not a spikemesh network file")
+        except KeyError:
+            raise bad("it has no spikemesh metadata") from None
+        except ValueError:  # an object array (pickled data, never loaded) or broken JSON
+            raise bad("its metadata is not JSON text (pickled arrays are never loaded)") from None
+        if not isinstance(meta, dict) or meta.get("format") != "spikemesh-network":
+            raise bad("its metadata names another format")
         net = cls(meta["name"])
         try:
             for s in meta["inputs"]:
@@ -514,10 +566,9 @@ class Network:
                 net.probe(net.populations[pb["target"]], pb["var"])
         except SpikemeshError as exc:
             raise SpikemeshError(f"Network.load: {path}: {exc}") from exc
-        except (KeyError, TypeError, ValueError) as exc:
-            raise SpikemeshError(
-                f"Network.load: {path} is malformed ({type(exc).__name__}: {exc})"
-            ) from exc
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            detail = f"missing entry {exc}" if isinstance(exc, KeyError) else type(exc).__name__
+            raise SpikemeshError(f"Network.load: {path} is malformed ({detail})") from None
         return net
 
     def _append_coo(self, pre, post, rows, cols, w, d, pr, n_syn) -> None:

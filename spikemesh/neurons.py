@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validate import check_bool, check_choice, check_int, int_array
+from ._validate import check_bool, check_choice, check_int, check_sequence, int_array
 from .exceptions import ShapeError
 
 __all__ = ["IF", "MODELS", "CubaLIF", "NeuronSpec", "TrueNorthNeuron"]
@@ -432,11 +432,9 @@ class TrueNorthNeuron(NeuronSpec):
             "threshold_mask_bits",
             check_int(o, "threshold_mask_bits", self.threshold_mask_bits, 0, TN_MASK_BITS_MAX),
         )
-        stoch = tuple(self.stochastic_synapse)
-        if len(stoch) != 4:
-            raise ShapeError(
-                f"{o}.stochastic_synapse: must have 4 flags, one per axon type (got {len(stoch)})"
-            )
+        stoch = check_sequence(
+            o, "stochastic_synapse", self.stochastic_synapse, 4
+        )  # 1 per axon type
         s(
             self,
             "stochastic_synapse",

@@ -98,7 +98,12 @@ def write(tmp_path, old, new):
         ("[mesh]", "[meshh]", r"section \[meshh\].*unknown key; did you mean '\[mesh\]'"),
         ("barrier_ns = [113.0, 465.0]", "barrier_ns = [113.0]", r"barrier_tiles/barrier_ns"),
         ("hop_ew_ns = 4.1", "hop_ew_ns = -4.1", r"\[timing\] hop_ew_ns = -4\.1: must be >= 0"),
-        ("clock_hz = 1.0e9", "clock_hz = 0", r"\[chip\] clock_hz = 0: must be a number > 0"),
+        ("clock_hz = 1.0e9", "clock_hz = 0", r"\[chip\] clock_hz = 0: must be a finite number > 0"),
+        (
+            "clock_hz = 1.0e9",
+            "clock_hz = inf",
+            r"\[chip\] clock_hz = inf: must be a finite number > 0",
+        ),
     ],
 )
 def test_malformed_profiles_are_rejected(tmp_path, old, new, match):

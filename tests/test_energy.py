@@ -210,7 +210,8 @@ def test_energy_set_choice_and_bad_input():
 
 def test_estimate_rejects_bad_counts():
     with pytest.raises(
-        sm.ParameterError, match=r"estimate.counts\['spikes'\]: must be a number >= 0 \(got -3\)"
+        sm.ParameterError,
+        match=r"estimate.counts\['spikes'\]: must be a finite number >= 0 \(got -3\)",
     ):
         sm.energy.estimate("truenorth", {"spikes": -3}, steps=1)
     with pytest.raises(
@@ -222,9 +223,17 @@ def test_estimate_rejects_bad_counts():
     ):
         sm.energy.estimate("truenorth", {}, steps=0)
     with pytest.raises(
-        sm.ParameterError, match=r"estimate.counts\['hops'\]: must be a number >= 0 \(got 'many'\)"
+        sm.DTypeError,
+        match=r"estimate.counts\['hops'\]: must be a number >= 0 \(got 'many' of type str\)",
     ):
         sm.energy.estimate("truenorth", {"hops": "many"}, steps=1)
+    with pytest.raises(
+        sm.ParameterError,
+        match=r"counts\['synaptic_events'\]: must be a finite number >= 0 \(got inf\)",
+    ):
+        sm.energy.estimate("truenorth", {"synaptic_events": float("inf")}, steps=1)
+    with pytest.raises(sm.DTypeError, match=r"estimate.counts: must be a dict of name -> value"):
+        sm.energy.estimate("truenorth", [("spikes", 3)], steps=1)
 
 
 # ------------------------------------------------------------------ issue 9: costs per message

@@ -17,12 +17,14 @@ may start from another with ``base = "loihi"`` (tables merge key by key). ``[sou
 from __future__ import annotations
 
 import difflib
+import math
 import numbers
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
+from .._validate import read_text
 from ..exceptions import ProfileError
 from ..neurons import MODELS
 
@@ -274,12 +276,12 @@ def _check(path, section, key, value, kind):
             raise _err(path, where, value, f"must be an integer >= {lo}")
     elif kind in ("pos", "nonneg"):
         ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-        if not ok or value < 0 or (kind == "pos" and value == 0):
+        if not ok or not math.isfinite(value) or value < 0 or (kind == "pos" and value == 0):
             raise _err(
                 path,
                 where,
                 value,
-                "must be a number > 0" if kind == "pos" else "must be a number >= 0",
+                "must be a finite number > 0" if kind == "pos" else "must be a finite number >= 0",
             )
     return value
 
@@ -287,13 +289,16 @@ def _check(path, section, key, value, kind):
 def _number(path, where: str, value, signed: bool = False):
     if isinstance(value, list):
         if not value or not all(
-            isinstance(v, numbers.Real) and not isinstance(v, bool) and (signed or v >= 0)
+            isinstance(v, numbers.Real)
+            and not isinstance(v, bool)
+            and math.isfinite(v)
+            and (signed or v >= 0)
             for v in value
         ):
-            raise _err(path, where, value, "must be a non-empty list of numbers >= 0")
+            raise _err(path, where, value, "must be a non-empty list of finite numbers >= 0")
         return tuple(value)
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        raise _err(path, where, value, "must be a number")
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not math.isfinite(value):
+        raise _err(path, where, value, "must be a finite number")
     if not signed and value < 0:
         raise _err(path, where, value, "must be >= 0")
     return value
@@ -329,11 +334,9 @@ def _merge(base: dict, over: dict) -> dict:
 
 
 def _read(path: Path, seen: tuple = ()) -> dict:
+    text = read_text("chip profile", path, "chip profile file (TOML)", ProfileError)
     try:
-        with open(path, "rb") as fh:
-            raw = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ProfileError(f"{path}: no such chip profile file") from None
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{path}: not valid TOML ({exc})") from None
     base = raw.pop("base", None)

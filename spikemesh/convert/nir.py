@@ -46,13 +46,14 @@ node's name; nothing in a file is executed (``nir.read``: HDF5 datasets, no pick
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from .. import chips as _chips
-from ..exceptions import ParameterError, SpikemeshError
+from ..exceptions import ParameterError, SilentPopulationWarning, SpikemeshError
 from ..network import Network
 from ..neurons import IF, CubaLIF
 
@@ -786,7 +787,9 @@ def _build(net, name, sp_, paths, graded):
             vth, vmax = int(vth_a[0]), None
         dv = 4095 if sp_["forget"] else sp_["dv"]
         spec = CubaLIF(du=sp_["du"], dv=dv, vth=vth, bias_mant=mant, bias_exp=bexp, vmax=vmax)
-    sp_["pop"] = net.population(n, spec, name=name)
+    with warnings.catch_warnings():  # a read-out never fires on purpose
+        warnings.simplefilter("ignore", SilentPopulationWarning)
+        sp_["pop"] = net.population(n, spec, name=name)
     sp_["sigma"], sp_["shift"], sp_["errs"] = sigma, shift, errs
     sp_["const_q"] = sigma * const_in
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import kernels
-from .._validate import check_int, int_array
+from .._validate import check_int, check_mapping, check_memory, int_array
 from ..counts import PacketLog, active_updates
 from ..exceptions import FixedPointOverflowError, OverflowWarning, ParameterError, ShapeError
 from ..mapping import Mapping
@@ -308,6 +308,8 @@ class Simulator:
         Inputs not given are silent. Calling ``run`` again continues where this call stopped.
         """
         steps = check_int("Simulator.run", "steps", steps, 1)
+        inputs = check_mapping("Simulator.run", "inputs", inputs)
+        check_memory("Simulator.run", steps * self._bytes_per_step(), f"recording {steps:,} steps")
         run = self._plan(steps, inputs)
         if self._step is not None and self.overflow != "raise":
             self._run_compiled(run)
@@ -321,6 +323,14 @@ class Simulator:
                 self.t += 1
         self._warn_overflows(run)
         return self._result(run)
+
+    def _bytes_per_step(self) -> int:
+        """What one recorded step costs: spikes and probes (int32 per neuron), the per-core
+        counters (int64) and the timing row."""
+        net = self.mapping.network
+        neurons = sum(p.n for p in net.populations.values())
+        probed = sum(net.populations[name].n for name, _ in self._probes)
+        return 4 * (neurons + probed) + 8 * 16 * (len(self._cores) + 1) + 64
 
     def _run_compiled(self, run: _Run) -> None:
         """All steps in compiled calls (``kernels.NetStep``: update, emit, record of every core

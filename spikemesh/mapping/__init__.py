@@ -26,7 +26,7 @@ import numpy as np
 
 from .. import chips as _chips
 from ..chips import ChipProfile
-from ..exceptions import FidelityWarning, MappingError, ParameterError
+from ..exceptions import FidelityWarning, MappingError, ParameterError, SilentPopulationWarning
 from ..network import Network, Population
 from ..noc import Mesh
 from ..program import CoreProgram, Route, Slice, Source
@@ -293,6 +293,7 @@ def map_network(net: Network, chip, allocator="greedy", *, strict: bool = False)
     chip = _chips.get(chip)
     policy = _policy(allocator)
     check_network(net, chip)
+    _warn_silent(net)
     relayed: set[str] = set()
     while True:  # lags and delay shifts for the relayed set, until no new population needs relay
         lat = solve(net, chip, relayed)
@@ -342,6 +343,23 @@ def map_network(net: Network, chip, allocator="greedy", *, strict: bool = False)
     cores = tuple(cores)
     return Mapping(net, chip, cores, slices, core_routes, input_routes, policy.name, hidden,
                    lat.latency, lat.inexact)  # fmt: skip
+
+
+def _warn_silent(net: Network) -> None:
+    """SilentPopulationWarning for populations that can never fire: nothing projects to them,
+    they have no drive of their own (bias, leak drive, random draws) and start at rest."""
+    fed = {p.post.name for p in net.projections}
+    silent = [name for name, pop in net.populations.items()
+              if name not in fed and pop.neuron.shift_invariant
+              and not any(np.any(np.asarray(v)) for v in (pop.initial or {}).values())]  # fmt: skip
+    if silent:
+        warnings.warn(
+            f"spikemesh: population(s) {', '.join(map(repr, silent[:8]))}"
+            f"{f' and {len(silent) - 8} more' if len(silent) > 8 else ''} receive no projection and "
+            "have no bias or initial state: they can never fire",
+            SilentPopulationWarning,
+            stacklevel=3,
+        )
 
 
 def _report_fidelity(lat: Latency, strict: bool) -> None:
