@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import sys
 import time
 from pathlib import Path
@@ -135,10 +136,6 @@ def _run(args) -> int:
     t_map = time.perf_counter() - t0
     print()
     print(mapping.report())
-    if args.steps < 1:
-        raise ParameterError(f"run --steps: must be >= 1 (got {args.steps})")
-    if not 0 <= args.rate <= 1:
-        raise ParameterError(f"run --rate: must be in 0..1 (got {args.rate})")
     rng = np.random.default_rng(args.seed + 1)
     inputs = {}
     for name, src in net.inputs.items():  # Bernoulli spikes; the demo network: 2..30 % per line
@@ -171,10 +168,6 @@ def _run(args) -> int:
 def _run_nir(args, chip) -> int:
     """Run a NIR graph for --steps of its own time: the chip runs the extra steps its
     mapping lags by, and every node's output is shifted back before it is counted."""
-    if args.steps < 1:
-        raise ParameterError(f"run --steps: must be >= 1 (got {args.steps})")
-    if not 0 <= args.rate <= 1:
-        raise ParameterError(f"run --rate: must be in 0..1 (got {args.rate})")
     net = _load_network(args.network, chip, args.dt)
     print(f"spikemesh {__version__} (kernels: {kernels.BACKEND}) — {args.network} on {chip.name}")
     _nir_summary(net)
@@ -432,12 +425,52 @@ def _map(args) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(
-        prog="spikemesh", description="Cycle-level neuromorphic chip emulator"
-    )
-    ap.add_argument("--version", action="version", version=f"spikemesh {__version__}")
-    sub = ap.add_subparsers(dest="command", required=True)
+class _Parser(argparse.ArgumentParser):
+    """argparse with every error on one line of stderr (exit 2), like spikemesh's own."""
+
+    def error(self, message):
+        sub = self.prog.split(" ", 1)[1] + " " if " " in self.prog else ""
+        message = message.removeprefix("argument ")
+        self.exit(2, f"spikemesh: error: {sub}{message} (see {self.prog} --help)\n")
+
+
+def _int_at_least(lo: int, hi: int | None = None):
+    want = f"an integer >= {lo}" if hi is None else f"an integer in {lo}..{hi}"
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {want} (got {text!r})") from None
+        if value < lo or (hi is not None and value > hi):
+            raise argparse.ArgumentTypeError(f"must be {want} (got {value})")
+        return value
+
+    return parse
+
+
+def _number(lo: float | None = None, hi: float | None = None, *, open_lo: bool = False):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a number (got {text!r})") from None
+        low = lo is not None and (value <= lo if open_lo else value < lo)
+        if not math.isfinite(value) or low or (hi is not None and value > hi):
+            rng = (f" > {lo}" if open_lo else f" >= {lo}") if hi is None else f" in {lo}..{hi}"
+            raise argparse.ArgumentTypeError(f"must be a finite number{rng} (got {text})")
+        return value
+
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: every option has help text and a checked type."""
+    ap = _Parser(prog="spikemesh", description="Cycle-level neuromorphic chip emulator")
+    ap.add_argument("--version", action="version", version=f"spikemesh {__version__}",
+                    help="print the version and exit")  # fmt: skip
+    sub = ap.add_subparsers(dest="command", required=True, parser_class=_Parser,
+                            help="what to do (spikemesh COMMAND --help for its options)")  # fmt: skip
     d = sub.add_parser(
         "demo",
         help="the digits study: train an MLP, convert it, sweep T x weight bits x spike "
@@ -452,14 +485,16 @@ def main(argv: list[str] | None = None) -> int:
         default="loihi,truenorth,loihi2",
         help="comma-separated profiles (default loihi,truenorth,loihi2)",
     )
-    d.add_argument("--samples", type=int, help="held-out digits per point (default 397; 150 quick)")
-    d.add_argument("--workers", type=int, default=None, help="processes (default: one per core)")
+    d.add_argument("--samples", type=_int_at_least(1, 397),
+                   help="held-out digits per point, 1..397 (default 397; 150 with --quick)")  # fmt: skip
+    d.add_argument("--workers", type=_int_at_least(0), default=None,
+                   help="processes (default: one per core; 0: in this process)")  # fmt: skip
     d.add_argument("--no-progress", action="store_true", help="no progress bar")
     d.set_defaults(func=_demo)
     sw = sub.add_parser("sweep", help="run a study from a TOML file ([grid] or [[points]], "
                         "build/evaluate as module:function, store, workers, scheduler)")  # fmt: skip
-    sw.add_argument("config")
-    sw.add_argument("--no-progress", action="store_true")
+    sw.add_argument("config", help="the study's TOML file (see docs/studies.md)")
+    sw.add_argument("--no-progress", action="store_true", help="no progress bar")
     sw.set_defaults(func=_sweep)
     pl = sub.add_parser("plot", help="draw a stored study (accuracy vs energy, four estimates)")
     pl.add_argument("results", help="the study's .sqlite store")
@@ -470,16 +505,20 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("network", nargs="?", help="a Network.save() .npz or a NIR file .nir "
                    "(default: built-in demo net)")  # fmt: skip
     r.add_argument("--chip", default="loihi", help="profile name or .toml path (default loihi)")
-    r.add_argument("--steps", type=int, default=100, help="steps to run (default 100)")
+    r.add_argument("--steps", type=_int_at_least(1), default=100,
+                   help="steps to run, >= 1 (default 100)")  # fmt: skip
     r.add_argument("--timing", default="cycle", choices=["none", "analytic", "cycle"],
                    help="chip-time model (default cycle: the SimPy mesh scheduler)")  # fmt: skip
-    r.add_argument("--rate", type=float, default=0.1,
-                   help="Bernoulli input spike probability per step when no --input is given")  # fmt: skip
+    r.add_argument("--rate", type=_number(0, 1), default=0.1,
+                   help="Bernoulli input spike probability per step, 0..1, when no --input is "
+                   "given (default 0.1)")  # fmt: skip
     r.add_argument("--input", help="NIR graphs: a .npy shaped (steps, *input_shape) or (steps, n), "
                    "or an .npz with one such array per Input node")  # fmt: skip
-    r.add_argument("--dt", type=float, help="NIR graphs: the step in the graph's time units "
-                   "(default: the graph's metadata, else 1)")  # fmt: skip
-    r.add_argument("--seed", type=int, default=0, help="seed of the inputs and the chip's RNG")
+    r.add_argument("--dt", type=_number(0, open_lo=True),
+                   help="NIR graphs: the step in the graph's time units (default: the graph's "
+                   "metadata, else 1)")  # fmt: skip
+    r.add_argument("--seed", type=_int_at_least(0), default=0,
+                   help="seed of the inputs and the chip's RNG, >= 0 (default 0)")  # fmt: skip
     r.set_defaults(func=_run)
     c = sub.add_parser("chips", help="list the shipped chip profiles")
     c.set_defaults(func=_chips)
@@ -489,14 +528,33 @@ def main(argv: list[str] | None = None) -> int:
     m.add_argument("--chip", default="loihi", help="profile name or .toml path (default loihi)")
     m.add_argument("--allocator", default="greedy", choices=["greedy", "sequential"],
                    help="placement policy (default greedy)")  # fmt: skip
-    m.add_argument("--dt", type=float, help="NIR graphs: the step in the graph's time units")
+    m.add_argument("--dt", type=_number(0, open_lo=True),
+                   help="NIR graphs: the step in the graph's time units")  # fmt: skip
     m.set_defaults(func=_map)
-    args = ap.parse_args(argv)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version (0) or a usage error (2, one line printed)
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         return args.func(args)
     except SpikemeshError as exc:
-        print(f"spikemesh: error: {exc}", file=sys.stderr)
+        print(f"spikemesh: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a file the user named: unreadable, full disk, ...
+        where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
+        print(f"spikemesh: error:{where} {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("spikemesh: interrupted (a sweep resumes from its store when rerun)", file=sys.stderr)
+        return 130
+
+
+def _one_line(exc) -> str:
+    return " ".join(str(exc).split())
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -58,11 +58,22 @@ def _one_line_error(capsys, argv, text):
 
 def test_errors_exit_2(capsys, tmp_path):
     _one_line_error(capsys, ["run", "--chip", "nope"], "unknown chip 'nope'")
-    _one_line_error(capsys, ["run", "--steps", "0"], "run --steps: must be >= 1 (got 0)")
-    _one_line_error(capsys, ["run", "--rate", "2"], "run --rate: must be in 0..1 (got 2.0)")
+    _one_line_error(capsys, ["run", "--steps", "0"], "run --steps: must be an integer >= 1 (got 0)")
+    _one_line_error(
+        capsys, ["run", "--rate", "2"], "run --rate: must be a finite number in 0..1 (got 2)"
+    )
+    _one_line_error(capsys, ["run", "--seed", "-1"], "run --seed: must be an integer >= 0 (got -1)")
+    _one_line_error(
+        capsys, ["run", "--chip", str(tmp_path)], "is a directory, not a chip profile file"
+    )
+    _one_line_error(capsys, ["demo", "--workers", "-1"], "demo --workers: must be an integer >= 0")
+    _one_line_error(capsys, ["demo", "--steps", "-5"], "unrecognized arguments: --steps -5")
+    _one_line_error(capsys, ["run", "--timing", "fast"], "run --timing: invalid choice: 'fast'")
     (tmp_path / "x.npz").write_bytes(b"junk")
     _one_line_error(capsys, ["map", str(tmp_path / "x.npz")], "not a spikemesh network file")
-    _one_line_error(capsys, ["demo", "--samples", "0"], "demo --samples: must be in 1..397")
+    _one_line_error(
+        capsys, ["demo", "--samples", "0"], "demo --samples: must be an integer in 1..397"
+    )
     _one_line_error(capsys, ["demo", "--chips", "loihi,nope"], "unknown chip 'nope'")
     _one_line_error(capsys, ["sweep", str(tmp_path / "none.toml")], "no config file at")
     bad = tmp_path / "bad.toml"
@@ -83,9 +94,21 @@ def test_errors_exit_2(capsys, tmp_path):
 
 @pytest.mark.parametrize("cmd", ["demo", "sweep", "plot", "run", "chips", "map"])
 def test_help_everywhere(capsys, cmd):
-    with pytest.raises(SystemExit) as exc:
-        main([cmd, "--help"])
-    assert exc.value.code == 0 and "usage: spikemesh" in capsys.readouterr().out
+    assert main([cmd, "--help"]) == 0 and "usage: spikemesh" in capsys.readouterr().out
+
+
+def test_every_option_has_help_text():
+    import argparse
+
+    from spikemesh.cli import build_parser
+
+    parsers = [build_parser()]
+    for action in parsers[0]._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            parsers += list(action.choices.values())
+    missing = [f"{p.prog} {a.option_strings or a.dest}" for p in parsers for a in p._actions
+               if not isinstance(a, argparse._HelpAction) and not (a.help or "").strip()]  # fmt: skip
+    assert len(parsers) == 7 and missing == []
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
