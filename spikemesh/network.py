@@ -522,23 +522,31 @@ class Network:
         if not path.exists():
             raise bad("no such file")
         try:
-            data = np.load(path, allow_pickle=False)
+            archive = np.load(path, allow_pickle=False)
         except OSError as exc:
             raise bad(f"cannot read it ({exc.strerror or 'not a NumPy file'})") from None
         except Exception:  # NumPy's own advice (allow_pickle=...) is not ours to give
             raise bad("not a NumPy .npz archive") from None
-        if not isinstance(data, np.lib.npyio.NpzFile):
+        if not isinstance(archive, np.lib.npyio.NpzFile):
             raise bad("it holds a single array")
+        try:  # read every member now: a damaged archive fails here, in one place
+            data = {k: archive[k] for k in archive.files}
+        except ValueError:  # an object array: pickled data, which is never loaded
+            raise bad("it holds pickled (object) arrays, which spikemesh never loads") from None
+        except Exception as exc:  # zlib, zipfile, EOF, ... on a damaged archive
+            raise bad(f"the archive is damaged ({type(exc).__name__})") from None
+        finally:
+            archive.close()
         try:
             meta = json.loads(str(data["__meta__"]))
         except KeyError:
             raise bad("it has no spikemesh metadata") from None
-        except ValueError:  # an object array (pickled data, never loaded) or broken JSON
-            raise bad("its metadata is not JSON text (pickled arrays are never loaded)") from None
+        except ValueError:
+            raise bad("its metadata is not JSON text") from None
         if not isinstance(meta, dict) or meta.get("format") != "spikemesh-network":
             raise bad("its metadata names another format")
-        net = cls(meta["name"])
         try:
+            net = cls(meta["name"])
             for s in meta["inputs"]:
                 net.input(s["n"], name=s["name"], payload_bits=s["payload_bits"])
             for p in meta["populations"]:
@@ -566,7 +574,7 @@ class Network:
                 net.probe(net.populations[pb["target"]], pb["var"])
         except SpikemeshError as exc:
             raise SpikemeshError(f"Network.load: {path}: {exc}") from exc
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
             detail = f"missing entry {exc}" if isinstance(exc, KeyError) else type(exc).__name__
             raise SpikemeshError(f"Network.load: {path} is malformed ({detail})") from None
         return net

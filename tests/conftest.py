@@ -31,3 +31,28 @@ def compiled():
 @pytest.fixture
 def twin():
     return kernels.get("numpy")
+
+
+# ------------------------------------------------------------------ Hypothesis profiles
+# "ci" (default): a short run inside the 10-minute budget; "long": pytest
+# --hypothesis-profile=long tests/kernels/test_properties.py -- over 10**6 cases per kernel
+# (each example checks a batch of neurons), reported at the end of the run.
+try:
+    from hypothesis import HealthCheck, settings
+
+    _common = dict(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                         HealthCheck.too_slow])  # fmt: skip
+    settings.register_profile("ci", max_examples=60, derandomize=True, **_common)
+    settings.register_profile("long", max_examples=1000, **_common)
+    settings.load_profile("ci")
+except ImportError:  # pragma: no cover - hypothesis is in the test extra
+    pass
+
+
+def pytest_terminal_summary(terminalreporter):
+    from tests._cases import CASES
+
+    if CASES:
+        terminalreporter.write_sep("-", "property-based cases checked")
+        for name, n in sorted(CASES.items()):
+            terminalreporter.write_line(f"{name:<40} {n:>14,}")

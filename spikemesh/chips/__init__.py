@@ -429,6 +429,9 @@ def _validate(path: Path, raw: dict) -> ChipProfile:
                    f"at most {MAX_CORES:,} cores per profile")  # fmt: skip
     formats = _declared_table(path, "formats", raw.get("formats", {}), FORMAT_KEYS, False)
     timing = _declared_table(path, "timing", raw.get("timing", {}), TIMING_KEYS, True)
+    for key in ("barrier_tiles", "barrier_ns"):
+        if not isinstance(timing[key], tuple):
+            raise _err(path, f"[timing] {key}", timing[key], "must be a list of numbers")
     if len(timing["barrier_tiles"]) != len(timing["barrier_ns"]):
         raise _err(path, "[timing] barrier_tiles/barrier_ns", timing["barrier_tiles"],
                    "must have the same length")  # fmt: skip

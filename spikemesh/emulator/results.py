@@ -2,15 +2,40 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
 from .. import energy as _energy
 from ..counts import CoreStepCounts, Counts, PacketLog, active_updates
+from ..exceptions import ParameterError, SpikemeshError
 from .timing import TimingResult, replay
 
 __all__ = ["COUNTERS", "SimulationResult"]
+
+
+def _plain(obj):
+    """JSON-ready copy: NumPy scalars and arrays as Python numbers and lists."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, np.generic):
+        return obj.item()
+    return obj
+
+
+def _fingerprint(mapping) -> dict:
+    """What a saved result must be loaded against: network, population sizes, chip, cores."""
+    net = mapping.network
+    return {"network": net.name, "chip": mapping.chip.name, "cores": int(mapping.n_cores),
+            "populations": [[k, int(p.n)] for k, p in net.populations.items()],
+            "synapses": int(net.n_synapses)}  # fmt: skip
+
 
 COUNTERS = (
     "synaptic_events",
@@ -67,6 +92,112 @@ class SimulationResult:
 
     def total(self, counter: str) -> int:
         return int(self.counters[counter].sum())
+
+    # ------------------------------------------------------------------ files
+    def save(self, path) -> None:
+        """Write the result as a compressed ``.npz`` of plain arrays and JSON text (no pickle):
+        spikes, probes, counters, cycles, the packet log and the timing. :meth:`load` reads it
+        back, given the mapping it ran on."""
+        arrays = {"cycles": np.asarray(self.cycles)}
+        for name, a in self.spikes.items():
+            arrays[f"spikes/{name}"] = a
+        for name, per in self.probes.items():
+            for var, a in per.items():
+                arrays[f"probes/{name}/{var}"] = a
+        for name, a in self.counters.items():
+            arrays[f"counters/{name}"] = np.ascontiguousarray(a)
+        for f in ("step", "src", "dst", "events", "synaptic_events"):
+            arrays[f"packets/{f}"] = np.asarray(getattr(self.packets, f))
+        timing = None
+        if self.timing is not None:
+            tr = self.timing
+            for f in ("cycles", "latency_s", "active_s", "tick_overruns", "core_busy"):
+                arrays[f"timing/{f}"] = np.asarray(getattr(tr, f))
+            timing = {"mode": tr.mode, "events": int(tr.events),
+                      "link_flits": {str(k): int(v) for k, v in tr.link_flits.items()},
+                      "critical_path": _plain(tr.critical_path)}  # fmt: skip
+        meta = {
+            "format": "spikemesh-result", "version": 1, "t0": int(self.t0),
+            "steps": int(self.steps), "overflows": int(self.overflows), "meta": _plain(self.meta),
+            "timing": timing, "fingerprint": _fingerprint(self.mapping),
+        }  # fmt: skip
+        arrays["__meta__"] = np.array(json.dumps(meta))
+        with open(Path(path), "wb") as fh:
+            np.savez_compressed(fh, **arrays)
+
+    @classmethod
+    def load(cls, path, mapping) -> SimulationResult:
+        """A result written by :meth:`save`, bound to ``mapping`` (the mapping it ran on: the
+        same network on the same chip, checked); a malformed file raises SpikemeshError."""
+        from ..mapping import Mapping
+
+        path = Path(path)
+
+        def bad(reason):
+            return SpikemeshError(
+                f"SimulationResult.load: {path} is not a spikemesh result file (an .npz written "
+                f"by SimulationResult.save): {reason}"
+            )
+
+        if not isinstance(mapping, Mapping):
+            raise ParameterError(
+                f"SimulationResult.load.mapping: must be the Mapping the run used (got "
+                f"{type(mapping).__name__})"
+            )
+        if path.is_dir() or not path.exists():
+            raise bad("it is a directory" if path.is_dir() else "no such file")
+        try:
+            archive = np.load(path, allow_pickle=False)
+        except Exception:
+            raise bad("not a NumPy .npz archive") from None
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise bad("it holds a single array")
+        try:
+            data = {k: archive[k] for k in archive.files}
+        except ValueError:
+            raise bad("it holds pickled (object) arrays, which spikemesh never loads") from None
+        except Exception as exc:
+            raise bad(f"the archive is damaged ({type(exc).__name__})") from None
+        finally:
+            archive.close()
+        try:
+            meta = json.loads(str(data.pop("__meta__")))
+            if meta.get("format") != "spikemesh-result":
+                raise bad("its metadata names another format")
+            if meta["fingerprint"] != _fingerprint(mapping):
+                raise SpikemeshError(
+                    f"SimulationResult.load: {path} was recorded on another mapping "
+                    f"({meta['fingerprint']['network']!r} on {meta['fingerprint']['chip']!r}, "
+                    f"{meta['fingerprint']['cores']} cores); give the mapping it ran on"
+                )
+            spikes, probes, counters, packets, tarr = {}, {}, {}, {}, {}
+            for key, a in data.items():
+                kind, _, rest = key.partition("/")
+                if kind == "spikes":
+                    spikes[rest] = a
+                elif kind == "probes":
+                    name, _, var = rest.partition("/")
+                    probes.setdefault(name, {})[var] = a
+                elif kind == "counters":
+                    counters[rest] = a
+                elif kind == "packets":
+                    packets[rest] = a
+                elif kind == "timing":
+                    tarr[rest] = a
+            timing = None
+            if meta["timing"] is not None:
+                t = meta["timing"]
+                timing = TimingResult(mode=t["mode"], **tarr, link_flits=dict(t["link_flits"]),
+                                      critical_path=t["critical_path"], events=t["events"])  # fmt: skip
+            return cls(spikes=spikes, probes=probes, counters=counters, cycles=data["cycles"],
+                       t0=int(meta["t0"]), steps=int(meta["steps"]),
+                       overflows=int(meta["overflows"]), meta=meta["meta"], timing=timing,
+                       packets=PacketLog(**packets), mapping=mapping)  # fmt: skip
+        except SpikemeshError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            detail = f"missing entry {exc}" if isinstance(exc, KeyError) else type(exc).__name__
+            raise bad(f"it is malformed ({detail})") from None
 
     def counts(self) -> Counts:
         """Totals of this run (:class:`~spikemesh.counts.Counts`), what energy prices."""

@@ -26,7 +26,13 @@ import numpy as np
 from .. import kernels
 from .._validate import check_int, check_mapping, check_memory, int_array
 from ..counts import PacketLog, active_updates
-from ..exceptions import FixedPointOverflowError, OverflowWarning, ParameterError, ShapeError
+from ..exceptions import (
+    FixedPointOverflowError,
+    OverflowWarning,
+    ParameterError,
+    ShapeError,
+    SpikemeshError,
+)
 from ..mapping import Mapping
 from ..program import Route
 from .core import Core
@@ -133,6 +139,7 @@ class Simulator:
         """Back to step 0 with the initial state; empty delay rings."""
         m = self.mapping
         self.t = 0
+        self._broken = None  # the step a run stopped in, until reset()
         self._timing = (TimingModel(m, self.timing, self.noc, self.backend)
                         if self.timing != "none" else None)  # fmt: skip
         self._cores = [Core.from_program(p, self.seed, self.backend) for p in m.cores]
@@ -307,20 +314,30 @@ class Simulator:
         (0 = no spike); a value in row t reaches its targets in step t + delay.
         Inputs not given are silent. Calling ``run`` again continues where this call stopped.
         """
+        if self._broken is not None:
+            raise SpikemeshError(
+                f"Simulator.run: the previous run stopped partway through step {self._broken} "
+                "(interrupted or an error); the state is mid-step: call reset() to start again"
+            )
         steps = check_int("Simulator.run", "steps", steps, 1)
         inputs = check_mapping("Simulator.run", "inputs", inputs)
         check_memory("Simulator.run", steps * self._bytes_per_step(), f"recording {steps:,} steps")
-        run = self._plan(steps, inputs)
-        if self._step is not None and self.overflow != "raise":
-            self._run_compiled(run)
-        else:
-            for i in range(steps):
-                t = self.t
-                self._update(run, i, t)
-                packets = self._emit(run, i, t)
-                self._record(run, i)
-                self._time(run, i, t, packets)
-                self.t += 1
+        run = self._plan(steps, inputs)  # nothing has moved yet: bad inputs leave it as it was
+        start = self.t
+        try:
+            if self._step is not None and self.overflow != "raise":
+                self._run_compiled(run)
+            else:
+                for i in range(steps):
+                    t = self.t
+                    self._update(run, i, t)
+                    packets = self._emit(run, i, t)
+                    self._record(run, i)
+                    self._time(run, i, t, packets)
+                    self.t += 1
+        except BaseException:  # KeyboardInterrupt, overflow="raise", MemoryError, ...
+            self._broken = max(self.t, start)
+            raise
         self._warn_overflows(run)
         return self._result(run)
 
