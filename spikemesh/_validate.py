@@ -210,6 +210,36 @@ def int_array(
     return out
 
 
+def float_array(owner: str, field: str, value, ndim: int | None = None,
+                finite: bool = True) -> np.ndarray:  # fmt: skip
+    """``value`` as a float64 array: numbers only (no text, objects or ragged lists), of
+    ``ndim`` dimensions when given, finite unless ``finite=False``."""
+    try:
+        arr = np.asarray(value)
+        if arr.dtype == object or arr.dtype.kind not in "biuf":
+            raise TypeError
+        arr = arr.astype(np.float64)
+    except (TypeError, ValueError):
+        raise DTypeError(
+            f"{owner}.{field}: must be an array of numbers (got {show(value)} of type "
+            f"{type(value).__name__})"
+        ) from None
+    if ndim is not None and arr.ndim != ndim:
+        raise ShapeError(f"{owner}.{field}: must be {ndim}-D (got shape {arr.shape})")
+    if finite and not np.all(np.isfinite(arr)):
+        raise ParameterError(f"{owner}.{field}: must be finite (got a NaN or infinity)")
+    return arr
+
+
+def check_name(owner: str, field: str, value, allow_none: bool = True):
+    """A non-empty name (str), or None when allowed."""
+    if value is None and allow_none:
+        return None
+    if not isinstance(value, str) or not value:
+        raise DTypeError(f"{owner}.{field}: must be a non-empty string (got {show(value)})")
+    return value
+
+
 def _range_text(lo, hi) -> str:
     if lo is None and hi is None:
         return ""

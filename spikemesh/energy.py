@@ -53,10 +53,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import chips as _chips
-from ._validate import check_int
+from ._validate import check_int, show
 from .chips import ENERGY_KEYS
 from .counts import COUNT_KEYS, CoreStepCounts, Counts
-from .exceptions import ParameterError, ProfileError
+from .exceptions import DTypeError, ParameterError, ProfileError
 
 __all__ = [
     "COUNT_KEYS",
@@ -97,6 +97,11 @@ class ChipEnergyModel:
 
     def __init__(self, chip, energy_set: str | None = None) -> None:
         self.chip = _chips.get(chip)
+        if energy_set is not None and not isinstance(energy_set, str):
+            raise DTypeError(
+                f"ChipEnergyModel.energy_set: must be the name of one of {self.chip.name}'s "
+                f"energy sets ({', '.join(self.chip.energy) or 'none'}) (got {show(energy_set)})"
+            )
         self.set_name = energy_set or self.chip.default_energy
         if self.set_name not in self.chip.energy:
             raise ParameterError(
@@ -128,7 +133,7 @@ class SynOpsModel:
     name = "synops"
 
     def __init__(self, preset: str = "fp32") -> None:
-        if preset not in SYNOPS_PRESETS:
+        if not isinstance(preset, str) or preset not in SYNOPS_PRESETS:
             raise ParameterError(
                 f"SynOpsModel.preset: must be one of {', '.join(SYNOPS_PRESETS)} (got {preset!r})"
             )
@@ -188,7 +193,7 @@ class AnnModel:
     name = "ann"
 
     def __init__(self, precision: str = "int8") -> None:
-        if precision not in SYNOPS_PRESETS:
+        if not isinstance(precision, str) or precision not in SYNOPS_PRESETS:
             raise ParameterError(
                 f"AnnModel.precision: must be one of {', '.join(SYNOPS_PRESETS)} (got {precision!r})"
             )

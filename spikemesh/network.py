@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import numbers
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from . import neurons as _neurons
-from ._validate import check_int, int_array
+from ._validate import check_int, check_mapping, check_name, int_array
 from .exceptions import (
     ParameterError,
     QuantizationWarning,
@@ -40,6 +41,7 @@ __all__ = [
 ]
 
 MAX_DELAY = 255
+MAX_NEURONS = 2**31 - 1  # per population or input: indices are 32-bit
 
 
 @dataclass(eq=False)
@@ -294,7 +296,7 @@ class Network:
         name = self._check_name(name if name is not None else self._auto_name("input"))
         src = InputSource(
             name,
-            check_int(f"input {name!r}", "n", n, 1),
+            check_int(f"input {name!r}", "n", n, 1, MAX_NEURONS),
             check_int(f"input {name!r}", "payload_bits", payload_bits, 1, 24),
         )
         self.inputs[name] = src
@@ -306,7 +308,7 @@ class Network:
         """Add ``n`` neurons of model ``neuron`` (``CubaLIF``, ``IF``, ``TrueNorthNeuron``)."""
         name = self._check_name(name if name is not None else self._auto_name("pop"))
         owner = f"population {name!r}"
-        n = check_int(owner, "n", n, 1)
+        n = check_int(owner, "n", n, 1, MAX_NEURONS)
         if not isinstance(neuron, NeuronSpec):
             raise ParameterError(
                 f"{owner}.neuron: must be a neuron spec such as CubaLIF(...) (got {type(neuron).__name__})"
@@ -316,7 +318,7 @@ class Network:
                 neuron.weight_table(n)
             else:
                 neuron.per_neuron_values(fname, n)
-        initial = dict(initial or {})
+        initial = check_mapping(owner, "initial", initial)
         for var in initial:
             if var not in neuron.state_vars:
                 raise ParameterError(
@@ -371,8 +373,11 @@ class Network:
             )
         if not (isinstance(post, Population) and self._owns(post)):
             raise ParameterError(f"{owner}: post must be a population of network {self.name!r}")
+        name = check_name(owner, "name", name)
         weight_exp = check_int(owner, "weight_exp", weight_exp, *LOIHI_WEIGHT_EXP)
         weight_bits = check_int(owner, "weight_bits", weight_bits, 1, 8)
+        if not isinstance(delay, (numbers.Integral, np.integer)):
+            delay = int_array(owner, "delay", delay, 0, MAX_DELAY)
         per_syn = np.ndim(delay) == 1
         pre_idx, post_idx, w, dense_shape = self._coo(owner, weights, pre.n, post.n, per_syn)
         if np.ndim(delay) == 0:

@@ -12,6 +12,7 @@ A spec also declares the facts the rest of the package reads instead of testing 
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -152,7 +153,7 @@ class NeuronSpec:
 
 
 def _scalar_or_array(owner: str, name: str, value, lo: int, hi: int, ndim_max: int = 1):
-    if np.ndim(value) == 0:
+    if isinstance(value, (numbers.Number, np.generic)) or value is None:
         return check_int(owner, name, value, lo, hi)
     arr = int_array(owner, name, value, lo, hi)
     if arr.ndim > ndim_max:

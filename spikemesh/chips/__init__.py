@@ -393,6 +393,8 @@ def override(chip, changes: dict, name: str | None = None) -> ChipProfile:
                 raise ProfileError(f"chips.override: {dotted!r} does not name a table key")
         table[parts[-1]] = value
     label = ",".join(f"{k}={v}" for k, v in changes.items())
+    if name is not None and (not isinstance(name, str) or not name):
+        raise ProfileError(f"chips.override.name: must be a non-empty string (got {name!r:.40})")
     raw.setdefault("chip", {})["name"] = name or f"{chip.name}[{label}]"
     return _validate(Path(chip.path or chip.name), raw)
 

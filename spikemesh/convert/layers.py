@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._validate import float_array
 from ..exceptions import ParameterError, ShapeError
 
 __all__ = [
@@ -26,12 +27,7 @@ __all__ = [
 
 
 def _float_array(owner: str, field: str, value, ndim: int) -> np.ndarray:
-    arr = np.asarray(value, dtype=np.float64)
-    if arr.ndim != ndim:
-        raise ShapeError(f"{owner}.{field}: must be {ndim}-D (got shape {arr.shape})")
-    if not np.all(np.isfinite(arr)):
-        raise ParameterError(f"{owner}.{field}: must be finite (got a NaN or infinity)")
-    return arr
+    return float_array(owner, field, value, ndim)
 
 
 def _bias(owner: str, value, n: int) -> np.ndarray:

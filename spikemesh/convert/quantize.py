@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validate import check_int
+from .._validate import check_int, float_array
 from ..exceptions import ParameterError, ShapeError
 from ..network import conv2d, pool2d
 from .layers import (
@@ -283,7 +283,7 @@ def quantize(layers, calibration, in_shape=None, *, weight_bits: int = 8, spike_
         )
     if not isinstance(layers[-1], (Dense, Conv2d)):
         raise ParameterError(f"{o}.layers: the last layer must be Dense or Conv2d (the logits)")
-    calib = np.asarray(calibration, np.float64)
+    calib = float_array(o, "calibration", calibration)
     lead = 2 if is_sequential(layers) else 1  # sequences: (B, S, ...)
     if calib.ndim <= lead:
         raise ShapeError(
@@ -295,6 +295,9 @@ def quantize(layers, calibration, in_shape=None, *, weight_bits: int = 8, spike_
             f"{o}.calibration: samples must have shape {in_shape} (got {calib.shape[lead:]})"
         )
     cap, in_cap = timesteps * (2**spike_bits - 1), timesteps * (2**input_bits - 1)
+    shape = in_shape
+    for ly in layers:  # every layer takes what the one before gives (ShapeError names it)
+        shape = ly.out_shape(shape)
     acts = float_forward(layers, calib, in_shape)
     in_top = float(calib.max())
     in_scale = (in_top if in_top > 0 else 1.0) / in_cap

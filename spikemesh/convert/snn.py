@@ -254,7 +254,7 @@ def to_snn(qann: QuantizedANN, chip="loihi2", *, scheme: str = "auto",
     tick per layer, ``T`` thermometer copies per neuron, weights of at most 4 bits) or "auto"
     (copies on a chip without IF cores, else stream where it applies, else window)."""
     chip = _chips.get(chip)
-    if scheme not in ("auto", "stream", "window", "copies"):
+    if not isinstance(scheme, str) or scheme not in ("auto", "stream", "window", "copies"):
         raise ParameterError(
             f"to_snn.scheme: must be 'auto', 'stream', 'window' or 'copies' (got {scheme!r})"
         )

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import kernels
-from .._validate import check_int, check_mapping, check_memory, int_array
+from .._validate import check_choice, check_int, check_mapping, check_memory, int_array
 from ..counts import PacketLog, active_updates
 from ..exceptions import (
     FixedPointOverflowError,
@@ -110,20 +110,9 @@ class Simulator:
             raise ParameterError(
                 f"Simulator.mapping: must be a Mapping from map_network (got {type(mapping).__name__})"
             )
-        if timing not in TIMING_MODES:
-            raise ParameterError(
-                f"Simulator.timing: must be one of {', '.join(repr(t) for t in TIMING_MODES)} "
-                f"(got {timing!r})"
-            )
-        if overflow not in OVERFLOW_MODES:
-            raise ParameterError(
-                f"Simulator.overflow: must be one of {', '.join(repr(o) for o in OVERFLOW_MODES)} "
-                f"(got {overflow!r})"
-            )
-        if noc not in ENGINES:
-            raise ParameterError(
-                f"Simulator.noc: must be one of {', '.join(repr(e) for e in ENGINES)} (got {noc!r})"
-            )
+        check_choice("Simulator", "timing", timing, TIMING_MODES)
+        check_choice("Simulator", "overflow", overflow, OVERFLOW_MODES)
+        check_choice("Simulator", "noc", noc, ENGINES)
         self.overflow = overflow
         self.noc = noc
         self.threads = check_int("Simulator", "threads", threads, 1, 256)

@@ -77,6 +77,12 @@ def get(backend: str | None = None) -> types.SimpleNamespace:
     """Return the kernel namespace for ``backend`` ("cython", "numpy") or the active one."""
     if backend is None:
         return _active
+    if not isinstance(backend, str):
+        from ..exceptions import ParameterError
+
+        raise ParameterError(
+            f"backend: must be 'cython', 'numpy' or None (got {type(backend).__name__})"
+        )
     if backend == "numpy":
         return _reference_ns
     if backend == "cython":
