@@ -23,6 +23,7 @@ import numpy as np
 import tomllib
 
 from . import __version__, chips, kernels
+from ._validate import read_text
 from .emulator import Simulator
 from .exceptions import ParameterError, SpikemeshError
 from .mapping import map_network
@@ -96,8 +97,11 @@ def _nir_inputs(args, net, steps, rng) -> dict:
         raise ParameterError(f"run --input: {path} is not a file (.npy, or .npz by input name)")
     try:
         data = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as err:
-        raise ParameterError(f"run --input: cannot read {path} as .npy/.npz ({err})") from None
+    except (ValueError, OSError, EOFError):  # NumPy's allow_pickle advice is not ours to give
+        raise ParameterError(
+            f"run --input: {path} is not a NumPy .npy/.npz file of numbers (pickled data is "
+            "never loaded)"
+        ) from None
     arrays = dict(data) if isinstance(data, np.lib.npyio.NpzFile) else None
     if arrays is None:
         if len(imp.inputs) != 1:
@@ -361,8 +365,9 @@ def _sweep(args) -> int:
     path = Path(args.config)
     if not path.is_file():
         raise ParameterError(f"sweep: no config file at {str(path)!r}")
+    text = read_text("sweep", path, "sweep config file (TOML)")
     try:
-        cfg = tomllib.loads(path.read_text())
+        cfg = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise ParameterError(f"sweep: {path}: not valid TOML ({err})") from None
     allowed = {"build", "evaluate", "store", "workers", "scheduler", "grid", "points"}

@@ -85,6 +85,8 @@ def test_errors_exit_2(capsys, tmp_path):
     _one_line_error(capsys, ["sweep", str(bad)], "needs a [grid] table or a [[points]] list")
     bad.write_text("build = 'nowhere:build'\n[grid]\nchip = ['loihi']\n")
     _one_line_error(capsys, ["sweep", str(bad)], "build = 'nowhere:build': cannot import it")
+    bad.write_bytes(b"\xff\xfegrid = 1")
+    _one_line_error(capsys, ["sweep", str(bad)], "is not UTF-8 text (byte 0xff at offset 0)")
     _one_line_error(capsys, ["plot", str(tmp_path / "none.sqlite")], "no study store at")
     (tmp_path / "junk.sqlite").write_bytes(b"not sqlite at all, not at all" * 10)
     _one_line_error(

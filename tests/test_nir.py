@@ -457,6 +457,10 @@ def test_cli_maps_and_runs_a_nir_file(rng, tmp_path, capsys):
     np.save(tmp_path / "short.npy", x[:5])
     assert main(["run", str(path), "--steps", "40", "--input", str(tmp_path / "short.npy")]) == 2
     assert "needs at least --steps 40 rows (got shape (5, 10))" in capsys.readouterr().err
+    (tmp_path / "x.npy").write_text("not numpy")
+    assert main(["run", str(path), "--steps", "4", "--input", str(tmp_path / "x.npy")]) == 2
+    err = capsys.readouterr().err
+    assert "is not a NumPy .npy/.npz file of numbers" in err and "allow_pickle" not in err
     (tmp_path / "junk.nir").write_text("junk")
     assert main(["map", str(tmp_path / "junk.nir")]) == 2
     assert "cannot read" in capsys.readouterr().err
