@@ -115,3 +115,29 @@ def test_04_nir_import(tmp_path):
     assert (
         "| truenorth | refused: from_nir: NIR neurons become Loihi CUBA compartments" in proc.stdout
     )
+
+
+def test_05_bmi_decoding(tmp_path):
+    """Short mode: the converted decoders track velocity, the Bessel filter improves R² and
+    the Butterworth does less, the filter costs 20 MACs, TrueNorth T=2 does not fit."""
+    pytest.importorskip("sklearn")
+    pytest.importorskip("scipy")
+    png = tmp_path / "bmi.png"
+    proc = subprocess.run([sys.executable, str(EXAMPLES / "05_bmi_decoding.py"), "--seconds", "60",
+                           "--test", "300", "--out", str(png)],
+                          capture_output=True, text=True, check=True, timeout=300)  # fmt: skip
+    out = proc.stdout
+    assert "20 MACs per decoded sample each, 292.0 pJ on the host (fp32)" in out
+    rows = {}
+    for ln in out.splitlines():
+        cells = [c.strip() for c in ln.strip("|").split("|")]
+        if ln.startswith(("| SNN (", "| float MLP")):
+            rows[(cells[1], cells[2])] = tuple(float(c) for c in cells[5:8])
+    assert set(rows) == {("-", "-"), ("loihi2", "1"), ("loihi", "8"), ("loihi", "16"),
+                         ("truenorth", "1")}  # fmt: skip
+    for key in [("-", "-"), ("loihi2", "1"), ("loihi", "8"), ("loihi", "16")]:
+        raw, bessel, butter = rows[key]
+        assert raw > 0.65 and bessel > raw + 0.05 and bessel > butter, (key, rows[key])
+    assert rows[("truenorth", "1")][0] < 0.2  # one activation level cannot decode
+    assert "| SNN | truenorth | 2 | 4 | 1 | does not fit:" in out
+    assert png.stat().st_size > 20000
