@@ -14,7 +14,7 @@ Single cores are driven through :mod:`spikemesh.emulator` (``NeuronGroup``, ``Sy
 
 from __future__ import annotations
 
-from . import chips, convert, energy, exceptions, neurons
+from . import chips, convert, energy, exceptions, neurons, workload
 from .counts import Counts
 from .emulator import SimulationResult, Simulator
 from .exceptions import (
@@ -71,4 +71,5 @@ __all__ = [
     "one_to_one",
     "pool2d",
     "quantize_weights",
+    "workload",
 ]

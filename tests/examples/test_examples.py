@@ -141,3 +141,21 @@ def test_05_bmi_decoding(tmp_path):
     assert rows[("truenorth", "1")][0] < 0.2  # one activation level cannot decode
     assert "| SNN | truenorth | 2 | 4 | 1 | does not fit:" in out
     assert png.stat().st_size > 20000
+
+
+def test_06_transformer_energy():
+    """A tiny block: the conventional SynOps figure equals the hand count, binary chips are
+    refused with the reason, the chip model exceeds the conventional estimate."""
+    proc = subprocess.run([sys.executable, str(EXAMPLES / "06_transformer_energy.py"), "--tokens",
+                           "4", "--dim", "8", "--heads", "2", "--ssm-dim", "4", "--steps", "2"],
+                          capture_output=True, text=True, check=True, timeout=120)  # fmt: skip
+    rows = [[c.strip() for c in ln.strip("|").split("|")] for ln in proc.stdout.splitlines()
+            if ln.startswith("| Spikformer") or ln.startswith("| spiking SSM")]  # fmt: skip
+    att = next(r for r in rows if r[0].startswith("Spikformer") and r[1] == "loihi2")
+    # SOPs per step: q, k, v 3 x 4*8*8*0.15; qk 4*4*4*2*0.1; attn 4*4*4*2*(4*0.1*0.1);
+    # proj 4*8*8*0.2; mlp1 4*8*32*0.15; mlp2 4*32*8*0.1 -> 440.32 x 2 steps x 0.9 pJ
+    assert float(att[4]) == pytest.approx(440.32 * 2 * 0.9e-6, rel=1e-3)
+    assert float(att[3]) > 10 * float(att[4])
+    refused = [r for r in rows if r[1] in ("loihi", "truenorth")]
+    assert len(refused) == 4 and all("carries 1-bit spikes" in r[2] for r in refused)
+    assert "spiking SSM block (L=4, D=4, E=8, S=16) on loihi2, per sample:" in proc.stdout

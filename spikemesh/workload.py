@@ -1,0 +1,247 @@
+"""Workloads too large to emulate, counted from layer shapes and firing rates (no weights):
+spike-driven self-attention (Spikformer) and spiking selective state-space (SpikMamba) blocks,
+priced by :func:`spikemesh.energy.estimate` under all four models (docs/transformers.md)::
+
+    ops = sm.workload.spiking_attention(tokens=196, dim=512, heads=8)
+    counts = sm.workload.counts(ops, steps=4, chip="loihi")
+    report = sm.energy.estimate("loihi", counts, steps=4)
+    sm.workload.conventional_synops(ops, steps=4)     # the papers' E_AC x SOPs + E_MAC x MACs
+
+**What a block is made of** (:class:`Op`, one sample of ``tokens`` tokens, per timestep):
+
+``static``
+    A weight layer on spikes (linear, 1x1 or depthwise convolution as a matrix per token):
+    ``tokens x fan_in x n_out`` synapses, an event for each one whose input spiked (rate
+    ``rate_in``); its ``n_out x tokens`` LIF neurons are updated every step and fire at
+    ``rate_out``.
+``product``
+    A product of two *dynamic* spike matrices, A (n x k, rate a) and B (k x m, rate b), per
+    head -- Spikformer's ``Q K^T`` and ``(Q K^T) V``. A crossbar chip stores weights, not
+    operands, so spikemesh prices the realisation such a chip would need (an assumption, stated
+    here and in the docs): one product compartment per term (i, c, j), ``n k m`` of them,
+    updated every step like any compartment, active when both inputs spiked (``n k m a b``);
+    A's spikes fan out to the ``m`` compartments of their row, B's to the ``n`` of their
+    column: ``n k m (a + b)`` synaptic events. The conventional estimate counts ``n k m a``
+    accumulates (B treated as weights).
+``scan``
+    A selective state-space recurrence (Mamba's scan) with input-dependent decay and input:
+    ``tokens x channels x states`` real-valued states, each updated with 3 multiply-accumulates
+    (``exp(dA) h``, ``dB x``, ``C h``) from graded (8-bit) operands every step. No Loihi
+    register holds an input-dependent decay: a programmable core (Loihi 2-like) runs each state
+    as a neuron receiving 3 graded messages per step; the conventional estimate prices the
+    3 MACs at E_MAC (they are ``encoding_macs`` in the counts).
+
+**Chip time** (for static power): the block's neurons and product compartments spread over
+``ceil(units / core.neurons)`` cores with the work shared evenly, a step takes
+``(updates x neuron_update_ns + events x synaptic_op_ns) / cores`` plus the profile's largest
+barrier, and every chip holding a core is powered (``chips``). Routing between cores is not
+counted (``hops`` = 0): a lower bound on the chip model.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from . import chips as _chips
+from ._validate import check_choice, check_int, check_number
+from .energy import SYNOPS_PRESETS
+from .exceptions import ParameterError
+
+__all__ = ["Op", "conventional_synops", "counts", "spiking_attention", "spiking_ssm"]
+
+KINDS = ("static", "product", "scan")
+GRADED_BITS = 8  # operands of a scan (real values as 8-bit graded messages)
+
+
+@dataclass(frozen=True)
+class Op:
+    """One operation of a block (module docstring). ``static``: ``fan_in``, ``n_out``,
+    ``tokens``, ``rate_in``, ``rate_out``; ``product``: A (``n`` x ``k``) times B (``k`` x
+    ``m``) in ``copies`` heads, rates ``rate_in`` (A) and ``rate_b`` (B), its outputs' LIF
+    neurons fire at ``rate_out``; ``scan``: ``tokens`` x ``n`` channels x ``k`` states."""
+
+    name: str
+    kind: str
+    n: int = 0
+    k: int = 0
+    m: int = 0
+    copies: int = 1
+    rate_in: float = 0.0
+    rate_b: float = 0.0
+    rate_out: float = 0.0
+    in_bits: int = 1
+
+    def __post_init__(self):
+        o = f"Op {self.name!r}"
+        check_choice(o, "kind", self.kind, KINDS)
+        for f in ("n", "k", "m", "copies", "in_bits"):
+            check_int(o, f, getattr(self, f), 0 if f in ("m",) else 1)
+        for f in ("rate_in", "rate_b", "rate_out"):
+            check_number(o, f, getattr(self, f), 0.0, 1.0)
+
+    # per step, for one sample
+    @property
+    def dense(self) -> float:
+        """Multiply-accumulates of the same op in an ANN (one pass)."""
+        if self.kind == "scan":
+            return 3.0 * self.n * self.k * self.copies
+        return float(self.n) * self.k * self.m * self.copies
+
+    @property
+    def neurons(self) -> float:
+        """Output neurons (LIF) updated every step."""
+        if self.kind == "scan":
+            return float(self.n * self.k * self.copies)  # the states
+        return float(self.n * self.m * self.copies)
+
+    @property
+    def units(self) -> float:
+        """Compartments the op occupies on the chip: its neurons, plus product terms."""
+        extra = self.n * self.k * self.m * self.copies if self.kind == "product" else 0
+        return self.neurons + extra
+
+
+def _static(name, tokens, fan_in, n_out, rate_in, rate_out, in_bits=1) -> Op:
+    return Op(name, "static", n=tokens, k=fan_in, m=n_out, rate_in=rate_in, rate_out=rate_out,
+              in_bits=in_bits)  # fmt: skip
+
+
+def spiking_attention(tokens: int, dim: int, heads: int, mlp_ratio: int = 4,
+                      rates: dict | None = None) -> list[Op]:  # fmt: skip
+    """A Spikformer encoder block (Zhou et al., ICLR 2023; V2, 2024): spiking self-attention
+    (``Q, K, V`` = LIF(linear(X)), ``LIF(Q K^T V * s)``, a linear projection) and a two-layer
+    spiking MLP (``dim -> mlp_ratio x dim -> dim``). ``rates`` per op name (``x``, ``q``,
+    ``k``, ``v``, ``attn``, ``proj``, ``mlp1``, ``mlp2``) override the defaults (0.15 in,
+    0.1-0.2 elsewhere: assumed, not measured -- pass the rates your model fires at)."""
+    o = "spiking_attention"
+    tokens, dim = check_int(o, "tokens", tokens, 1), check_int(o, "dim", dim, 1)
+    heads, mlp_ratio = check_int(o, "heads", heads, 1), check_int(o, "mlp_ratio", mlp_ratio, 1)
+    if dim % heads:
+        raise ParameterError(f"{o}.heads: must divide dim={dim} (got {heads})")
+    r = {"x": 0.15, "q": 0.10, "k": 0.10, "v": 0.15, "attn": 0.20, "proj": 0.15,
+         "mlp1": 0.10, "mlp2": 0.15}  # fmt: skip
+    r.update(_rates(o, rates, r))
+    d = dim // heads
+    return [
+        _static("q", tokens, dim, dim, r["x"], r["q"]),
+        _static("k", tokens, dim, dim, r["x"], r["k"]),
+        _static("v", tokens, dim, dim, r["x"], r["v"]),
+        Op("qk", "product", n=tokens, k=d, m=tokens, copies=heads, rate_in=r["q"], rate_b=r["k"]),
+        Op("attn", "product", n=tokens, k=tokens, m=d, copies=heads, rate_in=min(1.0, d * r["q"]
+           * r["k"]), rate_b=r["v"], rate_out=r["attn"], in_bits=max(1, math.ceil(math.log2(d + 1)))),
+        _static("proj", tokens, dim, dim, r["attn"], r["proj"]),
+        _static("mlp1", tokens, dim, mlp_ratio * dim, r["proj"], r["mlp1"]),
+        _static("mlp2", tokens, mlp_ratio * dim, dim, r["mlp1"], r["mlp2"]),
+    ]  # fmt: skip
+
+
+def spiking_ssm(tokens: int, dim: int, expand: int = 2, d_state: int = 16,
+                dt_rank: int | None = None, d_conv: int = 4, rates: dict | None = None) -> list[Op]:  # fmt: skip
+    """A spiking selective state-space block (Mamba, Gu & Dao 2023; spiking as in SpikMamba,
+    2024): ``in_proj`` (dim -> 2 x inner, x and the gate z), a depthwise ``conv1d`` of width
+    ``d_conv``, ``x_proj`` (inner -> dt_rank + 2 x d_state: the input-dependent dt, B, C),
+    ``dt_proj`` (dt_rank -> inner), the selective scan (inner x d_state states per token),
+    ``out_proj`` (inner -> dim); spiking activations between them at ``rates`` (defaults
+    0.15 in, 0.1-0.2 elsewhere: assumed, not measured)."""
+    o = "spiking_ssm"
+    tokens, dim = check_int(o, "tokens", tokens, 1), check_int(o, "dim", dim, 1)
+    inner = check_int(o, "expand", expand, 1) * dim
+    d_state, d_conv = check_int(o, "d_state", d_state, 1), check_int(o, "d_conv", d_conv, 1)
+    dt_rank = math.ceil(dim / 16) if dt_rank is None else check_int(o, "dt_rank", dt_rank, 1)
+    r = {"x": 0.15, "in_proj": 0.15, "conv": 0.15, "x_proj": 0.10, "dt_proj": 0.20,
+         "scan": 0.20, "out_proj": 0.15}  # fmt: skip
+    r.update(_rates(o, rates, r))
+    return [
+        _static("in_proj", tokens, dim, 2 * inner, r["x"], r["in_proj"]),
+        Op("conv", "static", n=tokens * inner, k=d_conv, m=1, rate_in=r["in_proj"],
+           rate_out=r["conv"]),
+        _static("x_proj", tokens, inner, dt_rank + 2 * d_state, r["conv"], r["x_proj"]),
+        _static("dt_proj", tokens, dt_rank, inner, r["x_proj"], r["dt_proj"]),
+        Op("scan", "scan", n=inner, k=d_state, copies=tokens, rate_out=r["scan"],
+           in_bits=GRADED_BITS),
+        _static("out_proj", tokens, inner, dim, r["scan"], r["out_proj"]),
+    ]  # fmt: skip
+
+
+def _rates(owner, rates, defaults) -> dict:
+    if rates is None:
+        return {}
+    if not isinstance(rates, dict):
+        raise ParameterError(f"{owner}.rates: must be a dict of op name -> rate")
+    bad = sorted(set(rates) - set(defaults))
+    if bad:
+        raise ParameterError(f"{owner}.rates: unknown ops {bad}; known: {', '.join(defaults)}")
+    return {k: check_number(owner, f"rates[{k!r}]", v, 0.0, 1.0) for k, v in rates.items()}
+
+
+def counts(ops, steps: int, chip="loihi", weight_bits: int = 8) -> dict:
+    """Totals over ``steps`` timesteps of one sample, as :func:`spikemesh.energy.estimate`
+    takes them (module docstring: what each op contributes, chip time and chips)."""
+    steps = check_int("workload.counts", "steps", steps, 1)
+    weight_bits = check_int("workload.counts", "weight_bits", weight_bits, 1, 16)
+    chip = _chips.get(chip)
+    ev = active = updates = spikes = macs = wbits = ebits = dense = neurons = units = 0.0
+    state_bits = 48.0  # u + v of a CUBA compartment (CubaLIF.state_bits)
+    for op in ops:
+        if not isinstance(op, Op):
+            raise ParameterError(f"workload.counts: ops must be Op (got {type(op).__name__})")
+        if op.in_bits > chip.core.payload_bits:
+            raise ParameterError(
+                f"workload.counts: op {op.name!r} sends {op.in_bits}-bit graded values; "
+                f"{chip.name} carries {chip.core.payload_bits}-bit spikes (a graded-spike chip "
+                "such as loihi2 runs it)"
+            )
+        c = op.copies
+        if op.kind == "static":
+            e = op.n * op.k * op.m * c * op.rate_in
+            ev, wbits, ebits = ev + e, wbits + e * weight_bits, ebits + e * weight_bits * op.in_bits
+        elif op.kind == "product":
+            terms = op.n * op.k * op.m * c
+            e = terms * (op.rate_in + op.rate_b)
+            ev, ebits = ev + e, ebits + e * op.in_bits  # the other operand is a 1-bit "weight"
+            updates += terms
+            active += terms * op.rate_in * op.rate_b
+        else:  # scan: 3 graded messages and 3 MACs per state
+            s = op.n * op.k * c
+            ev += 3 * s
+            macs += 3 * s
+            ebits += 3 * s * GRADED_BITS * GRADED_BITS
+            wbits += 3 * s * GRADED_BITS
+            active += s
+        updates += op.neurons
+        active += op.neurons * op.rate_out if op.kind != "scan" else 0
+        spikes += op.neurons * op.rate_out
+        dense += op.dense
+        neurons += op.neurons
+        units += op.units
+    cores = max(1, math.ceil(units / chip.core.neurons))
+    n_chips = math.ceil(cores / chip.mesh.cores_per_chip)
+    t = chip.timing
+    step_ns = ((active * t.get("neuron_update_active_ns", 0.0)
+                + (updates - active) * t.get("neuron_update_inactive_ns", 0.0)
+                + ev * t.get("synaptic_op_ns", 0.0)) / cores
+               + max(t.get("barrier_ns", (0.0,))))  # fmt: skip
+    step_s = max(step_ns * 1e-9, chip.tick_s)
+    return {
+        "synaptic_events": steps * ev, "dense_synapses": steps * dense,
+        "neuron_updates": steps * updates, "active_updates": steps * active,
+        "spikes": steps * spikes, "messages": steps * (spikes + macs),  # spikes, and the scan's graded messages
+        "encoding_macs": steps * macs, "weight_bits_read": steps * wbits,
+        "weighted_event_bits": steps * ebits, "spike_bits": steps * spikes,
+        "state_bits_read": steps * updates * state_bits,
+        "state_bits_written": steps * active * state_bits,
+        "neurons": neurons, "neurons_and_inputs": neurons, "weight_bits": float(weight_bits),
+        "elapsed_s": steps * step_s, "chips": n_chips,
+    }  # fmt: skip
+
+
+def conventional_synops(ops, steps: int, preset: str = "fp32") -> float:
+    """The estimate papers report (Spikformer, SpikMamba): ``E_AC x SOPs + E_MAC x MACs``, SOPs
+    = dense operations x the input firing rate x timesteps (a product's second operand
+    treated as weights), MACs = the scan's multiplications; joules for one sample."""
+    steps = check_int("conventional_synops", "steps", steps, 1)
+    p = SYNOPS_PRESETS[check_choice("conventional_synops", "preset", preset, tuple(SYNOPS_PRESETS))]
+    sops = sum(op.n * op.k * op.m * op.copies * op.rate_in for op in ops if op.kind != "scan")
+    macs = sum(op.dense for op in ops if op.kind == "scan")
+    return steps * (sops * p["ac"] + macs * p["mac"]) * 1e-12
