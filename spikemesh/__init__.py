@@ -34,7 +34,7 @@ from .exceptions import (
 from .fixedpoint import quantize_weights
 from .mapping import Mapping, map_network
 from .network import Network, conv2d, one_to_one, pool2d
-from .neurons import IF, CubaLIF, NeuronSpec, TrueNorthNeuron
+from .neurons import IF, CubaLIF, NeuronSpec, SmoothIF, TrueNorthNeuron
 
 __version__ = "0.1.0.dev0"
 
@@ -57,6 +57,7 @@ __all__ = [
     "SilentPopulationWarning",
     "SimulationResult",
     "Simulator",
+    "SmoothIF",
     "SpikemeshError",
     "SpikemeshWarning",
     "TrueNorthNeuron",

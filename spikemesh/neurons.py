@@ -20,7 +20,7 @@ import numpy as np
 from ._validate import check_bool, check_choice, check_int, check_sequence, int_array
 from .exceptions import ShapeError
 
-__all__ = ["IF", "MODELS", "CubaLIF", "NeuronSpec", "TrueNorthNeuron"]
+__all__ = ["IF", "MODELS", "CubaLIF", "NeuronSpec", "SmoothIF", "TrueNorthNeuron"]
 
 # Loihi register widths (Davies et al. 2018; nengo-loihi's emulator).
 LOIHI_DECAY_MAX = 4095  # du, dv: 12-bit unsigned
@@ -339,6 +339,44 @@ class IF(NeuronSpec):
     @property
     def vmax(self) -> int:
         return 2 ** (self.v_bits - 1) - 1
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SmoothIF(IF):
+    r"""An :class:`IF` neuron whose spike decision reads its membrane smoothed across timesteps
+    (membrane-potential smoothing, the "ensemble" view of SNNs: each timestep's output is a
+    vote, and smoothing shrinks the disagreement between early and late votes). A programmable
+    neuron (Loihi 2-like cores): profiles list it as ``"SmoothIF"``.
+
+    Parameters
+    ----------
+    alpha : int
+        Smoothing factor as a 12-bit fraction, 0..4095 (of 4096): ``alpha = 0`` is :class:`IF`
+        exactly; 2048 weighs the last smoothed value and the new membrane equally.
+    (the other parameters as :class:`IF`)
+
+    Notes
+    -----
+    One timestep, per neuron (``reference.smooth_if_update``)::
+
+        x = v + I + bias;  x -= sgn(x) * min(|x|, leak);  v = clip(x, vmin, vmax)
+        vbar = (alpha * vbar + (4096 - alpha) * v) >> 12       # floor
+        p = payload of vbar (as IF's of v)
+        subtract: v = clip(v - p * vth, vmin, vmax), vbar -= p * vth;  zero: both 0 where
+        p != 0;  step: both 0 after every step
+    """
+
+    alpha: int = 2048
+
+    state_vars = ("v", "vbar")
+
+    def __post_init__(self) -> None:
+        IF.__post_init__(self)
+        object.__setattr__(self, "alpha", check_int("SmoothIF", "alpha", self.alpha, 0, 4095))
+
+    @property
+    def registers(self) -> dict[str, int]:
+        return {"v": self.v_bits, "vbar": self.v_bits}
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -31,7 +31,7 @@ import numpy as np
 
 from ..exceptions import ParameterError
 from ..kernels import reference as ref
-from ..neurons import IF, CubaLIF, NeuronSpec, TrueNorthNeuron
+from ..neurons import IF, CubaLIF, NeuronSpec, SmoothIF, TrueNorthNeuron
 
 __all__ = ["BINDERS", "LOCATORS", "NATIVE", "bind", "native", "register"]
 
@@ -128,6 +128,23 @@ def _locate_truenorth(spec: TrueNorthNeuron, n, state, inp, step, seed, id_offse
     )  # fmt: skip
 
 
+def _bind_smooth_if(spec: SmoothIF, n, state, spikes, k, seed, id_offset):
+    """SmoothIF runs through its kernel per group and step (no NetStep descriptor: the
+    simulator's per-step loop serves it)."""
+    v, vbar = state["v"], state["vbar"]
+    bias = np.ascontiguousarray(spec.per_neuron_values("bias", n))
+    params = (spec.vth, spec.vmin, spec.vmax, spec.leak, spec.payload_cap, int(spec.bipolar),
+              IF_RESET[spec.reset], spec.alpha)  # fmt: skip
+    fn = k.smooth_if_update
+
+    def update(inp, step):
+        vth, vmin, vmax, leak, cap, bip, rz, alpha = params
+        return fn(inp, v, vbar, bias, vth, vmin, vmax, leak, cap, bip, rz, alpha, spikes)
+
+    return update
+
+
 register(CubaLIF, locator=_locate_cuba_lif, native=_native_cuba_lif)
+register(SmoothIF, binder=_bind_smooth_if, locator=_locate_if)
 register(IF, locator=_locate_if, native=_native_if)
 register(TrueNorthNeuron, locator=_locate_truenorth, native=_native_truenorth)

@@ -20,6 +20,7 @@ __all__ = ["BACKEND", "KERNEL_NAMES", "compiled", "get", "reference"]
 KERNEL_NAMES = (
     "cuba_lif_update",
     "if_update",
+    "smooth_if_update",
     "truenorth_update",
     "deliver",
     "emit_spikes",
@@ -43,9 +44,11 @@ def _load_compiled() -> types.SimpleNamespace | None:
     except ImportError:
         return None
     mods = (_neurons, _synapses, _noc)
-    return types.SimpleNamespace(
-        **{name: next(getattr(m, name) for m in mods if hasattr(m, name)) for name in KERNEL_NAMES}
-    )
+    found = {name: next((getattr(m, name) for m in mods if hasattr(m, name)), None)
+             for name in KERNEL_NAMES}  # fmt: skip
+    if any(fn is None for fn in found.values()):  # a build older than the sources: rebuild
+        return None
+    return types.SimpleNamespace(**found)
 
 
 def _forced_pure() -> bool:

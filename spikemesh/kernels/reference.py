@@ -32,6 +32,7 @@ __all__ = [
     "if_update",
     "native_update",
     "prn32",
+    "smooth_if_update",
     "truenorth_update",
 ]
 
@@ -200,6 +201,55 @@ def if_update(inp, v, bias, vth, vmin, vmax, leak, cap, bipolar, reset_zero, spi
         vn = np.zeros_like(vn)
     changed = np.count_nonzero((vi if reset_zero == 2 else vn) != v_old)
     v[:] = vn
+    spikes[:] = p
+    return int(changed), int(np.count_nonzero(fired)), int(sats)
+
+
+def smooth_if_update(inp, v, vbar, bias, vth, vmin, vmax, leak, cap, bipolar, reset_zero, alpha,
+                     spikes):  # fmt: skip
+    """:func:`if_update` whose spike decision reads a smoothed membrane ``vbar`` (membrane
+    smoothing across timesteps), one timestep.
+
+    ``alpha`` is a 12-bit fraction (0..4095 of 4096); ``vbar`` (int32[n]) is updated in place.
+    With ``alpha = 0``, ``vbar = v`` and this is :func:`if_update` exactly.
+
+    Notes
+    -----
+    ::
+
+        x = v + inp + bias;  x -= sgn(x) * min(|x|, leak);  v' = clip(x, vmin, vmax)
+        vbar' = (alpha * vbar + (4096 - alpha) * v') >> 12          # floor, in [vmin, vmax]
+        k = vbar' // vth if vbar' >= vth;  -((-vbar') // vth) if bipolar and vbar' <= -vth
+        p = sgn(k) * min(|k|, cap)
+        subtract (0): v' = clip(v' - p * vth, vmin, vmax), vbar' -= p * vth;
+        zero (1): both 0 where p != 0;
+        step (2): both 0 after every step
+
+    ``changed`` counts neurons whose ``v`` or ``vbar`` changed (step: whose integrated ``v``
+    or ``vbar`` differs from the stored one).
+    """
+    v_old, b_old = v.astype(_I64), vbar.astype(_I64)
+    x = _if_integrate(inp, v_old, bias, leak)
+    vn = np.clip(x, vmin, vmax)
+    sats = np.count_nonzero(vn != x)
+    bn = (_I64(alpha) * b_old + _I64(4096 - alpha) * vn) >> 12
+    p = np.where(bn >= vth, np.minimum(bn // vth, cap), 0)
+    if bipolar:
+        p = np.where(bn <= -vth, -np.minimum((-bn) // vth, cap), p)
+    fired = p != 0
+    vi, bi = vn, bn
+    if reset_zero == 1:
+        vn, bn = np.where(fired, 0, vn), np.where(fired, 0, bn)
+    else:  # v may lag vbar: its soft reset saturates at the membrane's limits
+        vn, bn = np.clip(vn - p * _I64(vth), vmin, vmax), bn - p * _I64(vth)
+    if reset_zero == 2:
+        vn, bn = np.zeros_like(vn), np.zeros_like(bn)
+    if reset_zero == 2:
+        changed = np.count_nonzero((vi != v_old) | (bi != b_old))
+    else:
+        changed = np.count_nonzero((vn != v_old) | (bn != b_old))
+    v[:] = vn
+    vbar[:] = bn
     spikes[:] = p
     return int(changed), int(np.count_nonzero(fired)), int(sats)
 

@@ -179,3 +179,51 @@ def test_group_order_kernels_agree(compiled, twin, n_groups, size, seed):
     assert_array_equal(p1, p2)
     assert_array_equal(o1, o2)
     CASES["group_order (keys)"] += max(size, 1)
+
+
+# ------------------------------------------------------------------ SmoothIF (membrane smoothing)
+SMOOTH_ORDER = ["inp", "v", "vbar", "bias", "vth", "vmin", "vmax", "leak", "cap", "bipolar",
+                "reset_zero", "alpha", "spikes"]  # fmt: skip
+
+
+@given(p=if_params(), alpha=st.integers(0, 4095), inp_bits=st.integers(0, 40),
+       edge=st.sampled_from([0.0, 0.1]), seed=seeds)  # fmt: skip
+def test_smooth_if_kernels_agree(compiled, twin, p, alpha, inp_bits, edge, seed):
+    rng = np.random.default_rng(seed)
+    vmin, vmax = -(2 ** (p["v_bits"] - 1)), 2 ** (p["v_bits"] - 1) - 1
+    top, vth = 2**inp_bits, p["vth"]
+    arrays = {
+        "inp": _mix(rng, rng.integers(-top, top + 1, N).astype(I64), [top, -top, vth, -vth], edge),
+        "v": _mix(rng, rng.integers(vmin, vmax, N, endpoint=True).astype(I32),
+                  [vmin, vmax, 0, vth, -vth], edge),
+        "vbar": _mix(rng, rng.integers(vmin, vmax, N, endpoint=True).astype(I32),
+                     [vmin, vmax, 0, vth - 1], edge),
+        "bias": rng.integers(vmin, vmax, N, endpoint=True).astype(I64) // 4,
+        "spikes": np.zeros(N, I32),
+    }  # fmt: skip
+    scalars = dict(vth=vth, vmin=vmin, vmax=vmax, leak=p["leak"], cap=2 ** p["spike_bits"] - 1,
+                   bipolar=p["bipolar"], reset_zero=p["reset_zero"], alpha=alpha)  # fmt: skip
+    for _ in range(STEPS):
+        _, arrays = run_both(compiled, twin, "smooth_if_update", arrays, scalars, SMOOTH_ORDER)
+        assert arrays["vbar"].min() >= vmin and arrays["v"].min() >= vmin
+        arrays["inp"] = rng.integers(-top, top + 1, N).astype(I64)
+    CASES["smooth_if_update (neuron-steps)"] += N * STEPS
+
+
+@given(p=if_params(), seed=seeds)
+def test_smooth_if_with_alpha_zero_is_if(twin, p, seed):
+    """alpha = 0: vbar = v, and the update is IF's exactly (NumPy twins; the compiled ones
+    equal them by the properties above)."""
+    rng = np.random.default_rng(seed)
+    vmin, vmax = -(2 ** (p["v_bits"] - 1)), 2 ** (p["v_bits"] - 1) - 1
+    v = rng.integers(vmin, vmax, N, endpoint=True).astype(I32)
+    inp = rng.integers(-(2**20), 2**20, N).astype(I64)
+    bias = np.zeros(N, I64)
+    args = (p["vth"], vmin, vmax, p["leak"], 2 ** p["spike_bits"] - 1, p["bipolar"], p["reset_zero"])
+    v1, s1 = v.copy(), np.zeros(N, I32)
+    v2, b2, s2 = v.copy(), v.copy(), np.zeros(N, I32)
+    twin.if_update(inp, v1, bias, *args, s1)
+    twin.smooth_if_update(inp, v2, b2, bias, *args, 0, s2)
+    assert_array_equal(s1, s2)
+    assert_array_equal(v1, v2)
+    CASES["smooth_if alpha=0 == if (neuron-steps)"] += N
