@@ -219,7 +219,15 @@ def test_smooth_if_with_alpha_zero_is_if(twin, p, seed):
     v = rng.integers(vmin, vmax, N, endpoint=True).astype(I32)
     inp = rng.integers(-(2**20), 2**20, N).astype(I64)
     bias = np.zeros(N, I64)
-    args = (p["vth"], vmin, vmax, p["leak"], 2 ** p["spike_bits"] - 1, p["bipolar"], p["reset_zero"])
+    args = (
+        p["vth"],
+        vmin,
+        vmax,
+        p["leak"],
+        2 ** p["spike_bits"] - 1,
+        p["bipolar"],
+        p["reset_zero"],
+    )
     v1, s1 = v.copy(), np.zeros(N, I32)
     v2, b2, s2 = v.copy(), v.copy(), np.zeros(N, I32)
     twin.if_update(inp, v1, bias, *args, s1)
