@@ -548,3 +548,19 @@ def test_avgpool_scale_and_integrator_readouts(rng):
         assert_array_equal(out["integ"][t], vi, err_msg=f"t={t}")  # no decay: exact
         np.testing.assert_allclose(out["cuba"][t], vc, rtol=0, atol=16 / net.nir.sigma["cuba"])
     assert np.abs(vi).max() > 2 and np.abs(vc).max() > 0.5
+
+
+def test_norse_style_graphs_without_dt_are_refused_with_the_hint(rng):
+    """Norse writes r = 1 and tau in seconds (tau_mem = 0.01 for dt = 1e-3): tau / r says
+    nothing about dt, so the import asks for it instead of guessing."""
+    n = 4
+    g = nir.NIRGraph(nodes={
+        "input": nir.Input(input_type=np.array([3])), "linear": nir.Linear(weight=np.ones((n, 3))),
+        "lif": nir.LIF(tau=np.full(n, 0.01), r=np.ones(n), v_leak=np.zeros(n),
+                       v_threshold=np.ones(n)),
+        "output": nir.Output(output_type=np.array([n]))},
+        edges=[("input", "linear"), ("linear", "lif"), ("lif", "output")])  # fmt: skip
+    with pytest.raises(sm.ParameterError, match=r"dt/tau_mem = 100 at dt=1.*Norse 1e-3"):
+        from_nir(g)
+    net = from_nir(g, dt=1e-3)
+    assert net.nir.dt_source == "given" and net.populations["lif"].neuron.dv == 410

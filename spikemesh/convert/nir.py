@@ -574,7 +574,7 @@ def _snntorch_dt(nodes) -> float | None:
     """The dt a graph was written for when it carries none and dt = 1 would be unstable (some
     tau < 1): snnTorch's exporter writes ``r = tau / dt`` (and ``w_in = tau_syn / dt``), so when
     every LIF/CubaLIF node gives the same ``tau / r``, that is its dt. None otherwise."""
-    taus, ratios = [], []
+    taus, ratios, any_scaled = [], [], False
     for node in nodes.values():
         kind = _kind(node)
         if kind not in NEURONS:
@@ -584,14 +584,15 @@ def _snntorch_dt(nodes) -> float | None:
             if key in p:
                 taus.append(float(p[key].min()))
         if kind in ("LIF", "CubaLIF") and "r" in p:
+            any_scaled |= bool(np.any(p["r"] != 1))
             tau = p["tau"] if kind == "LIF" else p["tau_mem"]
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratios.append(np.ravel(tau / p["r"]))
             if kind == "CubaLIF" and "w_in" in p:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     ratios.append(np.ravel(p["tau_syn"] / p["w_in"]))
-    if not taus or min(taus) >= 1 or not ratios:
-        return None
+    if not taus or min(taus) >= 1 or not ratios or not any_scaled:
+        return None  # r = 1 everywhere (Norse writes that) says nothing about dt
     r = np.concatenate(ratios)
     if not np.all(np.isfinite(r)) or r.min() <= 0:
         return None
