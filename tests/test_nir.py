@@ -564,3 +564,23 @@ def test_norse_style_graphs_without_dt_are_refused_with_the_hint(rng):
         from_nir(g)
     net = from_nir(g, dt=1e-3)
     assert net.nir.dt_source == "given" and net.populations["lif"].neuron.dv == 410
+
+
+def test_small_weights_are_not_floored_away_by_a_negative_exponent(rng):
+    """Weights far below the threshold's scale: the importer keeps weight_exp >= 0 (a negative
+    exponent floors each mantissa on the chip, REFERENCE.md §1) and reports what rounding
+    costs -- all of it when the weights are below one accumulator step."""
+
+    def graph(wv):
+        return nir.NIRGraph(nodes={
+            "in": nir.Input(input_type=np.array([3])), "fc": nir.Linear(weight=np.full((2, 3), wv)),
+            "lif": nir.IF(r=np.ones(2), v_threshold=np.full(2, 100.0)),
+            "out": nir.Output(output_type=np.array([2]))},
+            edges=[("in", "fc"), ("fc", "lif"), ("lif", "out")])  # fmt: skip
+
+    with pytest.warns(sm.QuantizationWarning):
+        tiny = from_nir(graph(1 / 4096))  # sigma 2**14: 4 accumulator units, below one step (64)
+    assert tiny.nir.errors["lif"] == 1.0
+    ok = from_nir(graph(1 / 64))  # 256 units = mantissa 4 << 6: exact
+    p = ok.projections[0]
+    assert p.weight_exp == 0 and set(p.weight.tolist()) == {4} and ok.nir.errors["lif"] == 0.0

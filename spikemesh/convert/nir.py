@@ -53,7 +53,12 @@ from pathlib import Path
 import numpy as np
 
 from .. import chips as _chips
-from ..exceptions import ParameterError, SilentPopulationWarning, SpikemeshError
+from ..exceptions import (
+    ParameterError,
+    QuantizationWarning,
+    SilentPopulationWarning,
+    SpikemeshError,
+)
 from ..network import Network
 from ..neurons import IF, CubaLIF
 
@@ -541,6 +546,14 @@ def from_nir(src, chip=None, dt: float | None = None) -> Network:
             w = (m.multiply(sp_["sigma"] * sp_["gain"][:, None])).T.tocsr()  # (pre, post)
             mant, wexp, err = _weights(w, sp_["shift"])
             sp_["errs"].append(err)
+            if w.nnz and not mant.nnz:
+                warnings.warn(
+                    f"from_nir: every weight from {src_name!r} into {name!r} rounds to 0: they are "
+                    f"below one accumulator step at the node's scale (sigma = {sp_['sigma']:g}, "
+                    "set by its threshold); the projection does nothing",
+                    QuantizationWarning,
+                    stacklevel=2,
+                )
             net.connect(pre, sp_["pop"], weights=mant, weight_exp=wexp, delay=delay,
                         name=f"{src_name}->{name}")  # fmt: skip
         drive = sp_["const_q"]
@@ -818,7 +831,9 @@ def _weights(w, shift: int):
     top = float(np.abs(data).max(initial=0))
     mixed = bool((data > 0).any() and (data < 0).any())
     lim = 254 if mixed else 255
-    exp = int(np.clip(math.ceil(math.log2(top / lim)) if top > 0 else 0, -shift, 7))
+    # a negative exponent floors every mantissa before the << shift (REFERENCE.md §1: Wq >>
+    # -weight_exp per synapse): it never adds precision, so the exponent stays >= 0
+    exp = int(np.clip(math.ceil(math.log2(top / lim)) if top > 0 else 0, 0, 7))
     # the mixed-sign format drops the lowest bit: round to even mantissas
     m = 2 * np.rint(data / 2.0 ** (exp + 1)) if mixed else np.rint(data / 2.0**exp)
     m = np.clip(m, -256, 255)
