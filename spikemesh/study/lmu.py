@@ -38,6 +38,7 @@ import warnings
 
 import numpy as np
 
+from .. import chips as _chips
 from .._validate import check_choice, check_int
 from ..emulator import Simulator
 from ..exceptions import OverflowWarning, ParameterError, SpikemeshError
@@ -45,7 +46,8 @@ from ..mapping import map_network
 from ..network import Network
 from ..neurons import CubaLIF
 
-__all__ = ["lmu_matrices", "nrmse", "reference", "run", "signal", "spiking_lmu", "tuning"]
+__all__ = ["lmu_matrices", "nrmse", "reference", "run", "sigma_delta", "signal", "spiking_lmu",
+           "truenorth_lmu", "tuning"]  # fmt: skip
 
 
 def _scipy():
@@ -180,6 +182,52 @@ def spiking_lmu(d: int, theta: float, n_per: int = 128, neuron: str = "cubalif",
     return net, {"decoders": dec, "population": pop, "a": a, "d": d, "theta": theta}
 
 
+def truenorth_lmu(d: int, theta: float, mask_bits: int = 6, seed: int = 0):
+    """``(network, info)``: the LMU memory in TrueNorth neurons. Each dimension is a pair of
+    neurons (``+m``, ``-m``) whose membrane *is* the memory, ``V = 2**mask_bits * m``: no reset
+    (``reset_mode`` 2) and a stochastic threshold ``V >= 1 + eta``, ``eta`` uniform in
+    ``0 .. 2**mask_bits - 1``, make each tick's spike a Bernoulli draw with probability
+    ``clip(m, 0, 1)`` -- a rate code of the membrane that leaves it intact. The pairs feed back
+    ``2**mask_bits (A_bar - I)`` and take ``2**mask_bits B_bar`` from the input lines; each
+    neuron's 4 axon-type weights are ``c (1, 2, 4, -8)`` with ``c`` its row's largest weight / 8,
+    so every synapse is a sum of axon-type copies (4-bit weights per neuron)."""
+    from ..neurons import TrueNorthNeuron
+
+    mask_bits = check_int("truenorth_lmu", "mask_bits", mask_bits, 1, 17)
+    ab, bb = lmu_matrices(d, theta)
+    sig = 2.0**mask_bits
+    f = np.vstack([np.hstack([ab - np.eye(d), -(ab - np.eye(d))])] * 1)  # post i from (+j, -j)
+    rec = np.zeros((2 * d, 2 * d))
+    rec[:d] = f
+    rec[d:] = -f
+    inp = np.zeros((2 * d, 3))
+    inp[:d, 0], inp[:d, 1] = bb, -bb
+    inp[d:, 0], inp[d:, 1] = -bb, bb
+    full = sig * np.hstack([rec, inp])  # (post 2d, pre 2d + 3)
+    c = np.maximum(np.abs(full).max(axis=1) / 8.0, 1.0)
+    steps = np.clip(np.rint(full / c[:, None]), -8, 7).astype(np.int64)
+    c = np.rint(c).astype(np.int64)
+    table = np.stack([c, 2 * c, 4 * c, -8 * c], axis=1)
+    if np.any(np.abs(table) > 255) or np.any(table[:, 3] < -256):
+        raise ParameterError(
+            f"truenorth_lmu: weights need more than TrueNorth's 9-bit axon-type weights at "
+            f"mask_bits={mask_bits}; use fewer"
+        )
+    net = Network(f"lmu-d{d}-truenorth")
+    src = net.input(3, name="u")
+    mem = net.population(2 * d, TrueNorthNeuron(weights=table, alpha=1, beta=2**18 - 1,
+                                                reset_mode=2, threshold_mask_bits=mask_bits),
+                         name="memory")  # fmt: skip
+    w = steps * c[:, None]
+    # delay 2: a TrueNorth neuron reaches its targets through splitter neurons (one step), so
+    # a delay-1 loop cannot be exact; with delay 2 the mapper absorbs the splitter and the
+    # feedback is one step stale (small next to A_bar - I)
+    net.connect(mem, mem, w[:, : 2 * d].T, delay=2)
+    net.connect(src, mem, w[:, 2 * d :].T)
+    net.probe(mem, "v")
+    return net, {"sigma": sig, "d": d, "theta": theta}
+
+
 def sigma_delta(u) -> np.ndarray:
     """Host spikes (steps, 3) for input ``u`` (|u| <= 1): sigma-delta on two lines (+, -) and
     the always-on bias line."""
@@ -203,6 +251,8 @@ def run(d: int, theta: int = 50, steps: int = 3000, chip="loihi", seed: int = 0,
     """Build, map and run the spiking LMU on ``chip`` with the seeded signal; the float
     reference's and the spiking memory's NRMSE, cores, cycles and energy per step."""
     u = signal(steps, seed)
+    if not _chips.get(chip).supports("CubaLIF"):  # TrueNorth-like: the stochastic-threshold pairs
+        return _run_truenorth(u, d, theta, chip, seed, timing, **kw)
     net, info = spiking_lmu(d, theta, seed=seed, **kw)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -218,6 +268,27 @@ def run(d: int, theta: int = 50, steps: int = 3000, chip="loihi", seed: int = 0,
         z = (1 - a) * z + a * y[t]
         x[t] = z
     rep = res.energy()
+    return {
+        "d": d, "theta": theta, "chip": m.chip.name, "neurons": int(spk.shape[1]),
+        "synapses": int(net.n_synapses), "cores": int(m.n_cores),
+        "nrmse_float": nrmse(reference(u, d, theta), u, theta), "nrmse": nrmse(x, u, theta),
+        "rate": float(spk.mean()), "cycles_per_step": float(np.mean(res.cycles)),
+        "overflows": int(res.overflows),
+        **{f"energy_{k}_J_per_step": rep.per_timestep(k) for k in ("chip", "synops", "bitbudget")},
+    }  # fmt: skip
+
+
+def _run_truenorth(u, d, theta, chip, seed, timing, mask_bits: int = 6, **ignored) -> dict:
+    steps = len(u)
+    net, info = truenorth_lmu(d, theta, mask_bits=mask_bits, seed=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = map_network(net, chip, strict=True)
+        res = Simulator(m, timing=timing, seed=seed).run(steps, inputs={"u": sigma_delta(u)})
+    v = res.probes["memory"]["v"].astype(np.float64)
+    x = (v[:, :d] - v[:, d:]) / (2 * info["sigma"])  # the two membranes hold +m and -m
+    rep = res.energy()
+    spk = res.spikes["memory"]
     return {
         "d": d, "theta": theta, "chip": m.chip.name, "neurons": int(spk.shape[1]),
         "synapses": int(net.n_synapses), "cores": int(m.n_cores),
