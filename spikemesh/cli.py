@@ -161,12 +161,16 @@ def _run(args) -> int:
         counts = res.spikes["out"].sum(axis=0)
         print(f"output spike counts: {counts.tolist()} -> winner: out[{int(np.argmax(counts))}]")
     print("totals:", ", ".join(f"{k} {res.total(k):,}" for k in res.counters))
+    _print_time_and_energy(res)
+    return 0
+
+
+def _print_time_and_energy(res) -> None:
     if res.timing is not None:
         print(f"chip time: {res.cycles.mean():,.0f} cycles per step on average "
               f"(max {res.cycles.max():,}), {res.timing.latency_total_s * 1e6:,.1f} µs in all")  # fmt: skip
     print()
     print(res.energy())
-    return 0
 
 
 def _run_nir(args, chip) -> int:
@@ -209,11 +213,7 @@ def _run_nir(args, chip) -> int:
     if net.nir.bias is not None:
         print(f"(bias line {net.nir.bias!r}: one always-on neuron, "
               f"{int(res.spikes[net.nir.bias].sum())} spikes, counted in the energy)")  # fmt: skip
-    if res.timing is not None:
-        print(f"chip time: {res.cycles.mean():,.0f} cycles per step on average "
-              f"(max {res.cycles.max():,}), {res.timing.latency_total_s * 1e6:,.1f} µs in all")  # fmt: skip
-    print()
-    print(res.energy())
+    _print_time_and_energy(res)
     return 0
 
 

@@ -76,7 +76,7 @@ class Op:
         o = f"Op {self.name!r}"
         check_choice(o, "kind", self.kind, KINDS)
         for f in ("n", "k", "m", "copies", "in_bits"):
-            check_int(o, f, getattr(self, f), 0 if f in ("m",) else 1)
+            check_int(o, f, getattr(self, f), 0 if f == "m" else 1)
         for f in ("rate_in", "rate_b", "rate_out"):
             check_number(o, f, getattr(self, f), 0.0, 1.0)
 

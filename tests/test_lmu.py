@@ -32,3 +32,8 @@ def test_tuning_is_the_compartments_own_rule():
     r = lmu.tuning(np.array([0, 3200, 6401, 12800]), dv=0, threshold=6400, steps=60)
     # a perfect integrator: fires when v > 6400, resets to 0
     assert r.tolist() == [0.0, pytest.approx(20 / 60), 1.0, 1.0]
+
+
+def test_truenorth_run_refuses_options_it_does_not_take():
+    with pytest.raises(ParameterError, match=r"weight_bits apply to the CubaLIF populations"):
+        lmu.run(2, steps=100, chip="truenorth", weight_bits=4)

@@ -138,8 +138,7 @@ def _bind_smooth_if(spec: SmoothIF, n, state, spikes, k, seed, id_offset):
     fn = k.smooth_if_update
 
     def update(inp, step):
-        vth, vmin, vmax, leak, cap, bip, rz, alpha = params
-        return fn(inp, v, vbar, bias, vth, vmin, vmax, leak, cap, bip, rz, alpha, spikes)
+        return fn(inp, v, vbar, bias, *params, spikes)
 
     return update
 

@@ -182,7 +182,7 @@ def spiking_lmu(d: int, theta: float, n_per: int = 128, neuron: str = "cubalif",
     return net, {"decoders": dec, "population": pop, "a": a, "d": d, "theta": theta}
 
 
-def truenorth_lmu(d: int, theta: float, mask_bits: int = 6, seed: int = 0):
+def truenorth_lmu(d: int, theta: float, mask_bits: int = 6):
     """``(network, info)``: the LMU memory in TrueNorth neurons. Each dimension is a pair of
     neurons (``+m``, ``-m``) whose membrane *is* the memory, ``V = 2**mask_bits * m``: no reset
     (``reset_mode`` 2) and a stochastic threshold ``V >= 1 + eta``, ``eta`` uniform in
@@ -196,7 +196,7 @@ def truenorth_lmu(d: int, theta: float, mask_bits: int = 6, seed: int = 0):
     mask_bits = check_int("truenorth_lmu", "mask_bits", mask_bits, 1, 17)
     ab, bb = lmu_matrices(d, theta)
     sig = 2.0**mask_bits
-    f = np.vstack([np.hstack([ab - np.eye(d), -(ab - np.eye(d))])] * 1)  # post i from (+j, -j)
+    f = np.hstack([ab - np.eye(d), -(ab - np.eye(d))])  # post i from (+j, -j)
     rec = np.zeros((2 * d, 2 * d))
     rec[:d] = f
     rec[d:] = -f
@@ -254,12 +254,7 @@ def run(d: int, theta: int = 50, steps: int = 3000, chip="loihi", seed: int = 0,
     if not _chips.get(chip).supports("CubaLIF"):  # TrueNorth-like: the stochastic-threshold pairs
         return _run_truenorth(u, d, theta, chip, seed, timing, **kw)
     net, info = spiking_lmu(d, theta, seed=seed, **kw)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        m = map_network(net, chip)
-    with warnings.catch_warnings():  # overflows are counted in the result instead
-        warnings.simplefilter("ignore", OverflowWarning)
-        res = Simulator(m, timing=timing).run(steps, inputs={"u": sigma_delta(u)})
+    m, res = _map_and_run(net, chip, timing, seed, u)
     spk = res.spikes["memory"].astype(np.float64)
     pop, dec, a = info["population"], info["decoders"], info["a"]
     y = np.stack([spk[:, pop == i] @ dec[pop == i] for i in range(d)], axis=1)
@@ -267,33 +262,42 @@ def run(d: int, theta: int = 50, steps: int = 3000, chip="loihi", seed: int = 0,
     for t in range(steps):
         z = (1 - a) * z + a * y[t]
         x[t] = z
+    return _result(net, m, res, u, d, theta, x)
+
+
+def _map_and_run(net, chip, timing, seed, u):
+    """Map exactly (strict) and run on the sigma-delta input; register overflows are counted
+    in the result, not warned."""
+    m = map_network(net, chip, strict=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", OverflowWarning)
+        res = Simulator(m, timing=timing, seed=seed).run(len(u), inputs={"u": sigma_delta(u)})
+    return m, res
+
+
+def _result(net, m, res, u, d, theta, states) -> dict:
+    """The row both constructions report: sizes, both NRMSEs, rate, cycles and energy."""
+    spk = res.spikes["memory"]
     rep = res.energy()
     return {
         "d": d, "theta": theta, "chip": m.chip.name, "neurons": int(spk.shape[1]),
         "synapses": int(net.n_synapses), "cores": int(m.n_cores),
-        "nrmse_float": nrmse(reference(u, d, theta), u, theta), "nrmse": nrmse(x, u, theta),
+        "nrmse_float": nrmse(reference(u, d, theta), u, theta),
+        "nrmse": nrmse(states, u, theta),
         "rate": float(spk.mean()), "cycles_per_step": float(np.mean(res.cycles)),
         "overflows": int(res.overflows),
         **{f"energy_{k}_J_per_step": rep.per_timestep(k) for k in ("chip", "synops", "bitbudget")},
     }  # fmt: skip
 
 
-def _run_truenorth(u, d, theta, chip, seed, timing, mask_bits: int = 6, **ignored) -> dict:
-    steps = len(u)
-    net, info = truenorth_lmu(d, theta, mask_bits=mask_bits, seed=seed)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        m = map_network(net, chip, strict=True)
-        res = Simulator(m, timing=timing, seed=seed).run(steps, inputs={"u": sigma_delta(u)})
+def _run_truenorth(u, d, theta, chip, seed, timing, mask_bits: int = 6, **other) -> dict:
+    if other:
+        raise ParameterError(
+            f"study.lmu.run: {', '.join(sorted(other))} apply to the CubaLIF populations; the "
+            "TrueNorth construction takes mask_bits only"
+        )
+    net, info = truenorth_lmu(d, theta, mask_bits=mask_bits)
+    m, res = _map_and_run(net, chip, timing, seed, u)
     v = res.probes["memory"]["v"].astype(np.float64)
     x = (v[:, :d] - v[:, d:]) / (2 * info["sigma"])  # the two membranes hold +m and -m
-    rep = res.energy()
-    spk = res.spikes["memory"]
-    return {
-        "d": d, "theta": theta, "chip": m.chip.name, "neurons": int(spk.shape[1]),
-        "synapses": int(net.n_synapses), "cores": int(m.n_cores),
-        "nrmse_float": nrmse(reference(u, d, theta), u, theta), "nrmse": nrmse(x, u, theta),
-        "rate": float(spk.mean()), "cycles_per_step": float(np.mean(res.cycles)),
-        "overflows": int(res.overflows),
-        **{f"energy_{k}_J_per_step": rep.per_timestep(k) for k in ("chip", "synops", "bitbudget")},
-    }  # fmt: skip
+    return _result(net, m, res, u, d, theta, x)

@@ -76,9 +76,8 @@ def if_params(draw):
     )  # fmt: skip
 
 
-@given(p=if_params(), inp_bits=st.integers(0, 40), edge=st.sampled_from([0.0, 0.1]), seed=seeds)
-def test_if_kernels_agree(compiled, twin, p, inp_bits, edge, seed):
-    rng = np.random.default_rng(seed)
+def _if_case(rng, p, inp_bits, edge):
+    """Arrays and scalars of an IF-family kernel call drawn across the register ranges."""
     vmin, vmax = -(2 ** (p["v_bits"] - 1)), 2 ** (p["v_bits"] - 1) - 1
     top, vth = 2**inp_bits, p["vth"]
     arrays = {
@@ -90,6 +89,13 @@ def test_if_kernels_agree(compiled, twin, p, inp_bits, edge, seed):
     }  # fmt: skip
     scalars = dict(vth=vth, vmin=vmin, vmax=vmax, leak=p["leak"], cap=2 ** p["spike_bits"] - 1,
                    bipolar=p["bipolar"], reset_zero=p["reset_zero"])  # fmt: skip
+    return arrays, scalars, top
+
+
+@given(p=if_params(), inp_bits=st.integers(0, 40), edge=st.sampled_from([0.0, 0.1]), seed=seeds)
+def test_if_kernels_agree(compiled, twin, p, inp_bits, edge, seed):
+    rng = np.random.default_rng(seed)
+    arrays, scalars, top = _if_case(rng, p, inp_bits, edge)
     for _ in range(STEPS):
         _, arrays = run_both(compiled, twin, "if_update", arrays, scalars, IF_ORDER)
         arrays["inp"] = rng.integers(-top, top + 1, N).astype(I64)
@@ -190,19 +196,11 @@ SMOOTH_ORDER = ["inp", "v", "vbar", "bias", "vth", "vmin", "vmax", "leak", "cap"
        edge=st.sampled_from([0.0, 0.1]), seed=seeds)  # fmt: skip
 def test_smooth_if_kernels_agree(compiled, twin, p, alpha, inp_bits, edge, seed):
     rng = np.random.default_rng(seed)
-    vmin, vmax = -(2 ** (p["v_bits"] - 1)), 2 ** (p["v_bits"] - 1) - 1
-    top, vth = 2**inp_bits, p["vth"]
-    arrays = {
-        "inp": _mix(rng, rng.integers(-top, top + 1, N).astype(I64), [top, -top, vth, -vth], edge),
-        "v": _mix(rng, rng.integers(vmin, vmax, N, endpoint=True).astype(I32),
-                  [vmin, vmax, 0, vth, -vth], edge),
-        "vbar": _mix(rng, rng.integers(vmin, vmax, N, endpoint=True).astype(I32),
-                     [vmin, vmax, 0, vth - 1], edge),
-        "bias": rng.integers(vmin, vmax, N, endpoint=True).astype(I64) // 4,
-        "spikes": np.zeros(N, I32),
-    }  # fmt: skip
-    scalars = dict(vth=vth, vmin=vmin, vmax=vmax, leak=p["leak"], cap=2 ** p["spike_bits"] - 1,
-                   bipolar=p["bipolar"], reset_zero=p["reset_zero"], alpha=alpha)  # fmt: skip
+    arrays, scalars, top = _if_case(rng, p, inp_bits, edge)
+    vmin, vmax, vth = scalars["vmin"], scalars["vmax"], scalars["vth"]
+    arrays["vbar"] = _mix(rng, rng.integers(vmin, vmax, N, endpoint=True).astype(I32),
+                          [vmin, vmax, 0, vth - 1], edge)  # fmt: skip
+    scalars["alpha"] = alpha
     for _ in range(STEPS):
         _, arrays = run_both(compiled, twin, "smooth_if_update", arrays, scalars, SMOOTH_ORDER)
         assert arrays["vbar"].min() >= vmin and arrays["v"].min() >= vmin
