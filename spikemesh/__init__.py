@@ -14,11 +14,12 @@ Single cores are driven through :mod:`spikemesh.emulator` (``NeuronGroup``, ``Sy
 
 from __future__ import annotations
 
-from . import chips, convert, energy, exceptions, neurons, workload
+from . import chips, convert, encode, energy, exceptions, neurons, workload
 from .counts import Counts
 from .emulator import SimulationResult, Simulator
 from .exceptions import (
     DTypeError,
+    FidelityError,
     FidelityWarning,
     FixedPointOverflowError,
     MappingError,
@@ -34,7 +35,7 @@ from .exceptions import (
 from .fixedpoint import quantize_weights
 from .mapping import Mapping, map_network
 from .network import Network, conv2d, one_to_one, pool2d
-from .neurons import IF, CubaLIF, NeuronSpec, SmoothIF, TrueNorthNeuron
+from .neurons import IF, CubaLIF, CubaLIFSubtract, NeuronSpec, SmoothIF, TrueNorthNeuron
 
 __version__ = "0.1.0.dev0"
 
@@ -42,7 +43,9 @@ __all__ = [
     "IF",
     "Counts",
     "CubaLIF",
+    "CubaLIFSubtract",
     "DTypeError",
+    "FidelityError",
     "FidelityWarning",
     "FixedPointOverflowError",
     "Mapping",

@@ -18,7 +18,58 @@ import numpy as np
 from ._validate import check_mapping, check_number
 from .exceptions import ParameterError
 
-__all__ = ["COUNT_KEYS", "CoreStepCounts", "Counts", "PacketLog", "active_updates"]
+__all__ = ["COUNT_KEYS", "CoreStepCounts", "Counts", "PacketLog", "active_updates",
+           "neurobench_metrics"]
+
+
+def neurobench_metrics(activations: dict, membranes: dict, resets: dict, layers) -> dict:
+    """NeuroBench 2.3's workload metrics of one sample, computed as NeuroBench computes them
+    on an snnTorch model (``neurobench.metrics.workload``):
+
+    - ``ActivationSparsity`` = 1 - non-zero activations / activations, over every spiking layer
+      and step (``activations``: name -> (steps, n));
+    - ``MembraneUpdates``: per layer, every neuron at the first step, then the neurons whose
+      membrane changed in the step. NeuroBench reads snnTorch's ``mem``, which keeps the value
+      that fired until the next step applies the reset; a chip that resets at the spike
+      (``resets[name]`` "nir" / "zero_hold") holds 0 instead, so a neuron counts when its ``v``
+      changed or it spiked this step or the last; CubaLIFSubtract's ``v`` is snnTorch's
+      ``mem`` ("subtract": ``v`` changed) (``membranes``: name -> (steps, n));
+    - ``SynapticOperations``: per layer ``(x, fanout, dense)`` -- ``x`` its input per step
+      (steps, n_in), ``fanout[j]`` its non-zero weights out of input ``j``, ``dense`` its
+      weights -- a step's operations are the fan-outs of its non-zero inputs, ``Effective_ACs``
+      when every input is 0 or +-1 (spikes), else ``Effective_MACs``; ``Dense`` = weights x
+      steps. Biases are not operations (NeuroBench's default).
+    """
+    total = nnz = 0
+    for a in activations.values():
+        a = np.asarray(a)
+        total += a.size
+        nnz += int(np.count_nonzero(a))
+    mem = 0
+    for name, v in membranes.items():
+        v = np.asarray(v).reshape(len(v), -1)
+        if not len(v):
+            continue
+        mem += v.shape[1]
+        changed = v[1:] != v[:-1]
+        if resets.get(name, "nir") != "subtract":
+            s = np.asarray(activations[name]).reshape(len(v), -1) != 0
+            changed = changed | s[1:] | s[:-1]
+        mem += int(np.count_nonzero(changed))
+    ac = mac = dense = 0
+    for x, fanout, n_dense in layers:
+        x = np.asarray(x).reshape(len(x), -1)
+        fanout = np.asarray(fanout, np.int64)
+        ops = (x != 0).astype(np.int64) @ fanout  # per step
+        spiking = np.all((x == 0) | (x == 1) | (x == -1), axis=1)
+        ac += int(ops[spiking].sum())
+        mac += int(ops[~spiking].sum())
+        dense += int(n_dense) * len(x)
+    return {
+        "ActivationSparsity": (total - nnz) / total if total else 0.0,
+        "MembraneUpdates": mem,
+        "SynapticOperations": {"Effective_MACs": mac, "Effective_ACs": ac, "Dense": dense},
+    }
 
 
 def active_updates(changed, spikes):

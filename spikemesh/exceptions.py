@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "BuildWarning",
     "DTypeError",
+    "FidelityError",
     "FidelityWarning",
     "FixedPointOverflowError",
     "MappingError",
@@ -44,6 +45,11 @@ class MappingError(SpikemeshError):
 
 class ProfileError(SpikemeshError):
     """A chip profile file is malformed or holds a value outside what is allowed."""
+
+
+class FidelityError(SpikemeshError):
+    """Asked for exactness (``strict=True``), a model would be built that does not do what its
+    file says: a parameter rounded beyond the tolerance, clipped, or zeroed."""
 
 
 class FixedPointOverflowError(SpikemeshError, ArithmeticError):

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._validate import check_bool, check_choice, check_int, check_sequence, int_array
-from .exceptions import ShapeError
+from .exceptions import ParameterError, ShapeError
 
-__all__ = ["IF", "MODELS", "CubaLIF", "NeuronSpec", "SmoothIF", "TrueNorthNeuron"]
+__all__ = ["IF", "MODELS", "CubaLIF", "CubaLIFSubtract", "NeuronSpec", "SmoothIF", "TrueNorthNeuron"]
 
 # Loihi register widths (Davies et al. 2018; nengo-loihi's emulator).
 LOIHI_DECAY_MAX = 4095  # du, dv: 12-bit unsigned
@@ -252,6 +252,46 @@ class CubaLIF(NeuronSpec):
     def bias(self, n: int) -> np.ndarray:
         """Per-neuron bias ``bias_mant << bias_exp`` as int64 (length ``n``)."""
         return self.per_neuron_values("bias_mant", n) << self.per_neuron_values("bias_exp", n)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class CubaLIFSubtract(CubaLIF):
+    r"""A CUBA LIF compartment that resets by subtraction the way snnTorch does (``Leaky``,
+    ``RLeaky``, ``Synaptic`` with their default ``reset_mechanism="subtract"``): the threshold
+    is taken off *after* the next step's decay and input, not at the spike. Loihi 1's
+    compartments cannot do this (they reset v to 0); a programmable-neuron program on Loihi
+    2-like cores can: profiles list it as ``"CubaLIFSubtract"`` (its cost is priced as a CubaLIF
+    update and marked unverified).
+
+    Parameters are :class:`CubaLIF`'s (``refract_delay`` must stay 1: snnTorch has no
+    refractory hold). ``v`` holds snnTorch's ``mem``: the membrane before the reset.
+
+    Notes
+    -----
+    One timestep, per compartment (``reference.cuba_lif_subtract_update``)::
+
+        r   = v > (vth << 6)                          # last step's spike, read off v
+        q, u, u2 as CubaLIF's
+        v   = clip( sgn(v) * ((|v| * (4096 - dv)) >> 12) + u2 - r * (vth << 6), vmin, vmax )
+        s   = v > (vth << 6)                          # v is kept: the reset comes next step
+
+    which is snnTorch's ``mem = beta * mem + input - reset * threshold`` with ``reset =
+    H(mem_prev - threshold)`` (its ``reset_delay=True`` default).
+    """
+
+    state_vars = ("u", "v")
+
+    def __post_init__(self) -> None:
+        CubaLIF.__post_init__(self)
+        if self.refract_delay != 1:
+            raise ParameterError(
+                f"CubaLIFSubtract.refract_delay: must be 1 (got {self.refract_delay}); a "
+                "refractory hold is CubaLIF's (reset to 0)"
+            )
+
+    @property
+    def shift_invariant(self) -> bool:
+        return not np.any(self.bias_mant)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

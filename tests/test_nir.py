@@ -262,7 +262,7 @@ def _delay_threshold_chain(rng):
         "thr": nir.Threshold(threshold=np.full(6, 1.5)),
         "fc2": nir.Linear(weight=w2),
         "d2": nir.Delay(delay=np.full(3, 0.5)),
-        "if": nir.IF(r=np.ones(3), v_threshold=np.full(3, 2.0)),
+        "if": nir.IF(r=np.full(3, 2.0), v_threshold=np.full(3, 2.0)),  # dt r = 1: v += I
         "out": nir.Output(output_type=np.array([3]))},
         edges=[("in", "d1"), ("d1", "fc"), ("fc", "thr"), ("thr", "fc2"), ("fc2", "d2"),
                ("d2", "if"), ("if", "out")],
@@ -551,18 +551,21 @@ def test_avgpool_scale_and_integrator_readouts(rng):
 
 
 def test_norse_style_graphs_without_dt_are_refused_with_the_hint(rng):
-    """Norse writes r = 1 and tau in seconds (tau_mem = 0.01 for dt = 1e-3): tau / r says
-    nothing about dt, so the import asks for it instead of guessing."""
+    """Norse 1.1 writes r = 1 and tau = dt_norse / tau_mem_inv (1e-5 for tau_mem_inv = 100 at
+    its dt = 1e-3): tau / r says nothing about dt, so the import asks for it, and the hinted
+    dt = dt_norse**2 = 1e-6 reproduces Norse's per-step decay dt_norse * tau_mem_inv = 0.1."""
     n = 4
     g = nir.NIRGraph(nodes={
         "input": nir.Input(input_type=np.array([3])), "linear": nir.Linear(weight=np.ones((n, 3))),
-        "lif": nir.LIF(tau=np.full(n, 0.01), r=np.ones(n), v_leak=np.zeros(n),
+        "lif": nir.LIF(tau=np.full(n, 1e-3 / 100), r=np.ones(n), v_leak=np.zeros(n),
                        v_threshold=np.ones(n)),
         "output": nir.Output(output_type=np.array([n]))},
         edges=[("input", "linear"), ("linear", "lif"), ("lif", "output")])  # fmt: skip
-    with pytest.raises(sm.ParameterError, match=r"dt/tau_mem = 100 at dt=1.*Norse 1e-3"):
+    with pytest.raises(sm.ParameterError, match=r"dt/tau_mem = 100000 at dt=1.*Norse 1\.1.*1e-6"):
         from_nir(g)
-    net = from_nir(g, dt=1e-3)
+    with pytest.raises(sm.ParameterError, match=r"dt/tau_mem = 100 at dt=0.001"):
+        from_nir(g, dt=1e-3)  # the dt Norse ran at is not the dt its file needs
+    net = from_nir(g, dt=1e-6)
     assert net.nir.dt_source == "given" and net.populations["lif"].neuron.dv == 410
 
 

@@ -54,15 +54,29 @@ import numpy as np
 
 from .. import chips as _chips
 from ..exceptions import (
+    FidelityError,
+    FidelityWarning,
     ParameterError,
     QuantizationWarning,
     SilentPopulationWarning,
     SpikemeshError,
 )
 from ..network import Network
-from ..neurons import IF, CubaLIF
+from ..neurons import IF, CubaLIF, CubaLIFSubtract
 
-__all__ = ["NirImport", "from_nir", "to_nir"]
+__all__ = ["RESETS", "NirImport", "from_nir", "to_nir"]
+
+RESETS = {
+    "nir": "v = v_reset (0) in the step it spikes, as NIR says (snnTorch Leaky "
+    "reset_mechanism='zero', Norse, Sinabs' MembraneReset)",
+    "zero": "the same as 'nir'",
+    "subtract": "snnTorch's reset by subtraction (its default): the threshold is taken off "
+    "after the next step's decay and input",
+    "zero_hold": "snnTorch RLeaky/Synaptic reset_mechanism='zero': v = 0 at the spike and "
+    "held at 0 for the next step (that step's input is dropped)",
+}
+"""The reset mechanisms :func:`from_nir` builds (``reset=``). NIR 1.0 files say only
+``v_reset``; exporters write ``v_reset = 0`` whatever their framework ran."""
 
 SPIKING = ("LIF", "CubaLIF", "IF", "Threshold")
 READOUT = ("LI", "CubaLI", "I")
@@ -94,6 +108,12 @@ class NirImport:
     dt: float = 1.0
     host: dict = field(default_factory=dict)  # Output node -> linear read-out computed on the host
     dt_source: str = "given"  # or "metadata", "default", "r = tau/dt (snnTorch's export)"
+    tolerance: float = 0.005
+    fidelity: list = field(default_factory=list)  # what was not built as the file says
+    resets: dict = field(default_factory=dict)  # spiking node -> reset mechanism built
+    input_step: dict = field(default_factory=dict)  # graded Input node -> x per payload unit
+    layers: list = field(default_factory=list)  # NIR's synapse layers (NeuroBench's counts)
+    input_bits: int = 0  # graded inputs' message width (0: binary spikes)
 
     def outputs(self, result, mapping) -> dict:
         """Per neuron node its output on NIR's time axis: spikes (0/1) of a spiking node,
@@ -118,6 +138,80 @@ class NirImport:
                     y[delay:] += (m @ x[: steps - delay].T).T
             out[node] = y.reshape(steps, *shape)
         return out
+
+    def encode(self, inputs: dict) -> tuple[dict, dict]:
+        """Real-valued inputs for a graph imported with ``input_bits``: ``(payloads, errors)``
+        -- per Input node the integer messages ``round(x / step)`` (``x`` shaped (steps,
+        *shape), in ``[0, input_max]``) and the largest quantization error relative to
+        ``input_max``. Values outside the range are refused (naming the node, the value and
+        the range): a graded message is unsigned here."""
+        from .._validate import check_mapping, float_array
+
+        inputs = check_mapping("NirImport.encode", "inputs", inputs)
+        out, errs = {}, {}
+        for name, x in inputs.items():
+            if name not in self.input_step:
+                raise ParameterError(
+                    f"NirImport.encode: {name!r} is not a graded Input node of this import "
+                    f"(graded: {', '.join(self.input_step) or 'none; from_nir(..., input_bits=)'})"
+                )
+            x = float_array("NirImport.encode", f"inputs[{name!r}]", x)
+            step = self.input_step[name]
+            top = self.input_max(name)
+            bad = (x < 0) | (x > top * (1 + 1e-12))
+            if np.any(bad):
+                v = float(x[bad].ravel()[0])
+                raise ParameterError(
+                    f"NirImport.encode.inputs[{name!r}]: {v:g} is outside [0, {top:g}] "
+                    "(from_nir's input_max); scale the input or import with a larger input_max"
+                )
+            q = np.rint(x / step)
+            out[name] = q.astype(np.int32)
+            errs[name] = float(np.abs(q * step - x).max(initial=0)) / top
+        return out, errs
+
+    def input_max(self, name) -> float:
+        """The largest value Input node ``name`` carries (graded inputs)."""
+        return self.input_step[name] * (2**self.input_bits - 1)
+
+    def neurobench(self, result, mapping) -> dict:
+        """NeuroBench 2.3's workload metrics of the run of this import, one sample, on NIR's
+        own time axis and graph: the spiking nodes' spikes and membranes (lag steps, the bias
+        line, gates, splitters and relays left out), each Affine / Linear / Conv node of the
+        graph a layer with its own weights (zero weights are not operations; Dense counts
+        every weight, ``Conv`` its in-bounds taps), its input on the step it arrives.
+        See :func:`spikemesh.counts.neurobench_metrics`."""
+        from ..counts import neurobench_metrics
+
+        out = self.outputs(result, mapping)
+        steps = len(next(iter(out.values()))) if out else 0
+        spiking = [n for n in self.populations if n not in self.readouts]
+        acts = {n: out[n].reshape(steps, -1) for n in spiking}
+        mems = {}
+        for n in spiking:
+            lag = mapping.latency.get(self.populations[n], 0)
+            v = result.probes.get(self.populations[n], {}).get("v")
+            if v is None:
+                raise ParameterError(
+                    f"NirImport.neurobench: node {n!r} has no 'v' probe (from_nir probes "
+                    "every spiking node; was it removed?)"
+                )
+            mems[n] = np.asarray(v[lag : lag + steps])
+        src = dict(acts)
+        for name in self.inputs:
+            x = result.inputs.get(name)
+            src[name] = (np.zeros((steps, int(np.prod(self.inputs[name])))) if x is None
+                         else np.asarray(x[:steps], np.float64) * self.input_step.get(name, 1.0))  # fmt: skip
+        layers = []
+        for _, routes, fanout, dense in self.layers:
+            n_in = len(fanout)
+            x = np.zeros((steps, n_in))
+            for (s_name, delay), m in routes.items():
+                xs = np.asarray(src[s_name], np.float64).reshape(steps, -1)
+                if delay < steps:
+                    x[delay:] += (m @ xs[: steps - delay].T).T
+            layers.append((x, fanout, dense))
+        return neurobench_metrics(acts, mems, dict(self.resets), layers)
 
     def to_nir_data(self, result, mapping, path=None):
         """The recording as ``nir.NIRGraphData`` (written with ``nir.write_data`` when ``path``
@@ -456,12 +550,30 @@ def _op(name, node, in_shape, dt):
 
 
 # ------------------------------------------------------------------ the import
-def from_nir(src, chip=None, dt: float | None = None) -> Network:
+def from_nir(src, chip=None, dt: float | None = None, *, reset="nir", strict: bool = False,
+             tolerance: float = 0.005, input_bits: int | None = None,
+             input_max: float = 1.0) -> Network:  # fmt: skip
     """A :class:`Network` of the NIR graph ``src`` (a ``nir.NIRGraph`` or an HDF5 path).
 
     ``dt`` is the graph's step in the units of its time constants (default: the graph's
-    ``metadata["dt"]``, else 1; snnTorch's exporter assumes 1e-4, Norse 1e-3: a ``dt/tau`` above 1
-    is refused with that hint). ``chip`` (a profile or name) picks the cores: its neuron models
+    ``metadata["dt"]``, else inferred from snnTorch's ``r = tau/dt``, else 1; snnTorch's
+    exporter assumes 1e-4; Norse 1.1 writes ``tau = dt_norse / tau_mem_inv``, reproduced at
+    ``dt = dt_norse**2``, 1e-6 for its default: a ``dt/tau`` above 1 is refused with that hint).
+
+    ``reset`` (a name of :data:`RESETS`, or a dict node -> name): what the spiking nodes do
+    after a spike, which NIR files cannot say. ``"subtract"`` builds
+    :class:`~spikemesh.neurons.CubaLIFSubtract` (chips listing it: loihi2), refused elsewhere
+    with the reason; ``"zero_hold"`` a CubaLIF with ``refract_delay = 2`` (every Loihi chip).
+
+    Every parameter rounded by more than ``tolerance`` (relative), every weight or threshold
+    rounded to 0 or clipped, gives one :class:`~spikemesh.exceptions.FidelityWarning` naming
+    node, parameter, value and what was built (also in ``net.nir.fidelity``); ``strict=True``
+    raises :class:`~spikemesh.exceptions.FidelityError` instead.
+
+    ``input_bits``: real-valued ("direct") input, each Input node a source of graded
+    messages of ``input_bits`` bits carrying ``x`` in ``[0, input_max]`` in steps of
+    ``input_max / (2**input_bits - 1)`` (chips whose messages carry that many bits; refused on
+    binary-spike chips with the encodings offered). :meth:`NirImport.encode` quantizes. ``chip`` (a profile or name) picks the cores: its neuron models
     must include CubaLIF; on chips with graded-spike IF cores (Loihi 2-like) Threshold nodes
     and membranes that forget each step use IF cores, exact by construction. The returned
     network carries ``net.nir``, a :class:`NirImport` (populations, scales, rounding errors,
@@ -477,6 +589,14 @@ def from_nir(src, chip=None, dt: float | None = None) -> Network:
             "sm.convert.to_snn)"
         )
     graded = c is not None and c.supports("IF") and c.core.payload_bits > 1
+    strict = bool(strict)
+    try:
+        tolerance = float(tolerance)
+    except (TypeError, ValueError):
+        raise ParameterError(f"from_nir.tolerance: must be a number in [0, 1) (got {tolerance!r})") from None
+    if not (0 <= tolerance < 1):
+        raise ParameterError(f"from_nir.tolerance: must be a number in [0, 1) (got {tolerance!r})")
+    in_bits = _input_bits(input_bits, input_max, c)
     graph = _load(src)
     nodes, edges = _flatten(graph)
     given_dt, dt_source = dt is not None, "given"
@@ -516,18 +636,39 @@ def from_nir(src, chip=None, dt: float | None = None) -> Network:
     into: dict = {n: [] for n in nodes}
     for s, d in edges:
         into[d].append(s)
-    imp = NirImport(dt=dt, dt_source=dt_source)
-    net = Network(getattr(graph, "name", None) or "nir")
+    imp = NirImport(dt=dt, dt_source=dt_source, tolerance=tolerance, input_bits=in_bits or 0)
+    notes: list = []  # (node, what was not built as the file says)
+    name_ = getattr(graph, "name", None)
+    net = Network(name_ if isinstance(name_, str) and name_ else "nir")
     sources = {}
     for name, node in nodes.items():
         if _kind(node) == "Input":
-            sources[name] = net.input(int(np.prod(shapes[name])), name=name)
+            n_in = int(np.prod(shapes[name]))
+            if in_bits:
+                sources[name] = net.input(n_in, name=name, payload_bits=in_bits)
+                imp.input_step[name] = float(input_max) / (2**in_bits - 1)
+            else:
+                sources[name] = net.input(n_in, name=name)
             imp.inputs[name] = shapes[name]
     specs = {}
     for name, node in nodes.items():
         if _kind(node) in NEURONS:
             specs[name] = _neuron(name, node, dt, int(np.prod(shapes[name])), given_dt)
             specs[name]["shape"] = shapes[name]
+    resets = _resets(reset, specs, c)
+    for name, sp_ in specs.items():
+        sp_["reset"] = resets.get(name, "nir")
+        if sp_["kind"] in ("IF", "I"):
+            r = sp_["r"]
+            if dt_source == "default" and np.max(r) >= 10:  # r = 1/dt of a graph without dt
+                notes.append((name, f"{sp_['kind']} r = {_show(r)} read at dt = 1 (the graph "
+                              "carries no dt): NIR's dv/dt = R I adds r I per step; pass dt= "
+                              "if the graph was written for another step"))  # fmt: skip
+            elif dt != 1 and np.all(r == 1):
+                notes.append((name, f"{sp_['kind']} r = 1 at dt = {dt:g} adds dt r = {dt:g} of "
+                              "its input per step (NIR's dv/dt = R I); Norse 1.1 exports its "
+                              "IAFCell (v += I per step) with r = 1, NIR's ODE needs r = 1/dt"))  # fmt: skip
+        notes += [(name, t) for rel, t in sp_["decay_notes"] if rel > tolerance]
     paths = {name: _paths(name, nodes, into, back, shapes, dt) for name in specs}
     for name, node in nodes.items():  # Output nodes behind linear nodes: read out on the host
         if _kind(node) == "Output" and any(_kind(nodes[s]) in LINEAR + PASS for s in into[name]):
@@ -536,7 +677,7 @@ def from_nir(src, chip=None, dt: float | None = None) -> Network:
             imp.host[name] = (routes, p["bias"], shapes[name])
     const_pop = None
     for name, sp_ in specs.items():
-        _build(net, name, sp_, paths[name], graded)
+        _build(net, name, sp_, paths[name], graded, notes, tolerance)
         imp.populations[name] = name
         imp.sigma[name] = sp_["sigma"]
         imp.shapes[name] = sp_["shape"]
@@ -544,18 +685,31 @@ def from_nir(src, chip=None, dt: float | None = None) -> Network:
         for (src_name, delay), m in paths[name]["routes"].items():
             pre = sources.get(src_name) or specs[src_name]["pop"]
             w = (m.multiply(sp_["sigma"] * sp_["gain"][:, None])).T.tocsr()  # (pre, post)
-            mant, wexp, err = _weights(w, sp_["shift"])
-            sp_["errs"].append(err)
-            if w.nnz and not mant.nnz:
-                warnings.warn(
-                    f"from_nir: every weight from {src_name!r} into {name!r} rounds to 0: they are "
-                    f"below one accumulator step at the node's scale (sigma = {sp_['sigma']:g}, "
-                    "set by its threshold); the projection does nothing",
-                    QuantizationWarning,
-                    stacklevel=2,
-                )
-            net.connect(pre, sp_["pop"], weights=mant, weight_exp=wexp, delay=delay,
-                        name=f"{src_name}->{name}")  # fmt: skip
+            if src_name in imp.input_step:  # graded input: one payload unit = one step of x
+                w = (w * imp.input_step[src_name]).tocsr()
+            # Loihi's mixed-sign synapse format drops the lowest mantissa bit (REFERENCE.md
+            # §1); an excitatory and an inhibitory projection keep all 8 bits of each
+            parts = _sign_split(w)
+            top = float(np.abs(w.data).max(initial=0))
+            errs = []
+            for suffix, part in parts:
+                mant, wexp, err = _weights(part, sp_["shift"])
+                ptop = float(np.abs(part.data).max(initial=0))
+                errs.append(err * ptop / top if top else 0.0)
+                pname = f"{src_name}->{name}{suffix}"
+                _weight_notes(notes, name, pname, part, mant, wexp, sp_["shift"],
+                              errs[-1], tolerance)  # fmt: skip
+                if part.nnz and not mant.nnz:
+                    warnings.warn(
+                        f"from_nir: every weight of {pname!r} rounds to 0: they are below one "
+                        f"accumulator step at the node's scale (sigma = {sp_['sigma']:g}, set by "
+                        "its threshold); the projection does nothing",
+                        QuantizationWarning,
+                        stacklevel=2,
+                    )
+                net.connect(pre, sp_["pop"], weights=mant, weight_exp=wexp, delay=delay,
+                            name=pname)  # fmt: skip
+            sp_["errs"].append(max(errs, default=0.0))
         drive = sp_["const_q"]
         if np.any(drive):
             if const_pop is None:
@@ -565,16 +719,133 @@ def from_nir(src, chip=None, dt: float | None = None) -> Network:
                 const_pop = net.population(1, CubaLIF(du=4095, dv=0, vth=0, bias_mant=1),
                                            name=bname)  # fmt: skip
                 imp.bias = bname
-            mant, wexp, err = _weights(_as_sparse(drive[None, :]), sp_["shift"])
-            sp_["errs"].append(err)
-            net.connect(const_pop, sp_["pop"], weights=mant, weight_exp=wexp, delay=0,
-                        name=f"bias->{name}")  # fmt: skip
+            bw = _as_sparse(drive[None, :])
+            top = float(np.abs(drive).max())
+            for suffix, part in _sign_split(bw):
+                mant, wexp, err = _weights(part, sp_["shift"])
+                err *= float(np.abs(part.data).max(initial=0)) / top
+                sp_["errs"].append(err)
+                _weight_notes(notes, name, f"bias->{name}{suffix}", part, mant, wexp,
+                              sp_["shift"], err, tolerance,
+                              what="constant drive (Affine bias / v_leak)")  # fmt: skip
+                net.connect(const_pop, sp_["pop"], weights=mant, weight_exp=wexp, delay=0,
+                            name=f"bias->{name}{suffix}")  # fmt: skip
         imp.errors[name] = float(max(sp_["errs"]))
         if sp_["readout"]:
             net.probe(sp_["pop"], "v")
     imp.readouts = tuple(n for n, s in specs.items() if s["readout"])
+    imp.resets = {n: s["reset"] for n, s in specs.items() if not s["readout"]}
+    imp.layers = _synapse_layers(nodes, into, back, shapes, dt, specs)
+    imp.fidelity = [f"node {node!r}: {text}" for node, text in notes]
+    if notes:
+        msg = (f"from_nir: {len(notes)} value(s) not built as the file says (tolerance "
+               f"{tolerance:.2%}; net.nir.fidelity lists them):\n  - " + "\n  - ".join(imp.fidelity))  # fmt: skip
+        if strict:
+            raise FidelityError(msg + "\n(strict=True: refused; tolerance= or strict=False builds it)")
+        warnings.warn(msg, FidelityWarning, stacklevel=2)
+    for name in specs:  # the membrane of every node: NeuroBench's MembraneUpdates reads it
+        if not specs[name]["readout"]:
+            net.probe(specs[name]["pop"], "v")
     net.nir = imp
     return net
+
+
+def _show(a) -> str:
+    a = np.unique(np.asarray(a, np.float64))
+    return f"{a[0]:g}" if a.size == 1 else f"{a.min():g}..{a.max():g}"
+
+
+def _input_bits(bits, vmax, chip):
+    """The graded input width asked for (None: binary spikes), checked against the chip."""
+    if bits is None:
+        return None
+    from .._validate import check_int, check_number
+
+    bits = check_int("from_nir", "input_bits", bits, 1, 24)
+    vmax = check_number("from_nir", "input_max", vmax)
+    if not vmax > 0:
+        raise ParameterError(f"from_nir.input_max: must be > 0 (got {vmax!r})")
+    if chip is not None and chip.core.payload_bits < bits:
+        raise SpikemeshError(
+            f"from_nir(input_bits={bits}): {chip.name} carries {chip.core.payload_bits}-bit "
+            "spike messages, so real-valued ('direct') input cannot enter it as graded messages; "
+            "encode it as spikes first: sm.encode.rate / sm.encode.latency / sm.encode.delta "
+            "(CLI: --encode rate|latency|delta), or use a chip with graded messages (loihi2)"
+        )
+    return bits
+
+
+def _resets(reset, specs, chip) -> dict:
+    """node -> reset mechanism (a key of RESETS), checked against the nodes and the chip."""
+    spiking = [n for n, s in specs.items() if not s["readout"]]
+    if isinstance(reset, str):
+        asked = {n: reset for n in spiking}
+        explicit = False
+    elif isinstance(reset, dict):
+        asked, explicit = dict(reset), True
+        for n in asked:
+            if n not in specs:
+                raise ParameterError(
+                    f"from_nir.reset: {n!r} is not a neuron node of this graph; its spiking "
+                    f"nodes are: {', '.join(spiking) or '(none)'}"
+                )
+    else:
+        raise ParameterError(
+            f"from_nir.reset: must be one of {', '.join(RESETS)} or a dict node -> one of them "
+            f"(got {type(reset).__name__})"
+        )
+    out = {}
+    for n, mode in asked.items():
+        if not isinstance(mode, str) or mode not in RESETS:
+            raise ParameterError(
+                f"from_nir.reset[{n!r}]: must be one of {', '.join(RESETS)} (got {mode!r})"
+            )
+        mode = "nir" if mode == "zero" else mode
+        kind = specs[n]["kind"]
+        if mode != "nir" and (specs[n]["readout"] or kind == "Threshold"):
+            if explicit:
+                raise ParameterError(
+                    f"from_nir.reset[{n!r}]: {kind} has no reset (a read-out or a stateless "
+                    "threshold); only spiking IF/LIF/CubaLIF nodes take reset="
+                )
+            continue
+        if mode != "nir" and specs[n]["forget"]:
+            raise SpikemeshError(
+                f"from_nir: node {n!r}: reset={mode!r} on a membrane that forgets every step "
+                "(dt = tau) is not built"
+            )
+        if mode == "subtract" and chip is not None and not chip.supports("CubaLIFSubtract"):
+            raise SpikemeshError(
+                f"from_nir(reset='subtract'): snnTorch's reset by subtraction takes the "
+                f"threshold off after the next step's decay and input; {chip.name}'s CUBA "
+                f"compartments reset v to 0 at the spike and cannot do that (it runs "
+                f"{', '.join(chip.core.neuron_models)}). Chips with programmable neurons can "
+                "(loihi2: CubaLIFSubtract); on this chip train with reset_mechanism='zero'"
+            )
+        out[n] = mode
+    return out
+
+
+def _weight_notes(notes, node, proj, w, mant, wexp, shift, err, tol, what="weights"):
+    """Fidelity notes of one projection: rounding beyond the tolerance, weights zeroed or
+    clipped."""
+    data = w.tocsr().data
+    nz = int(np.count_nonzero(data))
+    if not nz:
+        return
+    if not mant.nnz:
+        notes.append((node, f"projection {proj!r} {what}: all {nz} round to 0 (below one "
+                      "accumulator step at the node's scale): the projection does nothing"))  # fmt: skip
+        return
+    exact = data[data != 0] / 2.0**shift
+    lim = 2.0 ** (wexp + 8)
+    clipped = int(np.count_nonzero(np.abs(exact) > lim))
+    zeroed = nz - int(mant.nnz)
+    if err > tol or clipped:
+        notes.append((node, f"projection {proj!r} {what}: {nz:,} values as 8-bit mantissas "
+                      f"x 2**{wexp}: largest error {err:.2%} of the largest value"
+                      + (f"; {zeroed:,} round to 0" if zeroed else "")
+                      + (f"; {clipped:,} clipped to the register" if clipped else "")))  # fmt: skip
 
 
 def _as_sparse(a):
@@ -660,15 +931,18 @@ def _neuron(name, node, dt, n, given_dt):
             np.any(a > 1 + 1e-12) or np.any(a <= 0) or not np.all(np.isfinite(a))
         ):
             bad = a[(a > 1) | (a <= 0) | ~np.isfinite(a)][0]
-            hint = ("" if given_dt else " The graph carries no dt: pass from_nir(..., dt=) with "
-                    "the step it was trained at (snnTorch's exporter assumes dt=1e-4, Norse 1e-3).")  # fmt: skip
+            hint = ((" The graph carries no dt:" if not given_dt else " Is dt right?") +
+                    " pass from_nir(..., dt=) (CLI "
+                    "--dt): snnTorch's exporter assumes dt=1e-4; Norse 1.1 writes tau = "
+                    "dt_norse/tau_mem_inv, which dt = dt_norse**2 reproduces (1e-6 for Norse's "
+                    "default dt = 1e-3).")  # fmt: skip
             raise ParameterError(
                 f"from_nir: node {name!r} ({kind}): {label} = {bad:g} at dt={dt:g}; forward Euler "
                 f"needs 0 < dt/tau <= 1.{hint}"
             )
     r, w_in, leak = p.get("r", one), p.get("w_in", one), p.get("v_leak", zero)
-    if kind in ("IF", "I"):
-        a_m_eff, gain, forget = None, r, False
+    if kind in ("IF", "I"):  # NIR: dv/dt = R I -> v += dt R I (forward Euler, like LIF's rule)
+        a_m_eff, gain, forget = None, dt * r, False
     elif kind == "Threshold":
         a_m_eff, gain, forget = None, one, True
     else:
@@ -690,22 +964,36 @@ def _neuron(name, node, dt, n, given_dt):
     du_f = 4096.0 * float(a_s[0]) - 1
     dvi, dui = int(np.clip(np.rint(dv_f), 0, 4095)), int(np.clip(np.rint(du_f), 0, 4095))
     decay_err = 0.0 if forget else max(abs(dvi - dv_f), abs(dui - du_f)) / 4096
+    decay_notes, decay_rel = [], 0.0
+    if not forget:
+        for label, exact, built, reg in (("dt/tau_mem", dv_f / 4096, dvi / 4096, f"dv = {dvi}"),
+                                         ("dt/tau_syn", (du_f + 1) / 4096, (dui + 1) / 4096,
+                                          f"du = {dui}")):  # fmt: skip
+            if kind in ("IF", "I", "Threshold") or (label == "dt/tau_syn" and
+                                                   kind not in ("CubaLIF", "CubaLI")):  # fmt: skip
+                continue
+            rel = abs(built - exact) / exact if exact > 0 else 0.0
+            if rel > 0:
+                decay_rel = max(decay_rel, rel)
+                decay_notes.append((rel, f"{label} = {exact:.6g}: built as {reg} "
+                                    f"({built:.6g}, {rel:.2%} off)"))  # fmt: skip
     # constant drive per step into u (LIF/LI: v_leak through u; CubaLIF/CubaLI: the v register)
     in_u = kind in ("LIF", "LI")
     return {"kind": kind, "n": n, "theta": theta, "dv": dvi, "du": dui, "decay_err": decay_err,
+            "decay_notes": decay_notes, "decay_rel": decay_rel, "r": r,
             "gain": np.ascontiguousarray(gain), "a_s": float(a_s[0]), "a_m": am,
             "leak_u": a_m * leak if in_u else zero, "leak_v": a_m * leak if kind in ("CubaLIF", "CubaLI") else zero,
             "forget": forget, "readout": kind in READOUT}  # fmt: skip
 
 
-def _paths(name, nodes, into, back, shapes, dt):
+def _paths(name, nodes, into, back, shapes, dt, n=None):
     """Every route into neuron node ``name`` back to a source (Input or spiking node), summed
     per (source, delay): {"routes": {(source, delay): matrix (n_post, n_src)}, "bias": (n,)},
     the bias being the linear nodes' constant terms as seen at the neuron's input."""
     import scipy.sparse as sp
 
     routes: dict = {}
-    n = int(np.prod(shapes[name]))
+    n = int(np.prod(shapes[name])) if n is None else n
     bias = np.zeros(n)
 
     def walk(node, mat, delay, trail=()):
@@ -736,6 +1024,35 @@ def _paths(name, nodes, into, back, shapes, dt):
     return {"routes": routes, "bias": bias}
 
 
+def _synapse_layers(nodes, into, back, shapes, dt, specs) -> list:
+    """NeuroBench's layers of the graph: each Affine / Linear / Conv node as
+    ``(name, routes {(source, delay): matrix (n_in, n_source)}, fanout per input, dense)``,
+    its input traced back through the pass and pooling nodes to Input and spiking nodes."""
+    import copy
+
+    out = []
+    for name, node in nodes.items():
+        kind = _kind(node)
+        if kind not in ("Affine", "Linear", "Conv1d", "Conv2d"):
+            continue
+        in_shape = _in_shape_of(name, into, back, shapes)
+        n_in = int(np.prod(in_shape))
+        p = _paths(name, nodes, into, back, shapes, dt, n=n_in)
+        routes = {k: m for k, m in p["routes"].items() if k[0] in specs or _kind(nodes[k[0]]) == "Input"}
+        if kind in ("Affine", "Linear"):
+            w = _arr(node.weight)
+            fanout = np.count_nonzero(w, axis=0)
+            dense = w.size
+        else:
+            m, _, _ = _conv(name, node, in_shape)
+            fanout = np.diff(m.tocsc().indptr)
+            ones = copy.copy(node)
+            ones.weight = np.ones_like(_arr(node.weight))
+            dense = int(_conv(name, ones, in_shape)[0].nnz)
+        out.append((name, routes, np.asarray(fanout, np.int64), int(dense)))
+    return out
+
+
 def _in_shape_of(node, into, back, shapes):
     fwd = [s for s in into[node] if (s, node) not in back and shapes.get(s) is not None]
     srcs = fwd or [s for s in into[node] if shapes.get(s) is not None]
@@ -744,7 +1061,7 @@ def _in_shape_of(node, into, back, shapes):
     return shapes[srcs[0]]
 
 
-def _build(net, name, sp_, paths, graded):
+def _build(net, name, sp_, paths, graded, notes, tol):
     """Choose ``sigma`` and the neuron spec; add the population."""
     n, kind = sp_["n"], sp_["kind"]
     drive = sum((np.asarray(abs(m).sum(axis=1)).ravel() for m in paths["routes"].values()),
@@ -786,7 +1103,11 @@ def _build(net, name, sp_, paths, graded):
         shift = 6
         bias_f = sigma * sp_["leak_v"]
         mant, bexp = _bias_parts(bias_f)
-        errs.append(_rel_err(bias_f, mant * 2.0**bexp))
+        berr = _rel_err(bias_f, mant * 2.0**bexp)
+        errs.append(berr)
+        if np.any(bias_f) and (berr > tol or np.any(np.abs(bias_f) > 4095 * 2**7)):
+            notes.append((name, f"v_leak (CubaLIF bias register) {_show(sp_['leak_v'])}: built "
+                          f"as 13-bit mantissas x 2**{_show(bexp)}, {berr:.2%} off"))  # fmt: skip
         if sp_["theta"] is None:  # read-out: never fires (v clips at the threshold)
             vth, vmax = 131071, 131071 * 64
         else:
@@ -797,10 +1118,26 @@ def _build(net, name, sp_, paths, graded):
                     f"from_nir: node {name!r}: v_threshold differs between neurons; a population "
                     "shares one threshold register (not built)"
                 )
-            errs.append(_rel_err(vth_f, vth_a))
+            terr = _rel_err(vth_f, vth_a)
+            errs.append(terr)
+            theta0 = float(sp_["theta"].ravel()[0])
+            if vth_a[0] == 0 and theta0 > 0:
+                notes.append((name, f"v_threshold = {theta0:g} rounds to 0 at the node's scale "
+                              f"(sigma = {sigma:g}, set by its inputs): it fires on any "
+                              "positive membrane"))  # fmt: skip
+            elif terr > tol:
+                notes.append((name, f"v_threshold = {theta0:g}: built as vth = {int(vth_a[0])} "
+                              f"(<< 6 = {int(vth_a[0]) << 6} at sigma = {sigma:g}: "
+                              f"{int(vth_a[0]) * 64 / sigma:g}, {terr:.2%} off)"))  # fmt: skip
             vth, vmax = int(vth_a[0]), None
         dv = 4095 if sp_["forget"] else sp_["dv"]
-        spec = CubaLIF(du=sp_["du"], dv=dv, vth=vth, bias_mant=mant, bias_exp=bexp, vmax=vmax)
+        kw = dict(du=sp_["du"], dv=dv, vth=vth, bias_mant=mant, bias_exp=bexp, vmax=vmax)
+        if sp_.get("reset") == "subtract":
+            spec = CubaLIFSubtract(**kw)
+        elif sp_.get("reset") == "zero_hold":
+            spec = CubaLIF(**kw, refract_delay=2)
+        else:
+            spec = CubaLIF(**kw)
     with warnings.catch_warnings():  # a read-out never fires on purpose
         warnings.simplefilter("ignore", SilentPopulationWarning)
         sp_["pop"] = net.population(n, spec, name=name)
@@ -821,6 +1158,21 @@ def _bias_parts(b: np.ndarray):
     e[big] = np.clip(np.ceil(np.log2(np.abs(b[big]) / 4095)), 0, 7)
     m = np.clip(np.rint(b / 2.0**e), -4096, 4095).astype(np.int64)
     return m, e
+
+
+def _sign_split(w):
+    """[(name suffix, sparse part)]: the whole matrix when its weights share a sign, else its
+    excitatory ("") and inhibitory ("(-)") parts."""
+    w = w.tocsr()
+    d = w.data
+    if not ((d > 0).any() and (d < 0).any()):
+        return [("", w)]
+    pos, neg = w.copy(), w.copy()
+    pos.data = np.where(d > 0, d, 0.0)
+    neg.data = np.where(d < 0, d, 0.0)
+    pos.eliminate_zeros()
+    neg.eliminate_zeros()
+    return [("", pos), ("(-)", neg)]
 
 
 def _weights(w, shift: int):
@@ -879,10 +1231,9 @@ def to_nir(net: Network, path=None, dt: float | None = None):
     const = {}
     if bias_pop is not None:
         for p in net.projections:
-            if p.pre.name == bias_pop:
-                v = np.zeros(p.post.n)
+            if p.pre.name == bias_pop:  # (an excitatory and an inhibitory part: summed)
+                v = const.setdefault(p.post.name, np.zeros(p.post.n))
                 np.add.at(v, p.post_idx, _synapse_values(p, np.ones(p.weight.size, bool)))
-                const[p.post.name] = v
     # projections: one Linear per (projection, delay value)
     routes = []  # (linear node, pre, post, delay)
     for p in net.projections:
@@ -973,8 +1324,13 @@ def _export_neuron(name, pop, sigma, dt, readout):
         if spec.reset == "step":
             return nir.Threshold(threshold=theta), sigma * full
         if spec.reset == "zero":
-            return nir.IF(r=full, v_threshold=theta, v_reset=0 * full), sigma * full
+            return nir.IF(r=full / dt, v_threshold=theta, v_reset=0 * full), sigma * full
         raise SpikemeshError(f"{owner}: IF reset {spec.reset!r} has no NIR equivalent")
+    if isinstance(spec, CubaLIFSubtract):
+        raise SpikemeshError(
+            f"{owner}: CubaLIFSubtract (reset by subtraction) has no NIR equivalent: NIR 1.0 "
+            "neurons reset to v_reset"
+        )
     if not isinstance(spec, CubaLIF):
         raise SpikemeshError(f"{owner}: {spec.model} neurons have no NIR equivalent")
     if spec.refract_delay != 1:
@@ -993,7 +1349,8 @@ def _export_neuron(name, pop, sigma, dt, readout):
             raise SpikemeshError(
                 f"{owner}: dv=0 with du={spec.du} (a current into a perfect integrator) has no NIR equivalent"
             )
-        node = nir.I(r=full) if readout else nir.IF(r=full, v_threshold=theta, v_reset=0 * full)
+        r = full / dt  # NIR's dv/dt = R I: one step adds dt R I
+        node = nir.I(r=r) if readout else nir.IF(r=r, v_threshold=theta, v_reset=0 * full)
         return node, sigma * full
     tau_m = dt / a_m * full
     leak = bias / a_m

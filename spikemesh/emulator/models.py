@@ -31,7 +31,7 @@ import numpy as np
 
 from ..exceptions import ParameterError
 from ..kernels import reference as ref
-from ..neurons import IF, CubaLIF, NeuronSpec, SmoothIF, TrueNorthNeuron
+from ..neurons import IF, CubaLIF, CubaLIFSubtract, NeuronSpec, SmoothIF, TrueNorthNeuron
 
 __all__ = ["BINDERS", "LOCATORS", "NATIVE", "bind", "native", "register"]
 
@@ -143,7 +143,21 @@ def _bind_smooth_if(spec: SmoothIF, n, state, spikes, k, seed, id_offset):
     return update
 
 
+def _bind_cuba_lif_subtract(spec: CubaLIFSubtract, n, state, spikes, k, seed, id_offset):
+    """CubaLIFSubtract runs through its kernel per group and step (no NetStep descriptor)."""
+    u, v = state["u"], state["v"]
+    bias = np.ascontiguousarray(spec.bias(n))
+    params = (spec.du, spec.dv, spec.vth, spec.vmin, spec.vmax)
+    fn = k.cuba_lif_subtract_update
+
+    def update(inp, step):
+        return fn(inp, u, v, bias, *params, spikes)
+
+    return update
+
+
 register(CubaLIF, locator=_locate_cuba_lif, native=_native_cuba_lif)
+register(CubaLIFSubtract, binder=_bind_cuba_lif_subtract, locator=_locate_cuba_lif)
 register(SmoothIF, binder=_bind_smooth_if, locator=_locate_if)
 register(IF, locator=_locate_if, native=_native_if)
 register(TrueNorthNeuron, locator=_locate_truenorth, native=_native_truenorth)

@@ -88,6 +88,7 @@ class SimulationResult:
     timing: TimingResult | None
     packets: PacketLog
     mapping: object
+    inputs: dict = field(default_factory=dict)  # input name -> (steps, n) payloads given
     _counts: tuple | None = field(default=None, repr=False)
 
     def total(self, counter: str) -> int:
@@ -219,6 +220,51 @@ class SimulationResult:
                 share[c] += s.n / prog.n_neurons
         return _energy.report(m.chip, totals, per_core_step=per, population_shares=shares,
                               energy_set=energy_set, synops=synops, ann=ann, formula=formula)  # fmt: skip
+
+    def neurobench(self, populations=None) -> dict:
+        """NeuroBench 2.3's workload metrics of this run, one sample, with NeuroBench's names:
+        ``{"ActivationSparsity", "MembraneUpdates", "SynapticOperations": {"Effective_MACs",
+        "Effective_ACs", "Dense"}}``, counted over the user's populations (``populations``:
+        names, default all; splitters and relays are not populations) and every step of the
+        run, each projection a layer (Dense: ``n_pre x n_post`` per step, bias excluded; a
+        spike's operations count in the step it was sent). MembraneUpdates reads each
+        population's ``v`` probe (``net.probe(pop, "v")`` before mapping). The chip's own
+        totals (:meth:`counts`) count what the cores did instead (every synapse stored, the
+        mapper's extra neurons). See :func:`spikemesh.counts.neurobench_metrics`."""
+        from ..counts import neurobench_metrics
+
+        net = self.mapping.network
+        names = list(net.populations) if populations is None else list(populations)
+        for n in names:
+            if n not in net.populations:
+                raise ParameterError(
+                    f"SimulationResult.neurobench.populations: no population {n!r}; the "
+                    f"network has: {', '.join(net.populations)}"
+                )
+        acts = {n: self.spikes[n] for n in names}
+        mems, resets = {}, {}
+        for n in names:
+            v = self.probes.get(n, {}).get("v")
+            if v is None:
+                raise ParameterError(
+                    f"SimulationResult.neurobench: population {n!r} has no 'v' probe; "
+                    f"MembraneUpdates reads the membrane (net.probe({n!r}, 'v') before "
+                    "mapping)"
+                )
+            mems[n] = v
+            resets[n] = "subtract" if net.populations[n].neuron.model == "CubaLIFSubtract" else "nir"
+        layers = []
+        for p in net.projections:
+            if p.pre.name not in acts and p.pre.name not in net.inputs:
+                continue
+            if p.post.name not in acts:
+                continue
+            x = self.spikes.get(p.pre.name) if p.pre.name in self.spikes else self.inputs.get(p.pre.name)
+            if x is None:  # an input never given: all zero
+                continue
+            fan = np.bincount(p.pre_idx[p.weight != 0], minlength=p.pre.n)
+            layers.append((x, fan, p.pre.n * p.post.n))
+        return neurobench_metrics(acts, mems, resets, layers)
 
     # ------------------------------------------------------------------ counting
     def _elapsed(self, updates, changed, spikes) -> np.ndarray:

@@ -374,4 +374,6 @@ class Simulator:
                   "noc": self.noc},
             timing=timing, packets=PacketLog.from_rows(run.batches[: run.used], run.per_step),
             mapping=m,
+            inputs={name: x for name, x in zip(m.input_routes, run.inputs, strict=True)
+                    if x is not None},
         )  # fmt: skip

@@ -21,6 +21,7 @@ KERNEL_NAMES = (
     "cuba_lif_update",
     "if_update",
     "smooth_if_update",
+    "cuba_lif_subtract_update",
     "truenorth_update",
     "deliver",
     "emit_spikes",

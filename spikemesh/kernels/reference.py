@@ -33,6 +33,7 @@ __all__ = [
     "native_update",
     "prn32",
     "smooth_if_update",
+    "cuba_lif_subtract_update",
     "truenorth_update",
 ]
 
@@ -128,6 +129,36 @@ def cuba_lif_update(inp, u, v, ref, bias, du, dv, vth, refract_delay, vmin, vmax
     u[:] = un
     v[:] = vn
     ref[:] = ref_new
+    spikes[:] = s
+    return int(changed), int(np.count_nonzero(s)), int(wraps)
+
+
+def cuba_lif_subtract_update(inp, u, v, bias, du, dv, vth, vmin, vmax, spikes):
+    """CUBA LIF with snnTorch's reset by subtraction, one timestep (a Loihi 2 program;
+    :class:`~spikemesh.neurons.CubaLIFSubtract`). Arguments as :func:`cuba_lif_update` without
+    the refractory state.
+
+    Notes
+    -----
+    ::
+
+        r   = v > vth << 6                       # the previous step's spike
+        q, u', u2 as cuba_lif_update
+        v'  = clip(sgn(v) * ((|v| * (4096 - dv)) >> 12) + u2 - r * (vth << 6), vmin, vmax)
+        s   = v' > vth << 6                      # v' is kept (the reset is next step's)
+
+    Returns ``(changed, n_spikes, n_wraps)`` as :func:`cuba_lif_update`.
+    """
+    u_old = u.astype(_I64)
+    v_old = v.astype(_I64)
+    thr = _I64(vth) << 6
+    un, u2, wrapped = _cuba_lif_current(inp, u_old, bias, du)
+    wraps = sum(np.count_nonzero(m) for m in wrapped.values())
+    vn = np.clip(_decay12(v_old, 4096 - dv) + u2 - np.where(v_old > thr, thr, 0), vmin, vmax)
+    s = vn > thr
+    changed = np.count_nonzero((un != u_old) | (vn != v_old))
+    u[:] = un
+    v[:] = vn
     spikes[:] = s
     return int(changed), int(np.count_nonzero(s)), int(wraps)
 

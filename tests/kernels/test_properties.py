@@ -233,3 +233,32 @@ def test_smooth_if_with_alpha_zero_is_if(twin, p, seed):
     assert_array_equal(s1, s2)
     assert_array_equal(v1, v2)
     CASES["smooth_if alpha=0 == if (neuron-steps)"] += N
+
+
+# ------------------------------------------------------------------ CubaLIFSubtract (snnTorch)
+SUB_ORDER = ["inp", "u", "v", "bias", "du", "dv", "vth", "vmin", "vmax", "spikes"]
+
+
+@given(du=st.integers(0, 4095), dv=st.integers(0, 4095), vth=st.integers(0, 131071),
+       vmin=st.integers(-(2**23), 0), vmax=st.integers(0, 2**23 - 1),
+       inp_bits=st.integers(0, 42), edge=st.sampled_from([0.0, 0.05, 0.5]), seed=seeds)  # fmt: skip
+def test_cuba_lif_subtract_kernels_agree(compiled, twin, du, dv, vth, vmin, vmax, inp_bits,
+                                         edge, seed):  # fmt: skip
+    rng = np.random.default_rng(seed)
+    top = 2**inp_bits
+    e24 = [0, 1, -1, 2**23 - 1, -(2**23), vth << 6, (vth << 6) + 1, vmin, vmax]
+    arrays = {
+        "inp": _mix(rng, rng.integers(-top, top + 1, N).astype(I64), [top, -top, 2**21, 0], edge),
+        "u": _mix(rng, rng.integers(-(2**23), 2**23, N).astype(I32), e24, edge),
+        "v": _mix(rng, rng.integers(vmin, vmax + 1, N).astype(I32),
+                  [0, vmin, vmax, vth << 6, (vth << 6) + 1], edge),
+        "bias": (rng.integers(-4096, 4096, N) << rng.integers(0, 8, N)).astype(I64),
+        "spikes": np.zeros(N, I32),
+    }  # fmt: skip
+    scalars = dict(du=du, dv=dv, vth=vth, vmin=vmin, vmax=vmax)
+    for _ in range(STEPS):
+        _, arrays = run_both(compiled, twin, "cuba_lif_subtract_update", arrays, scalars,
+                             SUB_ORDER)  # fmt: skip
+        assert arrays["v"].min() >= vmin and arrays["v"].max() <= vmax
+        arrays["inp"] = rng.integers(-top, top + 1, N).astype(I64)
+    CASES["cuba_lif_subtract_update (neuron-steps)"] += N * STEPS

@@ -1,0 +1,104 @@
+"""Input encoders: real-valued data into the spike messages a chip takes.
+
+``rate``, ``latency`` and ``delta`` give binary spikes (every chip); ``direct`` gives graded
+messages (chips whose spike messages carry ``bits`` bits, e.g. loihi2). Each returns an integer
+array shaped ``(steps, ...)`` for :meth:`spikemesh.Simulator.run` and is seeded where it draws.
+
+=============  =============================================================================
+``rate``       Bernoulli spikes with probability ``x`` per step (snnTorch ``spikegen.rate``)
+``latency``    one spike per value at step ``round((1 - x) * (steps - 1))``, none for
+               ``x = 0`` (time-to-first-spike, linear; snnTorch ``spikegen.latency(linear=True)``
+               up to its rounding)
+``delta``      sigma-delta of a sequence: an ON (channel 0) or OFF (channel 1) spike whenever
+               the signal has moved ``threshold`` away from what was sent (the reference then
+               follows by ``threshold``); shape ``(steps, 2, ...)``
+``direct``     graded messages ``round(x / step)``, ``step = x_max / (2**bits - 1)``, with the
+               largest quantization error (relative to ``x_max``)
+=============  =============================================================================
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validate import check_int, check_number, float_array
+from .exceptions import ParameterError
+
+__all__ = ["ENCODINGS", "delta", "direct", "latency", "rate"]
+
+ENCODINGS = ("rate", "latency", "delta", "direct")
+
+
+def _unit(owner, x):
+    x = float_array(owner, "x", x, finite=False)
+    owner = owner + ".x"
+    if x.size and (np.nanmin(x) < 0 or np.nanmax(x) > 1 or np.isnan(x).any()):
+        bad = x[(x < 0) | (x > 1) | np.isnan(x)].ravel()[0]
+        raise ParameterError(
+            f"{owner}: values must lie in [0, 1] (got {bad:g}); scale the data first "
+            "(e.g. x / x.max())"
+        )
+    return x
+
+
+def rate(x, steps: int, seed: int = 0) -> np.ndarray:
+    """Bernoulli spikes: ``(steps, *x.shape)`` uint8, 1 with probability ``x`` in [0, 1]."""
+    x = _unit("encode.rate", x)
+    steps = check_int("encode.rate", "steps", steps, 1, 2**31 - 1)
+    seed = check_int("encode.rate", "seed", seed, 0, 2**63 - 1)
+    rng = np.random.default_rng(seed)
+    return (rng.random((steps, *x.shape)) < x).astype(np.uint8)
+
+
+def latency(x, steps: int) -> np.ndarray:
+    """One spike per value at ``round((1 - x) * (steps - 1))`` (larger values earlier), none
+    where ``x == 0``: ``(steps, *x.shape)`` uint8."""
+    x = _unit("encode.latency", x)
+    steps = check_int("encode.latency", "steps", steps, 1, 2**31 - 1)
+    t = np.rint((1.0 - x) * (steps - 1)).astype(np.int64)
+    out = np.zeros((steps, *x.shape), np.uint8)
+    idx = np.nonzero(x > 0)
+    out[(t[idx], *idx)] = 1
+    return out
+
+
+def delta(x, threshold: float) -> np.ndarray:
+    """Sigma-delta spikes of a sequence ``x`` shaped ``(steps, ...)``: ``(steps, 2, ...)``
+    uint8, channel 0 ON (the signal rose ``threshold`` above the reference), channel 1 OFF
+    (fell below it); at most one spike per value and step, the reference starting at 0 and
+    moving by ``threshold`` per spike."""
+    x = float_array("encode.delta", "x", x, finite=False)
+    if x.ndim < 1 or not len(x):
+        raise ParameterError(f"encode.delta.x: must be a sequence shaped (steps, ...) (got shape {x.shape})")
+    if not np.all(np.isfinite(x)):
+        raise ParameterError("encode.delta.x: must be finite (got NaN or inf)")
+    th = check_number("encode.delta", "threshold", threshold)
+    if not th > 0:
+        raise ParameterError(f"encode.delta.threshold: must be > 0 (got {threshold!r})")
+    ref = np.zeros(x.shape[1:])
+    out = np.zeros((len(x), 2, *x.shape[1:]), np.uint8)
+    for t in range(len(x)):
+        on = x[t] - ref >= th
+        off = ref - x[t] >= th
+        ref = ref + th * on - th * off
+        out[t, 0], out[t, 1] = on, off
+    return out
+
+
+def direct(x, bits: int, x_max: float = 1.0) -> tuple[np.ndarray, float]:
+    """Graded messages of real values ``x`` in ``[0, x_max]``: ``(round(x / step) as int32,
+    largest |error| / x_max)`` with ``step = x_max / (2**bits - 1)``."""
+    x = float_array("encode.direct", "x", x)
+    bits = check_int("encode.direct", "bits", bits, 1, 24)
+    x_max = check_number("encode.direct", "x_max", x_max)
+    if not x_max > 0:
+        raise ParameterError(f"encode.direct.x_max: must be > 0 (got {x_max!r})")
+    bad = (x < 0) | (x > x_max) | np.isnan(x)
+    if np.any(bad):
+        raise ParameterError(
+            f"encode.direct.x: values must lie in [0, {x_max:g}] (got {x[bad].ravel()[0]:g}); "
+            "a graded message is unsigned"
+        )
+    step = x_max / (2**bits - 1)
+    q = np.rint(x / step)
+    return q.astype(np.int32), float(np.abs(q * step - x).max(initial=0)) / x_max
