@@ -66,12 +66,25 @@ def _is_nir(path) -> bool:
     return Path(path).suffix.lower() in (".nir", ".h5", ".hdf5")
 
 
-def _load_network(path, chip, dt=None) -> Network:
-    """A saved network (.npz) or a NIR graph (.nir / .h5: imported for ``chip``)."""
+def _load_network(path, chip, dt=None, args=None) -> Network:
+    """A saved network (.npz) or a NIR graph (.nir / .h5: imported for ``chip`` with the
+    command's --reset, --strict, --tolerance, --input-bits, --input-max)."""
     if _is_nir(path):
-        from .convert.nir import from_nir
+        import warnings
 
-        return from_nir(path, chip=chip, dt=dt)
+        from .convert.nir import from_nir
+        from .exceptions import FidelityWarning
+
+        kw = {}
+        if args is not None:
+            kw = dict(reset=args.reset, strict=args.strict, tolerance=args.tolerance,
+                      input_bits=args.input_bits, input_max=args.input_max)  # fmt: skip
+        with warnings.catch_warnings():  # printed by _nir_summary, one line per value
+            warnings.simplefilter("ignore", FidelityWarning)
+            return from_nir(path, chip=chip, dt=dt, **kw)
+    for flag in ("reset", "strict", "input_bits"):
+        if args is not None and getattr(args, flag, None) not in (None, False, "nir"):
+            raise ParameterError(f"--{flag.replace('_', '-')}: only for NIR graphs (.nir)")
     return Network.load(path)
 
 
@@ -84,14 +97,92 @@ def _nir_summary(net) -> None:
         for node, pop in imp.populations.items()))  # fmt: skip
     inexact = {k: v for k, v in imp.errors.items() if v > 0}
     print("parameters: " + ("exact (dyadic) in every node" if not inexact else "rounded: " + ", ".join(
-        f"{k} {v:.2%}" for k, v in inexact.items())))  # fmt: skip
+        f"{k} {v:.2%}" for k, v in inexact.items())) + f" (tolerance {imp.tolerance:.2%})")  # fmt: skip
+    resets = {k: v for k, v in imp.resets.items() if v != "nir"}
+    if resets:
+        print("resets: " + ", ".join(f"{k} {v}" for k, v in resets.items()))
+    for note in imp.fidelity:
+        print(f"warning: {note}")
+    for name, step in imp.input_step.items():
+        print(f"input {name!r}: graded messages of {imp.input_bits} bits, {step:.6g} per unit "
+              f"(0 .. {imp.input_max(name):g})")  # fmt: skip
 
 
 def _nir_inputs(args, net, steps, rng) -> dict:
     imp = net.nir
     if args.input is None:
+        if args.encode is not None:
+            raise ParameterError(f"run --encode {args.encode}: needs --input (the data to encode)")
+        if imp.input_step:
+            raise ParameterError("run --input-bits: needs --input (the real values to send)")
         return {name: (rng.random((steps, *shape)) < args.rate).astype(np.int32)
                 for name, shape in imp.inputs.items()}  # fmt: skip
+    raw = _read_inputs(args, imp)
+    if args.encode is None:
+        if imp.input_step:
+            raise ParameterError("run --input-bits: give --encode direct (the values are "
+                                 "quantized to graded messages)")  # fmt: skip
+        out = {}
+        for name, x in raw.items():
+            if x.ndim < 1 or x.shape[0] < steps:
+                raise ParameterError(
+                    f"run --input[{name!r}]: needs at least --steps {steps} rows (got shape {x.shape})"
+                )
+            if x.dtype.kind == "f" and np.any(x != np.rint(x)):
+                raise ParameterError(
+                    f"run --input[{name!r}]: holds real values; spikes are whole numbers. Encode "
+                    "them: --encode rate|latency|delta (binary spikes, any chip) or --encode "
+                    "direct --input-bits B (graded messages, chips that carry them: loihi2)"
+                )
+            out[name] = x[:steps]
+        return out
+    return _encode_inputs(args, imp, raw, steps)
+
+
+def _encode_inputs(args, imp, raw, steps) -> dict:
+    """--encode: real-valued --input data as spike messages (sm.encode)."""
+    from . import encode
+
+    out = {}
+    for name, x in raw.items():
+        shape = tuple(imp.inputs[name])
+        x = np.asarray(x, np.float64)
+        if args.encode == "direct":
+            if name not in imp.input_step:
+                raise ParameterError("run --encode direct: needs --input-bits B (the graded "
+                                     "messages' width; chips that carry them: loihi2)")  # fmt: skip
+            seq = x if x.shape[1:] == shape or x.ndim == len(shape) + 1 else None
+            seq = np.broadcast_to(x, (steps, *x.shape)) if x.shape == shape else seq
+            if seq is None or len(seq) < steps:
+                raise ParameterError(
+                    f"run --input[{name!r}]: --encode direct takes {shape} (sent every step) or "
+                    f"(>= {steps}, *{shape}) (got {x.shape})"
+                )
+            q, errs = imp.encode({name: seq[:steps]})
+            print(f"input {name!r}: direct, quantization error at most {errs[name]:.3%} of "
+                  f"{imp.input_max(name):g}")  # fmt: skip
+            out[name] = q[name]
+        elif args.encode == "delta":
+            if shape[0] != 2 or x.shape[1:] != shape[1:] or len(x) < steps:
+                raise ParameterError(
+                    f"run --encode delta: ON/OFF spikes need an Input of shape (2, ...) and "
+                    f"--input (>= {steps}, ...) without the channel axis; Input {name!r} is "
+                    f"{shape}, --input {x.shape}"
+                )
+            out[name] = encode.delta(x[:steps], args.delta_threshold)
+        else:
+            if int(np.prod(x.shape)) != int(np.prod(shape)):
+                raise ParameterError(
+                    f"run --encode {args.encode}: --input[{name!r}] must be one sample of shape "
+                    f"{shape} (got {x.shape})"
+                )
+            x = x.reshape(shape)
+            out[name] = (encode.rate(x, steps, seed=args.seed + 1) if args.encode == "rate"
+                         else encode.latency(x, steps))  # fmt: skip
+    return out
+
+
+def _read_inputs(args, imp) -> dict:
     path = Path(args.input)
     if not path.is_file():
         raise ParameterError(f"run --input: {path} is not a file (.npy, or .npz by input name)")
@@ -117,11 +208,9 @@ def _nir_inputs(args, net, steps, rng) -> dict:
                 f"run --input: {path} has no array {name!r} (has {', '.join(arrays)})"
             )
         x = np.asarray(arrays[name])
-        if x.ndim < 1 or x.shape[0] < steps:
-            raise ParameterError(
-                f"run --input[{name!r}]: needs at least --steps {steps} rows (got shape {x.shape})"
-            )
-        out[name] = x[:steps]
+        if x.dtype.kind not in "biuf":
+            raise ParameterError(f"run --input[{name!r}]: must hold numbers (got {x.dtype})")
+        out[name] = x
     return out
 
 
@@ -176,7 +265,7 @@ def _print_time_and_energy(res) -> None:
 def _run_nir(args, chip) -> int:
     """Run a NIR graph for --steps of its own time: the chip runs the extra steps its
     mapping lags by, and every node's output is shifted back before it is counted."""
-    net = _load_network(args.network, chip, args.dt)
+    net = _load_network(args.network, chip, args.dt, args)
     print(f"spikemesh {__version__} (kernels: {kernels.BACKEND}) — {args.network} on {chip.name}")
     _nir_summary(net)
     mapping = map_network(net, chip)
@@ -213,6 +302,12 @@ def _run_nir(args, chip) -> int:
     if net.nir.bias is not None:
         print(f"(bias line {net.nir.bias!r}: one always-on neuron, "
               f"{int(res.spikes[net.nir.bias].sum())} spikes, counted in the energy)")  # fmt: skip
+    nb = net.nir.neurobench(res, mapping)
+    ops = nb["SynapticOperations"]
+    print(f"NeuroBench (NIR's {args.steps} steps, the graph's own neurons and layers): "
+          f"ActivationSparsity {nb['ActivationSparsity']:.4f}, MembraneUpdates "
+          f"{nb['MembraneUpdates']:,}, SynapticOperations Effective_ACs {ops['Effective_ACs']:,} "
+          f"/ Effective_MACs {ops['Effective_MACs']:,} / Dense {ops['Dense']:,}")  # fmt: skip
     _print_time_and_energy(res)
     return 0
 
@@ -423,7 +518,7 @@ def _chips(args) -> int:
 
 
 def _map(args) -> int:
-    net = _load_network(args.network, args.chip, args.dt)
+    net = _load_network(args.network, args.chip, args.dt, args)
     if getattr(net, "nir", None) is not None:
         _nir_summary(net)
     print(map_network(net, args.chip, allocator=args.allocator).report())
@@ -519,9 +614,15 @@ def build_parser() -> argparse.ArgumentParser:
                    "given (default 0.1)")  # fmt: skip
     r.add_argument("--input", help="NIR graphs: a .npy shaped (steps, *input_shape) or (steps, n), "
                    "or an .npz with one such array per Input node")  # fmt: skip
-    r.add_argument("--dt", type=_number(0, open_lo=True),
-                   help="NIR graphs: the step in the graph's time units (default: the graph's "
-                   "metadata, else 1)")  # fmt: skip
+    r.add_argument("--dt", type=_number(0, open_lo=True), help=_DT_HELP)
+    r.add_argument("--encode", choices=["rate", "latency", "delta", "direct"],
+                   help="NIR graphs: --input holds real values, sent as: rate (Bernoulli spikes, "
+                   "one sample in [0, 1]), latency (one spike per value, earlier when larger), "
+                   "delta (sigma-delta ON/OFF spikes of a sequence, into an Input of 2 channels) "
+                   "or direct (graded messages: needs --input-bits; loihi2)")  # fmt: skip
+    r.add_argument("--delta-threshold", type=_number(0, open_lo=True), default=0.1,
+                   help="--encode delta: the change that sends a spike (default 0.1)")  # fmt: skip
+    _nir_flags(r)
     r.add_argument("--seed", type=_int_at_least(0), default=0,
                    help="seed of the inputs and the chip's RNG, >= 0 (default 0)")  # fmt: skip
     r.set_defaults(func=_run)
@@ -533,10 +634,36 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--chip", default="loihi", help="profile name or .toml path (default loihi)")
     m.add_argument("--allocator", default="greedy", choices=["greedy", "sequential"],
                    help="placement policy (default greedy)")  # fmt: skip
-    m.add_argument("--dt", type=_number(0, open_lo=True),
-                   help="NIR graphs: the step in the graph's time units")  # fmt: skip
+    m.add_argument("--dt", type=_number(0, open_lo=True), help=_DT_HELP)
+    _nir_flags(m)
     m.set_defaults(func=_map)
     return ap
+
+
+_DT_HELP = ("NIR graphs: the step in the graph's time units (default: the graph's metadata; "
+            "else snnTorch's r = tau/dt when dt = 1 would be unstable; else 1). snnTorch "
+            "exports assume 1e-4; Norse 1.1 exports need dt = dt_norse**2 (1e-6 for its 1e-3)")
+
+
+def _nir_flags(p) -> None:
+    from .convert.nir import RESETS
+
+    p.add_argument("--reset", default="nir", choices=list(RESETS),
+                   help="NIR graphs: what spiking nodes do after a spike, which NIR files cannot "
+                   "say: nir (reset to v_reset = 0 at the spike; snnTorch Leaky 'zero', Norse), "
+                   "subtract (snnTorch's default: chips with programmable neurons, loihi2), "
+                   "zero_hold (snnTorch RLeaky/Synaptic 'zero'). Default nir")  # fmt: skip
+    p.add_argument("--strict", action="store_true",
+                   help="NIR graphs: refuse an import that rounds a value beyond --tolerance, "
+                   "or zeroes or clips one")  # fmt: skip
+    p.add_argument("--tolerance", type=_number(0, 1), default=0.005,
+                   help="NIR graphs: relative rounding reported (and refused with --strict), "
+                   "0..1 (default 0.005)")  # fmt: skip
+    p.add_argument("--input-bits", type=_int_at_least(1), default=None,
+                   help="NIR graphs: real-valued ('direct') input as graded messages of this "
+                   "many bits (chips that carry them: loihi2)")  # fmt: skip
+    p.add_argument("--input-max", type=_number(0, open_lo=True), default=1.0,
+                   help="--input-bits: the largest input value (default 1.0)")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

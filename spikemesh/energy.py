@@ -289,7 +289,9 @@ class EnergyReport:
             )
         c = self.counts
         lines.append(
-            f"counts: {c['synaptic_events']:,} effective / {c['dense_synapses']:,} dense synaptic ops, "
+            f"chip counts (every core and step the mapping runs; NeuroBench's metrics of the "
+            f"user's network: res.neurobench()): {c['synaptic_events']:,} effective / "
+            f"{c['dense_synapses']:,} dense synaptic ops, "
             f"{c['membrane_updates']:,} membrane updates, {c['spikes']:,} spikes, "
             f"{c['messages']:,} spike messages, {c['hops_ew'] + c['hops_ns']:,} message hops, "
             f"activation sparsity {c['activation_sparsity']:.3f}"

@@ -6,6 +6,7 @@ torch here). The levels asserted are the ones docs/nir.md's table reports."""
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -223,3 +224,113 @@ def test_norse_style_conv_if_with_r_one_over_dt_is_spike_for_spike(chip):
     assert_array_equal(out["if1"][: len(x)], z1)
     assert_array_equal(out["if2"][: len(x)], z["if2"])
     assert z1.sum() > 100 and z["if2"].sum() > 10
+
+
+# ---------------------------------------------------------------- the CLI, encoders, direct input
+def test_cli_reset_encode_and_neurobench_line(tmp_path, capsys):
+    from spikemesh.cli import main
+
+    x, _ = _inputs()
+    np.save(tmp_path / "spikes.npy", x[0])
+    path = str(D / "leaky_subtract.nir")
+    assert main(["run", path, "--chip", "loihi2", "--reset", "subtract", "--steps", "25",
+                 "--input", str(tmp_path / "spikes.npy"), "--timing", "none"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "1 -> CubaLIFSubtract[64], 3 -> CubaLIFSubtract[10]" in out
+    assert "resets: 1 subtract, 3 subtract" in out
+    _, _, _, hs, nb = run_fixture("leaky_subtract", "loihi2", "subtract", n=1, neurobench=1)
+    ops = nb[0]["SynapticOperations"]
+    assert (f"MembraneUpdates {nb[0]['MembraneUpdates']:,}, SynapticOperations Effective_ACs "
+            f"{ops['Effective_ACs']:,} / Effective_MACs 0 / Dense {ops['Dense']:,}") in out
+    assert re.search(rf"^1\s+64\s+1\s+{int(hs[0].sum())}\s", out, re.M)
+    assert "chip counts (every core and step" in out
+    assert main(["run", path, "--chip", "loihi", "--reset", "subtract", "--steps", "5"]) == 2
+    assert "loihi's CUBA compartments reset v to 0" in capsys.readouterr().err
+    assert main(["map", path, "--strict", "--tolerance", "0.001"]) == 2
+    assert "strict=True: refused" in capsys.readouterr().err
+    img = np.linspace(0, 1, 64)
+    np.save(tmp_path / "img.npy", img)
+    assert main(["run", path, "--steps", "10", "--input", str(tmp_path / "img.npy")]) == 2
+    assert "holds real values; spikes are whole numbers. Encode them" in capsys.readouterr().err
+    for enc in ("rate", "latency"):
+        assert main(["run", path, "--steps", "10", "--input", str(tmp_path / "img.npy"),
+                     "--encode", enc, "--timing", "none"]) == 0  # fmt: skip
+        assert "NeuroBench (NIR's 10 steps" in capsys.readouterr().out
+    assert main(["run", path, "--steps", "10", "--input", str(tmp_path / "img.npy"),
+                 "--encode", "direct", "--input-bits", "6"]) == 2  # fmt: skip
+    assert "loihi carries 1-bit spike messages" in capsys.readouterr().err
+    assert main(["run", path, "--chip", "loihi2", "--steps", "10", "--input",
+                 str(tmp_path / "img.npy"), "--encode", "direct", "--input-bits", "6",
+                 "--timing", "none"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "graded messages of 6 bits" in out and "quantization error at most" in out
+    assert re.search(r"Effective_MACs [1-9][\d,]* ", out)  # graded input: NeuroBench's MACs
+
+
+def test_direct_input_is_the_quantized_value_times_the_weights(rng):
+    """A graded input message p stands for x = p * step: the first layer's membrane after one
+    step equals sigma * W x (dyadic W, x on the grid: exact)."""
+    w = rng.integers(-8, 8, (5, 3)) / 8
+    g = nir.NIRGraph(nodes={
+        "input": nir.Input(input_type=np.array([3])), "fc": nir.Linear(weight=w),
+        "if": nir.IF(r=np.ones(5), v_threshold=np.full(5, 20.0)),  # never reached
+        "output": nir.Output(output_type=np.array([5]))},
+        edges=[("input", "fc"), ("fc", "if"), ("if", "output")])  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sm.FidelityWarning)  # nothing rounds
+        net = from_nir(g, chip="loihi2", input_bits=4, input_max=15 / 8)  # step 1/8: dyadic
+    x = np.array([[0.125, 1.875, 0.875]])
+    q, err = net.nir.encode({"input": x})
+    assert q["input"].tolist() == [[1, 15, 7]] and err["input"] == pytest.approx(0.0, abs=1e-12)
+    m = sm.map_network(net, "loihi2", strict=True)
+    res = sm.Simulator(m).run(2, inputs={"input": np.r_[q["input"], [[0, 0, 0]]]})
+    v = res.probes["if"]["v"][1] / net.nir.sigma["if"]
+    assert v == pytest.approx(w @ x[0], abs=1e-12)
+    with pytest.raises(sm.ParameterError, match=r"1.9 is outside \[0, 1.875\]"):
+        net.nir.encode({"input": [[1.9, 0, 0]]})
+    with pytest.raises(sm.SpikemeshError, match=r"loihi carries 1-bit spike messages"):
+        from_nir(g, chip="loihi", input_bits=4)
+
+
+def test_encoders():
+    x = np.array([0.0, 0.25, 1.0])
+    r = sm.encode.rate(np.full(1000, 0.3), 50, seed=1)
+    assert r.shape == (50, 1000) and abs(r.mean() - 0.3) < 0.01
+    assert_array_equal(r, sm.encode.rate(np.full(1000, 0.3), 50, seed=1))
+    lat = sm.encode.latency(x, 5)
+    assert lat.sum(0).tolist() == [0, 1, 1] and lat[:, 2].argmax() == 0 and lat[:, 1].argmax() == 3
+    d = sm.encode.delta(np.array([[0.0], [0.35], [0.35], [0.0]]), 0.1)
+    assert d[:, 0, 0].tolist() == [0, 1, 1, 0] and d[:, 1, 0].tolist() == [0, 0, 0, 1]
+    q, e = sm.encode.direct(x, 2)
+    assert q.tolist() == [0, 1, 3] and e == pytest.approx(1 / 3 - 0.25)
+    for bad, call in ((1.5, lambda: sm.encode.rate([1.5], 3)),
+                      (-1, lambda: sm.encode.direct([-1.0], 4))):  # fmt: skip
+        with pytest.raises(sm.ParameterError, match=f"got {bad:g}"):
+            call()
+    with pytest.raises(sm.ParameterError, match="threshold: must be > 0"):
+        sm.encode.delta([[0.0]], 0)
+
+
+def test_result_neurobench_on_a_plain_network(rng):
+    """res.neurobench() on a hand-built network: the counts by hand."""
+    net = sm.Network("nb")
+    x = net.input(6, name="x")
+    h = net.population(4, sm.CubaLIF(du=4095, dv=0, vth=1), name="h")
+    w = rng.integers(-3, 8, (6, 4)) * (rng.random((6, 4)) < 0.6)
+    net.connect(x, h, weights=w)
+    net.probe(h, "v")
+    xs = (rng.random((30, 6)) < 0.4).astype(np.int32)
+    res = sm.Simulator(sm.map_network(net, "loihi")).run(30, inputs={"x": xs})
+    nb = res.neurobench()
+    s, v = res.spikes["h"], res.probes["h"]["v"]
+    assert nb["SynapticOperations"]["Effective_ACs"] == int((xs @ np.count_nonzero(w, 1)).sum())
+    assert nb["SynapticOperations"]["Dense"] == 6 * 4 * 30
+    assert nb["ActivationSparsity"] == pytest.approx(1 - np.count_nonzero(s) / s.size)
+    ch = (v[1:] != v[:-1]) | (s[1:] != 0) | (s[:-1] != 0)
+    assert nb["MembraneUpdates"] == 4 + int(ch.sum())
+    net2 = sm.Network("nb2")
+    net2.connect(net2.input(2, name="x"), net2.population(2, sm.CubaLIF(du=4095, dv=0, vth=1),
+                                                          name="h"), weights=np.ones((2, 2)))
+    res2 = sm.Simulator(sm.map_network(net2, "loihi")).run(3, inputs={"x": np.ones((3, 2))})
+    with pytest.raises(sm.ParameterError, match=r"population 'h' has no 'v' probe"):
+        res2.neurobench()
