@@ -716,7 +716,11 @@ def from_nir(src, chip=None, dt: float | None = None, *, reset="nir", strict: bo
                 bname = "nir.bias"
                 while bname in nodes:
                     bname += "_"
-                const_pop = net.population(1, CubaLIF(du=4095, dv=0, vth=0, bias_mant=1),
+                # fires every step; the model of the populations it drives, so it can share
+                # their core (a core runs one neuron model)
+                always = (CubaLIFSubtract if all(isinstance(q["pop"].neuron, CubaLIFSubtract)
+                                                 for q in specs.values()) else CubaLIF)  # fmt: skip
+                const_pop = net.population(1, always(du=4095, dv=0, vth=0, bias_mant=1),
                                            name=bname)  # fmt: skip
                 imp.bias = bname
             bw = _as_sparse(drive[None, :])
