@@ -1,5 +1,6 @@
 """The table of docs/nir.md "Real exports": every fixture model made by the real exporters
-(tests/data/make_nir_fixtures.py: snnTorch 1.0 via nirtorch 2.6, Norse 1.1, NeuroBench 2.3)
+(tests/data/make_nir_fixtures.py: snnTorch 1.0 via nirtorch 2.6, Norse 1.1, NeuroBench 2.3;
+tests/data/make_sinabs_fixture.py: Sinabs 3.1)
 imported with each reset on each chip and run on the 200 held-out digits' saved input spikes.
 
     python benchmarks/nir_exporters.py            # all 200 digits (about 10 s)
@@ -36,6 +37,9 @@ ROWS = [
     ("synaptic_zero", "snn.Synaptic(reset_mechanism='zero')", "zero_hold"),
     ("synaptic_subtract", "snn.Synaptic() (subtract)", "subtract"),
     ("norse_lifbox", "Norse LIFBoxCell (dt = 1e-3, tau_mem_inv = 100)", "nir"),
+    ("sinabs_reset", "Sinabs IAF(SingleSpike, MembraneReset)", "nir"),
+    ("sinabs_default", "Sinabs IAF() (MultiSpike, MembraneSubtract)", "nir"),
+    ("sinabs_default", "Sinabs IAF() (MultiSpike, MembraneSubtract)", "multi_subtract"),
 ]
 
 

@@ -652,7 +652,8 @@ def _nir_flags(p) -> None:
                    help="NIR graphs: what spiking nodes do after a spike, which NIR files cannot "
                    "say: nir (reset to v_reset = 0 at the spike; snnTorch Leaky 'zero', Norse), "
                    "subtract (snnTorch's default: chips with programmable neurons, loihi2), "
-                   "zero_hold (snnTorch RLeaky/Synaptic 'zero'). Default nir")  # fmt: skip
+                   "zero_hold (snnTorch RLeaky/Synaptic 'zero'), multi_subtract (Sinabs IAF's "
+                   "defaults: graded IF cores, loihi2). Default nir")  # fmt: skip
     p.add_argument("--strict", action="store_true",
                    help="NIR graphs: refuse an import that rounds a value beyond --tolerance, "
                    "or zeroes or clips one")  # fmt: skip

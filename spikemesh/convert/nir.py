@@ -74,6 +74,9 @@ RESETS = {
     "after the next step's decay and input",
     "zero_hold": "snnTorch RLeaky/Synaptic reset_mechanism='zero': v = 0 at the spike and "
     "held at 0 for the next step (that step's input is dropped)",
+    "multi_subtract": "Sinabs IAF's defaults (MultiSpike, MembraneSubtract): floor(v / thr) "
+    "spikes in one graded message (at most 2**spike_bits - 1) when v >= thr, v -= spikes * thr; "
+    "IF nodes on chips with graded IF cores (loihi2)",
 }
 """The reset mechanisms :func:`from_nir` builds (``reset=``). NIR 1.0 files say only
 ``v_reset``; exporters write ``v_reset = 0`` whatever their framework ran."""
@@ -357,11 +360,37 @@ def _neuron_params(node) -> dict:
     return {k: _arr(getattr(node, k)) for k in names if getattr(node, k, None) is not None}
 
 
-def _out_shape(name, node, ins):
+def _declared_input(node) -> tuple:
+    return tuple(int(v) for v in np.ravel(node.input_type["input"]))
+
+
+def _input_leading_dims(nodes, edges) -> dict:
+    """Input nodes whose declared type carries leading dimensions their Affine / Linear
+    consumers do not take (Sinabs 3.1 writes its sample's time steps there: (T, n) for n
+    features): {input: (shape the consumers take, declared shape)}."""
+    out = {}
+    for name, node in nodes.items():
+        if _kind(node) != "Input":
+            continue
+        shape = _declared_input(node)
+        users = [nodes[d] for s, d in edges if s == name]
+        if len(shape) < 2 or not users:
+            continue
+        widths = {int(_arr(u.weight).shape[1]) for u in users
+                  if _kind(u) in ("Affine", "Linear") and _arr(u.weight).ndim == 2}  # fmt: skip
+        if (len(widths) == 1 and all(_kind(u) in ("Affine", "Linear") for u in users)
+                and widths == {shape[-1]} and int(np.prod(shape)) != shape[-1]):  # fmt: skip
+            out[name] = ((shape[-1],), shape)
+    return out
+
+
+def _out_shape(name, node, ins, override=None):
     """The node's output shape from its (forward) input shapes."""
     kind = _kind(node)
     if kind == "Input":
-        return tuple(int(v) for v in np.ravel(node.input_type["input"]))
+        if override and name in override:
+            return override[name][0]
+        return _declared_input(node)
     sizes = {int(np.prod(s)) for _, s in ins}
     if len(sizes) > 1:
         detail = ", ".join(f"{s!r} gives {int(np.prod(sh))}" for s, sh in ins)
@@ -552,7 +581,7 @@ def _op(name, node, in_shape, dt):
 # ------------------------------------------------------------------ the import
 def from_nir(src, chip=None, dt: float | None = None, *, reset="nir", strict: bool = False,
              tolerance: float = 0.005, input_bits: int | None = None,
-             input_max: float = 1.0) -> Network:  # fmt: skip
+             input_max: float = 1.0, spike_bits: int = 4) -> Network:  # fmt: skip
     """A :class:`Network` of the NIR graph ``src`` (a ``nir.NIRGraph`` or an HDF5 path).
 
     ``dt`` is the graph's step in the units of its time constants (default: the graph's
@@ -563,7 +592,9 @@ def from_nir(src, chip=None, dt: float | None = None, *, reset="nir", strict: bo
     ``reset`` (a name of :data:`RESETS`, or a dict node -> name): what the spiking nodes do
     after a spike, which NIR files cannot say. ``"subtract"`` builds
     :class:`~spikemesh.neurons.CubaLIFSubtract` (chips listing it: loihi2), refused elsewhere
-    with the reason; ``"zero_hold"`` a CubaLIF with ``refract_delay = 2`` (every Loihi chip).
+    with the reason; ``"zero_hold"`` a CubaLIF with ``refract_delay = 2`` (every Loihi chip);
+    ``"multi_subtract"`` (Sinabs' IAF defaults) graded IF cores sending up to
+    ``2**spike_bits - 1`` spikes per message (chips with graded IF cores: loihi2).
 
     Every parameter rounded by more than ``tolerance`` (relative), every weight or threshold
     rounded to 0 or clipped, gives one :class:`~spikemesh.exceptions.FidelityWarning` naming
@@ -597,6 +628,9 @@ def from_nir(src, chip=None, dt: float | None = None, *, reset="nir", strict: bo
     if not (0 <= tolerance < 1):
         raise ParameterError(f"from_nir.tolerance: must be a number in [0, 1) (got {tolerance!r})")
     in_bits = _input_bits(input_bits, input_max, c)
+    from .._validate import check_int
+
+    spike_bits = check_int("from_nir", "spike_bits", spike_bits, 1, 23)
     graph = _load(src)
     nodes, edges = _flatten(graph)
     given_dt, dt_source = dt is not None, "given"
@@ -632,12 +666,18 @@ def from_nir(src, chip=None, dt: float | None = None, *, reset="nir", strict: bo
                 "read-out (an edge to an Output node) is built"
             )
     back = _back_edges(nodes, edges)
-    shapes = _infer_shapes(nodes, edges, back)
+    leading = _input_leading_dims(nodes, edges)
+    shapes = _infer_shapes(nodes, edges, back, leading)
     into: dict = {n: [] for n in nodes}
     for s, d in edges:
         into[d].append(s)
     imp = NirImport(dt=dt, dt_source=dt_source, tolerance=tolerance, input_bits=in_bits or 0)
     notes: list = []  # (node, what was not built as the file says)
+    readings = []  # (node, how an ambiguous file was read): warned, not refused by strict=
+    for name, (took, declared) in leading.items():
+        readings.append((name, f"Input type {declared} but its Affine/Linear nodes take "
+                      f"{took[0]} values: read as {took} per step, the leading dimensions as "
+                      "the exporter's sample shape (Sinabs writes its time steps there)"))  # fmt: skip
     name_ = getattr(graph, "name", None)
     net = Network(name_ if isinstance(name_, str) and name_ else "nir")
     sources = {}
@@ -676,8 +716,13 @@ def from_nir(src, chip=None, dt: float | None = None, *, reset="nir", strict: bo
             routes = {k: m for k, m in p["routes"].items() if k[0] in specs}
             imp.host[name] = (routes, p["bias"], shapes[name])
     const_pop = None
+    caps = {}
     for name, sp_ in specs.items():
-        _build(net, name, sp_, paths[name], graded, notes, tolerance)
+        if sp_["reset"] == "multi_subtract":
+            sp_["spike_bits"] = spike_bits
+            caps[name] = 2**spike_bits - 1
+    for name, sp_ in specs.items():
+        _build(net, name, sp_, paths[name], graded, notes, tolerance, caps)
         imp.populations[name] = name
         imp.sigma[name] = sp_["sigma"]
         imp.shapes[name] = sp_["shape"]
@@ -740,10 +785,13 @@ def from_nir(src, chip=None, dt: float | None = None, *, reset="nir", strict: bo
     imp.readouts = tuple(n for n, s in specs.items() if s["readout"])
     imp.resets = {n: s["reset"] for n, s in specs.items() if not s["readout"]}
     imp.layers = _synapse_layers(nodes, into, back, shapes, dt, specs)
-    imp.fidelity = [f"node {node!r}: {text}" for node, text in notes]
+    imp.fidelity = [f"node {node!r}: {text}" for node, text in readings + notes]
+    for node, text in readings:
+        warnings.warn(f"from_nir: node {node!r}: {text}", FidelityWarning, stacklevel=2)
     if notes:
         msg = (f"from_nir: {len(notes)} value(s) not built as the file says (tolerance "
-               f"{tolerance:.2%}; net.nir.fidelity lists them):\n  - " + "\n  - ".join(imp.fidelity))  # fmt: skip
+               f"{tolerance:.2%}; net.nir.fidelity lists them):\n  - "
+               + "\n  - ".join(f"node {node!r}: {text}" for node, text in notes))  # fmt: skip
         if strict:
             raise FidelityError(msg + "\n(strict=True: refused; tolerance= or strict=False builds it)")
         warnings.warn(msg, FidelityWarning, stacklevel=2)
@@ -826,6 +874,19 @@ def _resets(reset, specs, chip) -> dict:
                 f"{', '.join(chip.core.neuron_models)}). Chips with programmable neurons can "
                 "(loihi2: CubaLIFSubtract); on this chip train with reset_mechanism='zero'"
             )
+        if mode == "multi_subtract":
+            if kind != "IF":
+                raise SpikemeshError(
+                    f"from_nir: node {n!r} ({kind}): reset='multi_subtract' (Sinabs' IAF) is built "
+                    "for IF nodes only (graded IF cores have no exponential leak)"
+                )
+            if chip is not None and not (chip.supports("IF") and chip.core.payload_bits > 1):
+                raise SpikemeshError(
+                    f"from_nir(reset='multi_subtract'): Sinabs' multi-spikes leave a neuron as one "
+                    f"graded message; {chip.name} carries {chip.core.payload_bits}-bit messages "
+                    f"and runs {', '.join(chip.core.neuron_models)} (chips with graded IF cores "
+                    "can: loihi2)"
+                )
         out[n] = mode
     return out
 
@@ -890,7 +951,7 @@ def _snntorch_dt(nodes) -> float | None:
     return None
 
 
-def _infer_shapes(nodes, edges, back) -> dict:
+def _infer_shapes(nodes, edges, back, override=None) -> dict:
     fwd: dict = {n: [] for n in nodes}
     succ: dict = {n: [] for n in nodes}
     for s, d in edges:
@@ -903,7 +964,7 @@ def _infer_shapes(nodes, edges, back) -> dict:
     while ready:
         n = ready.pop(0)
         shapes[n] = _out_shape(
-            n, nodes[n], [(s, shapes[s]) for s in fwd[n] if shapes[s] is not None]
+            n, nodes[n], [(s, shapes[s]) for s in fwd[n] if shapes[s] is not None], override
         )
         for d in succ[n]:
             indeg[d] -= 1
@@ -1065,15 +1126,17 @@ def _in_shape_of(node, into, back, shapes):
     return shapes[srcs[0]]
 
 
-def _build(net, name, sp_, paths, graded, notes, tol):
-    """Choose ``sigma`` and the neuron spec; add the population."""
+def _build(net, name, sp_, paths, graded, notes, tol, caps):
+    """Choose ``sigma`` and the neuron spec; add the population. ``caps``: the largest
+    payload each source sends in a step (1, or 2**spike_bits - 1 for multi-spike nodes)."""
     n, kind = sp_["n"], sp_["kind"]
-    drive = sum((np.asarray(abs(m).sum(axis=1)).ravel() for m in paths["routes"].values()),
-                np.zeros(n))  # fmt: skip
+    drive = sum((np.asarray(abs(m).sum(axis=1)).ravel() * caps.get(src, 1)
+                 for (src, _), m in paths["routes"].items()), np.zeros(n))  # fmt: skip
     const_in = sp_["gain"] * paths["bias"] + sp_["leak_u"]  # per step, NIR units, into u
     q = sp_["gain"] * drive + np.abs(const_in)
     # a membrane that forgets each step, no current: an IF core with reset="step" is exact
-    use_if = sp_["forget"] and graded and kind in ("Threshold", "LIF")
+    multi = sp_.get("reset") == "multi_subtract"
+    use_if = (sp_["forget"] and graded and kind in ("Threshold", "LIF")) or multi
     bounds = [
         Q_TOP / max(q.max(initial=0), 1e-300),
         U_TOP * sp_["a_s"] / max(q.max(initial=0), 1e-300),
@@ -1096,12 +1159,22 @@ def _build(net, name, sp_, paths, graded, notes, tol):
     errs = [sp_["decay_err"]]
     if use_if:
         x = sigma * sp_["theta"]
-        vth = np.floor(x) + 1  # integer input v > x  <=>  v >= floor(x) + 1
+        # integer v > x <=> v >= floor(x) + 1; Sinabs' v >= x <=> v >= ceil(x)
+        vth = np.maximum(np.ceil(x), 1) if multi else np.floor(x) + 1
         if np.ptp(vth):
             raise SpikemeshError(
                 f"from_nir: node {name!r}: thresholds differ between neurons (not built)"
             )
-        spec = IF(vth=int(vth[0]), reset="step", v_bits=24)
+        if multi:
+            terr = _rel_err(x, vth)
+            errs.append(terr)
+            if terr > tol:
+                notes.append((name, f"v_threshold = {float(sp_['theta'].ravel()[0]):g}: built as "
+                              f"vth = {int(vth[0])} at sigma = {sigma:g}, {terr:.2%} off"))  # fmt: skip
+            spec = IF(vth=int(vth[0]), reset="subtract", v_bits=24,
+                      spike_bits=sp_["spike_bits"])  # fmt: skip
+        else:
+            spec = IF(vth=int(vth[0]), reset="step", v_bits=24)
         shift = 0
     else:
         shift = 6
