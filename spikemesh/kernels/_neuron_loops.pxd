@@ -17,13 +17,27 @@ cdef struct Tally:
     int64_t overflows
 
 
+cdef inline int64_t cuba_current(int64_t u_old, int64_t q_raw, int64_t bias, int64_t fu,
+                                 int64_t* un, int64_t* wraps) noexcept nogil:
+    """A CUBA compartment's current: ``un`` = wrap24(decay(u) + wrap22(q)), returns
+    wrap24(un + bias); the wraps are added to ``wraps``."""
+    cdef int64_t q = wrap_signed(q_raw, 22)
+    cdef int64_t un_raw = decay12(u_old, fu) + q
+    cdef int64_t u2_raw
+    un[0] = wrap_signed(un_raw, 24)
+    u2_raw = un[0] + bias
+    cdef int64_t u2 = wrap_signed(u2_raw, 24)
+    wraps[0] += (q != q_raw) + (un[0] != un_raw) + (u2 != u2_raw)
+    return u2
+
+
 cdef inline Tally cuba_lif_loop(const acc_t* inp, state_t* u, state_t* v, state_t* ref,
                                 const int64_t* bias, Py_ssize_t n, int64_t du, int64_t dv,
                                 int64_t vth, int64_t refract_delay, int64_t vmin, int64_t vmax,
                                 state_t* spikes) noexcept nogil:
     """Loihi CUBA LIF, one step. See ``reference.cuba_lif_update``."""
     cdef Py_ssize_t i
-    cdef int64_t q, q_raw, un, un_raw, u2, u2_raw, vn, u_old, v_old, r
+    cdef int64_t un, u2, vn, u_old, v_old, r
     cdef int64_t fu = 4096 - (du + 1), fv = 4096 - dv, thr = vth << 6
     cdef int64_t changed = 0, nspk = 0, wraps = 0
     cdef int64_t s
@@ -32,13 +46,7 @@ cdef inline Tally cuba_lif_loop(const acc_t* inp, state_t* u, state_t* v, state_
         u_old = u[i]
         v_old = v[i]
         r = ref[i]
-        q_raw = inp[i]
-        q = wrap_signed(q_raw, 22)
-        un_raw = decay12(u_old, fu) + q
-        un = wrap_signed(un_raw, 24)
-        u2_raw = un + bias[i]
-        u2 = wrap_signed(u2_raw, 24)
-        wraps += (q != q_raw) + (un != un_raw) + (u2 != u2_raw)
+        u2 = cuba_current(u_old, inp[i], bias[i], fu, &un, &wraps)
         vn = clip64(decay12(v_old, fv) + u2, vmin, vmax)
         # branch-free (spikes and refractory state are data-dependent): masks, not ifs
         vn = vn & -(<int64_t>(r <= 0))   # refractory hold: v = 0 while ref > 0
@@ -46,6 +54,34 @@ cdef inline Tally cuba_lif_loop(const acc_t* inp, state_t* u, state_t* v, state_
         vn = vn & (s - 1)                # reset to 0 on a spike
         r = r - (r > 0)                  # count down, floor 0
         ref[i] = <state_t>(r + s * (refract_delay - 1 - r))
+        changed += (un != u_old) | (vn != v_old)
+        nspk += s
+        u[i] = <state_t>un
+        v[i] = <state_t>vn
+        spikes[i] = <state_t>s
+    out.changed = changed
+    out.spikes = nspk
+    out.overflows = wraps
+    return out
+
+
+cdef inline Tally cuba_lif_subtract_loop(const acc_t* inp, state_t* u, state_t* v,
+                                         const int64_t* bias, Py_ssize_t n, int64_t du,
+                                         int64_t dv, int64_t vth, int64_t vmin, int64_t vmax,
+                                         state_t* spikes) noexcept nogil:
+    """CUBA LIF with snnTorch's reset by subtraction, one step. See
+    ``reference.cuba_lif_subtract_update``."""
+    cdef Py_ssize_t i
+    cdef int64_t un, u2, vn, u_old, v_old, s
+    cdef int64_t fu = 4096 - (du + 1), fv = 4096 - dv, thr = vth << 6
+    cdef int64_t changed = 0, nspk = 0, wraps = 0
+    cdef Tally out
+    for i in range(n):
+        u_old = u[i]
+        v_old = v[i]
+        u2 = cuba_current(u_old, inp[i], bias[i], fu, &un, &wraps)
+        vn = clip64(decay12(v_old, fv) + u2 - thr * (v_old > thr), vmin, vmax)
+        s = vn > thr
         changed += (un != u_old) | (vn != v_old)
         nspk += s
         u[i] = <state_t>un

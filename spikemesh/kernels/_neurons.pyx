@@ -3,8 +3,8 @@
 with the compiled step loop); specification and equations: ``reference.py`` (same names)."""
 
 from ._types cimport acc_t, state_t, weight_t, int64_t, uint64_t
-from ._fixed cimport clip64, decay12, wrap_signed
-from ._neuron_loops cimport Tally, cuba_lif_loop, if_loop, truenorth_loop
+from ._fixed cimport clip64
+from ._neuron_loops cimport Tally, cuba_lif_loop, cuba_lif_subtract_loop, if_loop, truenorth_loop
 
 
 def cuba_lif_update(const acc_t[::1] inp, state_t[::1] u, state_t[::1] v, state_t[::1] ref,
@@ -109,28 +109,11 @@ def cuba_lif_subtract_update(const acc_t[::1] inp, state_t[::1] u, state_t[::1] 
                              int64_t vmin, int64_t vmax, state_t[::1] spikes):
     """CUBA LIF with snnTorch's reset by subtraction, one step. See
     ``reference.cuba_lif_subtract_update``."""
-    cdef Py_ssize_t i, n = v.shape[0]
-    cdef int64_t q, q_raw, un, un_raw, u2, u2_raw, vn, u_old, v_old, s
-    cdef int64_t fu = 4096 - (du + 1), fv = 4096 - dv, thr = vth << 6
-    cdef int64_t changed = 0, nspk = 0, wraps = 0
+    cdef Py_ssize_t n = v.shape[0]
+    cdef Tally r
     if n == 0:
         return 0, 0, 0
     with nogil:
-        for i in range(n):
-            u_old = u[i]
-            v_old = v[i]
-            q_raw = inp[i]
-            q = wrap_signed(q_raw, 22)
-            un_raw = decay12(u_old, fu) + q
-            un = wrap_signed(un_raw, 24)
-            u2_raw = un + bias[i]
-            u2 = wrap_signed(u2_raw, 24)
-            wraps += (q != q_raw) + (un != un_raw) + (u2 != u2_raw)
-            vn = clip64(decay12(v_old, fv) + u2 - thr * (v_old > thr), vmin, vmax)
-            s = vn > thr
-            changed += (un != u_old) | (vn != v_old)
-            nspk += s
-            u[i] = <state_t>un
-            v[i] = <state_t>vn
-            spikes[i] = <state_t>s
-    return changed, nspk, wraps
+        r = cuba_lif_subtract_loop(&inp[0], &u[0], &v[0], &bias[0], n, du, dv, vth, vmin, vmax,
+                                   &spikes[0])
+    return r.changed, r.spikes, r.overflows
