@@ -356,3 +356,27 @@ def test_sinabs_exports():
         from_nir(D / "sinabs_default.nir", chip="loihi", reset="multi_subtract")
     with pytest.raises(sm.SpikemeshError, match=r"for IF nodes only"):
         from_nir(D / "leaky_zero.nir", chip="loihi2", reset="multi_subtract")
+
+
+@pytest.mark.parametrize("kw", [
+    dict(reset=5), dict(reset="Subtract"), dict(reset=["subtract"]), dict(reset={"x": "subtract"}),
+    dict(reset={"1": None}), dict(tolerance="a"), dict(tolerance=float("nan")), dict(tolerance=1),
+    dict(strict="yes"), dict(spike_bits=0), dict(input_bits=0, chip="loihi2"),
+    dict(input_bits=True, chip="loihi2"), dict(input_bits=4, input_max=float("nan"), chip="loihi2"),
+    dict(input_bits=4, input_max=-1.0, chip="loihi2"),
+])  # fmt: skip
+def test_careless_import_arguments_are_named(kw):
+    with pytest.raises(sm.SpikemeshError, match=r"from_nir\.\w+"):
+        from_nir(D / "leaky_zero.nir", **kw)
+
+
+def test_encode_checks_what_it_is_given():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sm.FidelityWarning)
+        imp = from_nir(D / "leaky_zero.nir", chip="loihi2", input_bits=4).nir
+    for x, err in (([[1.0] * 63], r"must be shaped \(steps, \*\(64,\)\)"),
+                   ([[float("nan")] * 64], "must be finite"), ("abc", "array of numbers")):  # fmt: skip
+        with pytest.raises(sm.SpikemeshError, match=err):
+            imp.encode({"input": x})
+    with pytest.raises(sm.ParameterError, match=r"'nope' is not a graded Input node"):
+        imp.encode({"nope": [[0.0] * 64]})

@@ -55,6 +55,7 @@ import numpy as np
 from .. import chips as _chips
 from ..exceptions import (
     FidelityError,
+    ShapeError,
     FidelityWarning,
     ParameterError,
     QuantizationWarning,
@@ -159,6 +160,13 @@ class NirImport:
                     f"(graded: {', '.join(self.input_step) or 'none; from_nir(..., input_bits=)'})"
                 )
             x = float_array("NirImport.encode", f"inputs[{name!r}]", x)
+            shape = tuple(self.inputs[name])
+            n = int(np.prod(shape))
+            if x.ndim < 1 or (x.shape[1:] != shape and x.shape[1:] != (n,)):
+                raise ShapeError(
+                    f"NirImport.encode.inputs[{name!r}]: must be shaped (steps, *{shape}) or "
+                    f"(steps, {n}) (got {x.shape})"
+                )
             step = self.input_step[name]
             top = self.input_max(name)
             bad = (x < 0) | (x > top * (1 + 1e-12))
@@ -620,7 +628,9 @@ def from_nir(src, chip=None, dt: float | None = None, *, reset="nir", strict: bo
             "sm.convert.to_snn)"
         )
     graded = c is not None and c.supports("IF") and c.core.payload_bits > 1
-    strict = bool(strict)
+    from .._validate import check_bool
+
+    strict = check_bool("from_nir", "strict", strict)
     try:
         tolerance = float(tolerance)
     except (TypeError, ValueError):
@@ -831,6 +841,11 @@ def _resets(reset, specs, chip) -> dict:
     """node -> reset mechanism (a key of RESETS), checked against the nodes and the chip."""
     spiking = [n for n, s in specs.items() if not s["readout"]]
     if isinstance(reset, str):
+        if reset not in RESETS:
+            raise ParameterError(
+                f"from_nir.reset: must be one of {', '.join(RESETS)} or a dict node -> one of "
+                f"them (got {reset!r})"
+            )
         asked = {n: reset for n in spiking}
         explicit = False
     elif isinstance(reset, dict):
