@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import tomllib
 
 from . import __version__, chips, kernels
 from ._validate import read_text
@@ -60,6 +59,12 @@ def demo_network(chip_name: str, seed: int = 0) -> Network:
         net.connect(h, h, weights=rec)
     net.probe(y, "v")
     return net
+
+
+if sys.version_info >= (3, 11):
+    import tomllib as _toml
+else:  # pragma: no cover - Python 3.10: the tomli backport (a dependency there)
+    import tomli as _toml
 
 
 def _is_nir(path) -> bool:
@@ -402,13 +407,30 @@ def _demo(args) -> int:
 
     if args.samples is not None and not 1 <= args.samples <= 397:
         raise ParameterError(f"demo --samples: must be in 1..397 (got {args.samples})")
+    names = [c.strip() for c in args.chips.split(",")]
+    for name in names:  # every chip and the output folder are checked before anything trains
+        if not name:
+            raise ParameterError(f"demo --chips: an empty name in {args.chips!r}")
+        try:
+            chips.get(name)
+        except SpikemeshError as err:
+            raise type(err)(f"demo --chips: {err}") from None
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".spikemesh-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as err:
+        raise ParameterError(
+            f"demo --out: cannot write to {out} ({err.strerror or err}); choose a folder you "
+            "can write"
+        ) from None
     t0 = time.perf_counter()
     d = digits.data(0)
     samples = args.samples or (150 if args.quick else len(d["y_test"]))
     axes = digits.QUICK if args.quick else digits.FULL
-    pts = digits.grid(args.chips.split(","), axes, samples=samples, timing="analytic")
+    pts = digits.grid(names, axes, samples=samples, timing="analytic")
     print(f"spikemesh {__version__} (kernels: {kernels.BACKEND}) — digits study")
     print(f"MLP 64-{digits.HIDDEN}-10 trained on {len(d['x_train'])} of scikit-learn's 8x8 digits: "
           f"float accuracy {100 * d['float_accuracy']:.1f} % on {len(d['y_test'])} held out "
@@ -462,8 +484,8 @@ def _sweep(args) -> int:
         raise ParameterError(f"sweep: no config file at {str(path)!r}")
     text = read_text("sweep", path, "sweep config file (TOML)")
     try:
-        cfg = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
+        cfg = _toml.loads(text)
+    except _toml.TOMLDecodeError as err:
         raise ParameterError(f"sweep: {path}: not valid TOML ({err})") from None
     allowed = {"build", "evaluate", "store", "workers", "scheduler", "grid", "points"}
     extra = set(cfg) - allowed

@@ -11,11 +11,12 @@ updates = neurons whose state changed; activation sparsity = 1 - spikes / (neuro
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import check_mapping, check_number
+from ._validate import check_mapping, check_number, show
 from .exceptions import ParameterError
 
 __all__ = ["COUNT_KEYS", "CoreStepCounts", "Counts", "PacketLog", "active_updates",
@@ -136,6 +137,7 @@ class Counts:
     chip_seconds: float = 0.0
     activation_sparsity: float = 1.0
     weight_bits: float = 8.0
+    unknown: tuple = ()  # counts neither given nor derivable (estimates): 0 stands in, reports name them
 
     def __getitem__(self, key: str):
         if key not in COUNT_KEYS:
@@ -148,11 +150,17 @@ class Counts:
     @classmethod
     def from_totals(cls, counts: dict, steps: int, tick_s: float = 0.0, chip: str = "this chip",
                     owner: str = "estimate"):  # fmt: skip
-        """Counts from user-given totals (``energy.estimate``): missing counts are 0, unknown
-        keys and negative or non-numeric values raise. ``hops`` splits evenly between the two
-        directions; ``active_updates`` defaults to every update; ``messages`` to ``spikes`` (one
-        destination core per spike); ``elapsed_s`` defaults to ``steps`` ticks (required when
-        ``tick_s`` is 0); ``chips`` to 1; ``dense_synapses`` defaults to the effective events."""
+        """Counts from user-given totals (``energy.estimate``): unknown keys and negative or
+        non-numeric values raise, and so do totals that cannot be true together (naming the
+        pair: spikes above neurons x steps, membrane or active updates above neuron updates,
+        effective above dense synaptic events, encoding MACs above synaptic events, neuron
+        updates above neurons x steps, no chip while something ran). ``hops`` splits evenly
+        between the two directions; ``active_updates`` defaults to every update; ``messages``
+        to ``spikes`` (one destination core per spike); ``elapsed_s`` defaults to ``steps``
+        ticks (required when ``tick_s`` is 0); ``chips`` to 1; ``dense_synapses`` to the
+        effective events; ``neurons`` to ``neuron_updates / steps`` (every neuron updates every
+        step). Counts that are neither given nor derivable stand at 0 and are listed in
+        ``unknown`` (the energy report names them beside every model that needs them)."""
         counts = check_mapping(owner, "counts", counts)
         derived = {"steps", "inactive_updates", "activation_sparsity", "chip_seconds"}
         allowed = (set(COUNT_KEYS) - derived) | {"hops"}
@@ -165,6 +173,40 @@ class Counts:
         for key, value in counts.items():
             check_number(owner, f"counts[{key!r}]", value, 0)
         c = {k: v for k, v in counts.items() if k != "hops"}
+
+        def clash(a, b, why):
+            raise ParameterError(
+                f"{owner}.counts: {a} = {show(c.get(a, counts.get(a)))} and {b} = "
+                f"{show(c.get(b, counts.get(b)))} cannot both hold: {why}"
+            )
+
+        if "neurons" not in c and "neuron_updates" in c:
+            c["neurons"] = math.ceil(c["neuron_updates"] / steps)  # at most one update a step
+        if "neurons" in c and c["neurons"] != int(c["neurons"]):
+            raise ParameterError(f"{owner}.counts: neurons must be a whole number (got "
+                                 f"{show(c['neurons'])})")  # fmt: skip
+        if "neurons" in c:
+            c["neurons"] = int(c["neurons"])
+            if c.get("spikes", 0) > c["neurons"] * steps:
+                clash("spikes", "neurons", f"a neuron fires at most once per step ({steps} steps)")
+            if c.get("neuron_updates", 0) > c["neurons"] * steps:
+                clash("neuron_updates", "neurons",
+                      f"a neuron updates at most once per step ({steps} steps)")
+        if c.get("membrane_updates", 0) > c.get("neuron_updates", math.inf):
+            clash("membrane_updates", "neuron_updates", "a membrane changes only when updated")
+        if "dense_synapses" in c and c.get("synaptic_events", 0) > c["dense_synapses"]:
+            clash("synaptic_events", "dense_synapses",
+                  "effective events are the dense ones that a non-zero input reached")
+        if c.get("encoding_macs", 0) > c.get("synaptic_events", 0):
+            clash("encoding_macs", "synaptic_events", "encoding MACs are synaptic events")
+        if "chips" in c:
+            if c["chips"] != int(c["chips"]):
+                raise ParameterError(f"{owner}.counts: chips must be a whole number (got "
+                                     f"{show(c['chips'])})")  # fmt: skip
+            ran = [k for k in ("synaptic_events", "neuron_updates", "spikes", "elapsed_s")
+                   if c.get(k, 0) > 0]  # fmt: skip
+            if c["chips"] < 1 and ran:
+                clash("chips", ran[0], "something ran, so at least one chip was powered")
         updates = c.get("neuron_updates", 0)
         active = c.setdefault("active_updates", updates)
         if active > updates:
@@ -184,12 +226,30 @@ class Counts:
         c.setdefault("neurons_and_inputs", c.get("neurons", 0))
         if not c.get("dense_synapses"):
             c["dense_synapses"] = c.get("synaptic_events", 0)
-        n = max(c.get("neurons", 0) * steps, 1)
-        c["activation_sparsity"] = 1.0 - c.get("spikes", 0) / n
-        return cls(steps=steps, **c)
+        unknown = [k for k in COUNT_KEYS if k not in c and k not in _DERIVED
+                   and k not in _DEFAULTED]  # fmt: skip
+        if "neuron_updates" not in c:
+            unknown += ["neuron_updates", "active_updates", "inactive_updates"]
+        if "spikes" not in c and "messages" not in counts:
+            unknown += ["spikes", "messages"]
+        if "dense_synapses" not in counts:
+            unknown.append("dense_synapses")  # stands at the effective events: a lower bound
+        if "neurons" in c:
+            c["activation_sparsity"] = 1.0 - c.get("spikes", 0) / max(c["neurons"] * steps, 1)
+        else:
+            unknown.append("activation_sparsity")
+        return cls(steps=steps, **c, unknown=tuple(dict.fromkeys(unknown)))
 
 
-COUNT_KEYS = tuple(f.name for f in dataclasses.fields(Counts))
+_DERIVED = {"steps", "inactive_updates", "activation_sparsity", "chip_seconds", "elapsed_s",
+            "messages", "neurons_and_inputs", "dense_synapses", "active_updates"}
+"""Counts :meth:`Counts.from_totals` derives (or defaults, as documented) when not given."""
+_DEFAULTED = {"encoding_macs", "chip_crossings", "weight_bits", "barriers", "chips", "packets",
+              "flits"}
+"""Counts whose absence means none (binary inputs, one chip, ...): 0 or the default is right."""
+
+
+COUNT_KEYS = tuple(f.name for f in dataclasses.fields(Counts) if f.name != "unknown")
 
 
 @dataclass(frozen=True, slots=True)

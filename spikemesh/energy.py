@@ -95,6 +95,10 @@ class ChipEnergyModel:
 
     name = "chip"
 
+    @property
+    def needs(self) -> tuple:
+        return tuple(dict.fromkeys(ENERGY_KEYS[k].per for k, v in self.priced.items() if v))
+
     def __init__(self, chip, energy_set: str | None = None) -> None:
         self.chip = _chips.get(chip)
         if energy_set is not None and not isinstance(energy_set, str):
@@ -131,6 +135,7 @@ class SynOpsModel:
     """``E_AC x effective synaptic events + E_MAC x encoding-layer MACs``."""
 
     name = "synops"
+    needs = ("synaptic_events",)
 
     def __init__(self, preset: str = "fp32") -> None:
         if not isinstance(preset, str) or preset not in SYNOPS_PRESETS:
@@ -179,18 +184,36 @@ class BitBudgetModel:
     """Bits x operations, split between computation and storage; ``formula`` swaps the rule."""
 
     name = "bitbudget"
+    needs = ("weighted_event_bits", "state_bits_read", "state_bits_written", "weight_bits_read",
+             "payload_bit_hops")
 
     def __init__(self, formula=None) -> None:
         self.formula = formula or bit_budget_formula
 
     def components(self, c: Counts) -> dict[str, float]:
-        return {k: float(v) for k, v in self.formula(c).items()}
+        out = self.formula(c)
+        if not isinstance(out, dict):
+            raise ParameterError(
+                f"energy.formula: must return a dict component -> joules (got {show(out)} of "
+                f"type {type(out).__name__})"
+            )
+        comps = {}
+        for k, v in out.items():
+            ok = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+            if not ok or not math.isfinite(float(v)) or float(v) < 0:
+                raise ParameterError(
+                    f"energy.formula: returned {k!r}: {show(v)}; every component must be a "
+                    "finite number of joules >= 0"
+                )
+            comps[str(k)] = float(v)
+        return comps
 
 
 class AnnModel:
     """The same layer shapes run once as a quantized ANN at ``precision``."""
 
     name = "ann"
+    needs = ("dense_synapses", "neurons_and_inputs")
 
     def __init__(self, precision: str = "int8") -> None:
         if not isinstance(precision, str) or precision not in SYNOPS_PRESETS:
@@ -231,6 +254,7 @@ class EnergyReport:
     by_step: np.ndarray | None = None
     by_population: dict = field(default_factory=dict)
     settings: dict = field(default_factory=dict)
+    unpriced: dict = field(default_factory=dict)  # model -> counts it needs that were not given
     per_core_step: CoreStepCounts | None = None
     """Counts per (step, core) the chip model priced (:class:`~spikemesh.counts.CoreStepCounts`)."""
 
@@ -283,18 +307,28 @@ class EnergyReport:
         ]
         for m in self.models:
             comps = ", ".join(f"{k} {_fmt(v)}" for k, v in self.models[m].items() if v)
+            if self.unpriced.get(m):
+                comps += (", " if comps else "") + ("without " + ", ".join(self.unpriced[m])
+                                                    + " (not given: priced as 0)")  # fmt: skip
+            ratio = self.ratio(m, "chip")
             lines.append(
                 f"{m:<10} {_fmt(self.total(m)):>12} {_fmt(self.per_timestep(m)):>12} "
-                f"{self.ratio(m, 'chip'):>8.3g}x   {comps}"
+                f"{(f'{ratio:.3g}' if math.isfinite(ratio) else 'n/a'):>8}x   {comps}"
             )
         c = self.counts
+        unk = set(c.unknown)
+
+        def n(key, fmt=","):
+            return "n/a" if key in unk else format(c[key], ",.0f" if fmt == "," else fmt)
+
+        hops = "n/a" if {"hops_ew", "hops_ns"} & unk else f"{c['hops_ew'] + c['hops_ns']:,.0f}"
+        what = ("chip counts (every core and step the mapping runs; NeuroBench's metrics of the "
+                "user's network: res.neurobench())") if not unk else "counts (given)"  # fmt: skip
         lines.append(
-            f"chip counts (every core and step the mapping runs; NeuroBench's metrics of the "
-            f"user's network: res.neurobench()): {c['synaptic_events']:,} effective / "
-            f"{c['dense_synapses']:,} dense synaptic ops, "
-            f"{c['membrane_updates']:,} membrane updates, {c['spikes']:,} spikes, "
-            f"{c['messages']:,} spike messages, {c['hops_ew'] + c['hops_ns']:,} message hops, "
-            f"activation sparsity {c['activation_sparsity']:.3f}"
+            f"{what}: {n('synaptic_events')} effective / {n('dense_synapses')} dense synaptic "
+            f"ops, {n('membrane_updates')} membrane updates, {n('spikes')} spikes, "
+            f"{n('messages')} spike messages, {hops} message hops, activation sparsity "
+            f"{n('activation_sparsity', '.3f')}"
         )
         return "\n".join(lines)
 
@@ -348,9 +382,12 @@ def report(chip, counts: Counts, *, per_core_step: CoreStepCounts | None = None,
         raise ParameterError(f"energy.report.counts: must be Counts (got {type(counts).__name__})")
     _check_formula(formula)
     models = _models(chip, energy_set, synops, ann, formula)
+    unknown = set(counts.unknown)
     rep = EnergyReport(models[0].chip.name, models[0].set_name, counts.steps, counts,
                        {mo.name: mo.components(counts) for mo in models},
-                       settings={"synops": synops, "ann": ann}, per_core_step=per_core_step)  # fmt: skip
+                       settings={"synops": synops, "ann": ann}, per_core_step=per_core_step,
+                       unpriced={mo.name: [k for k in mo.needs if k in unknown] for mo in models
+                                 if any(k in unknown for k in mo.needs)})  # fmt: skip
     if per_core_step is not None:
         per_cell = models[0].components(per_core_step)  # arrays (steps, cores) per component
         grid = sum(np.asarray(v, float) for v in per_cell.values())
@@ -369,7 +406,9 @@ def estimate(chip, counts: dict, steps: int, *, energy_set: str | None = None, s
     :class:`~spikemesh.counts.Counts`, e.g. ``synaptic_events``, ``neuron_updates``,
     ``active_updates``, ``spikes``, ``hops`` (or ``hops_ew`` / ``hops_ns``), ``dense_synapses``,
     ``neurons``, ``elapsed_s`` (default: ``steps`` x the chip's tick, required on
-    barrier-synchronized chips). Missing counts are 0; unknown keys raise.
+    barrier-synchronized chips). Unknown keys and totals that contradict each other raise
+    (naming the pair); a count a model needs that was not given is named in the report
+    (``rep.unpriced``) and priced as 0 there, never silently.
     """
     chip = _chips.get(chip)
     steps = check_int("estimate", "steps", steps, 1)

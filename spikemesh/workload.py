@@ -231,7 +231,7 @@ def counts(ops, steps: int, chip="loihi", weight_bits: int = 8) -> dict:
         "weighted_event_bits": steps * ebits, "spike_bits": steps * spikes,
         "state_bits_read": steps * updates * state_bits,
         "state_bits_written": steps * active * state_bits,
-        "neurons": neurons, "neurons_and_inputs": neurons, "weight_bits": float(weight_bits),
+        "neurons": units, "neurons_and_inputs": neurons, "weight_bits": float(weight_bits),
         "elapsed_s": steps * step_s, "chips": n_chips,
     }  # fmt: skip
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -403,3 +404,43 @@ def test_truenorth_single_point_calibration_caps_efficiency_below_the_published_
     assert eff[2.684e9] == pytest.approx(2.684e9 / (0.042 + 2.684e9 * 10.28e-12) / 1e9)
     assert eff[2.684e9] < eff[1e11] < eff[1e13] < 1 / 10.28e-12 / 1e9 < 400
     assert eff[1e13] == pytest.approx(97.3, rel=0.01)
+
+
+def test_estimates_from_counts_that_cannot_be_true_are_refused_naming_the_pair():
+    with pytest.raises(sm.ParameterError, match=r"spikes = 1000000 and neurons = 10 cannot both"):
+        sm.energy.estimate("loihi", {"spikes": 10**6, "neurons": 10, "elapsed_s": 1e-6}, steps=10)
+    with pytest.raises(sm.ParameterError, match=r"chips = 0 and spikes = 5 .* at least one chip"):
+        sm.energy.estimate("loihi", {"spikes": 5, "chips": 0, "elapsed_s": 1e-6}, steps=1)
+    with pytest.raises(sm.ParameterError, match=r"membrane_updates = 9 and neuron_updates = 5"):
+        sm.energy.estimate("loihi", {"membrane_updates": 9, "neuron_updates": 5,
+                                     "elapsed_s": 1e-6}, steps=10)  # fmt: skip
+    with pytest.raises(sm.ParameterError, match=r"synaptic_events = 10 and dense_synapses = 5"):
+        sm.energy.estimate("loihi", {"synaptic_events": 10, "dense_synapses": 5,
+                                     "elapsed_s": 1e-6}, steps=1)  # fmt: skip
+    with pytest.raises(sm.ParameterError, match=r"neuron_updates = 50 and neurons = 2"):
+        sm.energy.estimate("loihi", {"neuron_updates": 50, "neurons": 2, "elapsed_s": 1e-6},
+                           steps=10)  # fmt: skip
+    for bad in (-1.0, float("nan"), "x", None):
+        with pytest.raises(sm.ParameterError, match=r"energy.formula: returned 'c'"):
+            sm.energy.estimate("loihi", {"spikes": 1, "elapsed_s": 1e-6}, steps=1,
+                               formula=lambda c, b=bad: {"c": b})  # fmt: skip
+    with pytest.raises(sm.ParameterError, match=r"must return a dict"):
+        sm.energy.estimate("loihi", {"spikes": 1, "elapsed_s": 1e-6}, steps=1, formula=lambda c: 3)
+
+
+def test_counts_not_given_are_named_not_printed_as_zero():
+    """The issue's TrueNorth estimate: 'hops' and events given, no neurons, no bit counts."""
+    rep = sm.energy.estimate(sm.chips.get("truenorth"), {
+        "synaptic_events": 2684354560, "neuron_updates": 1048576000, "spikes": 20971520,
+        "packets": 20971520, "hops": 440401920}, steps=1000)  # fmt: skip
+    text = str(rep)
+    assert "activation sparsity 0.980" in text  # neurons = updates / steps = 1,048,576
+    assert "n/a membrane updates" in text and "0 membrane updates" not in text
+    assert rep.unpriced["bitbudget"] == ["weighted_event_bits", "state_bits_read",
+                                         "state_bits_written", "weight_bits_read",
+                                         "payload_bit_hops"]  # fmt: skip
+    assert "without weighted_event_bits" in text and "n/a dense" in text
+    assert "chip" not in rep.unpriced  # every count the chip model prices was given
+    assert not re.search(r"(?<![e\w])-\d|nan|inf", text.split("\n", 1)[1])  # no negative
+    res = tiny_run()[0]
+    assert res.counts().unknown == () and not res.energy().unpriced
