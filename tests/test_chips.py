@@ -206,3 +206,37 @@ def test_an_absurd_mesh_is_refused(tmp_path):
     path = make_profile(tmp_path, tiles_x=20000, tiles_y=20000)
     with pytest.raises(sm.ProfileError, match=r"1600000000 cores.*at most 1,048,576 cores"):
         sm.chips.load(path)
+
+
+@pytest.mark.parametrize("old,new,match", [
+    ("flit_bits = 32", "flit_bits = 0", r"\[timing\] flit_bits = 0: must be a whole number in 1\.\.4096"),
+    ("flit_bits = 32", "flit_bits = 8.5", r"\[timing\] flit_bits = 8\.5: must be a whole number"),
+    ("u_bits = 24", "u_bits = 64", r"\[formats\] u_bits = 64: must be a whole number in 1\.\.32"),
+    ('neuron_models = ["CubaLIF", "IF"]', "neuron_models = []", r"must list at least one model"),
+    ('neuron_models = ["CubaLIF", "IF"]', 'neuron_models = ["IF", "IF"]', r"lists a model twice"),
+    ("weight_exp_min = -8", "weight_exp_min = 9", r"weight_exp_min = 9: must be <= weight_exp_max \(7\)"),
+    ("barrier_ns = [113.0, 465.0]", "barrier_ns = [465.0, 113.0]", r"barrier_ns = \[465\.0, 113\.0\]: must not decrease"),
+    ("barrier_tiles = [1, 32]", "barrier_tiles = [32, 1]", r"barrier_tiles = \[32, 1\]: must be whole numbers >= 1 in increasing"),
+    ("weight_bits = 8", "weight_bits = 40", r"\[core\] weight_bits = 40: must be a whole number in 1\.\.9"),
+])  # fmt: skip
+def test_profiles_that_describe_no_chip_are_refused(tmp_path, old, new, match):
+    with pytest.raises(sm.ProfileError, match=match):
+        sm.chips.load(write(tmp_path, old, new))
+
+
+def test_inheritance_loops_and_paths_outside_the_folder_are_named(tmp_path):
+    d = tmp_path / "profiles"
+    d.mkdir()
+    (d / "a.toml").write_text('base = "../profiles/b.toml"\n[chip]\nname = "a"\n')
+    (d / "b.toml").write_text('base = "./a.toml"\n[chip]\nname = "b"\n')
+    with pytest.raises(sm.ProfileError, match=r"base = '\./a\.toml': profiles inherit in a circle"):
+        sm.chips.load(d / "a.toml")
+    (d / "self.toml").write_text('base = "../profiles/self.toml"\n')
+    with pytest.raises(sm.ProfileError, match=r"inherit in a circle"):
+        sm.chips.load(d / "self.toml")
+    (tmp_path / "outside.toml").write_text((PROFILE_DIR / "loihi.toml").read_text())
+    (d / "c.toml").write_text('base = "../outside.toml"\n[chip]\nname = "c"\n')
+    with pytest.raises(sm.ProfileError, match=r"outside this profile's folder"):
+        sm.chips.load(d / "c.toml")
+    (d / "ok.toml").write_text('base = "loihi"\n[chip]\nname = "ok"\n')
+    assert sm.chips.load(d / "ok.toml").name == "ok"

@@ -223,15 +223,26 @@ ENERGY_KEYS = {
 """``[energy.NAME]`` keys (one set per name; ``[energy] default`` picks one)."""
 
 FORMAT_KEYS = {
-    "q_bits": Key("bits", "dendritic accumulator width; a model needing more does not map"),
-    "u_bits": Key("bits", "synaptic current register width; a model needing more does not map"),
-    "v_bits": Key("bits", "membrane register width; a model needing more does not map"),
-    "weight_exp_min": Key("", "smallest weight exponent a projection may use"),
-    "weight_exp_max": Key("", "largest weight exponent a projection may use"),
-    "axon_types": Key("", "axon types per core (typed-axon crossbars); a model needing more "
-                      "accumulators per neuron does not map"),
+    "q_bits": Key("bits", "dendritic accumulator width, 1..32; a model needing more does not map"),
+    "u_bits": Key("bits", "synaptic current register width, 1..32; a model needing more does not "
+                  "map"),
+    "v_bits": Key("bits", "membrane register width, 1..32; a model needing more does not map"),
+    "weight_exp_min": Key("", "smallest weight exponent a projection may use, -16..16"),
+    "weight_exp_max": Key("", "largest weight exponent a projection may use, "
+                          "weight_exp_min..16"),
+    "axon_types": Key("", "axon types per core (typed-axon crossbars), 1..16; a model needing "
+                      "more accumulators per neuron does not map"),
 }  # fmt: skip
 """``[formats]`` keys: number formats the mapper checks networks against."""
+
+# Ranges beside the keys above (whole numbers; lo, hi; None: no bound): checked at load.
+_INT_RANGES = {
+    ("formats", "q_bits"): (1, 32), ("formats", "u_bits"): (1, 32), ("formats", "v_bits"): (1, 32),
+    ("formats", "weight_exp_min"): (-16, 16), ("formats", "weight_exp_max"): (-16, 16),
+    ("formats", "axon_types"): (1, 16),
+    ("timing", "flit_bits"): (1, 4096), ("timing", "event_bits"): (1, 4096),
+    ("core", "weight_bits"): (1, 9), ("core", "synapse_index_bits"): (0, 32),
+}  # fmt: skip
 
 _SCHEMA = {
     "chip": {"name": str, "description": str, "clock_hz": "pos", "tick_s": "nonneg", "unverified": list},
@@ -345,18 +356,26 @@ def _read(path: Path, seen: tuple = ()) -> dict:
     if not isinstance(base, str):
         raise _err(path, "base", base, "must name a shipped profile or a .toml path")
     base_path = _resolve(base, path.parent)
-    if base_path in seen or base_path == path:
-        raise _err(path, "base", base, "profiles inherit in a circle")
-    merged = _merge(_read(base_path, (*seen, path)), raw)
+    here = path.resolve()
+    if base_path in seen or base_path == here:
+        chain = " -> ".join(str(p) for p in (*seen, here, base_path))
+        raise _err(path, "base", base, f"profiles inherit in a circle ({chain})")
+    if base not in available():
+        folder = here.parent
+        if folder not in base_path.parents:
+            raise _err(path, "base", base,
+                       f"resolves to {base_path}, outside this profile's folder {folder}: name "
+                       "a shipped profile or a .toml file in (or below) that folder")  # fmt: skip
+    merged = _merge(_read(base_path, (*seen, here)), raw)
     merged["__base__"] = base
     return merged
 
 
 def _resolve(name: str, here: Path) -> Path:
     if name in available():
-        return PROFILE_DIR / f"{name}.toml"
+        return (PROFILE_DIR / f"{name}.toml").resolve()
     p = Path(name)
-    return p if p.is_absolute() else (here / p)
+    return (p if p.is_absolute() else (here / p)).resolve()
 
 
 def load(path) -> ChipProfile:
@@ -425,6 +444,11 @@ def _validate(path: Path, raw: dict) -> ChipProfile:
         raise _err(path, "[core] max_delay", core["max_delay"], "must be in 1..255")
     if core["payload_bits"] > 24:
         raise _err(path, "[core] payload_bits", core["payload_bits"], "must be in 1..24")
+    if not core["neuron_models"]:
+        raise _err(path, "[core] neuron_models", core["neuron_models"],
+                   f"must list at least one model of: {', '.join(MODELS)}")  # fmt: skip
+    if len(set(core["neuron_models"])) != len(core["neuron_models"]):
+        raise _err(path, "[core] neuron_models", core["neuron_models"], "lists a model twice")
     mesh = MeshSpec(**vals["mesh"])
     if mesh.n_cores > MAX_CORES:
         raise _err(path, "[mesh]", f"{mesh.n_cores} cores",
@@ -437,6 +461,27 @@ def _validate(path: Path, raw: dict) -> ChipProfile:
     if len(timing["barrier_tiles"]) != len(timing["barrier_ns"]):
         raise _err(path, "[timing] barrier_tiles/barrier_ns", timing["barrier_tiles"],
                    "must have the same length")  # fmt: skip
+    tiles, bns = timing["barrier_tiles"], timing["barrier_ns"]
+    if any(t != int(t) or t < 1 for t in tiles) or any(b <= a for a, b in zip(tiles, tiles[1:])):
+        raise _err(path, "[timing] barrier_tiles", list(tiles),
+                   "must be whole numbers >= 1 in increasing order")  # fmt: skip
+    if any(b < a for a, b in zip(bns, bns[1:])):
+        raise _err(path, "[timing] barrier_ns", list(bns),
+                   "must not decrease as barrier_tiles grows (a barrier over more tiles takes "
+                   "at least as long)")  # fmt: skip
+    if not timing["chip_link_cycles_per_flit"] > 0:
+        raise _err(path, "[timing] chip_link_cycles_per_flit",
+                   timing["chip_link_cycles_per_flit"], "must be > 0")  # fmt: skip
+    for (section, key), (lo, hi) in _INT_RANGES.items():
+        table = {"formats": formats, "timing": timing, "core": core}[section]
+        if key not in table:
+            continue
+        v = table[key]
+        if isinstance(v, (tuple, list)) or v != int(v) or not lo <= v <= hi:
+            raise _err(path, f"[{section}] {key}", v, f"must be a whole number in {lo}..{hi}")
+    if formats.get("weight_exp_min", -16) > formats.get("weight_exp_max", 16):
+        raise _err(path, "[formats] weight_exp_min", formats.get("weight_exp_min"),
+                   f"must be <= weight_exp_max ({formats.get('weight_exp_max')})")  # fmt: skip
     energy_raw = dict(raw.get("energy", {}))
     default = energy_raw.pop("default", None)
     energy = {}
