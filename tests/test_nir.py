@@ -587,3 +587,43 @@ def test_small_weights_are_not_floored_away_by_a_negative_exponent(rng):
     ok = from_nir(graph(1 / 64))  # 256 units = mantissa 4 << 6: exact
     p = ok.projections[0]
     assert p.weight_exp == 0 and set(p.weight.tolist()) == {4} and ok.nir.errors["lif"] == 0.0
+
+
+def _tiny(nodes, edges):
+    return nir.NIRGraph(nodes=nodes, edges=edges, type_check=False)
+
+
+def test_files_and_graphs_that_would_blow_memory_or_hold_no_numbers_are_refused(tmp_path):
+    """Sizes a file declares are checked before anything is allocated for them; NaN, inf and
+    empty kernels are named."""
+    ifn = nir.IF(r=np.ones(1), v_threshold=np.ones(1))
+    out = nir.Output(output_type=np.array([1]))
+    big = _tiny({"in": nir.Input(input_type=np.array([2, 20000, 20000])),
+                 "conv": nir.Conv2d(input_shape=(20000, 20000), weight=np.ones((8, 2, 3, 3)),
+                                    stride=1, padding=1, dilation=1, groups=1, bias=np.zeros(8)),
+                 "if": ifn, "out": out}, [("in", "conv"), ("conv", "if"), ("if", "out")])  # fmt: skip
+    with pytest.raises(sm.ParameterError, match=r"node 'conv': unrolling the Conv2d into "
+                       r"57,600,000,000 synapses would need 3\.4 TiB"):  # fmt: skip
+        from_nir(big)
+    huge_in = _tiny({"in": nir.Input(input_type=np.array([30000, 30000])), "if": ifn, "out": out},
+                    [("in", "if"), ("if", "out")])  # fmt: skip
+    with pytest.raises(sm.ParameterError, match=r"node 'in': 900,000,000 values"):
+        from_nir(huge_in)
+    for w, msg in ((np.array([[np.inf, 1.0, 1.0]]), r"'fc'\.weight: holds NaN or infinity"),
+                   (np.ones((1, 0)), r"'fc'\.weight: has a zero-size dimension")):  # fmt: skip
+        g = _tiny({"in": nir.Input(input_type=np.array([3])), "fc": nir.Linear(weight=w),
+                   "if": ifn, "out": out}, [("in", "fc"), ("fc", "if"), ("if", "out")])  # fmt: skip
+        with pytest.raises(sm.SpikemeshError, match=msg):
+            from_nir(g)
+    import h5py
+
+    g = _tiny({"in": nir.Input(input_type=np.array([3])), "fc": nir.Linear(weight=np.ones((1, 3))),
+               "if": ifn, "out": out}, [("in", "fc"), ("fc", "if"), ("if", "out")])  # fmt: skip
+    path = tmp_path / "bomb.nir"
+    nir.write(path, g)
+    with h5py.File(path, "a") as f:  # a few KB on disk, 298 GiB when read
+        f.create_dataset("node/extra", shape=(200000, 200000), dtype="f8", compression="gzip",
+                         chunks=(1000, 1000))  # fmt: skip
+    assert path.stat().st_size < 100_000
+    with pytest.raises(sm.ParameterError, match=r"the arrays this file declares would need 298"):
+        from_nir(path)

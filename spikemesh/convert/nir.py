@@ -259,6 +259,7 @@ def _load(src):
     path = Path(src)
     if path.is_dir() or not path.exists():
         raise ParameterError(f"from_nir: {path} is not a NIR file (HDF5)")
+    _check_file_sizes(path)
     try:
         # our own shape inference checks the graph (with the node's name in the message);
         # nir's type checker refuses valid older files and grouped convolutions
@@ -267,6 +268,31 @@ def _load(src):
         raise SpikemeshError(
             f"from_nir: cannot read {path} as a NIR graph ({type(err).__name__}: {err})"
         ) from None
+
+
+def _check_file_sizes(path) -> None:
+    """The datasets an HDF5 file declares, summed before nir.read loads them (a file of a few
+    KB can declare compressed arrays of many GiB)."""
+    try:
+        import h5py
+    except ImportError:  # pragma: no cover - nir depends on h5py
+        return
+    from .._validate import check_memory
+
+    total = 0
+
+    def visit(_, obj):
+        nonlocal total
+        if isinstance(obj, h5py.Dataset):
+            total += int(np.prod(obj.shape, dtype=object)) * obj.dtype.itemsize
+
+    try:
+        with h5py.File(path, "r") as f:
+            f.visititems(visit)
+    except Exception as err:  # not HDF5, truncated, ...: nir.read says it in one line below
+        del err
+        return
+    check_memory(f"from_nir: {path}", float(total), "the arrays this file declares")
 
 
 def _flatten(graph, prefix=""):
@@ -315,6 +341,50 @@ def _arr(x) -> np.ndarray:
     except (TypeError, ValueError):
         raise SpikemeshError(f"from_nir: a parameter is not numeric (got {x!r})") from None
     return a
+
+
+_FIELDS = ("weight", "bias", "scale", "delay", "tau", "tau_mem", "tau_syn", "r", "v_leak",
+           "v_threshold", "v_reset", "w_in", "threshold")
+
+
+def _check_values(nodes) -> None:
+    """Every numeric field of every node finite, every weight without a zero-size dimension:
+    one error naming node and field (nothing is computed from a NaN or an empty kernel)."""
+    for name, node in nodes.items():
+        if isinstance(node, tuple):
+            continue
+        for f in _FIELDS:
+            x = getattr(node, f, None)
+            if x is None or isinstance(x, str):
+                continue
+            a = _arr(x)
+            if not np.all(np.isfinite(a)):
+                raise SpikemeshError(
+                    f"from_nir: node {name!r}.{f}: holds NaN or infinity (shape {a.shape})"
+                )
+            if f == "weight" and (a.size == 0 or 0 in a.shape):
+                raise SpikemeshError(
+                    f"from_nir: node {name!r}.weight: has a zero-size dimension (shape {a.shape}); "
+                    "a layer without weights is not a layer"
+                )
+
+
+def _check_sizes(shapes) -> None:
+    """Sizes declared in the file checked before anything is allocated for them."""
+    from .._validate import check_memory
+
+    for name, shape in shapes.items():
+        if shape is None:
+            continue
+        n = int(np.prod(np.asarray(shape, dtype=object)))  # exact, no int64 wrap
+        if n < 1 or any(int(d) < 1 for d in shape):
+            raise SpikemeshError(f"from_nir: node {name!r} has shape {tuple(shape)}: every "
+                                 "dimension must be >= 1")  # fmt: skip
+        if n > 2**31 - 1:
+            raise SpikemeshError(f"from_nir: node {name!r} has {n:,} values (shape "
+                                 f"{tuple(shape)}); at most 2**31 - 1 per node")  # fmt: skip
+        check_memory(f"from_nir: node {name!r}", 32.0 * 8 * n,
+                     f"{n:,} values (shape {tuple(shape)}) and their state")  # fmt: skip
 
 
 def _pair(name, field_, v, nd):
@@ -525,6 +595,11 @@ def _conv(name, node, in_shape):
             f"from_nir: node {name!r} ({kind}): kernel {k} does not fit input {spatial}"
         )
     co, cig = w.shape[0], w.shape[1]
+    from .._validate import check_memory
+
+    terms = co * int(np.prod(out_sp, dtype=object)) * cig * int(np.prod(k, dtype=object))
+    check_memory(f"from_nir: node {name!r}", 8.0 * (4 + 2 * nd) * terms,
+                 f"unrolling the {kind} into {terms:,} synapses")  # fmt: skip
     grids = np.meshgrid(np.arange(co), *[np.arange(o) for o in out_sp], np.arange(cig),
                         *[np.arange(kk) for kk in k], indexing="ij")  # fmt: skip
     oc, opos, ic, kpos = grids[0], grids[1 : 1 + nd], grids[1 + nd], grids[2 + nd :]
@@ -675,9 +750,11 @@ def from_nir(src, chip=None, dt: float | None = None, *, reset="nir", strict: bo
                 "value (the membrane), which these chips cannot send on as spikes; only a "
                 "read-out (an edge to an Output node) is built"
             )
+    _check_values(nodes)
     back = _back_edges(nodes, edges)
     leading = _input_leading_dims(nodes, edges)
     shapes = _infer_shapes(nodes, edges, back, leading)
+    _check_sizes(shapes)
     into: dict = {n: [] for n in nodes}
     for s, d in edges:
         into[d].append(s)
