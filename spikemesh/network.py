@@ -275,6 +275,52 @@ class Network:
         self.projections: list[Projection] = []
         self.probes: list[Probe] = []
 
+    # -- what it is, for the mappings made of it ---------------------------------------
+    def fingerprint(self) -> dict:
+        """``{part: digest}`` of everything a mapping is built from: each input (size, payload
+        bits), population (size, neuron parameters, initial state), projection (its synapses,
+        weights, delays, format) and probe. :class:`~spikemesh.Simulator` compares it with the
+        one taken when the network was mapped, and names the parts that differ."""
+        import dataclasses
+        import hashlib
+
+        def digest(*parts) -> str:
+            h = hashlib.blake2b(digest_size=12)
+            for x in parts:
+                if isinstance(x, np.ndarray):
+                    a = np.ascontiguousarray(x)
+                    h.update(f"{a.dtype}{a.shape}".encode())
+                    h.update(memoryview(a).cast("B"))
+                else:
+                    h.update(repr(x).encode())
+            return h.hexdigest()
+
+        out = {}
+        for name, src in self.inputs.items():
+            out[f"input {name!r}"] = digest(src.n, src.payload_bits)
+        for name, pop in self.populations.items():
+            spec = pop.neuron
+            fields = [(f.name, np.asarray(getattr(spec, f.name)))
+                      for f in dataclasses.fields(spec)]  # fmt: skip
+            init = sorted((k, np.asarray(v)) for k, v in (pop.initial or {}).items())
+            out[f"population {name!r}"] = digest(pop.n, type(spec).__name__,
+                                                 *[x for kv in fields + init for x in kv])  # fmt: skip
+        for k, pr in enumerate(self.projections):
+            out[f"projection {pr.name or k!r}"] = digest(
+                pr.pre.name, pr.post.name, pr.weight_exp, pr.weight_bits, pr.pre_idx,
+                pr.post_idx, pr.weight, pr.delay)  # fmt: skip
+        out["probes"] = digest(*[(pb.target.name, pb.var) for pb in self.probes])
+        return out
+
+    def changes_since(self, before: dict) -> list[str]:
+        """The parts of :meth:`fingerprint` that differ from ``before``: added, removed or
+        changed, by name."""
+        now = self.fingerprint()
+        out = [f"{k} added" for k in now if k not in before]
+        out += [f"{k} removed" for k in before if k not in now]
+        out += [f"{k} changed" for k in now if k in before and now[k] != before[k]]
+        return out
+
     # -- building ----------------------------------------------------------------------
     def _check_name(self, name: str) -> str:
         if not isinstance(name, str) or not name:

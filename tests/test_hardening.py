@@ -183,3 +183,68 @@ def test_results_round_trip_through_files(sim, tmp_path):
     (tmp_path / "junk.npz").write_bytes(b"PK\x03\x04 junk")
     with pytest.raises(sm.SpikemeshError, match=r"junk\.npz is not a spikemesh result file"):
         sm.SimulationResult.load(tmp_path / "junk.npz", sim.mapping)
+
+
+def test_any_legal_name_round_trips_and_result_files_are_checked(tmp_path):
+    """A population named 'a/b' (legal) keeps its probes; a file whose arrays do not fit the
+    mapping, or with an unknown timing mode, is refused naming the array."""
+    import json as _json
+
+    net = sm.Network("slash")
+    x = net.input(3, name="in/put")
+    p = net.population(4, sm.CubaLIF(du=100, dv=200, vth=5), name="a/b")
+    q = net.population(2, sm.CubaLIF(du=100, dv=200, vth=5), name="a")
+    net.connect(x, p, weights=np.full((3, 4), 90))
+    net.connect(p, q, weights=np.full((4, 2), 90))
+    net.probe(p, "v")
+    net.probe(q, "u")
+    m = sm.map_network(net, "loihi")
+    xs = (np.random.default_rng(1).random((12, 3)) < 0.5).astype(np.int32)
+    res = sm.Simulator(m, timing="analytic").run(12, inputs={"in/put": xs})
+    res.save(tmp_path / "r.npz")
+    back = sm.SimulationResult.load(tmp_path / "r.npz", m)
+    assert_array_equal(back.probes["a/b"]["v"], res.probes["a/b"]["v"])
+    assert_array_equal(back.probes["a"]["u"], res.probes["a"]["u"])
+    assert_array_equal(back.inputs["in/put"], xs) and set(back.spikes) == {"a/b", "a"}
+
+    def tamper(fn):
+        z = dict(np.load(tmp_path / "r.npz", allow_pickle=False))
+        fn(z)
+        np.savez(tmp_path / "t.npz", **z)
+        return tmp_path / "t.npz"
+
+    def meta(z, change):
+        d = _json.loads(str(z["__meta__"]))
+        change(d)
+        z["__meta__"] = np.array(_json.dumps(d))
+
+    cases = [
+        (lambda z: z.__setitem__("spikes/0", z["spikes/0"][:5]), r"spikes\['a/b'\] is int32\[5, 4\]"),
+        (lambda z: z.__setitem__("cycles", z["cycles"].astype(float)), r"cycles is float64"),
+        (lambda z: meta(z, lambda d: d["timing"].__setitem__("mode", "warp")), r"timing mode 'warp'"),
+        (lambda z: meta(z, lambda d: d.__setitem__("spikes", ["a/b", "zz"])), r"spike trains are of"),
+        (lambda z: z.pop("counters/spikes"), r"its counters are"),
+        (lambda z: meta(z, lambda d: d.__setitem__("version", 1)), r"format version 1"),
+    ]  # fmt: skip
+    for fn, msg in cases:
+        with pytest.raises(sm.SpikemeshError, match=msg):
+            sm.SimulationResult.load(tamper(fn), m)
+
+
+def test_a_mapping_of_a_network_edited_afterwards_is_refused():
+    net = sm.Network("n")
+    x = net.input(3, name="x")
+    a = net.population(4, sm.CubaLIF(du=100, dv=100, vth=10), name="a")
+    net.connect(x, a, weights=np.full((3, 4), 50))
+    m = sm.map_network(net, "loihi")
+    sim = sm.Simulator(m)
+    sim.run(3)
+    a.neuron = sm.CubaLIF(du=1, dv=1, vth=1)
+    with pytest.raises(sm.MappingError, match=r"network 'n' changed after it was mapped "
+                       r"\(population 'a' changed\).*map it again"):  # fmt: skip
+        sm.Simulator(m)
+    a.neuron = sm.CubaLIF(du=100, dv=100, vth=10)
+    sm.Simulator(m).run(2)  # as it was: fine
+    net.population(2, sm.CubaLIF(du=1, dv=1, vth=1), name="b")
+    with pytest.raises(sm.MappingError, match=r"population 'b' added"):
+        sim.run(2)

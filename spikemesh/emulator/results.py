@@ -37,6 +37,56 @@ def _fingerprint(mapping) -> dict:
             "synapses": int(net.n_synapses)}  # fmt: skip
 
 
+def _check_arrays(bad, mapping, steps, spikes, probes, counters, packets, inputs, cycles, meta,
+                  tarr) -> None:
+    """Every array of a result file against the mapping it is loaded with: names, shapes,
+    integer dtypes, the timing mode."""
+    from .timing import MODES
+
+    net = mapping.network
+
+    def want(what, a, shape):
+        a = np.asarray(a)
+        if a.dtype.kind not in "iu" or a.shape != shape:
+            raise bad(f"{what} is {a.dtype}{list(a.shape)}; the mapping needs integers shaped "
+                      f"{list(shape)}")  # fmt: skip
+
+    if steps < 0:
+        raise bad(f"steps = {steps}")
+    if set(spikes) != set(net.populations):
+        raise bad(f"its spike trains are of {sorted(spikes)}; the network has "
+                  f"{sorted(net.populations)}")  # fmt: skip
+    for name, a in spikes.items():
+        want(f"spikes[{name!r}]", a, (steps, net.populations[name].n))
+    for name, per in probes.items():
+        if name not in net.populations:
+            raise bad(f"it probes {name!r}, which the network does not have")
+        for var, a in per.items():
+            if var not in net.populations[name].neuron.state_vars:
+                raise bad(f"it probes {name!r}.{var}, which {net.populations[name].neuron.model} "
+                          "does not have")  # fmt: skip
+            want(f"probes[{name!r}][{var!r}]", a, (steps, net.populations[name].n))
+    for name, a in inputs.items():
+        if name not in net.inputs:
+            raise bad(f"it holds input {name!r}, which the network does not have")
+        want(f"inputs[{name!r}]", a, (steps, net.inputs[name].n))
+    if set(counters) != set(COUNTERS):
+        raise bad(f"its counters are {sorted(counters)}; a result has {sorted(COUNTERS)}")
+    for name, a in counters.items():
+        want(f"counters[{name!r}]", a, (steps, mapping.n_cores))
+    want("cycles", cycles, (steps,))
+    lens = {np.asarray(a).shape for a in packets.values()}
+    if len(lens) > 1 or any(len(sh) != 1 for sh in lens):
+        raise bad(f"its packet log's columns differ in shape ({sorted(lens)})")
+    t = meta["timing"]
+    if t is not None and t.get("mode") not in MODES:
+        raise bad(f"timing mode {t.get('mode')!r}; modes are {', '.join(MODES)}")
+    if t is not None:
+        for f in ("cycles", "latency_s"):
+            if f in tarr and np.asarray(tarr[f]).shape != (steps,):
+                raise bad(f"timing {f} is shaped {list(np.asarray(tarr[f]).shape)}, not [{steps}]")
+
+
 COUNTERS = (
     "synaptic_events",
     "neuron_updates",
@@ -100,11 +150,16 @@ class SimulationResult:
         spikes, probes, counters, cycles, the packet log and the timing. :meth:`load` reads it
         back, given the mapping it ran on."""
         arrays = {"cycles": np.asarray(self.cycles)}
-        for name, a in self.spikes.items():
-            arrays[f"spikes/{name}"] = a
-        for name, per in self.probes.items():
-            for var, a in per.items():
-                arrays[f"probes/{name}/{var}"] = a
+        # arrays are keyed by position, names kept in the metadata: any legal name round-trips
+        spike_names = list(self.spikes)
+        for i, name in enumerate(spike_names):
+            arrays[f"spikes/{i}"] = self.spikes[name]
+        probe_keys = [(name, var) for name, per in self.probes.items() for var in per]
+        for i, (name, var) in enumerate(probe_keys):
+            arrays[f"probes/{i}"] = self.probes[name][var]
+        input_names = list(self.inputs)
+        for i, name in enumerate(input_names):
+            arrays[f"inputs/{i}"] = self.inputs[name]
         for name, a in self.counters.items():
             arrays[f"counters/{name}"] = np.ascontiguousarray(a)
         for f in ("step", "src", "dst", "events", "synaptic_events"):
@@ -118,7 +173,8 @@ class SimulationResult:
                       "link_flits": {str(k): int(v) for k, v in tr.link_flits.items()},
                       "critical_path": _plain(tr.critical_path)}  # fmt: skip
         meta = {
-            "format": "spikemesh-result", "version": 1, "t0": int(self.t0),
+            "format": "spikemesh-result", "version": 2, "t0": int(self.t0),
+            "spikes": spike_names, "probes": [list(k) for k in probe_keys], "inputs": input_names,
             "steps": int(self.steps), "overflows": int(self.overflows), "meta": _plain(self.meta),
             "timing": timing, "fingerprint": _fingerprint(self.mapping),
         }  # fmt: skip
@@ -171,32 +227,40 @@ class SimulationResult:
                     f"({meta['fingerprint']['network']!r} on {meta['fingerprint']['chip']!r}, "
                     f"{meta['fingerprint']['cores']} cores); give the mapping it ran on"
                 )
-            spikes, probes, counters, packets, tarr = {}, {}, {}, {}, {}
+            if meta.get("version") != 2:
+                raise bad(f"it is format version {meta.get('version')!r}; this spikemesh reads "
+                          "version 2 (save it again)")  # fmt: skip
+            spikes, probes, counters, packets, tarr, inputs = {}, {}, {}, {}, {}, {}
             for key, a in data.items():
                 kind, _, rest = key.partition("/")
                 if kind == "spikes":
-                    spikes[rest] = a
+                    spikes[meta["spikes"][int(rest)]] = a
                 elif kind == "probes":
-                    name, _, var = rest.partition("/")
+                    name, var = meta["probes"][int(rest)]
                     probes.setdefault(name, {})[var] = a
+                elif kind == "inputs":
+                    inputs[meta["inputs"][int(rest)]] = a
                 elif kind == "counters":
                     counters[rest] = a
                 elif kind == "packets":
                     packets[rest] = a
                 elif kind == "timing":
                     tarr[rest] = a
+            steps = int(meta["steps"])
+            _check_arrays(bad, mapping, steps, spikes, probes, counters, packets, inputs,
+                          data["cycles"], meta, tarr)  # fmt: skip
             timing = None
             if meta["timing"] is not None:
                 t = meta["timing"]
                 timing = TimingResult(mode=t["mode"], **tarr, link_flits=dict(t["link_flits"]),
                                       critical_path=t["critical_path"], events=t["events"])  # fmt: skip
             return cls(spikes=spikes, probes=probes, counters=counters, cycles=data["cycles"],
-                       t0=int(meta["t0"]), steps=int(meta["steps"]),
+                       t0=int(meta["t0"]), steps=steps,
                        overflows=int(meta["overflows"]), meta=meta["meta"], timing=timing,
-                       packets=PacketLog(**packets), mapping=mapping)  # fmt: skip
+                       packets=PacketLog(**packets), mapping=mapping, inputs=inputs)  # fmt: skip
         except SpikemeshError:
             raise
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             detail = f"missing entry {exc}" if isinstance(exc, KeyError) else type(exc).__name__
             raise bad(f"it is malformed ({detail})") from None
 

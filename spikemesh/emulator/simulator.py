@@ -28,6 +28,7 @@ from .._validate import check_choice, check_int, check_mapping, check_memory, in
 from ..counts import PacketLog, active_updates
 from ..exceptions import (
     FixedPointOverflowError,
+    MappingError,
     OverflowWarning,
     ParameterError,
     ShapeError,
@@ -46,6 +47,30 @@ __all__ = ["COUNTERS", "OVERFLOW_MODES", "SimulationResult", "Simulator"]
 SYN, UPD, CHG, SPK, PKT, AXN, OVF = range(len(COUNTERS))
 OVERFLOW_MODES = ("wrap", "count", "raise")
 NCOL = len(COUNTERS)
+
+
+def _shape_of(net) -> tuple:
+    return (len(net.inputs), len(net.populations), len(net.projections), len(net.probes))
+
+
+def _check_unchanged(mapping, owner: str, full: bool = True) -> None:
+    """Refuse a mapping whose network was edited after it was mapped: every part compared
+    (``full``, at Simulator creation) or the parts counted (each run: cheap)."""
+    net = mapping.network
+    fp = getattr(mapping, "network_fingerprint", None)
+    if fp is None:
+        return
+    if not full and getattr(mapping, "_network_shape", None) == _shape_of(net):
+        return
+    changes = net.changes_since(fp)
+    if changes:
+        more = f" and {len(changes) - 5} more" if len(changes) > 5 else ""
+        raise MappingError(
+            f"{owner}: network {net.name!r} changed after it was mapped ({', '.join(changes[:5])}"
+            f"{more}); the mapping describes the network as it was: map it again "
+            "(sm.map_network)"
+        )
+    mapping._network_shape = _shape_of(net)
 
 
 @dataclass(slots=True)
@@ -110,6 +135,7 @@ class Simulator:
             raise ParameterError(
                 f"Simulator.mapping: must be a Mapping from map_network (got {type(mapping).__name__})"
             )
+        _check_unchanged(mapping, "Simulator")
         check_choice("Simulator", "timing", timing, TIMING_MODES)
         check_choice("Simulator", "overflow", overflow, OVERFLOW_MODES)
         check_choice("Simulator", "noc", noc, ENGINES)
@@ -310,6 +336,7 @@ class Simulator:
             )
         steps = check_int("Simulator.run", "steps", steps, 1)
         inputs = check_mapping("Simulator.run", "inputs", inputs)
+        _check_unchanged(self.mapping, "Simulator.run", full=False)
         check_memory("Simulator.run", steps * self._bytes_per_step(), f"recording {steps:,} steps")
         run = self._plan(steps, inputs)  # nothing has moved yet: bad inputs leave it as it was
         start = self.t

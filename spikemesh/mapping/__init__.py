@@ -102,6 +102,7 @@ class Mapping:
         self.splitters = splitters
         self.latency = latency
         self.fidelity = fidelity
+        self.network_fingerprint = network.fingerprint()  # what was mapped (Simulator checks)
         mesh = chip.mesh
         core_sources = tuple(
             Source(c.index, "core", str(c.index), mesh.core_position(c.core_id)[:2],
