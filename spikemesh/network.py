@@ -252,6 +252,22 @@ class pool2d(Connector):
         return pre.ravel().astype(np.int64), post.ravel().astype(np.int64), wv
 
 
+def _same(a, b) -> bool:
+    """Fingerprint records equal: read-only synapse arrays by identity (changing a projection
+    makes a new array), copies of initial state by value, the rest by ==."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        if a is b:
+            return True
+        if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)):
+            return False
+        if not (a.flags.writeable or b.flags.writeable):
+            return False
+        return a.shape == b.shape and bool(np.array_equal(a, b))
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
 class Network:
     """A spiking network: inputs, populations, projections (connections) and probes.
 
@@ -277,39 +293,22 @@ class Network:
 
     # -- what it is, for the mappings made of it ---------------------------------------
     def fingerprint(self) -> dict:
-        """``{part: digest}`` of everything a mapping is built from: each input (size, payload
-        bits), population (size, neuron parameters, initial state), projection (its synapses,
-        weights, delays, format) and probe. :class:`~spikemesh.Simulator` compares it with the
-        one taken when the network was mapped, and names the parts that differ."""
-        import dataclasses
-        import hashlib
-
-        def digest(*parts) -> str:
-            h = hashlib.blake2b(digest_size=12)
-            for x in parts:
-                if isinstance(x, np.ndarray):
-                    a = np.ascontiguousarray(x)
-                    h.update(f"{a.dtype}{a.shape}".encode())
-                    h.update(memoryview(a).cast("B"))
-                else:
-                    h.update(repr(x).encode())
-            return h.hexdigest()
-
+        """``{part: record}`` of everything a mapping is built from: each input (size, payload
+        bits), population (size, neuron spec, a copy of its initial state), projection (its
+        endpoints, format and synapse arrays, which are read-only: a changed projection is a
+        new array) and the probes. :class:`~spikemesh.Simulator` compares it with the one
+        taken when the network was mapped (:meth:`changes_since`), naming what differs."""
         out = {}
         for name, src in self.inputs.items():
-            out[f"input {name!r}"] = digest(src.n, src.payload_bits)
+            out[f"input {name!r}"] = (src.n, src.payload_bits)
         for name, pop in self.populations.items():
-            spec = pop.neuron
-            fields = [(f.name, np.asarray(getattr(spec, f.name)))
-                      for f in dataclasses.fields(spec)]  # fmt: skip
-            init = sorted((k, np.asarray(v)) for k, v in (pop.initial or {}).items())
-            out[f"population {name!r}"] = digest(pop.n, type(spec).__name__,
-                                                 *[x for kv in fields + init for x in kv])  # fmt: skip
+            init = tuple(sorted((k, np.array(v, copy=True)) for k, v in (pop.initial or {}).items()))
+            out[f"population {name!r}"] = (pop.n, pop.neuron, init)
         for k, pr in enumerate(self.projections):
-            out[f"projection {pr.name or k!r}"] = digest(
+            out[f"projection {pr.name or k!r}"] = (
                 pr.pre.name, pr.post.name, pr.weight_exp, pr.weight_bits, pr.pre_idx,
                 pr.post_idx, pr.weight, pr.delay)  # fmt: skip
-        out["probes"] = digest(*[(pb.target.name, pb.var) for pb in self.probes])
+        out["probes"] = tuple((pb.target.name, pb.var) for pb in self.probes)
         return out
 
     def changes_since(self, before: dict) -> list[str]:
@@ -318,7 +317,7 @@ class Network:
         now = self.fingerprint()
         out = [f"{k} added" for k in now if k not in before]
         out += [f"{k} removed" for k in before if k not in now]
-        out += [f"{k} changed" for k in now if k in before and now[k] != before[k]]
+        out += [f"{k} changed" for k in now if k in before and not _same(now[k], before[k])]
         return out
 
     # -- building ----------------------------------------------------------------------
