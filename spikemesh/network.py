@@ -638,4 +638,6 @@ class Network:
         proj = Projection(
             pre, post, rows, cols, w, d, int(pr["weight_exp"]), int(pr["weight_bits"]), pr["name"]
         )
+        for arr in (proj.pre_idx, proj.post_idx, proj.weight, proj.delay):
+            arr.setflags(write=False)  # as connect() leaves them: a mapping relies on it
         self.projections.append(proj)
