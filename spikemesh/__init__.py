@@ -31,6 +31,7 @@ from .exceptions import (
     SilentPopulationWarning,
     SpikemeshError,
     SpikemeshWarning,
+    StoreError,
 )
 from .fixedpoint import quantize_weights
 from .mapping import Mapping, map_network
@@ -63,6 +64,7 @@ __all__ = [
     "SmoothIF",
     "SpikemeshError",
     "SpikemeshWarning",
+    "StoreError",
     "TrueNorthNeuron",
     "__version__",
     "chips",

@@ -20,6 +20,7 @@ __all__ = [
     "ShapeError",
     "SpikemeshError",
     "SpikemeshWarning",
+    "StoreError",
 ]
 
 
@@ -50,6 +51,11 @@ class ProfileError(SpikemeshError):
 class FidelityError(SpikemeshError):
     """Asked for exactness (``strict=True``), a model would be built that does not do what its
     file says: a parameter rounded beyond the tolerance, clipped, or zeroed."""
+
+
+class StoreError(SpikemeshError):
+    """A study store cannot be read or written (read-only, corrupt, truncated, full, locked, or
+    another program's database); nothing already stored is touched."""
 
 
 class FixedPointOverflowError(SpikemeshError, ArithmeticError):

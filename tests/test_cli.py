@@ -90,7 +90,7 @@ def test_errors_exit_2(capsys, tmp_path):
     _one_line_error(capsys, ["plot", str(tmp_path / "none.sqlite")], "no study store at")
     (tmp_path / "junk.sqlite").write_bytes(b"not sqlite at all, not at all" * 10)
     _one_line_error(
-        capsys, ["plot", str(tmp_path / "junk.sqlite")], "is not a spikemesh study store"
+        capsys, ["plot", str(tmp_path / "junk.sqlite")], "is not an SQLite database or is damaged"
     )
 
 

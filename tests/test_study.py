@@ -115,7 +115,7 @@ def test_bad_sweeps_are_named(tmp_path):
         study.sweep(build, GRID, evaluate, tmp_path)
     junk = tmp_path / "junk.sqlite"
     junk.write_bytes(b"this is not sqlite" * 100)
-    with pytest.raises(sm.ParameterError, match="not a spikemesh study store"):
+    with pytest.raises(sm.StoreError, match="is not an SQLite database or is damaged"):
         study.sweep(build, GRID, evaluate, junk, workers=0)
     with pytest.raises(sm.ParameterError, match="no study store"):
         study.load(tmp_path / "missing.sqlite")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import chips as _chips
-from ..exceptions import ParameterError, SpikemeshError
+from ..exceptions import ParameterError, SpikemeshError, StoreError
 
 __all__ = ["Results", "chip_of", "load", "points", "sweep"]
 
@@ -25,8 +25,17 @@ CREATE TABLE IF NOT EXISTS points (
     error TEXT,                -- the exception, NULL when the point finished
     seconds REAL NOT NULL,     -- build + evaluate wall time
     finished REAL NOT NULL     -- time.time() when stored
+);
+CREATE TABLE IF NOT EXISTS claims (
+    key TEXT PRIMARY KEY,      -- a point in progress
+    owner TEXT NOT NULL,       -- host:pid:token of the sweep running it
+    heartbeat REAL NOT NULL    -- time.time() of the owner's last sign of life
 )
 """
+_COLUMNS = {"points": ["key", "point", "result", "error", "seconds", "finished"],
+            "claims": ["key", "owner", "heartbeat"]}
+STALE_S = 30.0  # a claim whose owner has not beaten for this long is taken over
+LOCK_WAIT_S = 30.0
 
 
 def points(grid) -> list[dict]:
@@ -76,18 +85,81 @@ def _key(point: dict, owner: str) -> str:
         ) from None
 
 
-def _connect(store) -> sqlite3.Connection:
+def _store_error(path, err, doing: str) -> StoreError:
+    """One line for an sqlite3 or OS error on the store, saying what to do."""
+    text = str(err).lower()
+    where = f"study store {str(path)!r}"
+    if isinstance(err, OSError) and not isinstance(err, sqlite3.Error):
+        return StoreError(f"{where}: cannot {doing} ({err.strerror or err}); choose a folder "
+                          "you can write, or fix its permissions")  # fmt: skip
+    if "readonly" in text or "read-only" in text or "attempt to write" in text:
+        return StoreError(f"{where}: is read-only, cannot {doing}; make it writable or copy it "
+                          "(study.load reads a read-only store)")  # fmt: skip
+    if "locked" in text or "busy" in text:
+        return StoreError(f"{where}: locked by another program for {LOCK_WAIT_S:.0f} s, cannot "
+                          f"{doing}; wait for it or use another store")  # fmt: skip
+    if "full" in text or "too big" in text or "disk i/o" in text:
+        return StoreError(f"{where}: could not grow (disk full or a file-size limit), cannot "
+                          f"{doing}; every point stored before is kept: free space and run "
+                          "the same sweep again to resume")  # fmt: skip
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return StoreError(f"{where}: is not an SQLite database or is damaged ({err}); it was "
+                          "not changed: move it away or name another store")  # fmt: skip
+    if "unable to open" in text:
+        return StoreError(f"{where}: cannot be opened ({err}); check the folder exists and "
+                          "you may write it")  # fmt: skip
+    return StoreError(f"{where}: cannot {doing} ({type(err).__name__}: {err})")
+
+
+def _connect(store, write: bool = True) -> sqlite3.Connection:
+    """The store, checked: its folder made (write), an existing file opened read-only when
+    only read, another program's database or a damaged file refused before anything is
+    written. Every failure is one :class:`StoreError` line."""
     path = Path(store)
     if path.is_dir():
         raise ParameterError(f"sweep.store: {str(path)!r} is a directory; give a file name")
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = sqlite3.connect(path)
-        con.execute(_SCHEMA)
-    except sqlite3.DatabaseError as err:
-        raise ParameterError(
-            f"sweep.store: {str(path)!r} is not a spikemesh study store ({err})"
-        ) from None
+        if write:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        exists = path.exists()
+        if write and exists and not os.access(path, os.W_OK):
+            raise StoreError(f"study store {str(path)!r}: is read-only, cannot store points; "
+                             "make it writable or copy it (study.load reads a read-only "
+                             "store)")  # fmt: skip
+        if write and not exists and not os.access(path.parent, os.W_OK):
+            raise StoreError(f"study store {str(path)!r}: its folder is read-only, cannot "
+                             "create it; choose a folder you can write")  # fmt: skip
+    except OSError as err:
+        raise _store_error(path, err, "create its folder") from None
+    try:
+        if write:
+            con = sqlite3.connect(path, timeout=LOCK_WAIT_S)
+        else:
+            con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                                  timeout=LOCK_WAIT_S)  # fmt: skip
+        tables = {r[0]: r[1] for r in con.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table'")}  # fmt: skip
+        for name, cols in _COLUMNS.items():
+            if name in tables:
+                have = [r[1] for r in con.execute(f"PRAGMA table_info({name})")]
+                if have != cols:
+                    con.close()
+                    raise StoreError(
+                        f"study store {str(path)!r}: holds a table {name!r} that is not "
+                        f"spikemesh's (columns {have}); it was not changed: name another store"
+                    )
+        if tables and "points" not in tables:
+            con.close()
+            raise StoreError(
+                f"study store {str(path)!r}: is another program's database (tables "
+                f"{', '.join(sorted(tables))}); it was not changed: name another store"
+            )
+        if write:
+            con.executescript(_SCHEMA)
+        elif "claims" not in tables:
+            pass  # an older store: no claims table, nothing in progress
+    except sqlite3.Error as err:
+        raise _store_error(path, err, "open it") from None
     return con
 
 
@@ -138,10 +210,12 @@ def load(store, grid: dict | None = None) -> Results:
     """The rows of ``store`` (all of them, or the points of ``grid`` in grid order)."""
     if not Path(store).is_file():
         raise ParameterError(f"study.load: no study store at {str(store)!r}")
-    con = _connect(store)
+    con = _connect(store, write=False)
     try:
         rows = {k: (p, r, e, s) for k, p, r, e, s in
                 con.execute("SELECT key, point, result, error, seconds FROM points ORDER BY rowid")}  # fmt: skip
+    except sqlite3.Error as err:
+        raise _store_error(store, err, "read it") from None
     finally:
         con.close()
     keys = [_key(p, "grid") for p in points(grid)] if grid is not None else list(rows)
@@ -150,7 +224,13 @@ def load(store, grid: dict | None = None) -> Results:
         if k not in rows:
             continue
         p, r, e, s = rows[k]
-        records.append({**json.loads(p), **(json.loads(r) if r else {}), "error": e, "seconds": s})
+        try:
+            records.append({**json.loads(p), **(json.loads(r) if r else {}), "error": e,
+                            "seconds": s})  # fmt: skip
+        except (TypeError, ValueError) as err:
+            raise StoreError(f"study store {str(store)!r}: the row of point {k} is not JSON "
+                             f"({err}); the store is damaged: delete that row or rerun it "
+                             "into a new store") from None  # fmt: skip
     return Results(records, str(store))
 
 
@@ -183,40 +263,162 @@ def sweep(build, grid: dict, evaluate, store="study.sqlite", *, workers: int | N
         raise ParameterError("sweep: build and evaluate must be callables")
     todo_all = points(grid)
     workers = (os.cpu_count() or 1) if workers is None else workers
-    if not isinstance(workers, int) or workers < 0:
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 0:
         raise ParameterError(f"sweep.workers: must be an integer >= 0 (got {workers!r})")
     con = _connect(store)
+    book = _Book(con, store, todo_all, retry_errors)
     try:
-        done = {k: e for k, e in con.execute("SELECT key, error FROM points")}
-        todo = [p for p in todo_all
-                if (k := _key(p, "grid")) not in done or (retry_errors and done[k] is not None)]  # fmt: skip
-        bar = _bar(len(todo_all), len(todo_all) - len(todo), progress)
+        bar = _bar(len(todo_all), len(todo_all) - book.left(), progress)
 
         def record(point, out):
-            result, error, seconds = out
-            con.execute(
-                "INSERT OR REPLACE INTO points VALUES (?, ?, ?, ?, ?, ?)",
-                (_key(point, "grid"), json.dumps(point), None if result is None else json.dumps(result),
-                 error, seconds, time.time()),
-            )  # fmt: skip
-            con.commit()
+            book.record(point, out)
             if bar is not None:
                 bar.update(1)
 
         try:
             if scheduler is not None:
-                _run_dask(scheduler, build, evaluate, todo, record)
+                _run_dask(scheduler, build, evaluate, book, record)
             elif workers == 0:
-                for p in todo:
+                while (p := book.next()) is not None:
                     record(p, _run_point(build, evaluate, p))
             else:
-                _run_pool(workers, build, evaluate, todo, record)
+                _run_pool(workers, build, evaluate, book, record)
         finally:
             if bar is not None:
                 bar.close()
     finally:
-        con.close()
+        book.close()
     return load(store, grid)
+
+
+def _alive(owner: str) -> bool:
+    """False when the claim's owner was a process on this machine that no longer exists (its
+    claims are taken over at once); True otherwise (other machines: the heartbeat decides)."""
+    import socket
+
+    host, _, rest = owner.partition(":")
+    pid = rest.split(":", 1)[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class _Book:
+    """The store's bookkeeping for one sweep: which points are finished, which another live
+    sweep is running (``claims``: owner and heartbeat), and claiming the next one, so sweeps
+    on one store share the points and never compute one twice. A heartbeat thread keeps this
+    sweep's claims alive; a claim whose owner stopped beating for ``STALE_S`` is taken over."""
+
+    def __init__(self, con, store, todo, retry_errors: bool) -> None:
+        import secrets
+        import socket
+        import threading
+
+        self.con, self.store = con, store
+        self.order = [(_key(p, "grid"), p) for p in todo]
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        self.retry = set()
+        if retry_errors:
+            self.retry = {k for (k,) in self._q("SELECT key FROM points WHERE error IS NOT NULL")}
+        self.redone: set = set()
+        self._stop = threading.Event()
+        self._beat = threading.Thread(target=self._heartbeat, daemon=True)
+        self._beat.start()
+
+    def _q(self, sql, args=(), doing="read it"):
+        try:
+            return list(self.con.execute(sql, args))
+        except sqlite3.Error as err:
+            raise _store_error(self.store, err, doing) from None
+
+    def _finished(self) -> set:
+        return {k for (k,) in self._q("SELECT key FROM points")} - (self.retry - self.redone)
+
+    def left(self) -> int:
+        fin = self._finished()
+        return sum(k not in fin for k, _ in self.order)
+
+    def next(self, wait: bool = True):
+        """Claim the next point nobody has finished or is running (None: all done). With
+        ``wait``, points another live sweep runs are waited for (and taken over if it dies)."""
+        while True:
+            now = time.time()
+            try:
+                self.con.execute("BEGIN IMMEDIATE")
+                fin = self._finished()
+                live = {k for k, owner in self.con.execute(
+                    "SELECT key, owner FROM claims WHERE heartbeat > ? AND owner != ?",
+                    (now - STALE_S, self.owner)) if _alive(owner)}  # fmt: skip
+                mine = {k for (k,) in self.con.execute(
+                    "SELECT key FROM claims WHERE owner = ?", (self.owner,))}  # fmt: skip
+                for k, p in self.order:
+                    if k not in fin and k not in live and k not in mine:
+                        self.con.execute("INSERT OR REPLACE INTO claims VALUES (?, ?, ?)",
+                                         (k, self.owner, now))  # fmt: skip
+                        self.con.commit()
+                        return p
+                self.con.commit()
+            except sqlite3.Error as err:
+                self._rollback()
+                raise _store_error(self.store, err, "claim a point") from None
+            if not wait or not any(k not in fin and k in live for k, _ in self.order):
+                return None
+            time.sleep(0.25)  # another sweep runs the rest: wait for it (or for its death)
+
+    def record(self, point, out) -> None:
+        result, error, seconds = out
+        k = _key(point, "grid")
+        try:
+            self.con.execute(
+                "INSERT OR REPLACE INTO points VALUES (?, ?, ?, ?, ?, ?)",
+                (k, json.dumps(point), None if result is None else json.dumps(result), error,
+                 seconds, time.time()),
+            )  # fmt: skip
+            self.con.execute("DELETE FROM claims WHERE key = ? AND owner = ?", (k, self.owner))
+            self.con.commit()
+        except sqlite3.Error as err:
+            self._rollback()
+            raise _store_error(self.store, err, "store a finished point") from None
+        self.redone.add(k)
+
+    def _rollback(self) -> None:
+        try:
+            self.con.rollback()
+        except sqlite3.Error:
+            pass
+
+    def _heartbeat(self) -> None:
+        try:
+            con = sqlite3.connect(self.store, timeout=LOCK_WAIT_S)
+        except sqlite3.Error:
+            return
+        try:
+            while not self._stop.wait(min(5.0, STALE_S / 4)):
+                try:
+                    con.execute("UPDATE claims SET heartbeat = ? WHERE owner = ?",
+                                (time.time(), self.owner))  # fmt: skip
+                    con.commit()
+                except sqlite3.Error:
+                    pass  # the main connection reports store faults
+        finally:
+            con.close()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._beat.join(timeout=10)
+        try:
+            self.con.execute("DELETE FROM claims WHERE owner = ?", (self.owner,))
+            self.con.commit()
+        except sqlite3.Error:
+            pass  # a store that cannot be written: its claims go stale and are taken over
+        finally:
+            self.con.close()
 
 
 def _bar(total: int, initial: int, progress: bool):
@@ -229,22 +431,63 @@ def _bar(total: int, initial: int, progress: bool):
     return tqdm(total=total, initial=initial, desc="sweep", unit="point")
 
 
-def _run_pool(workers, build, evaluate, todo, record) -> None:
-    with cf.ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(_run_point, build, evaluate, p): p for p in todo}
-        try:
-            for fut in cf.as_completed(futures):
-                record(futures[fut], fut.result())
-        except cf.process.BrokenProcessPool:
-            for f in futures:
-                f.cancel()
-            raise SpikemeshError(
-                "sweep: a worker process died (killed, or out of memory); every point finished "
-                "before is stored; run the same sweep again to resume"
-            ) from None
+def _worker_init() -> None:
+    """A sweep worker: one BLAS/OpenMP thread (the pool already has one process per core), and
+    it ends with its parent (killed or not)."""
+    import signal
+    import threading
+
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        pass
+    if hasattr(os, "getppid"):
+        parent = os.getppid()
+        try:  # Linux: the kernel kills this worker when the parent dies
+            import ctypes
+
+            ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except Exception:  # noqa: BLE001 - not Linux: the watchdog below does it
+            pass
+
+        def watchdog():
+            while True:
+                time.sleep(1.0)
+                if os.getppid() != parent:
+                    os._exit(1)
+
+        threading.Thread(target=watchdog, daemon=True).start()
 
 
-def _run_dask(scheduler, build, evaluate, todo, record) -> None:
+def _run_pool(workers, build, evaluate, book, record) -> None:
+    pool = cf.ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
+    futures: dict = {}
+    try:
+        while True:
+            while len(futures) < workers and (p := book.next(wait=False)) is not None:
+                futures[pool.submit(_run_point, build, evaluate, p)] = p
+            if not futures:
+                p = book.next(wait=True)  # the rest runs elsewhere: wait, or take it over
+                if p is None:
+                    break
+                futures[pool.submit(_run_point, build, evaluate, p)] = p
+            done, _ = cf.wait(futures, return_when=cf.FIRST_COMPLETED)
+            for fut in done:
+                record(futures.pop(fut), fut.result())
+    except cf.process.BrokenProcessPool:
+        raise SpikemeshError(
+            "sweep: a worker process died (killed, or out of memory); every point finished "
+            "before is stored; run the same sweep again to resume"
+        ) from None
+    finally:
+        for f in futures:
+            f.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _run_dask(scheduler, build, evaluate, book, record) -> None:
     try:
         from distributed import Client, as_completed
     except ImportError:
@@ -253,10 +496,18 @@ def _run_dask(scheduler, build, evaluate, todo, record) -> None:
         ) from None
     client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
     try:
-        futures = {client.submit(_run_point, build, evaluate, p, pure=False): i
-                   for i, p in enumerate(todo)}  # fmt: skip
-        for fut in as_completed(futures):
-            record(todo[futures[fut]], fut.result())
+        while True:
+            todo = []
+            while (p := book.next(wait=not todo)) is not None:
+                todo.append(p)
+                if len(todo) >= 1024:
+                    break
+            if not todo:
+                break
+            futures = {client.submit(_run_point, build, evaluate, p, pure=False): i
+                       for i, p in enumerate(todo)}  # fmt: skip
+            for fut in as_completed(futures):
+                record(todo[futures[fut]], fut.result())
     finally:
         if client is not scheduler:
             client.close()
