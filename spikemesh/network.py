@@ -364,12 +364,22 @@ class Network:
             else:
                 neuron.per_neuron_values(fname, n)
         initial = check_mapping(owner, "initial", initial)
-        for var in initial:
+        checked = {}
+        for var, val in initial.items():
             if var not in neuron.state_vars:
                 raise ParameterError(
                     f"{owner}.initial: {type(neuron).__name__} has state "
                     f"{', '.join(neuron.state_vars)} (got {var!r})"
                 )
+            lo, hi = neuron.state_range(var)
+            arr = int_array(owner, f"initial[{var!r}]", val, lo, hi)
+            if arr.ndim > 1 or (arr.ndim == 1 and arr.shape[0] != n):
+                raise ShapeError(
+                    f"{owner}.initial[{var!r}]: must be a number or {n} values, one per neuron "
+                    f"(got shape {arr.shape})"
+                )
+            checked[var] = arr if arr.ndim else int(arr)
+        initial = checked
         vmax = getattr(neuron, "vmax", None)
         if getattr(neuron, "model", "") == "CubaLIF" and (neuron.vth << 6) >= vmax:
             warnings.warn(

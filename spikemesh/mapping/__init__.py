@@ -320,9 +320,15 @@ def map_network(net: Network, chip, allocator="greedy", *, strict: bool = False)
         core_slices, tables, hidden = r.core_slices, r.tables, r.hidden
     n = len(core_slices)
     if n > chip.mesh.n_cores:
+        use: dict = {}
+        for sl in core_slices:
+            for s_ in sl:
+                use[s_.pop.name] = use.get(s_.pop.name, 0) + 1
+        top = sorted(use.items(), key=lambda kv: -kv[1])[:3]
         raise MappingError(
             f"the network needs {n} cores; {chip.name} has {chip.mesh.n_cores} (over by "
-            f"{n - chip.mesh.n_cores})"
+            f"{n - chip.mesh.n_cores}); the largest: "
+            + ", ".join(f"population {k!r} on {v} cores" for k, v in top)
         )
     sizes = [sum(s.n for s in sl) for sl in core_slices]
     core_routes = tuple(_route(sizes[k], tables.core_entries.get(k, []), n) for k in range(n))
