@@ -498,6 +498,13 @@ def _sweep(args) -> int:
     build = _resolve(cfg.get("build", "spikemesh.study.digits:build"), "build")
     evaluate = _resolve(cfg.get("evaluate", "spikemesh.study.digits:evaluate"), "evaluate")
     grid = cfg.get("points") or cfg["grid"]
+    pts = study.points(grid)  # the grid checked before anything runs
+    for p in pts:  # every chip the grid names, loaded now (not point by point, minutes in)
+        if "chip" in p:
+            try:
+                study.chip_of(p)
+            except SpikemeshError as err:
+                raise type(err)(f"sweep: {path}: point {p}: {err}") from None
     store = Path(cfg.get("store", path.with_suffix(".sqlite")))
     if not store.is_absolute():
         store = path.parent / store

@@ -55,11 +55,12 @@ def latency(x, steps: int) -> np.ndarray:
     where ``x == 0``: ``(steps, *x.shape)`` uint8."""
     x = _unit("encode.latency", x)
     steps = check_int("encode.latency", "steps", steps, 1, 2**31 - 1)
-    t = np.rint((1.0 - x) * (steps - 1)).astype(np.int64)
-    out = np.zeros((steps, *x.shape), np.uint8)
-    idx = np.nonzero(x > 0)
-    out[(t[idx], *idx)] = 1
-    return out
+    flat = x.reshape(-1)
+    t = np.rint((1.0 - flat) * (steps - 1)).astype(np.int64)
+    out = np.zeros((steps, flat.size), np.uint8)
+    fire = np.flatnonzero(flat > 0)
+    out[t[fire], fire] = 1
+    return out.reshape(steps, *x.shape)
 
 
 def delta(x, threshold: float) -> np.ndarray:

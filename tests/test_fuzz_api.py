@@ -37,6 +37,15 @@ def _sim():
         return sm.Simulator(sm.map_network(net, "loihi"))
 
 
+def _nir_graph():
+    nir = pytest.importorskip("nir")
+    return nir.NIRGraph(nodes={
+        "in": nir.Input(input_type=np.array([3])), "fc": nir.Linear(weight=np.ones((2, 3)) / 4),
+        "if": nir.IF(r=np.ones(2), v_threshold=np.ones(2)),
+        "out": nir.Output(output_type=np.array([2]))},
+        edges=[("in", "fc"), ("fc", "if"), ("if", "out")])  # fmt: skip
+
+
 def _dense():
     return [sm.convert.Dense(np.ones((3, 2)) / 4, np.zeros(2))]
 
@@ -72,6 +81,15 @@ ENTRIES = {
     "convert.quantize": (lambda **k: sm.convert.quantize(_dense(), **k),
                          dict(calibration=np.ones((5, 3)), weight_bits=4, spike_bits=2,
                               input_bits=None, timesteps=2, percentile=99.0)),
+    "encode.rate": (sm.encode.rate, dict(x=np.full(4, 0.5), steps=3, seed=0)),
+    "encode.latency": (sm.encode.latency, dict(x=np.full(4, 0.5), steps=3)),
+    "encode.delta": (sm.encode.delta, dict(x=np.zeros((3, 2)), threshold=0.1)),
+    "encode.direct": (sm.encode.direct, dict(x=np.full(4, 0.5), bits=4, x_max=1.0)),
+    "convert.from_nir": (lambda **k: sm.convert.from_nir(_nir_graph(), **k),
+                         dict(chip="loihi2", dt=None, reset="nir", strict=False, tolerance=0.005,
+                              input_bits=None, input_max=1.0, spike_bits=4)),
+    "study.points": (lambda **k: __import__("spikemesh.study", fromlist=["points"]).points(**k),
+                     dict(grid={"a": [1, 2]})),
     "convert.to_snn": (lambda **k: sm.convert.to_snn(
         sm.convert.quantize(_dense(), np.ones((5, 3)), weight_bits=4, spike_bits=1, timesteps=2),
         **k), dict(chip="loihi", scheme="auto")),
