@@ -129,6 +129,32 @@ def check_memory(owner: str, nbytes: float, what: str) -> None:
         )
 
 
+def npy_sizes(path) -> float | None:
+    """Bytes the arrays of a ``.npy`` / ``.npz`` file declare (read from their headers, nothing
+    loaded), or None when the file is not one (the caller's reader says so)."""
+    import zipfile
+
+    def header(fh) -> float:
+        version = np.lib.format.read_magic(fh)
+        shape, _, dtype = (np.lib.format.read_array_header_1_0(fh) if version == (1, 0)
+                           else np.lib.format.read_array_header_2_0(fh))  # fmt: skip
+        return float(np.prod(shape, dtype=object)) * dtype.itemsize
+
+    try:
+        if zipfile.is_zipfile(path):
+            total = 0.0
+            with zipfile.ZipFile(path) as z:
+                for info in z.infolist():
+                    if info.filename.endswith(".npy"):
+                        with z.open(info) as fh:
+                            total += header(fh)
+            return total
+        with open(path, "rb") as fh:
+            return header(fh)
+    except Exception:  # noqa: BLE001 - not an .npy/.npz, or damaged: the reader names it
+        return None
+
+
 def _bytes(n: float) -> str:
     for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
         if n < 1024 or unit == "PiB":

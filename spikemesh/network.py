@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from . import neurons as _neurons
-from ._validate import check_int, check_mapping, check_name, int_array
+from ._validate import check_int, check_mapping, check_memory, check_name, int_array, npy_sizes
 from .exceptions import (
     ParameterError,
     QuantizationWarning,
@@ -581,6 +581,9 @@ class Network:
             raise bad("it is a directory")
         if not path.exists():
             raise bad("no such file")
+        declared = npy_sizes(path)  # sizes from the headers, before anything is loaded
+        if declared is not None:
+            check_memory("Network.load", declared, f"the arrays {path.name} declares")
         try:
             archive = np.load(path, allow_pickle=False)
         except OSError as exc:

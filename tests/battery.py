@@ -354,6 +354,15 @@ def cases(tmp: Path) -> list[Case]:  # noqa: C901 - a list, long on purpose
         add(Case("network file", "metadata that is not JSON",
                  lambda: sm.Network.load(tmp / "badmeta.npz"), who="badmeta.npz"))
     add(Case("network file", "missing", lambda: sm.Network.load(tmp / "nope.npz"), who="nope.npz"))
+    import zipfile
+
+    hdr = io.BytesIO()
+    np.lib.format.write_array_header_1_0(hdr, {"descr": "<f8", "fortran_order": False,
+                                               "shape": (10**6, 10**6)})  # fmt: skip
+    with zipfile.ZipFile(tmp / "bomb.npz", "w") as zf:
+        zf.writestr("a.npy", hdr.getvalue())
+    add(Case("network file", "declares a 7 TiB array in a few bytes",
+             lambda: sm.Network.load(tmp / "bomb.npz"), who="bomb.npz declares"))
 
     # -- result files -----------------------------------------------------------------------
     m = _mapped()
@@ -389,6 +398,8 @@ def cases(tmp: Path) -> list[Case]:  # noqa: C901 - a list, long on purpose
         p = tampered(label.replace(" ", "_")[:12], fn)
         add(Case("result file", label, lambda p=p: sm.SimulationResult.load(p, m),
                  who=who if who != "r_metadata" else p.name))
+    add(Case("result file", "declares a 7 TiB array in a few bytes",
+             lambda: sm.SimulationResult.load(tmp / "bomb.npz", m), who="bomb.npz declares"))
     add(Case("result file", "loaded against another chip's mapping",
              lambda: sm.SimulationResult.load(rpath, sm.map_network(_net()[0], "loihi2")),
              who="another mapping"))
@@ -471,6 +482,8 @@ def cases(tmp: Path) -> list[Case]:  # noqa: C901 - a list, long on purpose
                              ("an object value", {"a": [object()]}, "JSON"),
                              ("NaN value", {"a": [math.nan]}, "JSON")):  # fmt: skip
         add(Case("sweep", label, lambda g_=grid: sweep(g_), who=who))
+    add(Case("sweep", "a grid of 10**8 points", lambda: sweep(
+        {f"a{i}": list(range(10)) for i in range(8)}), who="100,000,000 points"))
     add(Case("sweep", "workers -1", lambda: sweep({"a": [1]}, workers=-1), who="workers"))
     add(Case("sweep", "store is a directory", lambda: sweep({"a": [1]}, store=tmp), who="directory"))
     junk = tmp / "junk.sqlite"

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import energy as _energy
+from .._validate import check_memory, npy_sizes
 from ..counts import CoreStepCounts, Counts, PacketLog, active_updates
 from ..exceptions import ParameterError, SpikemeshError
 from .timing import TimingResult, replay
@@ -203,6 +204,9 @@ class SimulationResult:
             )
         if path.is_dir() or not path.exists():
             raise bad("it is a directory" if path.is_dir() else "no such file")
+        declared = npy_sizes(path)  # sizes from the headers, before anything is loaded
+        if declared is not None:
+            check_memory("SimulationResult.load", declared, f"the arrays {path.name} declares")
         try:
             archive = np.load(path, allow_pickle=False)
         except Exception:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import itertools
 import json
+import math
 import os
 import sqlite3
 import time
@@ -34,6 +35,7 @@ CREATE TABLE IF NOT EXISTS claims (
 """
 _COLUMNS = {"points": ["key", "point", "result", "error", "seconds", "finished"],
             "claims": ["key", "owner", "heartbeat"]}
+MAX_POINTS = 10**6  # a grid above this is a typo or a memory bomb (each point is a row)
 STALE_S = 30.0  # a claim whose owner has not beaten for this long is taken over
 LOCK_WAIT_S = 30.0
 
@@ -57,6 +59,13 @@ def points(grid) -> list[dict]:
         for v in values:
             _key({name: v}, f"sweep.grid[{name!r}]")
     names = list(grid)
+    n = math.prod(len(v) for v in grid.values())
+    if n > MAX_POINTS:
+        sizes = " x ".join(f"{len(v)} {k}" for k, v in grid.items())
+        raise ParameterError(
+            f"sweep.grid: {sizes} = {n:,} points, above {MAX_POINTS:,}; split the study or give "
+            "a list of the points you want"
+        )
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*grid.values())]
 
 
