@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
+import json
 import math
 import sys
 import time
@@ -441,10 +443,7 @@ def _demo(args) -> int:
                       workers=args.workers, progress=not args.no_progress)  # fmt: skip
     print()
     print(table(res.records))
-    print(
-        "\nenergies per inference: chip = the profile's event model (what the chip would "
-        "spend, static power included); SynOps, Bit Budget, ANN = the conventional estimates"
-    )
+    print("\n" + _LEGEND)
     best = cheapest(res.records)
     print("\ncheapest configuration within 1 % of the chip's best quantized-ANN accuracy:")
     for r, ref in best.values():
@@ -510,14 +509,70 @@ def _sweep(args) -> int:
         store = path.parent / store
     res = study.sweep(build, grid, evaluate, store=store, workers=cfg.get("workers"),
                       scheduler=cfg.get("scheduler"), progress=not args.no_progress)  # fmt: skip
-    keys = [k for k in res.records[0] if k not in ("seconds",)] if res.records else []
-    print("\t".join(keys))
-    for r in res.records:
-        print("\t".join(f"{r.get(k):.4g}" if isinstance(r.get(k), float) else str(r.get(k))
-                        for k in keys))  # fmt: skip
+    print(records_out(res.records, args.format))
     print(f"{len(res.ok)} points finished, {len(res.errors)} with errors; store {store}",
           file=sys.stderr)  # fmt: skip
     return 0 if not res.errors else 1
+
+
+_DIGITS_KEYS = {"chip", "timesteps", "weight_bits", "spike_bits", "accuracy", "qann_accuracy",
+                "exact", "cycles_per_inference", "latency_us", "spike_rate", "energy_chip_J",
+                "energy_synops_J", "energy_bitbudget_J", "energy_ann_J"}
+
+
+def records_out(records: list, fmt: str = "table") -> str:
+    """A study's rows for a person (``table``: the demo's columns for digits studies, aligned
+    columns with units otherwise) or a machine (``csv``, ``json``)."""
+    if fmt == "json":
+        return json.dumps(records, indent=1, sort_keys=False)
+    keys = list(dict.fromkeys(k for r in records for k in r if k != "seconds"))
+    if fmt == "csv":
+        import csv
+
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=keys, extrasaction="ignore", lineterminator="\n")
+        w.writeheader()
+        for r in records:
+            w.writerow(r)
+        return buf.getvalue().rstrip("\n")
+    shown = _DIGITS_KEYS | {"samples", "timing", "float_accuracy", "scheme", "activation_bits",
+                            "steps_per_inference", "cores", "error"}  # fmt: skip
+    varying = {k for k in keys if k not in shown and len({json.dumps(r.get(k)) for r in records}) > 1}
+    if records and not varying and all(_DIGITS_KEYS <= set(r) or r.get("error") for r in records):
+        return table(records) + "\n" + _LEGEND  # the demo's columns (nothing else varies)
+    cells = [[_cell(k, r.get(k)) for k in keys] for r in records]
+    heads = list(keys)  # energies carry their units in the cells
+    width = [max([len(h)] + [len(c[i]) for c in cells]) for i, h in enumerate(heads)]
+    line = "  ".join(h.rjust(w) for h, w in zip(heads, width, strict=True))
+    out = [line, "-" * len(line)]
+    out += ["  ".join(c.rjust(w) for c, w in zip(row, width, strict=True)) for row in cells]
+    return "\n".join(out)
+
+
+def _cell(key, v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        if key.endswith("_J"):
+            from .energy import _fmt
+
+            return _fmt(v)
+        if v != v or v in (float("inf"), float("-inf")):
+            return str(v)
+        return f"{v:,.0f}" if abs(v) >= 1e4 else f"{v:.4g}"
+    text = str(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+_LEGEND = (
+    "acc% = the SNN's accuracy on the chip; QANN% = the quantized ANN's (the target); exact = "
+    "every logit bit-equal to the QANN's; energies in nJ per inference (chip = the profile's "
+    "event model with static power; SynOps, Bit Budget, ANN = the conventional estimates)"
+)
 
 
 def _plot(args) -> int:
@@ -624,6 +679,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "build/evaluate as module:function, store, workers, scheduler)")  # fmt: skip
     sw.add_argument("config", help="the study's TOML file (see docs/studies.md)")
     sw.add_argument("--no-progress", action="store_true", help="no progress bar")
+    sw.add_argument("--format", choices=["table", "csv", "json"], default="table",
+                    help="how the rows are printed: an aligned table for a person (default), "
+                    "csv or json for a machine")  # fmt: skip
     sw.set_defaults(func=_sweep)
     pl = sub.add_parser("plot", help="draw a stored study (accuracy vs energy, four estimates)")
     pl.add_argument("results", help="the study's .sqlite store")
@@ -637,7 +695,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--steps", type=_int_at_least(1), default=100,
                    help="steps to run, >= 1 (default 100)")  # fmt: skip
     r.add_argument("--timing", default="cycle", choices=["none", "analytic", "cycle"],
-                   help="chip-time model (default cycle: the SimPy mesh scheduler)")  # fmt: skip
+                   help="chip-time model: none, analytic (per-core event counts) or cycle "
+                   "(default: the cycle-level mesh model, run by the compiled NoC engine; the "
+                   "SimPy scheduler is Simulator(noc='simpy'))")  # fmt: skip
     r.add_argument("--rate", type=_number(0, 1), default=0.1,
                    help="Bernoulli input spike probability per step, 0..1, when no --input is "
                    "given (default 0.1)")  # fmt: skip

@@ -147,10 +147,31 @@ def test_sweep_config_and_plot(capsys, tmp_path):
         "'loihi2:timing.flit_bits' = [32, 64]\n"
     )
     assert main(["sweep", str(cfg), "--no-progress"]) == 0
-    out = capsys.readouterr().out.splitlines()
-    assert out[0].split("\t")[:6] == ["chip", "timesteps", "weight_bits", "spike_bits", "samples",
-                                       "loihi2:timing.flit_bits"]  # fmt: skip
-    assert len(out) == 3 and (tmp_path / "flits.sqlite").is_file()
+    out = capsys.readouterr().out.splitlines()  # the varying profile key: the full table
+    assert out[0].split()[:6] == ["chip", "timesteps", "weight_bits", "spike_bits", "samples",
+                                  "loihi2:timing.flit_bits"]  # fmt: skip
+    assert len(out) == 4 and (tmp_path / "flits.sqlite").is_file()
+    assert re.search(r"^\s*loihi2\s+2\s+4\s+1\s+20\s+64\s", out[3])
     assert main(["plot", str(tmp_path / "flits.sqlite"), "--out", str(tmp_path / "p")]) == 0
     assert sorted(p.name for p in (tmp_path / "p").glob("*.png")) == [
         "accuracy_energy.png", "energy_estimates.png"]  # fmt: skip
+
+
+def test_the_config_in_docs_studies_runs_through_spikemesh_sweep(tmp_path, capsys):
+    """docs/studies.md's CONFIG.toml, extracted as it stands and run."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "studies.md").read_text()
+    block = re.search(r"### A study from the shell.*?```toml\n(.*?)```", text, re.S).group(1)
+    cfg = tmp_path / "CONFIG.toml"
+    cfg.write_text(block)
+    assert main(["sweep", str(cfg), "--no-progress"]) == 0
+    out = capsys.readouterr()
+    assert "8 points finished, 0 with errors" in out.err
+    assert re.search(r"^loihi2\s+4\s+8\s+1\s+99\.0\s+99\.0\s+yes", out.out, re.M)
+    assert "QANN% = the quantized ANN's" in out.out
+    assert main(["sweep", str(cfg), "--no-progress", "--format", "json"]) == 0  # resumes
+    import json
+
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 8 and {r["chip"] for r in rows} == {"loihi", "loihi2"}

@@ -167,7 +167,7 @@ class Mapping:
             lat = self.latency.get(name, 0)
             lines.append(
                 f"{name:<18} {pop.n:>8} {len(sl):>6}  {pop.neuron.model:<16} "
-                f"{'+' + str(lat) + ' step' if lat else '-'}"
+                f"{'+' + str(lat) + (' step' if lat == 1 else ' steps') if lat else '-'}"
             )
         lines += [
             "",
