@@ -14,6 +14,7 @@ Environment switches read at build time:
 
 import os
 import subprocess
+import sys
 import sysconfig
 import tempfile
 
@@ -68,4 +69,6 @@ extensions = [
     for name in ("_neurons", "_synapses", "_noc")
 ]
 
+print("spikemesh: compiling the Cython kernels (4 extensions; about a minute on 2 cores)",
+      file=sys.stderr, flush=True)
 setup(ext_modules=cythonize(extensions, compiler_directives=_DIRECTIVES))

@@ -1,12 +1,13 @@
 """The spike-rate break-even study (docs/studies.md): at which mean spike rate does the
 binary-spike SNN stop beating its equivalent quantized ANN, per chip profile and T?
 
-    python examples/03_spike_rate_breakeven.py [--samples 100] [--out docs/img/breakeven.png]
+    python examples/03_spike_rate_breakeven.py [--samples 100] [--out breakeven.png]
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import matplotlib
 
@@ -17,8 +18,13 @@ from spikemesh.study.breakeven import breakeven
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--samples", type=int, default=100)
-ap.add_argument("--out", default="docs/img/breakeven.png")
+ap.add_argument("--out", help="write the plot here (default: breakeven.png in a temporary folder; "
+                "docs/img/breakeven.png is made with --out docs/img/breakeven.png)")
 args = ap.parse_args()
+if args.out is None:
+    import tempfile
+
+    args.out = str(Path(tempfile.mkdtemp()) / "breakeven.png")
 rows = breakeven(samples=args.samples)
 print(
     "| chip | T | w bits | act. bits | measured rate | E_snn nJ | static nJ | E_ann nJ | e_spike nJ "

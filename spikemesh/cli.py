@@ -374,14 +374,19 @@ def _study_plots(records: list, out: Path) -> list[Path]:
 
     ok = [{**r, "config": _label(r)} for r in records if not r.get("error")]
     paths = [out / "accuracy_energy.png", out / "energy_estimates.png"]
-    plot.accuracy_energy(ok, path=paths[0])
+    samples = sorted({r.get("samples") for r in ok if r.get("samples")})
+    per = f"{samples[0]} held-out digits per point" if len(samples) == 1 else "per point"
+    plot.accuracy_energy(ok, path=paths[0], title=(
+        f"Accuracy against chip energy per inference ({len(ok)} configurations, {per})"))
     front = []
     for chip in dict.fromkeys(r["chip"] for r in ok):
         sub = [r for r in ok if r["chip"] == chip]
         e = np.array([r["energy_chip_J"] for r in sub])
         a = np.array([r["accuracy"] for r in sub])
-        front += [sub[i] for i in plot.pareto_front(e, a)]
-    plot.energy_estimates(front, path=paths[1])
+        front += [sub[i] for i in plot.pareto_front(e, a, rtol=0.01)]
+    plot.energy_estimates(front, path=paths[1], title=(
+        f"Four energy estimates per inference, mean of {per.split(' per')[0]}: the {len(front)} "
+        f"configurations on a chip's Pareto front (of {len(ok)} run)"))
     return paths
 
 
@@ -393,13 +398,32 @@ def _run_plots(point: dict, out: Path) -> list[Path]:
     snn = digits.build(point)
     x = digits.data(point.get("seed", 0))["x_test"][:20]
     res = snn.infer(x if snn.scheme == "stream" else x[:1], timing="cycle").results[0]
-    paths = [
-        out / f"{n}.png" for n in ("energy_breakdown", "mesh_traffic", "raster", "cycles_per_step")
-    ]
-    plot.energy_breakdown(res.energy(), path=paths[0])
-    plot.mesh_traffic(res, path=paths[1])
-    plot.raster(res, path=paths[2])
-    plot.cycles_per_step(res, path=paths[3])
+    cfg = _label(point)
+    paths = [out / "energy_breakdown.png", out / "raster.png", out / "cycles_per_step.png"]
+    plot.energy_breakdown(res.energy(), path=paths[0], title=(
+        f"One inference ({cfg}, the first held-out digit, {res.steps} steps): energy by "
+        "component\n(the table's figures are means over the held-out digits)"))
+    t = point.get("timesteps", 1)
+    note = (f"{snn.scheme} scheme, T = {t}: each layer integrates T steps of input behind a "
+            "closed gate, then fires; the next layer starts one step later" if
+            snn.scheme == "window" else f"{cfg}, {snn.scheme} scheme")  # fmt: skip
+    silent = [n for n, a in res.spikes.items() if not np.count_nonzero(a)]
+    if silent:
+        note += (f"; {', '.join(silent)} never fires here: the logits are read from its "
+                 "membrane")  # fmt: skip
+    plot.raster(res, path=paths[1], note=note)
+    plot.cycles_per_step(res, path=paths[2], title=(
+        f"Cycles per timestep: {cfg}, the first held-out digit, cycle-level mesh timing on "
+        f"{res.mapping.chip.name}"))
+    tiles = len({tuple(p) for p in res.mapping.positions().tolist()})
+    if tiles > 1:
+        paths.insert(1, out / "mesh_traffic.png")
+        plot.mesh_traffic(res, path=paths[1])
+    else:
+        cores = res.mapping.n_cores
+        print(f"(mesh_traffic.png not drawn: {cfg} runs on {cores} core{'s' * (cores != 1)} of "
+              "one tile, so no mesh link carries traffic; sm.plot.mesh_traffic draws larger runs)")
+        (out / "mesh_traffic.png").unlink(missing_ok=True)
     return paths
 
 
@@ -429,6 +453,8 @@ def _demo(args) -> int:
             "can write"
         ) from None
     t0 = time.perf_counter()
+    print(f"spikemesh demo: training the 64-{digits.HIDDEN}-10 MLP on scikit-learn's digits, then "
+          f"sweeping chips {', '.join(names)} -> {out}", flush=True)  # fmt: skip
     d = digits.data(0)
     samples = args.samples or (150 if args.quick else len(d["y_test"]))
     axes = digits.QUICK if args.quick else digits.FULL

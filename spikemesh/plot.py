@@ -64,50 +64,68 @@ def _need(records, *keys):
             )
 
 
-def pareto_front(energy: np.ndarray, accuracy: np.ndarray) -> np.ndarray:
-    """Indices of the points no other point beats on both (lower energy, higher accuracy),
-    by increasing energy."""
-    order = np.lexsort((-np.asarray(accuracy), np.asarray(energy)))
-    best, out = -np.inf, []
-    for i in order:
-        if accuracy[i] > best:
-            out.append(int(i))
-            best = accuracy[i]
-    return np.array(out, np.int64)
+def pareto_front(energy: np.ndarray, accuracy: np.ndarray, rtol: float = 0.0) -> np.ndarray:
+    """Indices of the points no other point beats (lower energy, higher accuracy), by
+    increasing energy. With ``rtol``, energies within that relative distance count as equal: a
+    point is dominated by one at least as accurate that costs at most ``(1 + rtol)`` times as
+    much (TrueNorth's static-power-bound points differ by 0.01 %: one front point, not a
+    vertical line)."""
+    e, a = np.asarray(energy, float), np.asarray(accuracy, float)
+    out = []
+    for i in range(len(e)):
+        better = (a >= a[i]) & (e <= e[i] * (1 + rtol)) & ((a > a[i]) | (e < e[i] / (1 + rtol)))
+        better[i] = False
+        if not better.any():
+            out.append(i)
+    # ties (same energy and accuracy): keep one
+    seen, keep = set(), []
+    for i in sorted(out, key=lambda k: (e[k], -a[k])):
+        if (e[i], a[i]) not in seen:
+            seen.add((e[i], a[i]))
+            keep.append(i)
+    return np.array(keep, np.int64)
 
 
 def accuracy_energy(records, *, energy: str = "energy_chip_J", accuracy: str = "accuracy",
-                    group: str = "chip", label: str | None = None, path=None):  # fmt: skip
+                    group: str = "chip", label: str | None = None, title: str | None = None,
+                    path=None):  # fmt: skip
     """Accuracy against energy per inference, one colour per ``group`` value, with each
     group's Pareto front; ``label`` names a field printed beside the front's points."""
     plt = _plt()
     ok = [r for r in records if r.get("error") is None]
     _need(ok, energy, accuracy)
     rows = [r for r in ok if energy in r and accuracy in r]
-    fig, ax = plt.subplots(figsize=(7, 4.6))
-    for g in sorted({str(r.get(group)) for r in rows}):
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    markers = "os^Dv<>p"
+    groups = sorted({str(r.get(group)) for r in rows})
+    for k, g in enumerate(groups):
         sub = [r for r in rows if str(r.get(group)) == g]
         e = np.array([r[energy] for r in sub], float)
         a = np.array([r[accuracy] for r in sub], float) * 100
-        (line,) = ax.plot(e, a, "o", alpha=0.45, label=f"{g}: configurations")
-        front = pareto_front(e, a)
-        ax.plot(e[front], a[front], "-", color=line.get_color(), lw=2, label=f"{g}: Pareto front")
+        color = f"C{k}"
+        mk = markers[k % len(markers)]
+        ax.plot(e, a, mk, mfc="none", mec=color, ms=6 + 2 * (len(groups) - 1 - k), mew=1.2,
+                ls="none", label=f"{g}: {len(sub)} configurations")  # fmt: skip
+        front = pareto_front(e, a, rtol=0.01)
+        style = "-" if len(front) > 1 else "none"
+        ax.plot(e[front], a[front], ls=style, marker=mk, color=color, lw=2, ms=5,
+                label=f"{g}: Pareto front ({len(front)})")  # fmt: skip
         if label:
             for i in front:
                 ax.annotate(str(sub[i].get(label)), (e[i], a[i]), textcoords="offset points",
-                            xytext=(4, 3), fontsize=7, color=line.get_color())  # fmt: skip
+                            xytext=(4, 3), fontsize=7, color=color)  # fmt: skip
     ax.set_xscale("log")
     model = energy.removeprefix("energy_").removesuffix("_J")
     ax.set_xlabel(f"energy per inference (J, {_MODEL_LABEL.get(model, energy)})")
     ax.set_ylabel("accuracy (%)")
-    ax.set_title("Accuracy against energy per inference")
+    ax.set_title(title or "Accuracy against energy per inference", fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     return _finish(fig, path)
 
 
 def energy_estimates(records, *, label: str = "config", prefix: str = "energy_",
-                     suffix: str = "_J", path=None):  # fmt: skip
+                     suffix: str = "_J", title: str | None = None, path=None):  # fmt: skip
     """The four energy models side by side per configuration (one group of bars per record,
     log scale): where the conventional estimates and the chip's own model disagree."""
     plt = _plt()
@@ -125,13 +143,13 @@ def energy_estimates(records, *, label: str = "config", prefix: str = "energy_",
                   ha="right", fontsize=8)  # fmt: skip
     ax.set_yscale("log")
     ax.set_ylabel("energy per inference (J)")
-    ax.set_title("Four energy estimates per configuration")
+    ax.set_title(title or "Four energy estimates per configuration", fontsize=10)
     ax.grid(True, axis="y", which="both", alpha=0.3)
     ax.legend(fontsize=8)
     return _finish(fig, path)
 
 
-def energy_breakdown(report, *, models=MODELS, path=None):
+def energy_breakdown(report, *, models=MODELS, title: str | None = None, path=None):
     """Energy by component under each model of an :class:`~spikemesh.energy.EnergyReport`:
     one bar per model showing each component's share, the model's total written above it
     (totals differ by orders of magnitude, shares stay readable on a linear axis)."""
@@ -159,11 +177,14 @@ def energy_breakdown(report, *, models=MODELS, path=None):
                     ax.text(i, bottom + share / 2, f"{c}\n{share:.0f}%", ha="center",
                             va="center", fontsize=7)  # fmt: skip
                 bottom += share
-        ax.text(i, 101, f"{total:.3g} J", ha="center", va="bottom", fontsize=9)
+        from .energy import _fmt
+
+        ax.text(i, 101, _fmt(total), ha="center", va="bottom", fontsize=9)
     ax.set_xticks(range(len(models)), [_MODEL_LABEL.get(m, m) for m in models])
     ax.set_ylim(0, 110)
     ax.set_ylabel(f"share of the model's energy over {report.steps} steps (%)")
-    ax.set_title(f"Energy by component on {report.chip} (total per model above each bar)")
+    ax.set_title(title or f"Energy by component on {report.chip} (total per model above each "
+                 "bar)", fontsize=10)  # fmt: skip
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return _finish(fig, path)
 
@@ -216,36 +237,53 @@ def mesh_traffic(result, *, path=None):
     ax.yaxis.get_major_locator().set_params(integer=True)
     used = len({tuple(p) for p in pos.tolist()})
     traffic = f"max {top:,} flits on a link" if top else "none: all traffic stayed in-tile"
-    ax.set_title(f"{m.chip.name}: {m.n_cores} cores on {used} of {xs * ys} tiles\n"
+    cores = f"{m.n_cores} core{'s' if m.n_cores != 1 else ''}"
+    ax.set_title(f"{m.chip.name}: {cores} on {used} of {xs * ys} tiles\n"
                  f"link traffic in red (arrow width ∝ flits; {traffic})", fontsize=10)  # fmt: skip
     return _finish(fig, path)
 
 
-def raster(result, *, populations=None, max_neurons: int = 400, path=None):
-    """Spike raster of the run (graded payloads as marker size), one band per population."""
+def raster(result, *, populations=None, max_neurons: int = 400, note: str | None = None,
+           path=None):  # fmt: skip
+    """Spike raster of the run, one band per population (separated, labelled in its middle);
+    graded payloads as marker size, said so only when some payload exceeds 1. ``note``: a
+    caption line (e.g. why some steps are silent)."""
     plt = _plt()
     names = list(populations or result.spikes)
-    fig, ax = plt.subplots(figsize=(8, 4.6))
+    fig, ax = plt.subplots(figsize=(8, 4.8))
     base, ticks = 0, []
-    for name in names:
+    top_payload = max((int(np.abs(np.asarray(result.spikes[n])).max(initial=0)) for n in names),
+                      default=0)  # fmt: skip
+    for k, name in enumerate(names):
         s = np.asarray(result.spikes[name])[:, :max_neurons]
         t, n = np.nonzero(s)
-        size = 2 + 4 * np.abs(s[t, n]) / max(np.abs(s).max(), 1)
-        ax.scatter(t + result.t0, n + base, s=size, marker="|", label=name)
-        ticks.append((base + s.shape[1] / 2, name))
-        base += s.shape[1] + 2
-    ax.set_yticks([p for p, _ in ticks], [n for _, n in ticks])
+        size = 6 + 10 * (np.abs(s[t, n]) - 1) / max(top_payload - 1, 1)
+        ax.scatter(t + result.t0, n + base, s=size, marker="|", color=f"C{k}")
+        shown = s.shape[1]
+        more = f" (first {shown})" if np.asarray(result.spikes[name]).shape[1] > shown else ""
+        nspk = int(np.count_nonzero(np.asarray(result.spikes[name])))
+        ticks.append((base + shown / 2 - 0.5, f"{name}\n{shown} neurons{more}\n{nspk:,} spikes"))
+        if k:
+            ax.axhline(base - 1, color="0.6", lw=0.8)
+        base += shown + 1
+    ax.set_ylim(-1, base - 1)
+    ax.set_yticks([p for p, _ in ticks], [n for _, n in ticks], fontsize=8)
     steps = max((np.asarray(result.spikes[n]).shape[0] for n in names), default=1)
     ax.set_xlim(result.t0 - 0.5, result.t0 + steps - 0.5)
     ax.xaxis.get_major_locator().set_params(integer=True)
     ax.set_xlabel("timestep")
-    ax.set_ylabel("neuron (per population)")
-    ax.set_title(f"Spike raster ({sum(int(np.count_nonzero(result.spikes[n])) for n in names):,} "
-                 "spikes; marker size = graded payload)")  # fmt: skip
+    ax.set_ylabel("population (one row per neuron)")
+    total = sum(int(np.count_nonzero(result.spikes[n])) for n in names)
+    graded = f"; marker size = payload, 1..{top_payload}" if top_payload > 1 else ""
+    import textwrap
+
+    caption = "\n".join(textwrap.wrap(note, 95)) if note else ""
+    ax.set_title(f"Spike raster: {total:,} spikes{graded}" + (f"\n{caption}" if caption else ""),
+                 fontsize=9)  # fmt: skip
     return _finish(fig, path)
 
 
-def cycles_per_step(result, *, path=None):
+def cycles_per_step(result, *, title: str | None = None, path=None):
     """Cycles per timestep from the timing model, with the mean."""
     plt = _plt()
     c = np.asarray(result.cycles)
@@ -259,7 +297,12 @@ def cycles_per_step(result, *, path=None):
     ax.axhline(c.mean(), color="tab:red", ls="--", lw=1, label=f"mean {c.mean():,.0f}")
     ax.set_xlabel("timestep")
     ax.set_ylabel("cycles")
-    ax.set_title("Cycles per timestep")
+    ax.yaxis.set_major_formatter(plt.matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    mode = getattr(getattr(result, "timing", None), "mode", "")
+    import textwrap
+
+    ax.set_title("\n".join(textwrap.wrap(title or f"Cycles per timestep ({mode} timing)", 80)),
+                 fontsize=10)  # fmt: skip
     ax.legend()
     ax.grid(True, alpha=0.3)
     return _finish(fig, path)

@@ -84,3 +84,30 @@ def test_errors(tmp_path):
         plot.accuracy_energy(records(), accuracy="acc")
     with pytest.raises(sm.ParameterError, match="no energy_<model>_J"):
         plot.energy_estimates([{"accuracy": 1.0}])
+
+
+def test_what_the_figures_say(result, tmp_path):
+    """Legends match what is drawn, titles say what was run, equal-energy points make a
+    one-point front, a binary raster does not promise graded payloads."""
+    recs = records() + [{"chip": "truenorth", "config": f"tn{i}", "accuracy": 0.8 + 0.05 * i,
+                         "energy_chip_J": 1.683e-4 * (1 + 1e-5 * i)} for i in range(3)]  # fmt: skip
+    fig = plot.accuracy_energy(recs, title="Accuracy (test run)")
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels == ["loihi: 3 configurations", "loihi: Pareto front (3)",
+                      "loihi2: 3 configurations", "loihi2: Pareto front (3)",
+                      "truenorth: 3 configurations", "truenorth: Pareto front (1)"]  # fmt: skip
+    assert fig.axes[0].get_title() == "Accuracy (test run)"
+    e = np.array([1.683e-4, 1.68301e-4, 1.68302e-4])
+    assert plot.pareto_front(e, np.array([0.8, 0.85, 0.9]), rtol=0.01).tolist() == [2]
+    fig = plot.raster(result, note="why steps are silent")
+    title = fig.axes[0].get_title()
+    spikes = sum(int(np.count_nonzero(v)) for v in result.spikes.values())
+    assert title.startswith(f"Spike raster: {spikes:,} spikes") and "payload" not in title
+    assert "why steps are silent" in title
+    assert [t.get_text().split("\n")[0] for t in fig.axes[0].get_yticklabels()] == ["a", "b"]
+    fig = plot.energy_breakdown(result.energy(), title="One inference of x")
+    assert fig.axes[0].get_title() == "One inference of x"
+    drawn = {t.get_text() for t in fig.axes[0].get_legend().get_texts()}
+    assert drawn <= set().union(*(result.energy().components(m) for m in plot.MODELS))
+    fig = plot.mesh_traffic(result)
+    assert "cores on" in fig.axes[0].get_title()

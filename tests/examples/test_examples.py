@@ -15,6 +15,13 @@ from tests.golden import loihi_layer
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
+@pytest.fixture(autouse=True)
+def _from_a_temporary_folder(tmp_path, monkeypatch):
+    """Every example runs from a folder of its own: nothing it needs is relative to the repo,
+    and nothing it writes lands in it."""
+    monkeypatch.chdir(tmp_path)
+
+
 def run_example(name: str) -> str:
     proc = subprocess.run([sys.executable, str(EXAMPLES / name)], capture_output=True,
                           text=True, check=True, timeout=120)  # fmt: skip
