@@ -3,7 +3,7 @@
 layers with biases, one parameter per neuron), read back with ``sm.convert.from_nir`` and run
 on each chip: accuracy from output spike counts, cores, cycles per step and energy per digit.
 
-    python examples/04_nir_import.py [--samples 100] [--steps 32] [--out model.nir]
+    python examples/04_nir_import.py [--samples 397] [--steps 32] [--out model.nir]
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import spikemesh as sm
 from spikemesh.study import digits
 
 ap = argparse.ArgumentParser()
-ap.add_argument("--samples", type=int, default=100, help="held-out digits per chip")
+ap.add_argument("--samples", type=int, default=397, help="held-out digits per chip (of 397)")
 ap.add_argument("--steps", type=int, default=32, help="NIR steps per digit (rate-coded pixels)")
 ap.add_argument("--out", help="where to write the .nir file (default: a temporary folder)")
 args = ap.parse_args()

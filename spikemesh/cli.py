@@ -309,6 +309,17 @@ def _run_nir(args, chip) -> int:
     if net.nir.bias is not None:
         print(f"(bias line {net.nir.bias!r}: one always-on neuron, "
               f"{int(res.spikes[net.nir.bias].sum())} spikes, counted in the energy)")  # fmt: skip
+    spiking = [n for n in net.nir.populations if n not in net.nir.readouts]
+    if net.nir.host:
+        node = next(iter(net.nir.host))
+        tot = out[node][: args.steps].reshape(args.steps, -1).sum(axis=0)
+        print(f"winner: {node}[{int(np.argmax(tot))}] (largest host read-out summed over the "
+              "steps)")  # fmt: skip
+    elif spiking:
+        node = spiking[-1]
+        cnt = out[node][: args.steps].reshape(args.steps, -1).sum(axis=0)
+        print(f"winner: {node}[{int(np.argmax(cnt))}] (most spikes in the last spiking node: "
+              f"{int(cnt.max())})")  # fmt: skip
     nb = net.nir.neurobench(res, mapping)
     ops = nb["SynapticOperations"]
     print(f"NeuroBench (NIR's {args.steps} steps, the graph's own neurons and layers): "
@@ -688,7 +699,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     d.add_argument("--quick", action="store_true", help="a smaller grid on 150 digits (< 1 min)")
     d.add_argument(
-        "--out", default="spikemesh-demo", help="output folder (default ./spikemesh-demo)"
+        "--out", default="spikemesh-demo", help="output folder (default spikemesh-demo, in the current folder)"
     )
     d.add_argument(
         "--chips",
@@ -706,7 +717,7 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("config", help="the study's TOML file (see docs/studies.md)")
     sw.add_argument("--no-progress", action="store_true", help="no progress bar")
     sw.add_argument("--format", choices=["table", "csv", "json"], default="table",
-                    help="how the rows are printed: an aligned table for a person (default), "
+                    help="how the rows are printed: an aligned table for a person (default table), "
                     "csv or json for a machine")  # fmt: skip
     sw.set_defaults(func=_sweep)
     pl = sub.add_parser("plot", help="draw a stored study (accuracy vs energy, four estimates)")
@@ -722,7 +733,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="steps to run, >= 1 (default 100)")  # fmt: skip
     r.add_argument("--timing", default="cycle", choices=["none", "analytic", "cycle"],
                    help="chip-time model: none, analytic (per-core event counts) or cycle "
-                   "(default: the cycle-level mesh model, run by the compiled NoC engine; the "
+                   "(default cycle: the cycle-level mesh model, run by the compiled NoC engine; the "
                    "SimPy scheduler is Simulator(noc='simpy'))")  # fmt: skip
     r.add_argument("--rate", type=_number(0, 1), default=0.1,
                    help="Bernoulli input spike probability per step, 0..1, when no --input is "
@@ -768,7 +779,7 @@ def _nir_flags(p) -> None:
                    "say: nir (reset to v_reset = 0 at the spike; snnTorch Leaky 'zero', Norse), "
                    "subtract (snnTorch's default: chips with programmable neurons, loihi2), "
                    "zero_hold (snnTorch RLeaky/Synaptic 'zero'), multi_subtract (Sinabs IAF's "
-                   "defaults: graded IF cores, loihi2). Default nir")  # fmt: skip
+                   "defaults: graded IF cores, loihi2) (default nir)")  # fmt: skip
     p.add_argument("--strict", action="store_true",
                    help="NIR graphs: refuse an import that rounds a value beyond --tolerance, "
                    "or zeroes or clips one")  # fmt: skip

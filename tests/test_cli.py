@@ -178,3 +178,25 @@ def test_the_config_in_docs_studies_runs_through_spikemesh_sweep(tmp_path, capsy
 
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 8 and {r["chip"] for r in rows} == {"loihi", "loihi2"}
+
+
+def test_every_help_text_states_the_default_the_code_uses():
+    import argparse
+
+    from spikemesh.cli import build_parser
+
+    parsers = [build_parser()]
+    for action in parsers[0]._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            parsers += list(action.choices.values())
+    wrong = []
+    for p in parsers:
+        for a in p._actions:
+            d = a.default
+            if d in (None, False, argparse.SUPPRESS) or isinstance(a, argparse._HelpAction):
+                continue
+            shown = ",".join(d) if isinstance(d, (list, tuple)) else f"{d:g}" if isinstance(d, float) else str(d)
+            if f"default {shown}" not in (a.help or "") and f"default: {shown}" not in (a.help or ""):
+                wrong.append(f"{p.prog} {'/'.join(a.option_strings)}: default {shown!r}, help "
+                             f"{a.help!r}")
+    assert not wrong, "\n".join(wrong)

@@ -25,6 +25,8 @@ def test_readme_python_blocks_run():
     text = README.read_text()
     tour_out = re.search(r"Output of this code.*?```\n(.*?)```", text, re.S).group(1)
     assert tour_out.strip() in printed
+    kernels_out = re.search(r"## Kernels directly.*?It prints.*?```\n(.*?)```", text, re.S).group(1)
+    assert kernels_out.strip() in printed
     out = ns["out"]
     assert out["u"][:5, 0].tolist() == [0, 6400, 5757, 5179, 4659]
     assert out["spikes"][:, 0].tolist().index(1) == 4
