@@ -258,6 +258,7 @@ def _run(args) -> int:
         print(f"output spike counts: {counts.tolist()} -> winner: out[{int(np.argmax(counts))}]")
     print("totals:", ", ".join(f"{k} {res.total(k):,}" for k in res.counters))
     _print_time_and_energy(res)
+    args._ran = (res, mapping, net)
     return 0
 
 
@@ -327,7 +328,34 @@ def _run_nir(args, chip) -> int:
           f"{nb['MembraneUpdates']:,}, SynapticOperations Effective_ACs {ops['Effective_ACs']:,} "
           f"/ Effective_MACs {ops['Effective_MACs']:,} / Dense {ops['Dense']:,}")  # fmt: skip
     _print_time_and_energy(res)
+    args._ran = (res, mapping, net)
     return 0
+
+
+def _run_entry(args) -> int:
+    """``spikemesh run``: the report for a person, or with ``--format json`` one JSON object
+    for a machine (spike counts, chip time, the energy report, NeuroBench's metrics)."""
+    if args.format != "json":
+        return _run(args)
+    import contextlib
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        code = _run(args)
+    res, mapping, net = args._ran
+    out = {
+        "network": net.name, "chip": mapping.chip.name, "cores": mapping.n_cores,
+        "steps": int(res.steps),
+        "spikes": {k: int(np.count_nonzero(v)) for k, v in res.spikes.items()},
+        "totals": {k: int(res.total(k)) for k in res.counters},
+        "cycles_per_step_mean": float(res.cycles.mean()) if res.steps else 0.0,
+        "chip_time_s": float(res.timing.latency_total_s) if res.timing is not None else None,
+        "energy": res.energy().to_dict(),
+    }  # fmt: skip
+    if getattr(net, "nir", None) is not None:
+        out["neurobench"] = net.nir.neurobench(res, mapping)
+        out["nir_fidelity"] = list(net.nir.fidelity)
+    print(json.dumps(out, indent=1))
+    return code
 
 
 # ----------------------------------------------------------------------------- studies
@@ -749,9 +777,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--delta-threshold", type=_number(0, open_lo=True), default=0.1,
                    help="--encode delta: the change that sends a spike (default 0.1)")  # fmt: skip
     _nir_flags(r)
+    r.add_argument("--format", choices=["text", "json"], default="text",
+                   help="text for a person (default text) or one JSON object for a machine")  # fmt: skip
     r.add_argument("--seed", type=_int_at_least(0), default=0,
                    help="seed of the inputs and the chip's RNG, >= 0 (default 0)")  # fmt: skip
-    r.set_defaults(func=_run)
+    r.set_defaults(func=_run_entry)
     c = sub.add_parser("chips", help="list the shipped chip profiles")
     c.set_defaults(func=_chips)
     m = sub.add_parser("map", help="map a saved network (.npz) or a NIR graph (.nir) and print "

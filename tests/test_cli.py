@@ -200,3 +200,13 @@ def test_every_help_text_states_the_default_the_code_uses():
                 wrong.append(f"{p.prog} {'/'.join(a.option_strings)}: default {shown!r}, help "
                              f"{a.help!r}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_run_prints_json_for_a_machine(capsys):
+    import json
+
+    assert main(["run", "--steps", "12", "--seed", "2", "--format", "json"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["chip"] == "loihi" and d["steps"] == 12 and set(d["spikes"]) == {"hidden", "out"}
+    assert d["energy"]["models"]["chip"]["total_J"] > 0 and d["totals"]["spikes"] == sum(
+        d["spikes"].values())
