@@ -23,8 +23,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import spikemesh as sm  # noqa: E402
-from tests.test_nir_exporters import D, META, run_fixture  # noqa: E402
+import spikemesh as sm
+from tests.test_nir_exporters import META, D, run_fixture
 
 ROWS = [
     ("leaky_zero", "snn.Leaky(reset_mechanism='zero')", "nir"),
@@ -51,8 +51,10 @@ def main(argv=None) -> int:
     print(f"spikemesh {sm.__version__} (kernels: {sm.kernels.BACKEND}); fixtures made with "
           + ", ".join(f"{k} {v}" for k, v in META["versions"].items()))  # fmt: skip
     print()
-    print("| exported model | reset= | chip | framework acc. | spikemesh acc. | hidden spikes "
-          "equal | output spikes equal | NeuroBench AS / MU / ACs / Dense (theirs) | ours |")
+    print(
+        "| exported model | reset= | chip | framework acc. | spikemesh acc. | hidden spikes "
+        "equal | output spikes equal | NeuroBench AS / MU / ACs / Dense (theirs) | ours |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     t0 = time.process_time()
     for kind, label, reset in ROWS:
@@ -60,26 +62,41 @@ def main(argv=None) -> int:
         for chip in ("loihi", "loihi2"):
             dt = 1e-6 if kind.startswith("norse") else None
             try:
-                acc, hid, out, _, nb = run_fixture(kind, chip, reset, n=n, dt=dt,
-                                                   neurobench=20 if nb_ref is not None else 0)
+                acc, hid, out, _, nb = run_fixture(
+                    kind, chip, reset, n=n, dt=dt, neurobench=20 if nb_ref is not None else 0
+                )
             except sm.SpikemeshError as e:
-                print(f"| {label} | {reset} | {chip} | {META['models'][kind]['accuracy']:.1%} | "
-                      f"refused: {str(e).split(';')[0][:90]}... | | | | |")
+                print(
+                    f"| {label} | {reset} | {chip} | {META['models'][kind]['accuracy']:.1%} | "
+                    f"refused: {str(e).split(';')[0][:90]}... | | | | |"
+                )
                 continue
             theirs = ours = "-"
             if nb_ref is not None:
                 r = nb_ref[:20].mean(0)
-                o = np.array([[d["ActivationSparsity"], d["MembraneUpdates"],
-                               d["SynapticOperations"]["Effective_ACs"],
-                               d["SynapticOperations"]["Dense"]] for d in nb]).mean(0)
+                o = np.array(
+                    [
+                        [
+                            d["ActivationSparsity"],
+                            d["MembraneUpdates"],
+                            d["SynapticOperations"]["Effective_ACs"],
+                            d["SynapticOperations"]["Dense"],
+                        ]
+                        for d in nb
+                    ]
+                ).mean(0)
                 theirs = f"{r[0]:.4f} / {r[1]:,.1f} / {r[3]:,.0f} / {r[4]:,.0f}"
                 ours = f"{o[0]:.4f} / {o[1]:,.1f} / {o[2]:,.0f} / {o[3]:,.0f}"
             ref_acc = META["models"][kind]["accuracy"]
-            print(f"| {label} | {reset} | {chip} | {ref_acc:.1%} | {acc:.1%} | {hid:.2%} | "
-                  f"{out:.2%} | {theirs} | {ours} |")
+            print(
+                f"| {label} | {reset} | {chip} | {ref_acc:.1%} | {acc:.1%} | {hid:.2%} | "
+                f"{out:.2%} | {theirs} | {ours} |"
+            )
     print()
-    print(f"{n} digits x 25 steps per row; {time.process_time() - t0:.1f} CPU-s; "
-          f"{json.dumps({'n': n})}")
+    print(
+        f"{n} digits x 25 steps per row; {time.process_time() - t0:.1f} CPU-s; "
+        f"{json.dumps({'n': n})}"
+    )
     return 0
 
 

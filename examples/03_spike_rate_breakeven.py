@@ -18,8 +18,11 @@ from spikemesh.study.breakeven import breakeven
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--samples", type=int, default=100)
-ap.add_argument("--out", help="write the plot here (default: breakeven.png in a temporary folder; "
-                "docs/img/breakeven.png is made with --out docs/img/breakeven.png)")
+ap.add_argument(
+    "--out",
+    help="write the plot here (default: breakeven.png in a temporary folder; "
+    "docs/img/breakeven.png is made with --out docs/img/breakeven.png)",
+)
 args = ap.parse_args()
 if args.out is None:
     import tempfile

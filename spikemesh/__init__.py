@@ -70,6 +70,7 @@ __all__ = [
     "chips",
     "conv2d",
     "convert",
+    "encode",
     "energy",
     "exceptions",
     "map_network",

@@ -151,7 +151,7 @@ def npy_sizes(path) -> float | None:
             return total
         with open(path, "rb") as fh:
             return header(fh)
-    except Exception:  # noqa: BLE001 - not an .npy/.npz, or damaged: the reader names it
+    except Exception:
         return None
 
 

@@ -415,17 +415,25 @@ def _study_plots(records: list, out: Path) -> list[Path]:
     paths = [out / "accuracy_energy.png", out / "energy_estimates.png"]
     samples = sorted({r.get("samples") for r in ok if r.get("samples")})
     per = f"{samples[0]} held-out digits per point" if len(samples) == 1 else "per point"
-    plot.accuracy_energy(ok, path=paths[0], title=(
-        f"Accuracy against chip energy per inference ({len(ok)} configurations, {per})"))
+    plot.accuracy_energy(
+        ok,
+        path=paths[0],
+        title=(f"Accuracy against chip energy per inference ({len(ok)} configurations, {per})"),
+    )
     front = []
     for chip in dict.fromkeys(r["chip"] for r in ok):
         sub = [r for r in ok if r["chip"] == chip]
         e = np.array([r["energy_chip_J"] for r in sub])
         a = np.array([r["accuracy"] for r in sub])
         front += [sub[i] for i in plot.pareto_front(e, a, rtol=0.01)]
-    plot.energy_estimates(front, path=paths[1], title=(
-        f"Four energy estimates per inference, mean of {per.split(' per')[0]}: the {len(front)} "
-        f"configurations on a chip's Pareto front (of {len(ok)} run)"))
+    plot.energy_estimates(
+        front,
+        path=paths[1],
+        title=(
+            f"Four energy estimates per inference, mean of {per.split(' per')[0]}: the {len(front)} "
+            f"configurations on a chip's Pareto front (of {len(ok)} run)"
+        ),
+    )
     return paths
 
 
@@ -439,9 +447,14 @@ def _run_plots(point: dict, out: Path) -> list[Path]:
     res = snn.infer(x if snn.scheme == "stream" else x[:1], timing="cycle").results[0]
     cfg = _label(point)
     paths = [out / "energy_breakdown.png", out / "raster.png", out / "cycles_per_step.png"]
-    plot.energy_breakdown(res.energy(), path=paths[0], title=(
-        f"One inference ({cfg}, the first held-out digit, {res.steps} steps): energy by "
-        "component\n(the table's figures are means over the held-out digits)"))
+    plot.energy_breakdown(
+        res.energy(),
+        path=paths[0],
+        title=(
+            f"One inference ({cfg}, the first held-out digit, {res.steps} steps): energy by "
+            "component\n(the table's figures are means over the held-out digits)"
+        ),
+    )
     t = point.get("timesteps", 1)
     note = (f"{snn.scheme} scheme, T = {t}: each layer integrates T steps of input behind a "
             "closed gate, then fires; the next layer starts one step later" if
@@ -451,17 +464,24 @@ def _run_plots(point: dict, out: Path) -> list[Path]:
         note += (f"; {', '.join(silent)} never fires here: the logits are read from its "
                  "membrane")  # fmt: skip
     plot.raster(res, path=paths[1], note=note)
-    plot.cycles_per_step(res, path=paths[2], title=(
-        f"Cycles per timestep: {cfg}, the first held-out digit, cycle-level mesh timing on "
-        f"{res.mapping.chip.name}"))
+    plot.cycles_per_step(
+        res,
+        path=paths[2],
+        title=(
+            f"Cycles per timestep: {cfg}, the first held-out digit, cycle-level mesh timing on "
+            f"{res.mapping.chip.name}"
+        ),
+    )
     tiles = len({tuple(p) for p in res.mapping.positions().tolist()})
     if tiles > 1:
         paths.insert(1, out / "mesh_traffic.png")
         plot.mesh_traffic(res, path=paths[1])
     else:
         cores = res.mapping.n_cores
-        print(f"(mesh_traffic.png not drawn: {cfg} runs on {cores} core{'s' * (cores != 1)} of "
-              "one tile, so no mesh link carries traffic; sm.plot.mesh_traffic draws larger runs)")
+        print(
+            f"(mesh_traffic.png not drawn: {cfg} runs on {cores} core{'s' * (cores != 1)} of "
+            "one tile, so no mesh link carries traffic; sm.plot.mesh_traffic draws larger runs)"
+        )
         (out / "mesh_traffic.png").unlink(missing_ok=True)
     return paths
 
@@ -580,9 +600,22 @@ def _sweep(args) -> int:
     return 0 if not res.errors else 1
 
 
-_DIGITS_KEYS = {"chip", "timesteps", "weight_bits", "spike_bits", "accuracy", "qann_accuracy",
-                "exact", "cycles_per_inference", "latency_us", "spike_rate", "energy_chip_J",
-                "energy_synops_J", "energy_bitbudget_J", "energy_ann_J"}
+_DIGITS_KEYS = {
+    "chip",
+    "timesteps",
+    "weight_bits",
+    "spike_bits",
+    "accuracy",
+    "qann_accuracy",
+    "exact",
+    "cycles_per_inference",
+    "latency_us",
+    "spike_rate",
+    "energy_chip_J",
+    "energy_synops_J",
+    "energy_bitbudget_J",
+    "energy_ann_J",
+}
 
 
 def records_out(records: list, fmt: str = "table") -> str:
@@ -602,7 +635,9 @@ def records_out(records: list, fmt: str = "table") -> str:
         return buf.getvalue().rstrip("\n")
     shown = _DIGITS_KEYS | {"samples", "timing", "float_accuracy", "scheme", "activation_bits",
                             "steps_per_inference", "cores", "error"}  # fmt: skip
-    varying = {k for k in keys if k not in shown and len({json.dumps(r.get(k)) for r in records}) > 1}
+    varying = {
+        k for k in keys if k not in shown and len({json.dumps(r.get(k)) for r in records}) > 1
+    }
     if records and not varying and all(_DIGITS_KEYS <= set(r) or r.get("error") for r in records):
         return table(records) + "\n" + _LEGEND  # the demo's columns (nothing else varies)
     cells = [[_cell(k, r.get(k)) for k in keys] for r in records]
@@ -727,7 +762,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     d.add_argument("--quick", action="store_true", help="a smaller grid on 150 digits (< 1 min)")
     d.add_argument(
-        "--out", default="spikemesh-demo", help="output folder (default spikemesh-demo, in the current folder)"
+        "--out",
+        default="spikemesh-demo",
+        help="output folder (default spikemesh-demo, in the current folder)",
     )
     d.add_argument(
         "--chips",
@@ -796,9 +833,11 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-_DT_HELP = ("NIR graphs: the step in the graph's time units (default: the graph's metadata; "
-            "else snnTorch's r = tau/dt when dt = 1 would be unstable; else 1). snnTorch "
-            "exports assume 1e-4; Norse 1.1 exports need dt = dt_norse**2 (1e-6 for its 1e-3)")
+_DT_HELP = (
+    "NIR graphs: the step in the graph's time units (default: the graph's metadata; "
+    "else snnTorch's r = tau/dt when dt = 1 would be unstable; else 1). snnTorch "
+    "exports assume 1e-4; Norse 1.1 exports need dt = dt_norse**2 (1e-6 for its 1e-3)"
+)
 
 
 def _nir_flags(p) -> None:

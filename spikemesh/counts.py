@@ -19,8 +19,14 @@ import numpy as np
 from ._validate import check_mapping, check_number, show
 from .exceptions import ParameterError
 
-__all__ = ["COUNT_KEYS", "CoreStepCounts", "Counts", "PacketLog", "active_updates",
-           "neurobench_metrics"]
+__all__ = [
+    "COUNT_KEYS",
+    "CoreStepCounts",
+    "Counts",
+    "PacketLog",
+    "active_updates",
+    "neurobench_metrics",
+]
 
 
 def neurobench_metrics(activations: dict, membranes: dict, resets: dict, layers) -> dict:
@@ -190,13 +196,19 @@ class Counts:
             if c.get("spikes", 0) > c["neurons"] * steps:
                 clash("spikes", "neurons", f"a neuron fires at most once per step ({steps} steps)")
             if c.get("neuron_updates", 0) > c["neurons"] * steps:
-                clash("neuron_updates", "neurons",
-                      f"a neuron updates at most once per step ({steps} steps)")
+                clash(
+                    "neuron_updates",
+                    "neurons",
+                    f"a neuron updates at most once per step ({steps} steps)",
+                )
         if c.get("membrane_updates", 0) > c.get("neuron_updates", math.inf):
             clash("membrane_updates", "neuron_updates", "a membrane changes only when updated")
         if "dense_synapses" in c and c.get("synaptic_events", 0) > c["dense_synapses"]:
-            clash("synaptic_events", "dense_synapses",
-                  "effective events are the dense ones that a non-zero input reached")
+            clash(
+                "synaptic_events",
+                "dense_synapses",
+                "effective events are the dense ones that a non-zero input reached",
+            )
         if c.get("encoding_macs", 0) > c.get("synaptic_events", 0):
             clash("encoding_macs", "synaptic_events", "encoding MACs are synaptic events")
         if "chips" in c:
@@ -241,11 +253,27 @@ class Counts:
         return cls(steps=steps, **c, unknown=tuple(dict.fromkeys(unknown)))
 
 
-_DERIVED = {"steps", "inactive_updates", "activation_sparsity", "chip_seconds", "elapsed_s",
-            "messages", "neurons_and_inputs", "dense_synapses", "active_updates"}
+_DERIVED = {
+    "steps",
+    "inactive_updates",
+    "activation_sparsity",
+    "chip_seconds",
+    "elapsed_s",
+    "messages",
+    "neurons_and_inputs",
+    "dense_synapses",
+    "active_updates",
+}
 """Counts :meth:`Counts.from_totals` derives (or defaults, as documented) when not given."""
-_DEFAULTED = {"encoding_macs", "chip_crossings", "weight_bits", "barriers", "chips", "packets",
-              "flits"}
+_DEFAULTED = {
+    "encoding_macs",
+    "chip_crossings",
+    "weight_bits",
+    "barriers",
+    "chips",
+    "packets",
+    "flits",
+}
 """Counts whose absence means none (binary inputs, one chip, ...): 0 or the default is right."""
 
 

@@ -70,7 +70,9 @@ def delta(x, threshold: float) -> np.ndarray:
     moving by ``threshold`` per spike."""
     x = float_array("encode.delta", "x", x, finite=False)
     if x.ndim < 1 or not len(x):
-        raise ParameterError(f"encode.delta.x: must be a sequence shaped (steps, ...) (got shape {x.shape})")
+        raise ParameterError(
+            f"encode.delta.x: must be a sequence shaped (steps, ...) (got shape {x.shape})"
+        )
     if not np.all(np.isfinite(x)):
         raise ParameterError("encode.delta.x: must be finite (got NaN or inf)")
     th = check_number("encode.delta", "threshold", threshold)

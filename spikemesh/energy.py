@@ -184,8 +184,13 @@ class BitBudgetModel:
     """Bits x operations, split between computation and storage; ``formula`` swaps the rule."""
 
     name = "bitbudget"
-    needs = ("weighted_event_bits", "state_bits_read", "state_bits_written", "weight_bits_read",
-             "payload_bit_hops")
+    needs = (
+        "weighted_event_bits",
+        "state_bits_read",
+        "state_bits_written",
+        "weight_bits_read",
+        "payload_bit_hops",
+    )
 
     def __init__(self, formula=None) -> None:
         self.formula = formula or bit_budget_formula

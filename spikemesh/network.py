@@ -302,7 +302,9 @@ class Network:
         for name, src in self.inputs.items():
             out[f"input {name!r}"] = (src.n, src.payload_bits)
         for name, pop in self.populations.items():
-            init = tuple(sorted((k, np.array(v, copy=True)) for k, v in (pop.initial or {}).items()))
+            init = tuple(
+                sorted((k, np.array(v, copy=True)) for k, v in (pop.initial or {}).items())
+            )
             out[f"population {name!r}"] = (pop.n, pop.neuron, init)
         for k, pr in enumerate(self.projections):
             out[f"projection {pr.name or k!r}"] = (

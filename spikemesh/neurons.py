@@ -20,7 +20,15 @@ import numpy as np
 from ._validate import check_bool, check_choice, check_int, check_sequence, int_array
 from .exceptions import ParameterError, ShapeError
 
-__all__ = ["IF", "MODELS", "CubaLIF", "CubaLIFSubtract", "NeuronSpec", "SmoothIF", "TrueNorthNeuron"]
+__all__ = [
+    "IF",
+    "MODELS",
+    "CubaLIF",
+    "CubaLIFSubtract",
+    "NeuronSpec",
+    "SmoothIF",
+    "TrueNorthNeuron",
+]
 
 # Loihi register widths (Davies et al. 2018; nengo-loihi's emulator).
 LOIHI_DECAY_MAX = 4095  # du, dv: 12-bit unsigned

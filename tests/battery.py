@@ -67,7 +67,7 @@ def _mapped():
     return sm.map_network(net, "loihi")
 
 
-def cases(tmp: Path) -> list[Case]:  # noqa: C901 - a list, long on purpose
+def cases(tmp: Path) -> list[Case]:
     out: list[Case] = []
     add = out.append
 
@@ -81,8 +81,14 @@ def cases(tmp: Path) -> list[Case]:  # noqa: C901 - a list, long on purpose
                 continue
             kw = dict(du=1, dv=1, vth=1, **base)
             kw[field] = v
-            add(Case("neuron spec", f"CubaLIF({field}={label})", lambda kw=kw: sm.CubaLIF(**kw),
-                     who=f"CubaLIF.{field}"))
+            add(
+                Case(
+                    "neuron spec",
+                    f"CubaLIF({field}={label})",
+                    lambda kw=kw: sm.CubaLIF(**kw),
+                    who=f"CubaLIF.{field}",
+                )
+            )
     for field, v in (("vth", 0), ("v_bits", 40), ("spike_bits", 0), ("reset", "sometimes"),
                      ("leak", -3), ("bipolar", "yes"), ("bias", [[1, 2], [3]])):  # fmt: skip
         kw = dict(vth=3)
@@ -91,22 +97,57 @@ def cases(tmp: Path) -> list[Case]:  # noqa: C901 - a list, long on purpose
     for field, v in (("weights", (1, 2, 3)), ("alpha", -1), ("leak", 999), ("reset_mode", 5),
                      ("negative_mode", "bounce"), ("threshold_mask_bits", 30),
                      ("stochastic_synapse", (True,))):  # fmt: skip
-        add(Case("neuron spec", f"TrueNorthNeuron({field}={v!r})",
-                 lambda f=field, v=v: sm.TrueNorthNeuron(**{f: v}), who=f"TrueNorthNeuron.{field}"))
-    add(Case("neuron spec", "SmoothIF(alpha=5000)", lambda: sm.SmoothIF(vth=3, alpha=5000),
-             who="SmoothIF.alpha"))
-    add(Case("neuron spec", "CubaLIFSubtract(refract_delay=2)",
-             lambda: sm.CubaLIFSubtract(du=1, dv=1, vth=1, refract_delay=2),
-             who="CubaLIFSubtract.refract_delay"))
+        add(
+            Case(
+                "neuron spec",
+                f"TrueNorthNeuron({field}={v!r})",
+                lambda f=field, v=v: sm.TrueNorthNeuron(**{f: v}),
+                who=f"TrueNorthNeuron.{field}",
+            )
+        )
+    add(
+        Case(
+            "neuron spec",
+            "SmoothIF(alpha=5000)",
+            lambda: sm.SmoothIF(vth=3, alpha=5000),
+            who="SmoothIF.alpha",
+        )
+    )
+    add(
+        Case(
+            "neuron spec",
+            "CubaLIFSubtract(refract_delay=2)",
+            lambda: sm.CubaLIFSubtract(du=1, dv=1, vth=1, refract_delay=2),
+            who="CubaLIFSubtract.refract_delay",
+        )
+    )
 
     # -- building networks ------------------------------------------------------------------
     for label, v in (("0", 0), ("-1", -1), ("1.5", 1.5), ("'3'", "3"), ("2**40", 2**40)):
-        add(Case("network", f"input(n={label})", lambda v=v: sm.Network().input(v, name="x"),
-                 who="'x'"))
-    add(Case("network", "input(payload_bits=30)",
-             lambda: sm.Network().input(3, name="x", payload_bits=30), who="payload_bits"))
-    add(Case("network", "population name ''", lambda: sm.Network().population(
-        3, sm.CubaLIF(du=1, dv=1, vth=1), name=""), who="names"))
+        add(
+            Case(
+                "network",
+                f"input(n={label})",
+                lambda v=v: sm.Network().input(v, name="x"),
+                who="'x'",
+            )
+        )
+    add(
+        Case(
+            "network",
+            "input(payload_bits=30)",
+            lambda: sm.Network().input(3, name="x", payload_bits=30),
+            who="payload_bits",
+        )
+    )
+    add(
+        Case(
+            "network",
+            "population name ''",
+            lambda: sm.Network().population(3, sm.CubaLIF(du=1, dv=1, vth=1), name=""),
+            who="names",
+        )
+    )
 
     def dup():
         net = sm.Network()
@@ -114,14 +155,44 @@ def cases(tmp: Path) -> list[Case]:  # noqa: C901 - a list, long on purpose
         net.population(2, sm.CubaLIF(du=1, dv=1, vth=1), name="a")
 
     add(Case("network", "a name used twice", dup, who="'a'"))
-    add(Case("network", "population(neuron='LIF')",
-             lambda: sm.Network().population(3, "LIF", name="p"), who="neuron"))
-    add(Case("network", "per-neuron bias of the wrong length", lambda: sm.Network().population(
-        3, sm.CubaLIF(du=1, dv=1, vth=1, bias_mant=np.ones(5, int)), name="p"), who="bias_mant"))
-    add(Case("network", "initial v out of range", lambda: sm.Network().population(
-        3, sm.CubaLIF(du=1, dv=1, vth=1), name="p", initial={"v": [2**30, 0, 0]}), who="'p'"))
-    add(Case("network", "initial state of a register the model lacks", lambda: sm.Network().population(
-        3, sm.CubaLIF(du=1, dv=1, vth=1), name="p", initial={"w": [0, 0, 0]}), who="'p'"))
+    add(
+        Case(
+            "network",
+            "population(neuron='LIF')",
+            lambda: sm.Network().population(3, "LIF", name="p"),
+            who="neuron",
+        )
+    )
+    add(
+        Case(
+            "network",
+            "per-neuron bias of the wrong length",
+            lambda: sm.Network().population(
+                3, sm.CubaLIF(du=1, dv=1, vth=1, bias_mant=np.ones(5, int)), name="p"
+            ),
+            who="bias_mant",
+        )
+    )
+    add(
+        Case(
+            "network",
+            "initial v out of range",
+            lambda: sm.Network().population(
+                3, sm.CubaLIF(du=1, dv=1, vth=1), name="p", initial={"v": [2**30, 0, 0]}
+            ),
+            who="'p'",
+        )
+    )
+    add(
+        Case(
+            "network",
+            "initial state of a register the model lacks",
+            lambda: sm.Network().population(
+                3, sm.CubaLIF(du=1, dv=1, vth=1), name="p", initial={"w": [0, 0, 0]}
+            ),
+            who="'p'",
+        )
+    )
 
     def connect(**kw):
         net, x, p = _net()
@@ -150,16 +221,37 @@ def cases(tmp: Path) -> list[Case]:  # noqa: C901 - a list, long on purpose
         b.connect(x, p, weights=np.ones((2, 2), int))
 
     add(Case("network", "connect across networks", foreign, who="'x'"))
-    add(Case("network", "probe a register the model lacks",
-             lambda: (lambda n: n[0].probe(n[2], "w"))(_net()), who="'w'"))
+    add(
+        Case(
+            "network",
+            "probe a register the model lacks",
+            lambda: (lambda n: n[0].probe(n[2], "w"))(_net()),
+            who="'w'",
+        )
+    )
 
     # -- mapping ----------------------------------------------------------------------------
-    add(Case("mapping", "chip 'nosuch'", lambda: sm.map_network(_net()[0], "nosuch"),
-             who="'nosuch'"))
-    add(Case("mapping", "allocator 'magic'",
-             lambda: sm.map_network(_net()[0], "loihi", allocator="magic"), who="allocator"))
-    add(Case("mapping", "too many neurons for the chip",
-             lambda: sm.map_network(_net(3, 2_000_000)[0], "loihi"), who="'p'"))
+    add(
+        Case(
+            "mapping", "chip 'nosuch'", lambda: sm.map_network(_net()[0], "nosuch"), who="'nosuch'"
+        )
+    )
+    add(
+        Case(
+            "mapping",
+            "allocator 'magic'",
+            lambda: sm.map_network(_net()[0], "loihi", allocator="magic"),
+            who="allocator",
+        )
+    )
+    add(
+        Case(
+            "mapping",
+            "too many neurons for the chip",
+            lambda: sm.map_network(_net(3, 2_000_000)[0], "loihi"),
+            who="'p'",
+        )
+    )
 
     def tn_model():
         net = sm.Network()
@@ -178,7 +270,7 @@ def cases(tmp: Path) -> list[Case]:  # noqa: C901 - a list, long on purpose
     add(Case("mapping", "CubaLIFSubtract on loihi", subtract_loihi, who="CubaLIFSubtract"))
 
     def edited():
-        net, x, p = _net()
+        net, _, p = _net()
         m = sm.map_network(net, "loihi")
         p.neuron = sm.CubaLIF(du=1, dv=1, vth=1)
         return sm.Simulator(m)
@@ -189,8 +281,14 @@ def cases(tmp: Path) -> list[Case]:  # noqa: C901 - a list, long on purpose
     for kw, who in ((dict(timing="fast"), "timing"), (dict(seed=-1), "seed"),
                     (dict(threads=0), "threads"), (dict(overflow="ignore"), "overflow"),
                     (dict(backend="fortran"), "backend"), (dict(noc="magic"), "noc")):  # fmt: skip
-        add(Case("simulator", f"Simulator({kw})", lambda kw=kw: sm.Simulator(_mapped(), **kw),
-                 who=who))
+        add(
+            Case(
+                "simulator",
+                f"Simulator({kw})",
+                lambda kw=kw: sm.Simulator(_mapped(), **kw),
+                who=who,
+            )
+        )
     add(Case("simulator", "Simulator('mapping')", lambda: sm.Simulator("mapping"), who="mapping"))
     for label, args, who in (
         ("steps 0", (0, None), "steps"), ("steps -5", (-5, None), "steps"),
@@ -203,8 +301,14 @@ def cases(tmp: Path) -> list[Case]:  # noqa: C901 - a list, long on purpose
         ("inputs as a list", (3, [np.ones((3, 3))]), "inputs"),
         ("inputs with NaN", (3, {"x": np.full((3, 3), np.nan)}), "'x'"),
     ):  # fmt: skip
-        add(Case("simulator", f"run: {label}",
-                 lambda a=args: sm.Simulator(_mapped()).run(a[0], inputs=a[1]), who=who))
+        add(
+            Case(
+                "simulator",
+                f"run: {label}",
+                lambda a=args: sm.Simulator(_mapped()).run(a[0], inputs=a[1]),
+                who=who,
+            )
+        )
 
     def overflow_raise():
         net = sm.Network()
@@ -217,8 +321,7 @@ def cases(tmp: Path) -> list[Case]:  # noqa: C901 - a list, long on purpose
             m = sm.map_network(net, "loihi")
         return sm.Simulator(m, overflow="raise").run(3, inputs={"x": np.ones((3, 1))})
 
-    add(Case("simulator", "a register overflows under overflow='raise'", overflow_raise,
-             who="'q'"))
+    add(Case("simulator", "a register overflows under overflow='raise'", overflow_raise, who="'q'"))
 
     def valid_run():
         res = sm.Simulator(_mapped(), timing="analytic").run(5, inputs={"x": np.ones((5, 3))})
@@ -250,31 +353,74 @@ def cases(tmp: Path) -> list[Case]:  # noqa: C901 - a list, long on purpose
         ("no elapsed time on a barrier chip", {"spikes": 1}, "elapsed_s"),
         ("counts as a list", [("spikes", 1)], "counts"),
     ):  # fmt: skip
-        add(Case("energy", f"estimate: {label}",
-                 lambda c=counts: sm.energy.estimate("loihi", c, steps=10), who=who))
-    add(Case("energy", "estimate: steps 0",
-             lambda: sm.energy.estimate("loihi", {"spikes": 1, **E}, steps=0), who="steps"))
-    add(Case("energy", "estimate: energy_set 'cheap'",
-             lambda: sm.energy.estimate("loihi", {"spikes": 1, **E}, steps=1, energy_set="cheap"),
-             who="energy_set"))
-    add(Case("energy", "estimate: synops 'fp4'",
-             lambda: sm.energy.estimate("loihi", {"spikes": 1, **E}, steps=1, synops="fp4"),
-             who="preset"))
+        add(
+            Case(
+                "energy",
+                f"estimate: {label}",
+                lambda c=counts: sm.energy.estimate("loihi", c, steps=10),
+                who=who,
+            )
+        )
+    add(
+        Case(
+            "energy",
+            "estimate: steps 0",
+            lambda: sm.energy.estimate("loihi", {"spikes": 1, **E}, steps=0),
+            who="steps",
+        )
+    )
+    add(
+        Case(
+            "energy",
+            "estimate: energy_set 'cheap'",
+            lambda: sm.energy.estimate("loihi", {"spikes": 1, **E}, steps=1, energy_set="cheap"),
+            who="energy_set",
+        )
+    )
+    add(
+        Case(
+            "energy",
+            "estimate: synops 'fp4'",
+            lambda: sm.energy.estimate("loihi", {"spikes": 1, **E}, steps=1, synops="fp4"),
+            who="preset",
+        )
+    )
     for label, f in (("negative", lambda c: {"x": -1.0}), ("NaN", lambda c: {"x": math.nan}),
                      ("text", lambda c: {"x": "a"}), ("not a dict", lambda c: 5)):  # fmt: skip
-        add(Case("energy", f"formula returning {label}", lambda f=f: sm.energy.estimate(
-            "loihi", {"spikes": 1, **E}, steps=1, formula=f), who="formula"))
-    add(Case("energy", "formula that is not callable", lambda: sm.energy.estimate(
-        "loihi", {"spikes": 1, **E}, steps=1, formula=3), who="formula"))
+        add(
+            Case(
+                "energy",
+                f"formula returning {label}",
+                lambda f=f: sm.energy.estimate("loihi", {"spikes": 1, **E}, steps=1, formula=f),
+                who="formula",
+            )
+        )
+    add(
+        Case(
+            "energy",
+            "formula that is not callable",
+            lambda: sm.energy.estimate("loihi", {"spikes": 1, **E}, steps=1, formula=3),
+            who="formula",
+        )
+    )
 
     def tn_issue():
         return str(sm.energy.estimate(sm.chips.get("truenorth"), {
             "synaptic_events": 2684354560, "neuron_updates": 1048576000, "spikes": 20971520,
             "packets": 20971520, "hops": 440401920}, steps=1000))  # fmt: skip
 
-    add(Case("energy", "estimate without neurons or bit counts (named, not 0)", tn_issue,
-             ok=lambda t: clean_report(t) and "n/a membrane updates" in t
-             and "without weighted_event_bits" in t))
+    add(
+        Case(
+            "energy",
+            "estimate without neurons or bit counts (named, not 0)",
+            tn_issue,
+            ok=lambda t: (
+                clean_report(t)
+                and "n/a membrane updates" in t
+                and "without weighted_event_bits" in t
+            ),
+        )
+    )
 
     # -- encoders ---------------------------------------------------------------------------
     for label, fn, who in (
@@ -320,16 +466,40 @@ def cases(tmp: Path) -> list[Case]:  # noqa: C901 - a list, long on purpose
     loop = tmp / "loopdir"
     loop.mkdir()
     (loop / "a.toml").write_text('base = "../loopdir/a.toml"\n')
-    add(Case("profile file", "inherits itself through '..'", lambda: sm.chips.load(loop / "a.toml"),
-             who="circle"))
+    add(
+        Case(
+            "profile file",
+            "inherits itself through '..'",
+            lambda: sm.chips.load(loop / "a.toml"),
+            who="circle",
+        )
+    )
     (loop / "b.toml").write_text('base = "/etc/passwd.toml"\n')
-    add(Case("profile file", "base outside its folder", lambda: sm.chips.load(loop / "b.toml"),
-             who="outside"))
+    add(
+        Case(
+            "profile file",
+            "base outside its folder",
+            lambda: sm.chips.load(loop / "b.toml"),
+            who="outside",
+        )
+    )
     add(Case("profile file", "a directory", lambda: sm.chips.load(tmp), who="directory"))
-    add(Case("profile file", "override core.neurons = 0",
-             lambda: sm.chips.override("loihi", {"core.neurons": 0}), who="neurons"))
-    add(Case("profile file", "override of an unknown section",
-             lambda: sm.chips.override("loihi", {"cores.neurons": 5}), who="cores.neurons"))
+    add(
+        Case(
+            "profile file",
+            "override core.neurons = 0",
+            lambda: sm.chips.override("loihi", {"core.neurons": 0}),
+            who="neurons",
+        )
+    )
+    add(
+        Case(
+            "profile file",
+            "override of an unknown section",
+            lambda: sm.chips.override("loihi", {"cores.neurons": 5}),
+            who="cores.neurons",
+        )
+    )
 
     # -- network files ----------------------------------------------------------------------
     good_net = tmp / "net.npz"
@@ -342,17 +512,35 @@ def cases(tmp: Path) -> list[Case]:  # noqa: C901 - a list, long on purpose
         p.write_bytes(data)
         add(Case("network file", label, lambda p=p: sm.Network.load(p), who=str(p.name)))
     np.save(tmp / "single.npy", np.ones(3))
-    add(Case("network file", "a single .npy array",
-             lambda: sm.Network.load(tmp / "single.npy"), who="single.npy"))
+    add(
+        Case(
+            "network file",
+            "a single .npy array",
+            lambda: sm.Network.load(tmp / "single.npy"),
+            who="single.npy",
+        )
+    )
     np.savez(tmp / "obj.npz", a=np.array([object()], dtype=object))
-    add(Case("network file", "pickled object arrays", lambda: sm.Network.load(tmp / "obj.npz"),
-             who="obj.npz"))
+    add(
+        Case(
+            "network file",
+            "pickled object arrays",
+            lambda: sm.Network.load(tmp / "obj.npz"),
+            who="obj.npz",
+        )
+    )
     if meta_key is not None:
         bad = dict(z)
         bad[meta_key] = np.array("{not json")
         np.savez(tmp / "badmeta.npz", **bad)
-        add(Case("network file", "metadata that is not JSON",
-                 lambda: sm.Network.load(tmp / "badmeta.npz"), who="badmeta.npz"))
+        add(
+            Case(
+                "network file",
+                "metadata that is not JSON",
+                lambda: sm.Network.load(tmp / "badmeta.npz"),
+                who="badmeta.npz",
+            )
+        )
     add(Case("network file", "missing", lambda: sm.Network.load(tmp / "nope.npz"), who="nope.npz"))
     import zipfile
 
@@ -361,8 +549,14 @@ def cases(tmp: Path) -> list[Case]:  # noqa: C901 - a list, long on purpose
                                                "shape": (10**6, 10**6)})  # fmt: skip
     with zipfile.ZipFile(tmp / "bomb.npz", "w") as zf:
         zf.writestr("a.npy", hdr.getvalue())
-    add(Case("network file", "declares a 7 TiB array in a few bytes",
-             lambda: sm.Network.load(tmp / "bomb.npz"), who="bomb.npz declares"))
+    add(
+        Case(
+            "network file",
+            "declares a 7 TiB array in a few bytes",
+            lambda: sm.Network.load(tmp / "bomb.npz"),
+            who="bomb.npz declares",
+        )
+    )
 
     # -- result files -----------------------------------------------------------------------
     m = _mapped()
@@ -383,6 +577,7 @@ def cases(tmp: Path) -> list[Case]:  # noqa: C901 - a list, long on purpose
             mm = json.loads(str(d["__meta__"]))
             change(mm)
             d["__meta__"] = np.array(json.dumps(mm))
+
         return f
 
     for label, fn, who in (
@@ -396,16 +591,38 @@ def cases(tmp: Path) -> list[Case]:  # noqa: C901 - a list, long on purpose
         ("metadata not JSON", lambda d: d.__setitem__("__meta__", np.array("{")), "r_metadata"),
     ):  # fmt: skip
         p = tampered(label.replace(" ", "_")[:12], fn)
-        add(Case("result file", label, lambda p=p: sm.SimulationResult.load(p, m),
-                 who=who if who != "r_metadata" else p.name))
-    add(Case("result file", "declares a 7 TiB array in a few bytes",
-             lambda: sm.SimulationResult.load(tmp / "bomb.npz", m), who="bomb.npz declares"))
-    add(Case("result file", "loaded against another chip's mapping",
-             lambda: sm.SimulationResult.load(rpath, sm.map_network(_net()[0], "loihi2")),
-             who="another mapping"))
-    add(Case("result file", "a valid file round-trips",
-             lambda: sm.SimulationResult.load(rpath, m),
-             ok=lambda r: bool(np.array_equal(r.spikes["p"], res.spikes["p"]))))
+        add(
+            Case(
+                "result file",
+                label,
+                lambda p=p: sm.SimulationResult.load(p, m),
+                who=who if who != "r_metadata" else p.name,
+            )
+        )
+    add(
+        Case(
+            "result file",
+            "declares a 7 TiB array in a few bytes",
+            lambda: sm.SimulationResult.load(tmp / "bomb.npz", m),
+            who="bomb.npz declares",
+        )
+    )
+    add(
+        Case(
+            "result file",
+            "loaded against another chip's mapping",
+            lambda: sm.SimulationResult.load(rpath, sm.map_network(_net()[0], "loihi2")),
+            who="another mapping",
+        )
+    )
+    add(
+        Case(
+            "result file",
+            "a valid file round-trips",
+            lambda: sm.SimulationResult.load(rpath, m),
+            ok=lambda r: bool(np.array_equal(r.spikes["p"], res.spikes["p"])),
+        )
+    )
 
     # -- NIR files and graphs ---------------------------------------------------------------
     import nir
@@ -467,8 +684,14 @@ def cases(tmp: Path) -> list[Case]:  # noqa: C901 - a list, long on purpose
             net = from_nir(g({**base, "fc": nir.Linear(weight=w)}, edges), tolerance=1e-4)
         return [str(r.message) for r in rec if issubclass(r.category, sm.FidelityWarning)], net
 
-    add(Case("NIR import", "non-dyadic weights warn (not silent)", rounded_quietly,
-             ok=lambda r: len(r[0]) == 1 and "'in->if'" in r[0][0] and r[1].nir.fidelity))
+    add(
+        Case(
+            "NIR import",
+            "non-dyadic weights warn (not silent)",
+            rounded_quietly,
+            ok=lambda r: len(r[0]) == 1 and "'in->if'" in r[0][0] and r[1].nir.fidelity,
+        )
+    )
 
     # -- sweeps and stores ------------------------------------------------------------------
     from spikemesh import study
@@ -482,10 +705,18 @@ def cases(tmp: Path) -> list[Case]:  # noqa: C901 - a list, long on purpose
                              ("an object value", {"a": [object()]}, "JSON"),
                              ("NaN value", {"a": [math.nan]}, "JSON")):  # fmt: skip
         add(Case("sweep", label, lambda g_=grid: sweep(g_), who=who))
-    add(Case("sweep", "a grid of 10**8 points", lambda: sweep(
-        {f"a{i}": list(range(10)) for i in range(8)}), who="100,000,000 points"))
+    add(
+        Case(
+            "sweep",
+            "a grid of 10**8 points",
+            lambda: sweep({f"a{i}": list(range(10)) for i in range(8)}),
+            who="100,000,000 points",
+        )
+    )
     add(Case("sweep", "workers -1", lambda: sweep({"a": [1]}, workers=-1), who="workers"))
-    add(Case("sweep", "store is a directory", lambda: sweep({"a": [1]}, store=tmp), who="directory"))
+    add(
+        Case("sweep", "store is a directory", lambda: sweep({"a": [1]}, store=tmp), who="directory")
+    )
     junk = tmp / "junk.sqlite"
     junk.write_bytes(b"not sqlite " * 100)
     add(Case("store file", "junk bytes", lambda: sweep({"a": [1]}, store=junk), who="junk.sqlite"))
@@ -495,8 +726,14 @@ def cases(tmp: Path) -> list[Case]:  # noqa: C901 - a list, long on purpose
     con.execute("CREATE TABLE invoices (id INTEGER)")
     con.commit()
     con.close()
-    add(Case("store file", "another program's database",
-             lambda: sweep({"a": [1]}, store=foreign), who="another program"))
+    add(
+        Case(
+            "store file",
+            "another program's database",
+            lambda: sweep({"a": [1]}, store=foreign),
+            who="another program",
+        )
+    )
     bad_json = tmp / "badjson.sqlite"
     sweep({"a": [1]}, store=bad_json)
     con = sqlite3.connect(bad_json)
@@ -505,9 +742,17 @@ def cases(tmp: Path) -> list[Case]:  # noqa: C901 - a list, long on purpose
     con.close()
     add(Case("store file", "a row that is not JSON", lambda: study.load(bad_json), who="not JSON"))
     add(Case("store file", "missing", lambda: study.load(tmp / "none.sqlite"), who="none.sqlite"))
-    add(Case("sweep", "a valid sweep resumes", lambda: (sweep({"a": [1, 2]}, store=tmp / "v.sqlite"),
-                                                        sweep({"a": [1, 2, 3]}, store=tmp / "v.sqlite"))[1],
-             ok=lambda r: [x["v"] for x in r.records] == [1, 2, 3]))
+    add(
+        Case(
+            "sweep",
+            "a valid sweep resumes",
+            lambda: (
+                sweep({"a": [1, 2]}, store=tmp / "v.sqlite"),
+                sweep({"a": [1, 2, 3]}, store=tmp / "v.sqlite"),
+            )[1],
+            ok=lambda r: [x["v"] for x in r.records] == [1, 2, 3],
+        )
+    )
 
     # -- the CLI ----------------------------------------------------------------------------
     from spikemesh.cli import main
@@ -541,10 +786,22 @@ def cases(tmp: Path) -> list[Case]:  # noqa: C901 - a list, long on purpose
         (["map", str(tmp / "m.nir"), "--dt", "-1"], "--dt"),
         (["chips", "--nonsense"], "--nonsense"),
     ):  # fmt: skip
-        add(Case("CLI", " ".join(a if len(a) < 30 else Path(a).name for a in argv),
-                 lambda a=argv: _cli(main, a), who=who))
-    add(Case("CLI", "run (a valid run's output)", lambda: _cli(main, ["run", "--steps", "20"],
-                                                               ok=True), ok=clean_report))
+        add(
+            Case(
+                "CLI",
+                " ".join(a if len(a) < 30 else Path(a).name for a in argv),
+                lambda a=argv: _cli(main, a),
+                who=who,
+            )
+        )
+    add(
+        Case(
+            "CLI",
+            "run (a valid run's output)",
+            lambda: _cli(main, ["run", "--steps", "20"], ok=True),
+            ok=clean_report,
+        )
+    )
     return out
 
 
@@ -580,7 +837,7 @@ def run(tmp: Path) -> list[tuple[Case, str, str]]:
                     kind = "silent"  # a legal call refused: wrong answer
                 else:
                     kind = "named" if (c.who or "") in msg else "unhelpful"
-            except Exception as err:  # noqa: BLE001 - the point: classify everything
+            except Exception as err:
                 kind, msg = "raw", f"{type(err).__name__}: {err}"
             else:
                 if c.ok is None:
@@ -598,7 +855,7 @@ def table(rows) -> str:
     areas = list(dict.fromkeys(c.area for c, _, _ in rows))
     kinds = ["named", "correct", "unhelpful", "raw", "silent", "crash"]
     lines = ["| area | cases | " + " | ".join(kinds) + " |", "|---|---:|" + "---:|" * len(kinds)]
-    for a in areas + ["all"]:
+    for a in [*areas, "all"]:
         sel = [k for c, k, _ in rows if a == "all" or c.area == a]
         lines.append(f"| {a} | {len(sel)} | " + " | ".join(str(sel.count(k)) for k in kinds) + " |")
     return "\n".join(lines)

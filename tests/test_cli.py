@@ -195,10 +195,19 @@ def test_every_help_text_states_the_default_the_code_uses():
             d = a.default
             if d in (None, False, argparse.SUPPRESS) or isinstance(a, argparse._HelpAction):
                 continue
-            shown = ",".join(d) if isinstance(d, (list, tuple)) else f"{d:g}" if isinstance(d, float) else str(d)
-            if f"default {shown}" not in (a.help or "") and f"default: {shown}" not in (a.help or ""):
-                wrong.append(f"{p.prog} {'/'.join(a.option_strings)}: default {shown!r}, help "
-                             f"{a.help!r}")
+            shown = (
+                ",".join(d)
+                if isinstance(d, (list, tuple))
+                else f"{d:g}"
+                if isinstance(d, float)
+                else str(d)
+            )
+            if f"default {shown}" not in (a.help or "") and f"default: {shown}" not in (
+                a.help or ""
+            ):
+                wrong.append(
+                    f"{p.prog} {'/'.join(a.option_strings)}: default {shown!r}, help {a.help!r}"
+                )
     assert not wrong, "\n".join(wrong)
 
 
@@ -209,4 +218,5 @@ def test_run_prints_json_for_a_machine(capsys):
     d = json.loads(capsys.readouterr().out)
     assert d["chip"] == "loihi" and d["steps"] == 12 and set(d["spikes"]) == {"hidden", "out"}
     assert d["energy"]["models"]["chip"]["total_J"] > 0 and d["totals"]["spikes"] == sum(
-        d["spikes"].values())
+        d["spikes"].values()
+    )

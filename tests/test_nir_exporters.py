@@ -96,11 +96,14 @@ def test_what_the_file_says_is_not_what_snntorch_ran():
 
 
 def test_subtract_is_refused_on_loihi_with_the_reason():
-    with pytest.raises(sm.SpikemeshError, match=r"reset v to 0 at the spike.*loihi2: CubaLIFSubtract"):
+    with pytest.raises(
+        sm.SpikemeshError, match=r"reset v to 0 at the spike.*loihi2: CubaLIFSubtract"
+    ):
         from_nir(D / "leaky_subtract.nir", chip="loihi", reset="subtract")
     net = from_nir(D / "leaky_subtract.nir", chip="loihi2", reset="subtract")
     assert {p.neuron.model for p in net.populations.values() if p.name != net.nir.bias} == {
-        "CubaLIFSubtract"}
+        "CubaLIFSubtract"
+    }
     with pytest.raises(sm.MappingError, match="CubaLIFSubtract"):
         sm.map_network(net, "loihi")
 
@@ -186,7 +189,7 @@ def test_norse_export_runs_at_dt_norse_squared():
     without dt is refused with that hint; the in-memory graph's 0-d parameters broadcast."""
     with pytest.raises(sm.ParameterError, match=r"Norse 1\.1 .*1e-6"):
         from_nir(D / "norse_lifbox.nir", chip="loihi")
-    acc, hid, out, *_ = run_fixture("norse_lifbox", "loihi", dt=1e-6)
+    acc, hid, *_ = run_fixture("norse_lifbox", "loihi", dt=1e-6)
     assert hid >= 0.97 and abs(acc - META["models"]["norse_lifbox"]["accuracy"]) <= 0.015
     z = np.load(D / "norse_lifbox.npz")
     p = {k[6:]: z[k] for k in z.files if k.startswith("graph.")}
@@ -222,7 +225,9 @@ def test_norse_style_conv_if_with_r_one_over_dt_is_spike_for_spike(chip):
         net = from_nir(D / "conv_if.nir", chip=chip, dt=1e-4, strict=True)
     m = sm.map_network(net, chip, strict=True)
     lag = max(m.latency.values())
-    res = sm.Simulator(m).run(len(x) + lag, inputs={"input": np.r_[x, np.zeros((lag, *x.shape[1:]), np.int32)]})
+    res = sm.Simulator(m).run(
+        len(x) + lag, inputs={"input": np.r_[x, np.zeros((lag, *x.shape[1:]), np.int32)]}
+    )
     out = net.nir.outputs(res, m)
     assert_array_equal(out["if1"][: len(x)], z1)
     assert_array_equal(out["if2"][: len(x)], z["if2"])
@@ -243,8 +248,10 @@ def test_cli_reset_encode_and_neurobench_line(tmp_path, capsys):
     assert "resets: 1 subtract, 3 subtract" in out
     _, _, _, hs, nb = run_fixture("leaky_subtract", "loihi2", "subtract", n=1, neurobench=1)
     ops = nb[0]["SynapticOperations"]
-    assert (f"MembraneUpdates {nb[0]['MembraneUpdates']:,}, SynapticOperations Effective_ACs "
-            f"{ops['Effective_ACs']:,} / Effective_MACs 0 / Dense {ops['Dense']:,}") in out
+    assert (
+        f"MembraneUpdates {nb[0]['MembraneUpdates']:,}, SynapticOperations Effective_ACs "
+        f"{ops['Effective_ACs']:,} / Effective_MACs 0 / Dense {ops['Dense']:,}"
+    ) in out
     assert re.search(rf"^1\s+64\s+1\s+{int(hs[0].sum())}\s", out, re.M)
     assert "chip counts (every core and step" in out
     assert main(["run", path, "--chip", "loihi", "--reset", "subtract", "--steps", "5"]) == 2
@@ -332,8 +339,11 @@ def test_result_neurobench_on_a_plain_network(rng):
     ch = (v[1:] != v[:-1]) | (s[1:] != 0) | (s[:-1] != 0)
     assert nb["MembraneUpdates"] == 4 + int(ch.sum())
     net2 = sm.Network("nb2")
-    net2.connect(net2.input(2, name="x"), net2.population(2, sm.CubaLIF(du=4095, dv=0, vth=1),
-                                                          name="h"), weights=np.ones((2, 2)))
+    net2.connect(
+        net2.input(2, name="x"),
+        net2.population(2, sm.CubaLIF(du=4095, dv=0, vth=1), name="h"),
+        weights=np.ones((2, 2)),
+    )
     res2 = sm.Simulator(sm.map_network(net2, "loihi")).run(3, inputs={"x": np.ones((3, 2))})
     with pytest.raises(sm.ParameterError, match=r"population 'h' has no 'v' probe"):
         res2.neurobench()

@@ -184,15 +184,16 @@ def test_corrupt_truncated_and_foreign_stores_are_named_and_untouched(tmp_path, 
     assert err.count("\n") == 1 and err.startswith("spikemesh: error: study store"), err
 
 
-def test_a_file_size_limit_stops_the_sweep_with_one_line_and_keeps_what_was_stored(tmp_path,
-                                                                                  monkeypatch):
+def test_a_file_size_limit_stops_the_sweep_with_one_line_and_keeps_what_was_stored(
+    tmp_path, monkeypatch
+):
     log = tmp_path / "log"
     log.mkdir()
     store = tmp_path / "f.sqlite"
     study.sweep(slow_build_free, {"a": [0]}, evaluate_free, store, workers=0, progress=False)
     size = store.stat().st_size
     proc = _sweep_process(store, log, workers=0, fsize=size + 8192, pad=3000)
-    out, err = proc.communicate(timeout=120)
+    _, err = proc.communicate(timeout=120)
     assert proc.returncode != 0
     last = err.strip().splitlines()[-1]
     assert "StoreError" in last and "could not grow (disk full or a file-size limit)" in last

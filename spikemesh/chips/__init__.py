@@ -17,6 +17,7 @@ may start from another with ``base = "loihi"`` (tables merge key by key). ``[sou
 from __future__ import annotations
 
 import difflib
+import itertools
 import math
 import numbers
 import sys
@@ -462,10 +463,12 @@ def _validate(path: Path, raw: dict) -> ChipProfile:
         raise _err(path, "[timing] barrier_tiles/barrier_ns", timing["barrier_tiles"],
                    "must have the same length")  # fmt: skip
     tiles, bns = timing["barrier_tiles"], timing["barrier_ns"]
-    if any(t != int(t) or t < 1 for t in tiles) or any(b <= a for a, b in zip(tiles, tiles[1:])):
+    if any(t != int(t) or t < 1 for t in tiles) or any(
+        b <= a for a, b in itertools.pairwise(tiles)
+    ):
         raise _err(path, "[timing] barrier_tiles", list(tiles),
                    "must be whole numbers >= 1 in increasing order")  # fmt: skip
-    if any(b < a for a, b in zip(bns, bns[1:])):
+    if any(b < a for a, b in itertools.pairwise(bns)):
         raise _err(path, "[timing] barrier_ns", list(bns),
                    "must not decrease as barrier_tiles grows (a barrier over more tiles takes "
                    "at least as long)")  # fmt: skip

@@ -55,10 +55,10 @@ import numpy as np
 from .. import chips as _chips
 from ..exceptions import (
     FidelityError,
-    ShapeError,
     FidelityWarning,
     ParameterError,
     QuantizationWarning,
+    ShapeError,
     SilentPopulationWarning,
     SpikemeshError,
 )
@@ -343,8 +343,21 @@ def _arr(x) -> np.ndarray:
     return a
 
 
-_FIELDS = ("weight", "bias", "scale", "delay", "tau", "tau_mem", "tau_syn", "r", "v_leak",
-           "v_threshold", "v_reset", "w_in", "threshold")
+_FIELDS = (
+    "weight",
+    "bias",
+    "scale",
+    "delay",
+    "tau",
+    "tau_mem",
+    "tau_syn",
+    "r",
+    "v_leak",
+    "v_threshold",
+    "v_reset",
+    "w_in",
+    "threshold",
+)
 
 
 def _check_values(nodes) -> None:
@@ -709,7 +722,9 @@ def from_nir(src, chip=None, dt: float | None = None, *, reset="nir", strict: bo
     try:
         tolerance = float(tolerance)
     except (TypeError, ValueError):
-        raise ParameterError(f"from_nir.tolerance: must be a number in [0, 1) (got {tolerance!r})") from None
+        raise ParameterError(
+            f"from_nir.tolerance: must be a number in [0, 1) (got {tolerance!r})"
+        ) from None
     if not (0 <= tolerance < 1):
         raise ParameterError(f"from_nir.tolerance: must be a number in [0, 1) (got {tolerance!r})")
     in_bits = _input_bits(input_bits, input_max, c)
@@ -880,7 +895,9 @@ def from_nir(src, chip=None, dt: float | None = None, *, reset="nir", strict: bo
                f"{tolerance:.2%}; net.nir.fidelity lists them):\n  - "
                + "\n  - ".join(f"node {node!r}: {text}" for node, text in notes))  # fmt: skip
         if strict:
-            raise FidelityError(msg + "\n(strict=True: refused; tolerance= or strict=False builds it)")
+            raise FidelityError(
+                msg + "\n(strict=True: refused; tolerance= or strict=False builds it)"
+            )
         warnings.warn(msg, FidelityWarning, stacklevel=2)
     for name in specs:  # the membrane of every node: NeuroBench's MembraneUpdates reads it
         if not specs[name]["readout"]:
@@ -1195,7 +1212,9 @@ def _synapse_layers(nodes, into, back, shapes, dt, specs) -> list:
         in_shape = _in_shape_of(name, into, back, shapes)
         n_in = int(np.prod(in_shape))
         p = _paths(name, nodes, into, back, shapes, dt, n=n_in)
-        routes = {k: m for k, m in p["routes"].items() if k[0] in specs or _kind(nodes[k[0]]) == "Input"}
+        routes = {
+            k: m for k, m in p["routes"].items() if k[0] in specs or _kind(nodes[k[0]]) == "Input"
+        }
         if kind in ("Affine", "Linear"):
             w = _arr(node.weight)
             fanout = np.count_nonzero(w, axis=0)

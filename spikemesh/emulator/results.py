@@ -38,8 +38,9 @@ def _fingerprint(mapping) -> dict:
             "synapses": int(net.n_synapses)}  # fmt: skip
 
 
-def _check_arrays(bad, mapping, steps, spikes, probes, counters, packets, inputs, cycles, meta,
-                  tarr) -> None:
+def _check_arrays(
+    bad, mapping, steps, spikes, probes, counters, packets, inputs, cycles, meta, tarr
+) -> None:
     """Every array of a result file against the mapping it is loaded with: names, shapes,
     integer dtypes, the timing mode."""
     from .timing import MODES
@@ -320,14 +321,20 @@ class SimulationResult:
                     "mapping)"
                 )
             mems[n] = v
-            resets[n] = "subtract" if net.populations[n].neuron.model == "CubaLIFSubtract" else "nir"
+            resets[n] = (
+                "subtract" if net.populations[n].neuron.model == "CubaLIFSubtract" else "nir"
+            )
         layers = []
         for p in net.projections:
             if p.pre.name not in acts and p.pre.name not in net.inputs:
                 continue
             if p.post.name not in acts:
                 continue
-            x = self.spikes.get(p.pre.name) if p.pre.name in self.spikes else self.inputs.get(p.pre.name)
+            x = (
+                self.spikes.get(p.pre.name)
+                if p.pre.name in self.spikes
+                else self.inputs.get(p.pre.name)
+            )
             if x is None:  # an input never given: all zero
                 continue
             fan = np.bincount(p.pre_idx[p.weight != 0], minlength=p.pre.n)

@@ -26,6 +26,7 @@ __all__ = [
     "BoundEmit",
     "NetDeliver",
     "NetStep",
+    "cuba_lif_subtract_update",
     "cuba_lif_update",
     "deliver",
     "emit_spikes",
@@ -33,7 +34,6 @@ __all__ = [
     "native_update",
     "prn32",
     "smooth_if_update",
-    "cuba_lif_subtract_update",
     "truenorth_update",
 ]
 

@@ -33,8 +33,10 @@ CREATE TABLE IF NOT EXISTS claims (
     heartbeat REAL NOT NULL    -- time.time() of the owner's last sign of life
 )
 """
-_COLUMNS = {"points": ["key", "point", "result", "error", "seconds", "finished"],
-            "claims": ["key", "owner", "heartbeat"]}
+_COLUMNS = {
+    "points": ["key", "point", "result", "error", "seconds", "finished"],
+    "claims": ["key", "owner", "heartbeat"],
+}
 MAX_POINTS = 10**6  # a grid above this is a typo or a memory bomb (each point is a row)
 STALE_S = 30.0  # a claim whose owner has not beaten for this long is taken over
 LOCK_WAIT_S = 30.0
@@ -458,7 +460,7 @@ def _worker_init() -> None:
             import ctypes
 
             ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        except Exception:  # noqa: BLE001 - not Linux: the watchdog below does it
+        except Exception:
             pass
 
         def watchdog():

@@ -58,8 +58,13 @@ def snntorch_net(kind):
     reset = "subtract" if kind.endswith("subtract") else "zero"
 
     def p(n, **kw):
-        return dict(beta=torch.full((n,), BETA), threshold=torch.ones(n), reset_mechanism=reset,
-                    init_hidden=True, **kw)
+        return dict(
+            beta=torch.full((n,), BETA),
+            threshold=torch.ones(n),
+            reset_mechanism=reset,
+            init_hidden=True,
+            **kw,
+        )
 
     if kind.startswith("leaky"):
         h, o = snn.Leaky(**p(64)), snn.Leaky(**p(10, output=True))
@@ -144,13 +149,23 @@ def neurobench_metrics(net, spikes, labels):
         x = torch.from_numpy(spikes[k : k + 1])
         y = torch.from_numpy(labels[k : k + 1])
         loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=1)
-        bench = Benchmark(model, loader, [], [lambda s: s.sum(1).argmax(-1)],
-                          [[], [ActivationSparsity, MembraneUpdates, SynapticOperations]])
+        bench = Benchmark(
+            model,
+            loader,
+            [],
+            [lambda s: s.sum(1).argmax(-1)],
+            [[], [ActivationSparsity, MembraneUpdates, SynapticOperations]],
+        )
         r = bench.run(quiet=True)
-        rows.append([r["ActivationSparsity"], r["MembraneUpdates"],
-                     r["SynapticOperations"]["Effective_MACs"],
-                     r["SynapticOperations"]["Effective_ACs"],
-                     r["SynapticOperations"]["Dense"]])
+        rows.append(
+            [
+                r["ActivationSparsity"],
+                r["MembraneUpdates"],
+                r["SynapticOperations"]["Effective_MACs"],
+                r["SynapticOperations"]["Effective_ACs"],
+                r["SynapticOperations"]["Dense"],
+            ]
+        )
     return np.array(rows, np.float64)
 
 
@@ -178,8 +193,9 @@ def norse_fixture(xtr, ytr, spikes, labels):
 
     torch.manual_seed(1)
     p = norse.LIFBoxParameters(tau_mem_inv=torch.tensor(100.0), v_th=torch.tensor(0.25))
-    model = norse.SequentialState(torch.nn.Linear(64, 64), norse.LIFBoxCell(p),
-                                  torch.nn.Linear(64, 10), norse.LIFBoxCell(p))
+    model = norse.SequentialState(
+        torch.nn.Linear(64, 64), norse.LIFBoxCell(p), torch.nn.Linear(64, 10), norse.LIFBoxCell(p)
+    )
     opt = torch.optim.Adam(model.parameters(), lr=5e-3)
     gen = torch.Generator().manual_seed(2)
     xt, yt = torch.from_numpy(xtr), torch.from_numpy(ytr)
@@ -246,18 +262,27 @@ def conv_if_fixture():
     g = nir.NIRGraph(
         nodes={
             "input": nir.Input(input_type=np.array([2, 8, 8])),
-            "conv": nir.Conv2d(input_shape=(8, 8), weight=w1, stride=1, padding=1,
-                               dilation=1, groups=1, bias=b1),
+            "conv": nir.Conv2d(
+                input_shape=(8, 8), weight=w1, stride=1, padding=1, dilation=1, groups=1, bias=b1
+            ),
             "if1": nir.IF(r=np.full((4, 8, 8), 1 / dt), v_threshold=np.full((4, 8, 8), 1.0)),
-            "pool": nir.SumPool2d(kernel_size=np.array([2, 2]), stride=np.array([2, 2]),
-                                  padding=np.array([0, 0])),
+            "pool": nir.SumPool2d(
+                kernel_size=np.array([2, 2]), stride=np.array([2, 2]), padding=np.array([0, 0])
+            ),
             "flat": nir.Flatten(input_type={"input": np.array([4, 4, 4])}, start_dim=0),
             "fc": nir.Affine(weight=w2, bias=np.zeros(6)),
             "if2": nir.IF(r=np.full(6, 1 / dt), v_threshold=np.full(6, 1.5)),
             "output": nir.Output(output_type=np.array([6])),
         },
-        edges=[("input", "conv"), ("conv", "if1"), ("if1", "pool"), ("pool", "flat"),
-               ("flat", "fc"), ("fc", "if2"), ("if2", "output")],
+        edges=[
+            ("input", "conv"),
+            ("conv", "if1"),
+            ("if1", "pool"),
+            ("pool", "flat"),
+            ("flat", "fc"),
+            ("fc", "if2"),
+            ("if2", "output"),
+        ],
         type_check=False,
     )
     nir.write(OUT / "conv_if.nir", g)
@@ -287,35 +312,53 @@ def conv_if_fixture():
 def main(argv):
     OUT.mkdir(exist_ok=True)
     xtr, ytr, spikes, labels = data()
-    meta = {"steps": STEPS, "n_test": N_TEST, "n_neurobench": N_NB, "beta": BETA,
-            "versions": {}, "models": {}}
-    import nirtorch
-    import snntorch
-
+    meta = {
+        "steps": STEPS,
+        "n_test": N_TEST,
+        "n_neurobench": N_NB,
+        "beta": BETA,
+        "versions": {},
+        "models": {},
+    }
     import neurobench
+    import nirtorch
     import norse
+    import snntorch
 
     for mod in (torch, snntorch, nirtorch, norse, neurobench, nir):
         meta["versions"][mod.__name__] = getattr(mod, "__version__", "?")
     np.savez_compressed(OUT / "digits_input.npz", spikes=np.packbits(spikes.astype(np.uint8),
                         axis=-1), labels=labels.astype(np.int64))  # fmt: skip
-    kinds = ["leaky_zero", "leaky_subtract", "rleaky_zero", "rleaky_subtract",
-             "synaptic_zero", "synaptic_subtract"]
+    kinds = [
+        "leaky_zero",
+        "leaky_subtract",
+        "rleaky_zero",
+        "rleaky_subtract",
+        "synaptic_zero",
+        "synaptic_subtract",
+    ]
     for kind in kinds:
         hid, out, pred, acc, nb = snntorch_fixture(kind, xtr, ytr, spikes, labels)
         np.savez_compressed(OUT / f"{kind}.npz", hidden=np.packbits(hid.astype(np.uint8), -1),
                             output=np.packbits(out.astype(np.uint8), -1), pred=pred,
                             neurobench=nb)  # fmt: skip
-        meta["models"][kind] = {"framework": "snntorch", "accuracy": acc,
-                                "hidden_rate": float(hid.mean())}
+        meta["models"][kind] = {
+            "framework": "snntorch",
+            "accuracy": acc,
+            "hidden_rate": float(hid.mean()),
+        }
         print(f"{kind:18s} acc {acc:.4f} hidden rate {hid.mean():.3f}  NB {nb[0].round(1)}")
     hid, out, pred, acc, inmem = norse_fixture(xtr, ytr, spikes, labels)
     np.savez_compressed(OUT / "norse_lifbox.npz", hidden=np.packbits(hid.astype(np.uint8), -1),
                         output=np.packbits(out.astype(np.uint8), -1), pred=pred,
                         **{"graph." + k: v for k, v in inmem.items()})  # fmt: skip
-    meta["models"]["norse_lifbox"] = {"framework": "norse", "accuracy": acc,
-                                      "hidden_rate": float(hid.mean()), "dt": 1e-3,
-                                      "tau_mem_inv": 100.0}
+    meta["models"]["norse_lifbox"] = {
+        "framework": "norse",
+        "accuracy": acc,
+        "hidden_rate": float(hid.mean()),
+        "dt": 1e-3,
+        "tau_mem_inv": 100.0,
+    }
     print(f"norse_lifbox       acc {acc:.4f} hidden rate {hid.mean():.3f}")
     x, z1, z2 = conv_if_fixture()
     np.savez_compressed(OUT / "conv_if.npz", x=x, if1=np.packbits(z1.astype(np.uint8), -1),

@@ -34,12 +34,16 @@ STEPS = 25
 def model(kind):
     torch.manual_seed(3)
     if kind == "sinabs_reset":
-        kw = dict(spike_fn=sa.SingleSpike, reset_fn=sa.MembraneReset(),
-                  surrogate_grad_fn=sa.PeriodicExponential())
+        kw = dict(
+            spike_fn=sa.SingleSpike,
+            reset_fn=sa.MembraneReset(),
+            surrogate_grad_fn=sa.PeriodicExponential(),
+        )
     else:
         kw = dict(surrogate_grad_fn=sa.PeriodicExponential())
-    return torch.nn.Sequential(torch.nn.Linear(64, 64), sl.IAF(**kw), torch.nn.Linear(64, 10),
-                               sl.IAF(**kw))
+    return torch.nn.Sequential(
+        torch.nn.Linear(64, 64), sl.IAF(**kw), torch.nn.Linear(64, 10), sl.IAF(**kw)
+    )
 
 
 def main():
@@ -49,7 +53,7 @@ def main():
     x, y = load_digits(return_X_y=True)
     x = (x / 16.0).astype(np.float32)
     rng = np.random.default_rng(0)
-    idx = rng.permutation(len(x))[len(test):]
+    idx = rng.permutation(len(x))[len(test) :]
     xtr, ytr = torch.from_numpy(x[idx]), torch.from_numpy(y[idx])
     meta_path = OUT / "meta.json"
     meta = json.loads(meta_path.read_text())
@@ -69,8 +73,8 @@ def main():
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
-        hid = {}
-        net[1].register_forward_hook(lambda m, i, o: hid.__setitem__("h", o))
+        hid: dict = {}
+        net[1].register_forward_hook(lambda m, i, o, hid=hid: hid.__setitem__("h", o))
         with torch.no_grad():
             sinabs.reset_states(net)
             out = net(torch.from_numpy(test)).numpy()
