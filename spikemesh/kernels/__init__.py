@@ -17,21 +17,8 @@ from . import reference
 
 __all__ = ["BACKEND", "KERNEL_NAMES", "compiled", "get", "reference"]
 
-KERNEL_NAMES = (
-    "cuba_lif_update",
-    "if_update",
-    "smooth_if_update",
-    "cuba_lif_subtract_update",
-    "truenorth_update",
-    "deliver",
-    "emit_spikes",
-    "BoundDeliver",
-    "BoundEmit",
-    "noc_step",
-    "NetDeliver",
-    "NetStep",
-    "group_order",
-)
+KERNEL_NAMES = reference.KERNELS
+"""Every kernel a backend provides, from the twins' ``KERNELS`` (one tuple per compiled module)."""
 
 BUILD_HINT = (
     "build them with `pip install -e .` (or `python setup.py build_ext --inplace`) "

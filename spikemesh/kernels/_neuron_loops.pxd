@@ -1,7 +1,7 @@
 # The neuron update loops, written once as inline C (no GIL, no exceptions) over raw pointers.
 # ``_neurons.pyx`` wraps them for Python (one group per call); ``_synapses.pyx``'s ``NetStep``
 # calls them for every group of a network inside its compiled step loop. Specification and
-# equations: ``reference.py`` (same names without ``_loop``).
+# equations: ``reference/neurons.py`` (same names without ``_loop``).
 
 from ._types cimport acc_t, state_t, weight_t, int64_t, uint64_t
 from ._fixed cimport clip64, decay12, prn32, sgn64, wrap_signed

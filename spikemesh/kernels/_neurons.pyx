@@ -1,6 +1,6 @@
 # cython: language_level=3
 """Compiled neuron updates, one group per call. The loops are in ``_neuron_loops.pxd`` (shared
-with the compiled step loop); specification and equations: ``reference.py`` (same names)."""
+with the compiled step loop); specification and equations: ``reference/neurons.py`` (same names)."""
 
 from ._types cimport acc_t, state_t, weight_t, int64_t, uint64_t
 from ._fixed cimport clip64

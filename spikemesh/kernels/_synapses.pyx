@@ -1,5 +1,5 @@
 # cython: language_level=3
-"""Compiled synaptic delivery and spike emission. Specification: ``reference.py``."""
+"""Compiled synaptic delivery and spike emission. Specification: ``reference/synapses.py`` and ``reference/step.py``."""
 
 from ._types cimport (acc_t, delay_t, exp_t, index_t, ptr_t, state_t, weight_t, int64_t,
                       int32_t, uint8_t, uint64_t)
