@@ -24,7 +24,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import spikemesh as sm
-from tests.test_nir_exporters import META, D, run_fixture
+from tests.convert.test_nir_exporters import META, D, run_fixture
 
 ROWS = [
     ("leaky_zero", "snn.Leaky(reset_mechanism='zero')", "nir"),

@@ -695,7 +695,7 @@ def cases(tmp: Path) -> list[Case]:
 
     # -- sweeps and stores ------------------------------------------------------------------
     from spikemesh import study
-    from tests.test_store_faults import evaluate_free, slow_build_free
+    from tests.study.test_store_faults import evaluate_free, slow_build_free
 
     def sweep(grid, store=None, **kw):
         return study.sweep(slow_build_free, grid, evaluate_free, store or tmp / "s.sqlite",

@@ -19,7 +19,7 @@ import pytest
 import spikemesh as sm
 from spikemesh import study
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GRID = {"a": list(range(6)), "b": ["x", "y"]}  # 12 points
 
 
@@ -48,7 +48,7 @@ def _sweep_process(store, log, workers=1, sleep=0.0, fsize=None, pad=0):
         "import resource, sys\n"
         + (f"resource.setrlimit(resource.RLIMIT_FSIZE, ({fsize}, {fsize}))\n" if fsize else "")
         + "from spikemesh import study\n"
-        "from tests.test_store_faults import GRID, slow_build, evaluate\n"
+        "from tests.study.test_store_faults import GRID, slow_build, evaluate\n"
         f"res = study.sweep(slow_build, GRID, evaluate, {str(store)!r}, workers={workers}, "
         "progress=False)\n"
         "print(len(res.records))\n"

@@ -19,7 +19,7 @@ import spikemesh as sm
 nir = pytest.importorskip("nir")
 from spikemesh.convert.nir import from_nir  # noqa: E402
 
-D = Path(__file__).parent / "data" / "nir"
+D = Path(__file__).resolve().parents[1] / "data" / "nir"
 N = 200
 STEPS = 25
 
