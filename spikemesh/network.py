@@ -360,11 +360,7 @@ class Network:
             raise ParameterError(
                 f"{owner}.neuron: must be a neuron spec such as CubaLIF(...) (got {type(neuron).__name__})"
             )
-        for fname in neuron.per_neuron:  # per-neuron arrays must match n
-            if fname == "weights":
-                neuron.weight_table(n)
-            else:
-                neuron.per_neuron_values(fname, n)
+        neuron.check_size(n)  # per-neuron arrays must match n
         initial = check_mapping(owner, "initial", initial)
         checked = {}
         for var, val in initial.items():
@@ -382,14 +378,9 @@ class Network:
                 )
             checked[var] = arr if arr.ndim else int(arr)
         initial = checked
-        vmax = getattr(neuron, "vmax", None)
-        if getattr(neuron, "model", "") == "CubaLIF" and (neuron.vth << 6) >= vmax:
-            warnings.warn(
-                f"{owner}: CubaLIF fires when v > vth << 6 = {neuron.vth << 6}, but v is clipped "
-                f"at vmax = {vmax}: it can never fire (fine for a read-out whose v you probe)",
-                SilentPopulationWarning,
-                stacklevel=2,
-            )
+        never = neuron.never_fires()
+        if never:
+            warnings.warn(f"{owner}: {never}", SilentPopulationWarning, stacklevel=2)
         pop = Population(name, n, neuron, initial)
         self.populations[name] = pop
         return pop

@@ -68,12 +68,16 @@ class NeuronSpec:
     ``synapse_format``
         How the mapper stores a projection onto this model: ``"weights"`` (a weight per
         synapse, Loihi-style) or ``"typed_axons"`` (TrueNorth's binary crossbar with axon types).
+    ``saturating``
+        Registers that saturate (clip) when they overflow; the others wrap (messages of
+        ``Simulator(overflow="raise")`` say which the chip would do).
 
     Properties: ``model`` (the registry name), ``payload_bits`` (spike payload width, magnitude
     plus one sign bit for bipolar neurons), ``registers`` (register name -> bits, checked
     against a chip profile's ``[formats]``), ``state_bits`` (bits of state read and written per
     update, for energy), ``shift_invariant`` (input delayed by L steps gives output delayed by
-    L steps: the mapper relies on it when splitters add latency), :meth:`state_range`,
+    L steps: the mapper relies on it when splitters add latency), :meth:`never_fires` (why
+    these parameters can never fire, or None: ``Network.population`` warns), :meth:`state_range`,
     :meth:`slice`, :meth:`check_size`.
     """
 
@@ -83,6 +87,7 @@ class NeuronSpec:
     accumulators: int = 1
     input_shift: int = 0
     synapse_format: str = "weights"
+    saturating: tuple[str, ...] = ()  # registers that saturate (clip) on overflow; others wrap
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
@@ -111,6 +116,11 @@ class NeuronSpec:
         leak drive) and it draws no random numbers (draws are keyed by the step). The base
         class cannot know: False."""
         return False
+
+    def never_fires(self) -> str | None:
+        """Why neurons of these parameters can never fire (their threshold lies beyond what the
+        membrane can hold), or None. The base class knows no such case."""
+        return None
 
     def state_range(self, name: str) -> tuple[int, int]:
         """Allowed values of state register ``name`` (for ``initial=``)."""
@@ -237,6 +247,12 @@ class CubaLIF(NeuronSpec):
         s(self, "vmin", vmin)
         s(self, "vmax", vmax)
 
+    def never_fires(self) -> str | None:
+        if (self.vth << 6) >= self.vmax:
+            return (f"{self.model} fires when v > vth << 6 = {self.vth << 6}, but v is clipped at "
+                    f"vmax = {self.vmax}: it can never fire (fine for a read-out whose v you probe)")  # fmt: skip
+        return None
+
     @property
     def registers(self) -> dict[str, int]:
         return {"q": 22, "u": 24, "v": 24}  # dendritic accumulator, current, voltage
@@ -350,6 +366,7 @@ class IF(NeuronSpec):
 
     per_neuron = ("bias",)
     state_vars = ("v",)
+    saturating = ("v",)  # the membrane clips at vmin / vmax
 
     def __post_init__(self) -> None:
         o = "IF"
@@ -490,6 +507,7 @@ class TrueNorthNeuron(NeuronSpec):
 
     per_neuron = ("weights",)
     state_vars = ("v",)
+    saturating = ("v",)  # the 20-bit membrane clips
     accumulators = 4  # one event counter per axon type G
     synapse_format = "typed_axons"
 

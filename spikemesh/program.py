@@ -14,11 +14,10 @@ import numpy as np
 from ._validate import check_int, int_array
 from .exceptions import ParameterError, ShapeError
 from .fixedpoint import check_weight_exp, quantize_weights
-from .network import Population
+from .network import MAX_DELAY, Population
 
 __all__ = ["MAX_DELAY", "CoreProgram", "Route", "Slice", "Source", "SynapseTable"]
 
-MAX_DELAY = 255
 """Largest synaptic delay a table can hold (uint8 delay field); profiles set tighter limits."""
 
 

@@ -265,7 +265,7 @@ class Simulator:
         raise FixedPointOverflowError(
             f"population {s.pop.name!r}, {who} ({s.pop.neuron.model}): register {reg!r} "
             f"overflowed in step {t} (Simulator(overflow='raise'); the chip would "
-            f"{'saturate' if reg == 'v' and s.pop.neuron.model != 'CubaLIF' else 'wrap'} it)"
+            f"{'saturate' if reg in s.pop.neuron.saturating else 'wrap'} it)"
         )
 
     def _warn_overflows(self, run: _Run) -> None:
