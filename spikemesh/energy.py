@@ -60,6 +60,7 @@ from .exceptions import DTypeError, ParameterError, ProfileError
 
 __all__ = [
     "COUNT_KEYS",
+    "MODELS",
     "SYNOPS_PRESETS",
     "AnnModel",
     "BitBudgetModel",
@@ -68,7 +69,9 @@ __all__ = [
     "SynOpsModel",
     "bit_budget",
     "estimate",
+    "register",
     "report",
+    "unregister",
 ]
 
 PJ = 1e-12
@@ -98,6 +101,10 @@ class ChipEnergyModel:
     @property
     def needs(self) -> tuple:
         return tuple(dict.fromkeys(ENERGY_KEYS[k].per for k, v in self.priced.items() if v))
+
+    @classmethod
+    def build(cls, chip, energy_set=None, **_):
+        return cls(chip, energy_set)
 
     def __init__(self, chip, energy_set: str | None = None) -> None:
         self.chip = _chips.get(chip)
@@ -136,6 +143,10 @@ class SynOpsModel:
 
     name = "synops"
     needs = ("synaptic_events",)
+
+    @classmethod
+    def build(cls, synops="fp32", **_):
+        return cls(synops)
 
     def __init__(self, preset: str = "fp32") -> None:
         if not isinstance(preset, str) or preset not in SYNOPS_PRESETS:
@@ -192,6 +203,10 @@ class BitBudgetModel:
         "payload_bit_hops",
     )
 
+    @classmethod
+    def build(cls, formula=None, **_):
+        return cls(formula)
+
     def __init__(self, formula=None) -> None:
         self.formula = formula or bit_budget_formula
 
@@ -219,6 +234,10 @@ class AnnModel:
 
     name = "ann"
     needs = ("dense_synapses", "neurons_and_inputs")
+
+    @classmethod
+    def build(cls, ann="int8", **_):
+        return cls(ann)
 
     def __init__(self, precision: str = "int8") -> None:
         if not isinstance(precision, str) or precision not in SYNOPS_PRESETS:
@@ -345,13 +364,59 @@ def _fmt(j: float) -> str:
     return f"{j / 1e-15:.3g} fJ" if j else "0 J"
 
 
+MODELS: dict[str, type] = {}
+"""The energy models every report prices, by name, in order (the chip's own first). A model is
+a class with ``name``, ``needs`` (the counts it prices), ``components(counts) -> {component:
+joules}`` and ``build(**settings)`` (the report's ``chip``, ``energy_set``, ``synops``, ``ann``,
+``formula``): :func:`register` adds one."""
+
+
+def register(cls: type) -> type:
+    """Add an energy model to every report (usable as a class decorator): ``cls.name`` must be
+    a new name; ``cls.build(**settings)`` makes it (default: ``cls()``)."""
+    name = getattr(cls, "name", None)
+    if not isinstance(name, str) or not name or not callable(getattr(cls, "components", None)):
+        raise ParameterError(
+            f"energy.register: {cls!r} needs a string 'name' and a components(counts) method"
+        )
+    if name in MODELS and MODELS[name] is not cls:
+        raise ParameterError(f"energy.register: a model named {name!r} is already registered")
+    MODELS[name] = cls
+    return cls
+
+
+def unregister(name: str) -> None:
+    """Remove a model added with :func:`register` (the four built-in ones stay)."""
+    if name in ("chip", "synops", "bitbudget", "ann"):
+        raise ParameterError(f"energy.unregister: {name!r} is built in")
+    MODELS.pop(name, None)
+
+
+for _m in (ChipEnergyModel, SynOpsModel, BitBudgetModel, AnnModel):
+    MODELS[_m.name] = _m
+
+
+def _checked(model, comps) -> dict:
+    """A model's components: a dict of finite joules >= 0, or an error naming the model."""
+    if not isinstance(comps, dict):
+        raise ParameterError(f"energy model {model.name!r}: components() must return a dict "
+                             f"component -> joules (got {type(comps).__name__})")  # fmt: skip
+    for k, v in comps.items():
+        ok = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+        if not ok or not math.isfinite(float(v)) or float(v) < 0:
+            raise ParameterError(f"energy model {model.name!r}: component {k!r} = {show(v)}; "
+                                 "must be a finite number of joules >= 0")  # fmt: skip
+    return {str(k): float(v) for k, v in comps.items()}
+
+
+def _build(cls, settings):
+    make = getattr(cls, "build", None)
+    return make(**settings) if make is not None else cls()
+
+
 def _models(chip, energy_set, synops, ann, formula) -> list:
-    return [
-        ChipEnergyModel(chip, energy_set),
-        SynOpsModel(synops),
-        BitBudgetModel(formula),
-        AnnModel(ann),
-    ]
+    settings = dict(chip=chip, energy_set=energy_set, synops=synops, ann=ann, formula=formula)
+    return [_build(cls, settings) for cls in MODELS.values()]
 
 
 # ----------------------------------------------------------------------------- pricing
@@ -389,10 +454,11 @@ def report(chip, counts: Counts, *, per_core_step: CoreStepCounts | None = None,
     models = _models(chip, energy_set, synops, ann, formula)
     unknown = set(counts.unknown)
     rep = EnergyReport(models[0].chip.name, models[0].set_name, counts.steps, counts,
-                       {mo.name: mo.components(counts) for mo in models},
+                       {mo.name: _checked(mo, mo.components(counts)) for mo in models},
                        settings={"synops": synops, "ann": ann}, per_core_step=per_core_step,
-                       unpriced={mo.name: [k for k in mo.needs if k in unknown] for mo in models
-                                 if any(k in unknown for k in mo.needs)})  # fmt: skip
+                       unpriced={mo.name: [k for k in getattr(mo, "needs", ()) if k in unknown]
+                                 for mo in models
+                                 if any(k in unknown for k in getattr(mo, "needs", ()))})  # fmt: skip
     if per_core_step is not None:
         per_cell = models[0].components(per_core_step)  # arrays (steps, cores) per component
         grid = sum(np.asarray(v, float) for v in per_cell.values())

@@ -444,3 +444,44 @@ def test_counts_not_given_are_named_not_printed_as_zero():
     assert not re.search(r"(?<![e\w])-\d|nan|inf", text.split("\n", 1)[1])  # no negative
     res = tiny_run()[0]
     assert res.counts().unknown == () and not res.energy().unpriced
+
+
+def test_a_users_energy_model_is_one_class_and_one_line():
+    class PerSpike:
+        name = "perspike"
+        needs = ("spikes",)
+
+        def components(self, c):
+            return {"spike": 1e-12 * c["spikes"]}
+
+    sm.energy.register(PerSpike)
+    try:
+        rep = sm.energy.estimate("loihi", {"spikes": 7, "elapsed_s": 1e-6}, steps=1)
+        assert rep.total("perspike") == pytest.approx(7e-12) and "perspike" in str(rep)
+        res = tiny_run()[0]
+        assert res.energy().total("perspike") == pytest.approx(1e-12 * res.total("spikes"))
+        with pytest.raises(sm.ParameterError, match="already registered"):
+            sm.energy.register(
+                type("Other", (), {"name": "perspike", "components": PerSpike.components})
+            )
+    finally:
+        sm.energy.unregister("perspike")
+    assert (
+        "perspike"
+        not in sm.energy.estimate("loihi", {"spikes": 1, "elapsed_s": 1e-6}, steps=1).models
+    )
+
+    class Bad:
+        name = "bad"
+
+        def components(self, c):
+            return {"x": -1.0}
+
+    sm.energy.register(Bad)
+    try:
+        with pytest.raises(sm.ParameterError, match=r"energy model 'bad': component 'x' = -1"):
+            sm.energy.estimate("loihi", {"spikes": 1, "elapsed_s": 1e-6}, steps=1)
+    finally:
+        sm.energy.unregister("bad")
+    with pytest.raises(sm.ParameterError, match="built in"):
+        sm.energy.unregister("chip")
