@@ -1,6 +1,6 @@
 """Fixed-point helpers used when a network is built (never in the step loop).
 
-Weight quantization follows Loihi's synapse formats (REFERENCE.md §1; Lava's
+Weight quantization follows Loihi's synapse formats (docs/hardware.md §1; Lava's
 ``truncate_weights``): an 8-bit magnitude for single-sign synapse groups, 8 bits plus sign with
 the lowest bit dropped for mixed-sign groups, and ``8 - weight_bits`` more low bits dropped for
 narrower formats. Truncation floors (mixed, excitatory) or floors the magnitude (inhibitory).

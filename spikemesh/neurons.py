@@ -203,7 +203,7 @@ class CubaLIF(NeuronSpec):
 
     Notes
     -----
-    One timestep, per compartment, in integer arithmetic (REFERENCE.md §1)::
+    One timestep, per compartment, in integer arithmetic (docs/hardware.md §1)::
 
         q   = wrap22( sum_k w_k * payload_k )        # w_k = shift(Wq, weight_exp) << 6
         u   = wrap24( sgn(u) * ((|u| * (4096 - (du + 1))) >> 12) + q )

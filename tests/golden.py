@@ -1,4 +1,4 @@
-"""Plain-Python Loihi CUBA LIF written straight from REFERENCE.md §1, independent of spikemesh.
+"""Plain-Python Loihi CUBA LIF written straight from docs/hardware.md §1, independent of spikemesh.
 
 Scalar Python integers, one compartment at a time, no NumPy arithmetic: the golden model the
 kernels are checked against.
@@ -108,7 +108,7 @@ def loihi_layer(
 
 
 def truenorth_chain(Ws, specs, X, delays=None):
-    """Plain-loop TrueNorth neurons (deterministic modes, REFERENCE.md §2) in a feed-forward
+    """Plain-loop TrueNorth neurons (deterministic modes, docs/hardware.md §2) in a feed-forward
     chain: X -> layer 0 -> layer 1 ... ``Ws[k]`` is the integer weight matrix into layer k,
     used directly (the unmapped reference: no axon types, no splitters). ``specs[k]`` is a
     dict of alpha, leak, leak_reversal, beta, negative_mode, reset_mode, reset_value.

@@ -1,4 +1,4 @@
-"""The public API exactly as DESIGN.md shows it (outside checks use these names)."""
+"""The public API exactly as the design shows it (outside checks use these names)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Loihi weight quantization (REFERENCE.md §1) and two's-complement wrapping."""
+"""Loihi weight quantization (docs/hardware.md §1) and two's-complement wrapping."""
 
 from __future__ import annotations
 

@@ -834,7 +834,7 @@ def from_nir(src, chip=None, dt: float | None = None, *, reset="nir", strict: bo
             w = (m.multiply(sp_["sigma"] * sp_["gain"][:, None])).T.tocsr()  # (pre, post)
             if src_name in imp.input_step:  # graded input: one payload unit = one step of x
                 w = (w * imp.input_step[src_name]).tocsr()
-            # Loihi's mixed-sign synapse format drops the lowest mantissa bit (REFERENCE.md
+            # Loihi's mixed-sign synapse format drops the lowest mantissa bit (docs/hardware.md
             # §1); an excitatory and an inhibitory projection keep all 8 bits of each
             parts = _sign_split(w)
             top = float(np.abs(w.data).max(initial=0))
@@ -1371,7 +1371,7 @@ def _weights(w, shift: int):
     top = float(np.abs(data).max(initial=0))
     mixed = bool((data > 0).any() and (data < 0).any())
     lim = 254 if mixed else 255
-    # a negative exponent floors every mantissa before the << shift (REFERENCE.md §1: Wq >>
+    # a negative exponent floors every mantissa before the << shift (docs/hardware.md §1: Wq >>
     # -weight_exp per synapse): it never adds precision, so the exponent stays >= 0
     exp = int(np.clip(math.ceil(math.log2(top / lim)) if top > 0 else 0, 0, 7))
     # the mixed-sign format drops the lowest bit: round to even mantissas

@@ -101,7 +101,7 @@ def nrmse(states, u, theta: int) -> float:
 
 def tuning(drive, dv: int, threshold: int, steps: int = 600) -> np.ndarray:
     """Spikes per step of a CUBA compartment whose membrane receives ``drive`` every step
-    (the current's steady value), by its own fixed-point rule (REFERENCE.md §1)."""
+    (the current's steady value), by its own fixed-point rule (docs/hardware.md §1)."""
     j = np.asarray(drive, np.int64)
     v, n = np.zeros_like(j), np.zeros_like(j)
     for _ in range(steps):

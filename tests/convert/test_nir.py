@@ -571,7 +571,7 @@ def test_norse_style_graphs_without_dt_are_refused_with_the_hint(rng):
 
 def test_small_weights_are_not_floored_away_by_a_negative_exponent(rng):
     """Weights far below the threshold's scale: the importer keeps weight_exp >= 0 (a negative
-    exponent floors each mantissa on the chip, REFERENCE.md §1) and reports what rounding
+    exponent floors each mantissa on the chip, docs/hardware.md §1) and reports what rounding
     costs -- all of it when the weights are below one accumulator step."""
 
     def graph(wv):

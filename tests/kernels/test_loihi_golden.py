@@ -1,4 +1,4 @@
-"""Loihi CUBA LIF: hand-computed traces and a plain-loop golden model (REFERENCE.md §1)."""
+"""Loihi CUBA LIF: hand-computed traces and a plain-loop golden model (docs/hardware.md §1)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Property-based parity: every compiled kernel equals its NumPy twin on parameters and states
-drawn by Hypothesis across the full register ranges (REFERENCE.md §1, §2), edge values mixed
+drawn by Hypothesis across the full register ranges (docs/hardware.md §1, §2), edge values mixed
 in. Each example checks a batch of neurons (or synapses, keys) for several steps; the cases are
 counted and printed at the end of the run. Short by default ("ci" profile); the long run:
 

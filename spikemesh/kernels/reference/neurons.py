@@ -32,7 +32,7 @@ KERNELS = (
 
 
 def cuba_lif_update(inp, u, v, ref, bias, du, dv, vth, refract_delay, vmin, vmax, spikes):
-    """Loihi CUBA LIF compartments, one timestep, bit-exact (REFERENCE.md §1).
+    """Loihi CUBA LIF compartments, one timestep, bit-exact (docs/hardware.md §1).
 
     Parameters
     ----------
