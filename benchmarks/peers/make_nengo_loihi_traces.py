@@ -1,7 +1,7 @@
 """Record reference traces from nengo-loihi's Loihi emulator for spikemesh's tests.
 
 nengo-loihi's emulator (checked against Loihi silicon in its hardware tests) is the reference
-REFERENCE.md §1 follows. This script builds single-block networks at nengo-loihi's block level
+docs/hardware.md §1 follows. This script builds single-block networks at nengo-loihi's block level
 with integer parameters set directly (no float discretization), drives them with seeded random
 input spikes, and stores inputs, parameters and the emulator's u, v and spikes in
 ``tests/data/nengo_loihi_traces.npz``; ``tests/kernels/test_nengo_loihi_traces.py`` replays
@@ -12,9 +12,9 @@ Run in a separate virtualenv (nengo-loihi needs numpy < 2):
     python -m venv /tmp/nl && /tmp/nl/bin/pip install "nengo-loihi==1.1.0" "nengo==3.2.0" "numpy<2"
     /tmp/nl/bin/python benchmarks/peers/make_nengo_loihi_traces.py
 
-Weights: nengo-loihi rounds float weights to its mantissas, while REFERENCE.md (and Lava)
+Weights: nengo-loihi rounds float weights to its mantissas, while docs/hardware.md (and Lava)
 floor integers; to compare dynamics rather than two quantizers, the script quantizes the raw
-integer weights with REFERENCE.md's floor rule (written out below) and hands nengo-loihi the
+integer weights with docs/hardware.md's floor rule (written out below) and hands nengo-loihi the
 final synaptic values ``shift(Wq, weight_exp) << 6``.
 """
 
