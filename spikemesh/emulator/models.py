@@ -128,36 +128,21 @@ def _locate_truenorth(spec: TrueNorthNeuron, n, state, inp, step, seed, id_offse
     )  # fmt: skip
 
 
-def _bind_smooth_if(spec: SmoothIF, n, state, spikes, k, seed, id_offset):
-    """SmoothIF runs through its kernel per group and step (no NetStep descriptor: the
-    simulator's per-step loop serves it)."""
-    v, vbar = state["v"], state["vbar"]
-    bias = np.ascontiguousarray(spec.per_neuron_values("bias", n))
-    params = (spec.vth, spec.vmin, spec.vmax, spec.leak, spec.payload_cap, int(spec.bipolar),
-              IF_RESET[spec.reset], spec.alpha)  # fmt: skip
-    fn = k.smooth_if_update
-
-    def update(inp, step):
-        return fn(inp, v, vbar, bias, *params, spikes)
-
-    return update
+def _native_smooth_if(spec: SmoothIF, n, state, spikes, seed, id_offset):
+    arrays = (state["v"], state["vbar"], np.ascontiguousarray(spec.per_neuron_values("bias", n)),
+              spikes)  # fmt: skip
+    return "smooth_if_update", arrays, (spec.vth, spec.vmin, spec.vmax, spec.leak,
+                                        spec.payload_cap, int(spec.bipolar),
+                                        IF_RESET[spec.reset], spec.alpha)  # fmt: skip
 
 
-def _bind_cuba_lif_subtract(spec: CubaLIFSubtract, n, state, spikes, k, seed, id_offset):
-    """CubaLIFSubtract runs through its kernel per group and step (no NetStep descriptor)."""
-    u, v = state["u"], state["v"]
-    bias = np.ascontiguousarray(spec.bias(n))
-    params = (spec.du, spec.dv, spec.vth, spec.vmin, spec.vmax)
-    fn = k.cuba_lif_subtract_update
-
-    def update(inp, step):
-        return fn(inp, u, v, bias, *params, spikes)
-
-    return update
+def _native_cuba_lif_subtract(spec: CubaLIFSubtract, n, state, spikes, seed, id_offset):
+    arrays = (state["u"], state["v"], np.ascontiguousarray(spec.bias(n)), spikes)
+    return "cuba_lif_subtract_update", arrays, (spec.du, spec.dv, spec.vth, spec.vmin, spec.vmax)
 
 
 register(CubaLIF, locator=_locate_cuba_lif, native=_native_cuba_lif)
-register(CubaLIFSubtract, binder=_bind_cuba_lif_subtract, locator=_locate_cuba_lif)
-register(SmoothIF, binder=_bind_smooth_if, locator=_locate_if)
+register(CubaLIFSubtract, locator=_locate_cuba_lif, native=_native_cuba_lif_subtract)
+register(SmoothIF, locator=_locate_if, native=_native_smooth_if)
 register(IF, locator=_locate_if, native=_native_if)
 register(TrueNorthNeuron, locator=_locate_truenorth, native=_native_truenorth)

@@ -272,3 +272,128 @@ cdef inline Tally truenorth_loop(const acc_t* cnt, state_t* v, const weight_t* w
     out.spikes = nspk
     out.overflows = sats
     return out
+
+
+cdef inline Tally smooth_if_loop(const acc_t* inp, state_t* v, state_t* vbar, const int64_t* bias,
+                                 Py_ssize_t n, int64_t vth, int64_t vmin, int64_t vmax,
+                                 int64_t leak, int64_t cap, int64_t bipolar, int64_t reset_zero,
+                                 int64_t alpha, state_t* spikes) noexcept nogil:
+    """IF whose spike decision reads a smoothed membrane. See ``reference.smooth_if_update``."""
+    cdef Py_ssize_t i
+    cdef int64_t x, vn, bn, vi, bi, m, a, k, fire, v_old, b_old, xa, lk
+    cdef int64_t changed = 0, nspk = 0, sats = 0
+    cdef int64_t beta = 4096 - alpha
+    cdef Tally out
+    for i in range(n):
+        v_old = v[i]
+        b_old = vbar[i]
+        x = v_old + inp[i] + bias[i]
+        xa = -x if x < 0 else x
+        lk = xa if xa < leak else leak
+        x = x - lk if x >= 0 else x + lk
+        vn = clip64(x, vmin, vmax)
+        sats += vn != x
+        bn = (alpha * b_old + beta * vn) >> 12
+        m = bn >> 63
+        a = (bn ^ m) - m
+        fire = (a >= vth) & ((m == 0) | (bipolar != 0))
+        k = a // vth if fire else 0
+        k = k if k < cap else cap
+        k = (k ^ m) - m
+        vi = vn
+        bi = bn
+        if reset_zero == 1:
+            if fire:
+                vn = 0
+                bn = 0
+        else:
+            vn = clip64(vn - k * vth, vmin, vmax)
+            bn = bn - k * vth
+        if reset_zero == 2:
+            vn = 0
+            bn = 0
+            changed += (vi != v_old) | (bi != b_old)
+        else:
+            changed += (vn != v_old) | (bn != b_old)
+        nspk += fire
+        v[i] = <state_t>vn
+        vbar[i] = <state_t>bn
+        spikes[i] = <state_t>k
+    out.changed = changed
+    out.spikes = nspk
+    out.overflows = sats
+    return out
+
+
+# ---------------------------------------------------------------- the compiled step's table
+# NetStep (_synapses.pyx) knows no model: each group carries generic slots (int32 registers in
+# the descriptor's order, one int64 array, one int16 table, up to 12 parameters) and a pointer
+# to its model's adapter below, which unpacks them for the model's loop. A model joins the fast
+# path with its loop, an adapter and one line in step_adapter (and its descriptor in
+# emulator/models.py, its layout in reference/step.py).
+
+ctypedef Tally (*adapter_t)(void* group, const acc_t* inp, int64_t t) noexcept nogil
+
+
+cdef struct GroupTab:
+    Py_ssize_t core
+    int64_t acc_off        # first accumulator of the group in its core's ring row
+    Py_ssize_t n
+    state_t* regs[4]       # int32 state registers, in the descriptor's order
+    const int64_t* arr64   # one int64 per-neuron array (bias)
+    const weight_t* arrw   # one int16 table (TrueNorth's weights, n x 4)
+    state_t* spikes
+    int64_t p[12]
+    adapter_t fn
+
+
+cdef inline Tally _cuba_lif_step(void* g_, const acc_t* inp, int64_t t) noexcept nogil:
+    cdef GroupTab* g = <GroupTab*>g_
+    return cuba_lif_loop(inp, g.regs[0], g.regs[1], g.regs[2], g.arr64, g.n, g.p[0], g.p[1],
+                         g.p[2], g.p[3], g.p[4], g.p[5], g.spikes)
+
+
+cdef inline Tally _cuba_lif_subtract_step(void* g_, const acc_t* inp, int64_t t) noexcept nogil:
+    cdef GroupTab* g = <GroupTab*>g_
+    return cuba_lif_subtract_loop(inp, g.regs[0], g.regs[1], g.arr64, g.n, g.p[0], g.p[1],
+                                  g.p[2], g.p[3], g.p[4], g.spikes)
+
+
+cdef inline Tally _if_step(void* g_, const acc_t* inp, int64_t t) noexcept nogil:
+    cdef GroupTab* g = <GroupTab*>g_
+    return if_loop(inp, g.regs[0], g.arr64, g.n, g.p[0], g.p[1], g.p[2], g.p[3], g.p[4],
+                   g.p[5], g.p[6], g.spikes)
+
+
+cdef inline Tally _smooth_if_step(void* g_, const acc_t* inp, int64_t t) noexcept nogil:
+    cdef GroupTab* g = <GroupTab*>g_
+    return smooth_if_loop(inp, g.regs[0], g.regs[1], g.arr64, g.n, g.p[0], g.p[1], g.p[2],
+                          g.p[3], g.p[4], g.p[5], g.p[6], g.p[7], g.spikes)
+
+
+cdef inline Tally _truenorth_step(void* g_, const acc_t* inp, int64_t t) noexcept nogil:
+    cdef GroupTab* g = <GroupTab*>g_
+    return truenorth_loop(inp, g.regs[0], g.arrw, g.n, g.p[0], g.p[1], g.p[2], g.p[3], g.p[4],
+                          g.p[5], g.p[6], g.p[7], g.p[8], g.p[9], <uint64_t>g.p[10],
+                          <uint64_t>t, <uint64_t>g.p[11], g.spikes)
+
+
+cdef inline tuple step_models():
+    """The kernels a NetStep group may use (``reference.NATIVE_LAYOUT`` gives their slots)."""
+    return ("cuba_lif_update", "cuba_lif_subtract_update", "if_update", "smooth_if_update",
+            "truenorth_update")
+
+
+cdef inline adapter_t step_adapter(str name):
+    """The adapter of kernel ``name``, or NULL when the fast path has none."""
+    if name == "cuba_lif_update":
+        return _cuba_lif_step
+    if name == "cuba_lif_subtract_update":
+        return _cuba_lif_subtract_step
+    if name == "if_update":
+        return _if_step
+    if name == "smooth_if_update":
+        return _smooth_if_step
+    if name == "truenorth_update":
+        return _truenorth_step
+    return NULL

@@ -4,7 +4,8 @@ with the compiled step loop); specification and equations: ``reference/neurons.p
 
 from ._types cimport acc_t, state_t, weight_t, int64_t, uint64_t
 from ._fixed cimport clip64
-from ._neuron_loops cimport Tally, cuba_lif_loop, cuba_lif_subtract_loop, if_loop, truenorth_loop
+from ._neuron_loops cimport (Tally, cuba_lif_loop, cuba_lif_subtract_loop, if_loop,
+                             smooth_if_loop, truenorth_loop)
 
 
 def cuba_lif_update(const acc_t[::1] inp, state_t[::1] u, state_t[::1] v, state_t[::1] ref,
@@ -59,49 +60,14 @@ def smooth_if_update(const acc_t[::1] inp, state_t[::1] v, state_t[::1] vbar,
                      int64_t leak, int64_t cap, int bipolar, int reset_zero, int64_t alpha,
                      state_t[::1] spikes):
     """IF whose spike decision reads a smoothed membrane. See ``reference.smooth_if_update``."""
-    cdef Py_ssize_t i, n = v.shape[0]
-    cdef int64_t x, vn, bn, vi, bi, m, a, k, fire, v_old, b_old, xa, lk
-    cdef int64_t changed = 0, nspk = 0, sats = 0
-    cdef int64_t beta = 4096 - alpha
+    cdef Py_ssize_t n = v.shape[0]
+    cdef Tally r
     if n == 0:
         return 0, 0, 0
     with nogil:
-        for i in range(n):
-            v_old = v[i]
-            b_old = vbar[i]
-            x = v_old + inp[i] + bias[i]
-            xa = -x if x < 0 else x
-            lk = xa if xa < leak else leak
-            x = x - lk if x >= 0 else x + lk
-            vn = clip64(x, vmin, vmax)
-            sats += vn != x
-            bn = (alpha * b_old + beta * vn) >> 12
-            m = bn >> 63
-            a = (bn ^ m) - m
-            fire = (a >= vth) & ((m == 0) | (bipolar != 0))
-            k = a // vth if fire else 0
-            k = k if k < cap else cap
-            k = (k ^ m) - m
-            vi = vn
-            bi = bn
-            if reset_zero == 1:
-                if fire:
-                    vn = 0
-                    bn = 0
-            else:
-                vn = clip64(vn - k * vth, vmin, vmax)
-                bn = bn - k * vth
-            if reset_zero == 2:
-                vn = 0
-                bn = 0
-                changed += (vi != v_old) | (bi != b_old)
-            else:
-                changed += (vn != v_old) | (bn != b_old)
-            nspk += fire
-            v[i] = <state_t>vn
-            vbar[i] = <state_t>bn
-            spikes[i] = <state_t>k
-    return changed, nspk, sats
+        r = smooth_if_loop(&inp[0], &v[0], &vbar[0], &bias[0], n, vth, vmin, vmax, leak, cap,
+                           bipolar, reset_zero, alpha, &spikes[0])
+    return r.changed, r.spikes, r.overflows
 
 
 def cuba_lif_subtract_update(const acc_t[::1] inp, state_t[::1] u, state_t[::1] v,

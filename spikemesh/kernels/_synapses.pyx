@@ -4,7 +4,7 @@
 from ._types cimport (acc_t, delay_t, exp_t, index_t, ptr_t, state_t, weight_t, int64_t,
                       int32_t, uint8_t, uint64_t)
 from ._fixed cimport shift_floor
-from ._neuron_loops cimport Tally, cuba_lif_loop, if_loop, truenorth_loop
+from ._neuron_loops cimport GroupTab, Tally, adapter_t, step_adapter, step_models
 from libc.string cimport memcpy, memset
 from cython.parallel cimport prange
 
@@ -531,29 +531,11 @@ cdef class NetDeliver:
 
 # ---------------------------------------------------------------- the whole step loop
 
-NATIVE_MODELS = ("cuba_lif_update", "if_update", "truenorth_update")
+NATIVE_MODELS = step_models()
 """Kernel names a :class:`NetStep` group may use (``reference.NATIVE_LAYOUT`` gives each one's
-arrays and parameters)."""
+arrays and parameters; the adapters are in ``_neuron_loops.pxd``)."""
 
-cdef enum:
-    CUBA_LIF = 0
-    IF_NEURON = 1
-    TRUENORTH = 2
-    MAX_PARAMS = 12
-
-
-cdef struct GroupTab:
-    int code
-    Py_ssize_t core
-    int64_t acc_off        # first accumulator of the group in its core's ring row
-    Py_ssize_t n
-    state_t* a0            # state registers (model order: u, v, ref / v / v)
-    state_t* a1
-    state_t* a2
-    const int64_t* bias
-    const weight_t* tnw
-    state_t* spikes
-    int64_t p[MAX_PARAMS]
+MAX_PARAMS = 12
 
 
 cdef struct RecTab:
@@ -581,7 +563,8 @@ cdef class NetStep:
         self.recs = NULL
 
     def __init__(self, NetDeliver net, groups, columns):
-        cdef Py_ssize_t g, k
+        cdef Py_ssize_t g, k, nr
+        cdef adapter_t fn
         cdef state_t[::1] a
         cdef const int64_t[::1] b
         cdef const weight_t[:, ::1] w
@@ -598,38 +581,32 @@ cdef class NetStep:
             raise MemoryError("NetStep: out of memory")
         for g in range(self.n_groups):
             core, acc_off, name, arrays, params = groups[g]
-            if name not in NATIVE_MODELS:
+            fn = step_adapter(name)
+            if fn == NULL:
                 raise ValueError(f"NetStep: no compiled loop for {name!r}")
             if len(params) > MAX_PARAMS:
                 raise ValueError("NetStep: too many parameters")
             gt = &self.groups[g]
-            gt.code = NATIVE_MODELS.index(name)
+            gt.fn = fn
             gt.core = core
             gt.acc_off = acc_off
             for k in range(len(params)):  # uint64 values (the seed) as their int64 bits
                 gt.p[k] = params[k] - (1 << 64) if params[k] >= (1 << 63) else params[k]
-            if gt.code == CUBA_LIF:
-                u, v, ref, bias, spikes = arrays
-                a = u
-                gt.a0 = &a[0]
-                a = v
-                gt.a1 = &a[0]
-                a = ref
-                gt.a2 = &a[0]
-                b = bias
-                gt.bias = &b[0]
-            elif gt.code == IF_NEURON:
-                v, bias, spikes = arrays
-                a = v
-                gt.a0 = &a[0]
-                b = bias
-                gt.bias = &b[0]
-            else:
-                v, weights, spikes = arrays
-                a = v
-                gt.a0 = &a[0]
-                w = weights
-                gt.tnw = &w[0, 0]
+            *state, spikes = arrays
+            nr = 0
+            for arr in state:  # generic slots, by kind: int32 registers in order, int64, int16
+                if arr.ndim == 2:
+                    w = arr
+                    gt.arrw = &w[0, 0]
+                elif arr.dtype == np.int64:
+                    b = arr
+                    gt.arr64 = &b[0]
+                else:
+                    if nr == 4:
+                        raise ValueError("NetStep: more than 4 state registers")
+                    a = arr
+                    gt.regs[nr] = &a[0]
+                    nr += 1
             a = spikes
             gt.spikes = &a[0]
             gt.n = a.shape[0]
@@ -685,17 +662,7 @@ cdef class NetStep:
             if parts > 1 and ct.owner != part:
                 continue
             inp = ct.ring + (t % ct.depth) * ct.stride + gt.acc_off
-            if gt.code == CUBA_LIF:
-                r = cuba_lif_loop(inp, gt.a0, gt.a1, gt.a2, gt.bias, gt.n, gt.p[0], gt.p[1],
-                                  gt.p[2], gt.p[3], gt.p[4], gt.p[5], gt.spikes)
-            elif gt.code == IF_NEURON:
-                r = if_loop(inp, gt.a0, gt.bias, gt.n, gt.p[0], gt.p[1], gt.p[2], gt.p[3],
-                            gt.p[4], gt.p[5], gt.p[6], gt.spikes)
-            else:
-                r = truenorth_loop(inp, gt.a0, gt.tnw, gt.n, gt.p[0], gt.p[1], gt.p[2],
-                                   gt.p[3], gt.p[4], gt.p[5], gt.p[6], gt.p[7], gt.p[8],
-                                   gt.p[9], <uint64_t>gt.p[10], <uint64_t>t,
-                                   <uint64_t>gt.p[11], gt.spikes)
+            r = gt.fn(<void*>gt, inp, t)
             row = counters + gt.core * ncol
             row[self.chg_col] += r.changed
             row[self.spk_col] += r.spikes

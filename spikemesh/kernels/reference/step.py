@@ -15,8 +15,11 @@ KERNELS = ("NetStep",)
 NATIVE_LAYOUT = {
     "cuba_lif_update": (("u", "v", "ref", "bias", "spikes"),
                         ("du", "dv", "vth", "refract_delay", "vmin", "vmax")),
+    "cuba_lif_subtract_update": (("u", "v", "bias", "spikes"), ("du", "dv", "vth", "vmin", "vmax")),
     "if_update": (("v", "bias", "spikes"),
                   ("vth", "vmin", "vmax", "leak", "cap", "bipolar", "reset_zero")),
+    "smooth_if_update": (("v", "vbar", "bias", "spikes"),
+                         ("vth", "vmin", "vmax", "leak", "cap", "bipolar", "reset_zero", "alpha")),
     "truenorth_update": (("v", "weights", "spikes"),
                          ("leak", "leak_reversal", "stochastic_leak", "stochastic_synapse_mask",
                           "alpha", "beta", "negative_reset", "reset_mode", "reset_value",
