@@ -69,6 +69,9 @@ extensions = [
     for name in ("_neurons", "_synapses", "_noc")
 ]
 
-print("spikemesh: compiling the Cython kernels (4 extensions; about a minute on 2 cores)",
-      file=sys.stderr, flush=True)
+print(
+    "spikemesh: compiling the Cython kernels (4 extensions; about a minute on 2 cores)",
+    file=sys.stderr,
+    flush=True,
+)
 setup(ext_modules=cythonize(extensions, compiler_directives=_DIRECTIVES))
