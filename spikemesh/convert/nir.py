@@ -677,7 +677,8 @@ def _op(name, node, in_shape, dt):
 # ------------------------------------------------------------------ the import
 def from_nir(src, chip=None, dt: float | None = None, *, reset="nir", strict: bool = False,
              tolerance: float = 0.005, input_bits: int | None = None,
-             input_max: float = 1.0, spike_bits: int = 4) -> Network:  # fmt: skip
+             input_max: float = 1.0, spike_bits: int = 4,
+             split_signs="auto") -> Network:  # fmt: skip
     """A :class:`Network` of the NIR graph ``src`` (a ``nir.NIRGraph`` or an HDF5 path).
 
     ``dt`` is the graph's step in the units of its time constants (default: the graph's
@@ -696,6 +697,12 @@ def from_nir(src, chip=None, dt: float | None = None, *, reset="nir", strict: bo
     rounded to 0 or clipped, gives one :class:`~spikemesh.exceptions.FidelityWarning` naming
     node, parameter, value and what was built (also in ``net.nir.fidelity``); ``strict=True``
     raises :class:`~spikemesh.exceptions.FidelityError` instead.
+
+    ``split_signs`` (True, False or ``"auto"``): build a projection whose weights have both signs
+    as an excitatory and an inhibitory one, each keeping all 8 mantissa bits (Loihi's
+    mixed-sign format drops one), at the cost of two input axons per source neuron; ``"auto"``
+    splits where a node's inputs number at most half a core's input axons (the digits MLP:
+    yes; a 2x34x34 conv stack: no, it would need twice the cores).
 
     ``input_bits``: real-valued ("direct") input, each Input node a source of graded
     messages of ``input_bits`` bits carrying ``x`` in ``[0, input_max]`` in steps of
@@ -818,6 +825,15 @@ def from_nir(src, chip=None, dt: float | None = None, *, reset="nir", strict: bo
             routes = {k: m for k, m in p["routes"].items() if k[0] in specs}
             imp.host[name] = (routes, p["bias"], shapes[name])
     const_pop = None
+    if split_signs not in (True, False, "auto"):
+        raise ParameterError(
+            f"from_nir.split_signs: must be True, False or 'auto' (got {split_signs!r})"
+        )
+    axons = c.core.input_axons if c is not None else 4096
+    split = {}
+    for name in specs:
+        lines = sum(int(np.prod(shapes[src])) for src, _ in paths[name]["routes"])
+        split[name] = split_signs if split_signs != "auto" else lines <= axons // 2
     caps = {}
     for name, sp_ in specs.items():
         if sp_["reset"] == "multi_subtract":
@@ -836,7 +852,7 @@ def from_nir(src, chip=None, dt: float | None = None, *, reset="nir", strict: bo
                 w = (w * imp.input_step[src_name]).tocsr()
             # Loihi's mixed-sign synapse format drops the lowest mantissa bit (docs/hardware.md
             # §1); an excitatory and an inhibitory projection keep all 8 bits of each
-            parts = _sign_split(w)
+            parts = _sign_split(w) if split[name] else [("", w)]
             top = float(np.abs(w.data).max(initial=0))
             errs = []
             for suffix, part in parts:

@@ -627,3 +627,23 @@ def test_files_and_graphs_that_would_blow_memory_or_hold_no_numbers_are_refused(
     assert path.stat().st_size < 100_000
     with pytest.raises(sm.ParameterError, match=r"the arrays this file declares would need 298"):
         from_nir(path)
+
+
+def test_sign_split_only_where_it_fits(rng):
+    """A mixed-sign projection becomes an excitatory and an inhibitory one (8 bits each) where
+    the node's inputs number at most half a core's axons; wider ones stay one projection."""
+
+    def graph(n_in):
+        w = rng.integers(-8, 9, (2, n_in)) / 8
+        return _tiny({"in": nir.Input(input_type=np.array([n_in])), "fc": nir.Linear(weight=w),
+                      "if": nir.IF(r=np.ones(2), v_threshold=np.full(2, 100.0)),
+                      "out": nir.Output(output_type=np.array([2]))},
+                     [("in", "fc"), ("fc", "if"), ("if", "out")])  # fmt: skip
+
+    names = lambda net: sorted(p.name for p in net.projections)  # noqa: E731
+    assert names(from_nir(graph(100), chip="loihi")) == ["in->if", "in->if(-)"]
+    assert names(from_nir(graph(3000), chip="loihi")) == ["in->if"]  # 3000 > 4096 / 2
+    assert names(from_nir(graph(3000), chip="loihi", split_signs=True)) == ["in->if", "in->if(-)"]
+    assert names(from_nir(graph(100), split_signs=False)) == ["in->if"]
+    with pytest.raises(sm.ParameterError, match=r"split_signs: must be True, False or 'auto'"):
+        from_nir(graph(10), split_signs="yes")
