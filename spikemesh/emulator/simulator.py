@@ -49,6 +49,13 @@ OVERFLOW_MODES = ("wrap", "count", "raise")
 NCOL = len(COUNTERS)
 
 
+PHASES = ("update", "emit", "record", "time")
+"""The phases of one step, in order (module docstring). The per-step loop calls the methods of
+these names; the compiled loop (``kernels.NetStep``) runs the first three in this order for
+many steps, and the timing model runs afterwards over each step's counts and batches (timing
+never changes spikes)."""
+
+
 def _shape_of(net) -> tuple:
     return (len(net.inputs), len(net.populations), len(net.projections), len(net.probes))
 
@@ -344,7 +351,7 @@ class Simulator:
             if self._step is not None and self.overflow != "raise":
                 self._run_compiled(run)
             else:
-                for i in range(steps):
+                for i in range(steps):  # PHASES, in order
                     t = self.t
                     self._update(run, i, t)
                     packets = self._emit(run, i, t)

@@ -294,3 +294,26 @@ def _assert_same_run(r, net, m, t0):
         assert r[0].timing.link_flits == r[1].timing.link_flits
         assert r[0].timing.events == r[1].timing.events
     assert r[0].total("spikes") > 20 and len(r[0].packets) > 3 * m.n_cores
+
+
+def test_the_step_loop_runs_the_named_phases_in_order(monkeypatch):
+    """simulator.PHASES is the order the per-step loop calls its phases in (the compiled loop
+    gives the same results: tests/kernels/test_parity.py and the backend tests)."""
+    from spikemesh.emulator import simulator as simmod
+
+    net = sm.Network("ph")
+    x = net.input(2, name="x")
+    p = net.population(3, sm.CubaLIF(du=100, dv=100, vth=5), name="p")
+    net.connect(x, p, weights=np.full((2, 3), 90))
+    sim = sm.Simulator(sm.map_network(net, "loihi"), timing="analytic", overflow="raise")
+    calls = []
+    for phase in simmod.PHASES:
+        orig = getattr(sim, f"_{phase}")
+
+        def wrapped(*a, _orig=orig, _phase=phase):
+            calls.append(_phase)
+            return _orig(*a)
+
+        monkeypatch.setattr(sim, f"_{phase}", wrapped)
+    sim.run(3, inputs={"x": np.ones((3, 2), np.int32)})
+    assert calls == list(simmod.PHASES) * 3
