@@ -89,10 +89,28 @@ def _load_network(path, chip, dt=None, args=None) -> Network:
         with warnings.catch_warnings():  # printed by _nir_summary, one line per value
             warnings.simplefilter("ignore", FidelityWarning)
             return from_nir(path, chip=chip, dt=dt, **kw)
-    for flag in ("reset", "strict", "input_bits"):
-        if args is not None and getattr(args, flag, None) not in (None, False, "nir"):
-            raise ParameterError(f"--{flag.replace('_', '-')}: only for NIR graphs (.nir)")
+    _refuse_nir_flags(args)
     return Network.load(path)
+
+
+_NIR_ONLY = {
+    "reset": "nir",
+    "strict": False,
+    "tolerance": 0.005,
+    "input_bits": None,
+    "input_max": 1.0,
+    "encode": None,
+    "delta_threshold": 0.1,
+}  # flag -> its default
+
+
+def _refuse_nir_flags(args) -> None:
+    """A NIR-only option given for a saved or built-in network is refused, not ignored."""
+    for flag, default in _NIR_ONLY.items():
+        if args is not None and getattr(args, flag, default) != default:
+            raise ParameterError(
+                f"--{flag.replace('_', '-')}: only for NIR graphs (.nir); this network is not one"
+            )
 
 
 def _nir_summary(net) -> None:
@@ -225,6 +243,7 @@ def _run(args) -> int:
     chip = chips.get(args.chip)
     if args.network and _is_nir(args.network):
         return _run_nir(args, chip)
+    _refuse_nir_flags(args)
     if args.input is not None:
         raise ParameterError("run --input: only for NIR graphs (.nir); a saved .npz network gets "
                              "Bernoulli inputs at --rate")  # fmt: skip

@@ -220,3 +220,10 @@ def test_run_prints_json_for_a_machine(capsys):
     assert d["energy"]["models"]["chip"]["total_J"] > 0 and d["totals"]["spikes"] == sum(
         d["spikes"].values()
     )
+
+
+@pytest.mark.parametrize("flags", [["--reset", "subtract"], ["--encode", "rate"], ["--strict"],
+                                   ["--tolerance", "0.1"], ["--input-bits", "4"]])  # fmt: skip
+def test_nir_only_options_on_other_networks_are_refused(flags, capsys):
+    assert main(["run", "--steps", "3", *flags]) == 2
+    assert "only for NIR graphs (.nir); this network is not one" in capsys.readouterr().err
