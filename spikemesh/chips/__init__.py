@@ -37,6 +37,7 @@ else:  # pragma: no cover - Python 3.10
 __all__ = [
     "ENERGY_KEYS",
     "FORMAT_KEYS",
+    "ROUTINGS",
     "TIMING_KEYS",
     "ChipProfile",
     "CoreLimits",
@@ -50,6 +51,10 @@ __all__ = [
 
 PROFILE_DIR = Path(__file__).parent / "profiles"
 
+ROUTINGS: dict[str, str] = {}
+"""Routing rules a profile may name in ``[mesh] routing`` (name -> summary): filled by
+:func:`spikemesh.noc.register_router`, which holds the rules themselves."""
+
 
 @dataclass(frozen=True, slots=True)
 class MeshSpec:
@@ -60,6 +65,8 @@ class MeshSpec:
     cores_per_tile: int
     chips_x: int = 1
     chips_y: int = 1
+    host_tile: tuple[int, int] = (0, 0)
+    routing: str = "xy"
 
     @property
     def cores_per_chip(self) -> int:
@@ -129,7 +136,8 @@ class ChipProfile:
             "chip": {"name": self.name, "description": self.description,
                      "clock_hz": self.clock_hz, "tick_s": self.tick_s,
                      "unverified": list(self.unverified)},
-            "mesh": {k: getattr(m, k) for k in _SCHEMA["mesh"]},
+            "mesh": {k: (list(v) if isinstance(v := getattr(m, k), tuple) else v)
+                     for k in _SCHEMA["mesh"]},
             "core": {**{k: getattr(c, k) for k in _SCHEMA["core"]},
                      "neuron_models": list(c.neuron_models)},
             "formats": dict(self.formats),
@@ -248,7 +256,7 @@ _INT_RANGES = {
 _SCHEMA = {
     "chip": {"name": str, "description": str, "clock_hz": "pos", "tick_s": "nonneg", "unverified": list},
     "mesh": {"tiles_x": "posint", "tiles_y": "posint", "cores_per_tile": "posint",
-             "chips_x": "posint", "chips_y": "posint"},
+             "chips_x": "posint", "chips_y": "posint", "host_tile": "tile", "routing": str},
     "core": {"neurons": "posint", "input_axons": "posint", "output_axons": "posint",
              "synapse_memory_bits": "posint", "synapse_index_bits": "nonnegint",
              "max_delay": "posint", "weight_bits": "posint", "payload_bits": "posint",
@@ -282,6 +290,14 @@ def _check(path, section, key, value, kind):
     elif kind is list:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise _err(path, where, value, "must be a list of strings")
+    elif kind == "tile":
+        if (
+            not isinstance(value, list)
+            or len(value) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)
+        ):
+            raise _err(path, where, value, "must be [x, y], two whole numbers >= 0")
+        value = tuple(value)
     elif kind in ("posint", "nonnegint"):
         lo = 1 if kind == "posint" else 0
         if isinstance(value, bool) or not isinstance(value, int) or value < lo:
@@ -451,6 +467,14 @@ def _validate(path: Path, raw: dict) -> ChipProfile:
     if len(set(core["neuron_models"])) != len(core["neuron_models"]):
         raise _err(path, "[core] neuron_models", core["neuron_models"], "lists a model twice")
     mesh = MeshSpec(**vals["mesh"])
+    width, height = mesh.tiles_x * mesh.chips_x, mesh.tiles_y * mesh.chips_y
+    if not (mesh.host_tile[0] < width and mesh.host_tile[1] < height):
+        raise _err(path, "[mesh] host_tile", list(mesh.host_tile),
+                   f"must be a tile of the {width} x {height} mesh (x in 0..{width - 1}, "
+                   f"y in 0..{height - 1}): where external inputs enter")  # fmt: skip
+    if mesh.routing not in ROUTINGS:
+        raise _err(path, "[mesh] routing", mesh.routing,
+                   f"unknown routing rule; registered: {', '.join(ROUTINGS)}")  # fmt: skip
     if mesh.n_cores > MAX_CORES:
         raise _err(path, "[mesh]", f"{mesh.n_cores} cores",
                    f"at most {MAX_CORES:,} cores per profile")  # fmt: skip

@@ -10,8 +10,9 @@ spike messages (one per spike per destination core):
 
 Every (source, destination core) batch of ``m`` spike messages in a step moves as one unit of
 ``m * ceil(event_bits / flit_bits)`` flits (each message is its own packet; the batch is one
-scheduling unit, not one message), ready at ``U_src`` (external inputs at 0,
-entering at tile (0, 0)). Routes, hop latencies and flits come from :mod:`spikemesh.noc`. It follows the dimension-order (XY) route; each hop adds the router
+scheduling unit, not one message), ready at ``U_src`` (external inputs at 0, entering at the
+profile's host tile). Routes, hop latencies and flits come from the route table of
+:mod:`spikemesh.noc` (the profile's routing rule, XY on the shipped chips); each hop adds the router
 latency (E-W and N-S differ; chip-to-chip hops use the board link's latency and cycles per
 flit), and a packet that crosses at least one link arrives ``flits`` cycles after its head
 (cut-through). At the destination its synaptic work ``events * synaptic_op`` starts when both
@@ -165,16 +166,7 @@ class TimingModel:
         self._env = None
         if noc == "engine":
             self._noc_step = kernels.get(backend).noc_step
-            pos = np.array(mesh.positions, np.int64).reshape(-1, 2)
-            self._pos_x = np.ascontiguousarray(pos[:, 0])
-            self._pos_y = np.ascontiguousarray(pos[:, 1])
-            spec = chip.mesh
-            lat = mesh.hop_latency
-            self._geometry = np.array(
-                [mesh.width, spec.tiles_x, spec.tiles_y, lat[0], lat[2], mesh.chip_link_latency,
-                 mesh.chip_link_flit_time, RES, mesh.flits_per_message, self.syn_op], np.int64,
-            )  # fmt: skip
-            self._flits = np.zeros(mesh.width * mesh.height * 4, np.int64)
+            self._flits = np.zeros(mesh.n_links, np.int64)
             self._costs = np.array([self.upd_active, self.upd_inactive, self.spike_out], np.int64)
             self._no_ready = np.zeros(0, np.int64)
         elif mode == "cycle":
@@ -203,13 +195,20 @@ class TimingModel:
                 self.link_flits[link] = self.link_flits.get(link, 0) + f
         return out
 
+    def _routes(self, batches: np.ndarray) -> tuple:
+        """Each batch's route id and the route table's arrays, as the engine takes them."""
+        ids = self.mesh.route_ids(batches[:, 0], batches[:, 1])
+        t = self.mesh.table
+        return ids, (t.ptr, t.link, t.latency, t.flit_time, t.max_flit_time,
+                     self.mesh.flits_per_message, self.syn_op)  # fmt: skip
+
     def _engine(self, updates, active, packets, ready=None):
         arr = np.ascontiguousarray(packets, np.int64).reshape(-1, 4)
+        ids, table = self._routes(arr)
         out = self._noc_step(
             int(self.mode == "cycle"), np.ascontiguousarray(updates, np.float64),
             np.ascontiguousarray(active, np.float64), self._costs, arr,
-            self._no_ready if ready is None else ready, self._pos_x, self._pos_y,
-            self._geometry, self._flits,
+            self._no_ready if ready is None else ready, ids, *table, self._flits,
         )  # fmt: skip
         self.events += out[5]
         return arr, out
@@ -270,16 +269,16 @@ class TimingModel:
                     slow, st_slow = i, st
             return cycles, busy, slow, st_slow
         fn, mode, R = self._noc_step, int(self.mode == "cycle"), self.res
-        costs, ready, px, py = self._costs, self._no_ready, self._pos_x, self._pos_y
-        geo, flits = self._geometry, self._flits
+        costs, ready, flits = self._costs, self._no_ready, self._flits
         upd = np.ascontiguousarray(updates, np.float64)
         act = np.ascontiguousarray(active, np.float64)
         pk = np.ascontiguousarray(batches, np.int64).reshape(-1, 4)
+        ids, table = self._routes(pk)  # every batch's route, once for the run
         ends_max = np.zeros(steps, np.int64)
         events = 0
         for i in range(steps):
-            out = fn(mode, upd[i], act[i], costs, pk[starts[i] : ends[i]], ready, px, py, geo,
-                     flits)  # fmt: skip
+            out = fn(mode, upd[i], act[i], costs, pk[starts[i] : ends[i]], ready,
+                     ids[starts[i] : ends[i]], *table, flits)  # fmt: skip
             busy[i] = out[4]
             ends_max[i] = out[2].max() if self.n_cores else 0
             events += out[5]

@@ -61,19 +61,21 @@ cdef inline void _pop(Ev* heap, Py_ssize_t* size) noexcept nogil:
 
 def noc_step(int cycle, const double[::1] updates, const double[::1] active,
              const int64_t[::1] costs, const int64_t[:, ::1] packets,
-             const int64_t[::1] ready_in, const int64_t[::1] pos_x, const int64_t[::1] pos_y,
-             const int64_t[::1] geometry, int64_t[::1] link_flits):
+             const int64_t[::1] ready_in, const int64_t[::1] route, const int64_t[::1] r_ptr,
+             const int64_t[::1] r_link, const int64_t[::1] r_lat, const int64_t[::1] r_ft,
+             const int64_t[::1] r_maxft, int64_t fpm, int64_t syn_op, int64_t[::1] link_flits):
     """One timestep of the mesh timing model. See ``reference.noc_step``."""
-    cdef int64_t width = geometry[0], tiles_x = geometry[1], tiles_y = geometry[2]
-    cdef int64_t lat_ew = geometry[3], lat_ns = geometry[4], lat_chip = geometry[5]
-    cdef int64_t ft_chip = geometry[6], res = geometry[7], fpm = geometry[8], syn_op = geometry[9]
-    cdef Py_ssize_t n = updates.shape[0], P = packets.shape[0], k, h, total = 0, q
+    cdef Py_ssize_t n = updates.shape[0], P = packets.shape[0], k, h, q
     cdef const int64_t[:, ::1] pk = packets
     cdef double ua = <double>costs[0], ui = <double>costs[1], so = <double>costs[2]
-    cdef int64_t x, y, x1, y1, nx, ny, dr, lat, ft, f, s, d, a, start, now, seq = 0, events = 0
-    cdef int64_t maxft, sumlat
-    cdef bint cross
+    cdef int64_t f, start, now, seq = 0, events = 0, r, sumlat, d
 
+    if route.shape[0] != P:
+        raise ValueError(f"noc_step: route has {route.shape[0]} entries for {P} batches")
+    for k in range(P):
+        r = route[k]
+        if r < 0 or r + 1 >= r_ptr.shape[0]:
+            raise ValueError(f"noc_step: batch {k} has route {r}, not in the table")
     # each core's update time: a x active + (n - a) x inactive + messages sent x spike_out
     sent_a = np.zeros(n, np.float64)
     cdef double[::1] sent = sent_a
@@ -91,19 +93,6 @@ def noc_step(int cycle, const double[::1] updates, const double[::1] active,
             ready[k] = ready_in[k]
         else:
             ready[k] = U[pk[k, 0]] if pk[k, 0] < n else 0
-    # paths: per batch, hops [ptr[k], ptr[k+1]) of (link, latency, flit time)
-    ptr_a = np.zeros(P + 1, np.int64)
-    cdef int64_t[::1] ptr = ptr_a
-    for k in range(P):
-        s = pk[k, 0]
-        d = pk[k, 1]
-        total += abs(pos_x[s] - pos_x[d]) + abs(pos_y[s] - pos_y[d])
-        ptr[k + 1] = total
-    link_a = np.empty(total, np.int64)
-    lat_a = np.empty(total, np.int64)
-    ft_a = np.empty(total, np.int64)
-    maxft_a = np.zeros(P, np.int64)
-    cdef int64_t[::1] plink = link_a, plat = lat_a, pft = ft_a, pmaxft = maxft_a
     arrival_a = np.zeros(P, np.int64)
     cdef int64_t[::1] arrival = arrival_a
     finish_a = U_a.copy()
@@ -119,7 +108,9 @@ def noc_step(int cycle, const double[::1] updates, const double[::1] active,
     if heap == NULL:
         raise MemoryError("noc_step: out of memory")
     # first hops in (ready, batch) order: batch order is their scheduling order
-    with_hops = np.flatnonzero(ptr_a[1:] > ptr_a[:-1])
+    route_a = np.asarray(route)
+    ptr_a = np.asarray(r_ptr)
+    with_hops = np.flatnonzero(ptr_a[route_a + 1] > ptr_a[route_a]) if cycle else np.zeros(0, np.int64)
     perm = np.argsort(ready_a[with_hops], kind="stable") if cycle else np.zeros(0, np.int64)
     cdef const int64_t[::1] init = with_hops[perm].astype(np.int64) if cycle else perm
     cdef const int64_t[::1] iseq = perm.astype(np.int64, copy=False)
@@ -129,62 +120,25 @@ def noc_step(int cycle, const double[::1] updates, const double[::1] active,
     cdef int64_t[::1] link_free = free_a
 
     with nogil:
-        for k in range(P):
-            s = pk[k, 0]
-            d = pk[k, 1]
-            x = pos_x[s]
-            y = pos_y[s]
-            x1 = pos_x[d]
-            y1 = pos_y[d]
-            q = ptr[k]
-            maxft = 0
-            while x != x1 or y != y1:
-                if x != x1:
-                    if x1 > x:
-                        dr = 0
-                        nx = x + 1
-                    else:
-                        dr = 1
-                        nx = x - 1
-                    ny = y
-                    lat = lat_ew
-                else:
-                    if y1 > y:
-                        dr = 2
-                        ny = y + 1
-                    else:
-                        dr = 3
-                        ny = y - 1
-                    nx = x
-                    lat = lat_ns
-                cross = (nx // tiles_x != x // tiles_x) or (ny // tiles_y != y // tiles_y)
-                plink[q] = (y * width + x) * 4 + dr
-                plat[q] = lat_chip if cross else lat
-                pft[q] = ft_chip if cross else res
-                if pft[q] > maxft:
-                    maxft = pft[q]
-                q += 1
-                x = nx
-                y = ny
-            pmaxft[k] = maxft
-
         if not cycle:
             for k in range(P):
                 f = pk[k, 2] * fpm
-                a = ready[k]
-                if ptr[k + 1] > ptr[k]:
+                r = route[k]
+                now = ready[k]
+                if r_ptr[r + 1] > r_ptr[r]:
                     sumlat = 0
-                    for q in range(ptr[k], ptr[k + 1]):
-                        sumlat += plat[q]
-                        link_flits[plink[q]] += f
-                    a += sumlat + pmaxft[k] * f
-                arrival[k] = a
+                    for q in range(r_ptr[r], r_ptr[r + 1]):
+                        sumlat += r_lat[q]
+                        link_flits[r_link[q]] += f
+                    now += sumlat + r_maxft[r] * f
+                arrival[k] = now
         else:
             # link-free times start at 0 every step: the NoC is empty at the barrier. First hops
             # come from the pre-sorted list (scheduling order = batch order), later hops from
             # the heap; the next event is the smaller (time, scheduling order) of the two.
             for k in range(P):
-                if ptr[k + 1] == ptr[k]:
+                r = route[k]
+                if r_ptr[r + 1] == r_ptr[r]:
                     arrival[k] = ready[k]
             seq = n_init
             while hsize > 0 or ii < n_init:
@@ -200,20 +154,21 @@ def noc_step(int cycle, const double[::1] updates, const double[::1] active,
                     h = heap[0].h
                     _pop(heap, &hsize)
                 events += 1
-                q = ptr[k] + h
+                r = route[k]
+                q = r_ptr[r] + h
                 f = pk[k, 2] * fpm
-                start = now if now > link_free[plink[q]] else link_free[plink[q]]
-                link_free[plink[q]] = start + pft[q] * f
-                link_flits[plink[q]] += f
-                if q + 1 < ptr[k + 1]:
-                    ev.t = start + plat[q]
+                start = now if now > link_free[r_link[q]] else link_free[r_link[q]]
+                link_free[r_link[q]] = start + r_ft[q] * f
+                link_flits[r_link[q]] += f
+                if q + 1 < r_ptr[r + 1]:
+                    ev.t = start + r_lat[q]
                     ev.s = seq
                     ev.k = k
                     ev.h = h + 1
                     _push(heap, &hsize, ev)
                     seq += 1
                 else:
-                    arrival[k] = start + plat[q] + pmaxft[k] * f
+                    arrival[k] = start + r_lat[q] + r_maxft[r] * f
 
     free(heap)
     if P > 1:

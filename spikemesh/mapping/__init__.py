@@ -71,7 +71,8 @@ class Mapping:
     input_routes : dict name -> Route
         Per external input, where its spikes go.
     sources : tuple of Source
-        Every spike source: the core programs, then the inputs (entering at tile (0, 0)).
+        Every spike source: the core programs, then the inputs (entering at the profile's
+        host tile, ``[mesh] host_tile``).
     allocator : str
         Name of the placement policy.
     splitters : dict name -> Population
@@ -110,7 +111,7 @@ class Mapping:
             for c in cores
         )  # fmt: skip
         input_sources = tuple(
-            Source(len(cores) + k, "input", name, (0, 0), network.inputs[name].payload_bits)
+            Source(len(cores) + k, "input", name, mesh.host_tile, network.inputs[name].payload_bits)
             for k, name in enumerate(input_routes)
         )
         self.sources: tuple[Source, ...] = core_sources + input_sources
@@ -133,19 +134,36 @@ class Mapping:
         """``(n_cores, 2)`` tile coordinates of every core program."""
         return np.array([s.position for s in self.sources[: self.n_cores]], np.int64).reshape(-1, 2)
 
+    def routes(self) -> tuple[Route, ...]:
+        """Every source's :class:`Route`, in :attr:`sources` order."""
+        return tuple(self.core_routes) + tuple(self.input_routes.values())
+
+    def pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """The (source, destination core) pairs any spike can travel: the routes the NoC
+        carries (sorted by source, then destination)."""
+        src, dst = [], []
+        for s, r in zip(self.sources, self.routes(), strict=True):
+            src += [s.index] * len(r.targets)
+            dst += list(r.targets)
+        return np.array(src, np.int64), np.array(dst, np.int64)
+
     def mesh(self) -> Mesh:
-        """The network-on-chip geometry of this placement (:class:`spikemesh.noc.Mesh`)."""
-        return Mesh(self.chip, [s.position for s in self.sources])
+        """The network-on-chip of this placement (:class:`spikemesh.noc.Mesh`), with the
+        routes of its :meth:`pairs` in its route table."""
+        return Mesh(self.chip, [s.position for s in self.sources], self.pairs())
 
     def hops(self) -> dict[str, int]:
-        """Synapse-weighted estimate of mesh hops: sum over routes of the Manhattan distance
-        between tiles, per source, and the total. External inputs enter at tile (0, 0)."""
-        pos = np.array([s.position for s in self.sources], np.int64).reshape(-1, 2)
-        routes = list(self.core_routes) + list(self.input_routes.values())
+        """Synapse-weighted estimate of mesh hops: per source, the hops of the route to each
+        route entry's core (from the route table), and the total."""
+        mesh = self.mesh()
         out = {}
-        for src, r in zip(self.sources, routes, strict=True):
+        for src, r in zip(self.sources, self.routes(), strict=True):
             label = f"core {src.name}" if src.kind == "core" else f"input {src.name}"
-            out[label] = int(np.abs(pos[r.dest] - pos[src.index]).sum()) if r.n_entries else 0
+            if r.n_entries:
+                ids = mesh.route_ids(np.full(r.dest.shape[0], src.index), r.dest)
+                out[label] = int(mesh.table.hops[ids].sum())
+            else:
+                out[label] = 0
         out["total"] = sum(out.values())
         return out
 

@@ -14,7 +14,8 @@ KERNELS = ("noc_step",)
 # ---------------------------------------------------------------- network-on-chip engine
 
 
-def noc_step(cycle, updates, active, costs, packets, ready_in, pos_x, pos_y, geometry, link_flits):
+def noc_step(cycle, updates, active, costs, packets, ready_in, route, r_ptr, r_link, r_lat, r_ft,
+             r_maxft, fpm, syn_op, link_flits):  # fmt: skip
     """One timestep of the mesh timing model (twin of the SimPy model in
     :mod:`spikemesh.emulator.timing`, which is its readable specification).
 
@@ -32,13 +33,16 @@ def noc_step(cycle, updates, active, costs, packets, ready_in, pos_x, pos_y, geo
         sources: cores first, then inputs), destination core.
     ready_in : int64[P] or int64[0]
         When each batch leaves; empty: at its core's update time ``U[src]`` (0 for inputs).
-    pos_x, pos_y : int64[n_sources]
-        Tile of every source.
-    geometry : int64[10]
-        ``width, tiles_x, tiles_y, lat_ew, lat_ns, lat_chip, ft_chip, res, flits_per_message,
-        syn_op`` (latencies and flit times in time units; a normal link's flit time is res).
-    link_flits : int64[width * height * 4]
-        Flits per directed link ``(y * width + x) * 4 + dir`` (E, W, N, S); added to.
+    route : int64[P]
+        Each batch's route in the route table (:class:`spikemesh.noc.RouteTable`).
+    r_ptr, r_link, r_lat, r_ft, r_maxft : int64 arrays
+        The route table: route r's hops are ``r_ptr[r] <= q < r_ptr[r+1]`` with directed link
+        ``r_link[q]``, head latency ``r_lat[q]`` and flit time ``r_ft[q]``; ``r_maxft[r]`` is
+        the slowest hop's flit time (time units).
+    fpm, syn_op : int
+        Flits per spike message; time units per synaptic event.
+    link_flits : int64[n_links]
+        Flits per directed link; added to.
 
     Returns
     -------
@@ -50,22 +54,25 @@ def noc_step(cycle, updates, active, costs, packets, ready_in, pos_x, pos_y, geo
 
     Notes
     -----
-    A batch of ``m`` messages is ``f = m * flits_per_message`` flits and is routed XY (x first).
-    Each hop: the head reaches the link's router, enters when the link is free, holds it
-    ``flit_time * f``, and reaches the next router ``latency`` later; the tail arrives
-    ``max(flit_time) * f`` after the head's last hop (cut-through). Link-free times start at 0
-    every step. At the destination, after the core's own update, batches are processed in
-    (arrival, index) order, each taking ``syn * syn_op``.
+    A batch of ``m`` messages is ``f = m * fpm`` flits and follows its route. Each hop: the head
+    reaches the link's router, enters when the link is free, holds it ``flit_time * f``, and
+    reaches the next router ``latency`` later; the tail arrives ``max(flit_time) * f`` after
+    the head's last hop (cut-through). Link-free times start at 0 every step. At the
+    destination, after the core's own update, batches are processed in (arrival, index) order,
+    each taking ``syn * syn_op``.
     """
     import heapq
 
-    width, tiles_x, tiles_y, lat_ew, lat_ns, lat_chip, ft_chip, res, fpm, syn_op = (
-        int(g) for g in geometry
-    )
+    fpm, syn_op = int(fpm), int(syn_op)
     n = updates.shape[0]
     packets = np.asarray(packets, _I64).reshape(-1, 4)
     src, dst, msgs, syn = (packets[:, j] for j in range(4))
     P = src.shape[0]
+    if len(route) != P:
+        raise ValueError(f"noc_step: route has {len(route)} entries for {P} batches")
+    for k in range(P):
+        if not 0 <= int(route[k]) < len(r_ptr) - 1:
+            raise ValueError(f"noc_step: batch {k} has route {int(route[k])}, not in the table")
     ua, ui, so = (float(c) for c in costs)
     sent = np.zeros(n)
     for k in range(P):
@@ -80,28 +87,17 @@ def noc_step(cycle, updates, active, costs, packets, ready_in, pos_x, pos_y, geo
     arrival = np.zeros(P, _I64)
     paths = []
     for k in range(P):
-        s, d = int(src[k]), int(dst[k])
-        x, y, x1, y1 = int(pos_x[s]), int(pos_y[s]), int(pos_x[d]), int(pos_y[d])
-        hops = []
-        while x != x1 or y != y1:
-            if x != x1:
-                dr, nx, ny = (0, x + 1, y) if x1 > x else (1, x - 1, y)
-                lat = lat_ew
-            else:
-                dr, nx, ny = (2, x, y + 1) if y1 > y else (3, x, y - 1)
-                lat = lat_ns
-            cross = nx // tiles_x != x // tiles_x or ny // tiles_y != y // tiles_y
-            hops.append(((y * width + x) * 4 + dr, lat_chip if cross else lat,
-                         ft_chip if cross else res))  # fmt: skip
-            x, y = nx, ny
-        paths.append(hops)
+        r = int(route[k])
+        hops = [(int(r_link[q]), int(r_lat[q]), int(r_ft[q]))
+                for q in range(int(r_ptr[r]), int(r_ptr[r + 1]))]  # fmt: skip
+        paths.append((hops, int(r_maxft[r])))
     events = 0
     if not cycle:
-        for k, hops in enumerate(paths):
+        for k, (hops, maxft) in enumerate(paths):
             f = int(msgs[k]) * fpm
             a = ready[k]
             if hops:
-                a += sum(h[1] for h in hops) + max(h[2] for h in hops) * f
+                a += sum(h[1] for h in hops) + maxft * f
                 for link, _, _ in hops:
                     link_flits[link] += f
             arrival[k] = a
@@ -109,7 +105,7 @@ def noc_step(cycle, updates, active, costs, packets, ready_in, pos_x, pos_y, geo
         free: dict = {}
         heap: list = []
         seq = 0
-        for k, hops in enumerate(paths):
+        for k, (hops, _) in enumerate(paths):
             if hops:
                 heap.append((ready[k], seq, k, 0))
                 seq += 1
@@ -119,7 +115,7 @@ def noc_step(cycle, updates, active, costs, packets, ready_in, pos_x, pos_y, geo
         while heap:
             now, _, k, h = heapq.heappop(heap)
             events += 1
-            hops = paths[k]
+            hops, maxft = paths[k]
             link, lat, ft = hops[h]
             f = int(msgs[k]) * fpm
             start = max(now, free.get(link, 0))
@@ -129,7 +125,7 @@ def noc_step(cycle, updates, active, costs, packets, ready_in, pos_x, pos_y, geo
                 heapq.heappush(heap, (start + lat, seq, k, h + 1))
                 seq += 1
             else:
-                arrival[k] = start + lat + max(x[2] for x in hops) * f
+                arrival[k] = start + lat + maxft * f
     finish = U.copy()
     busy = U.copy()
     last = np.full(n, -1, _I64)
