@@ -63,10 +63,10 @@ extensions = [
     Extension(
         f"spikemesh.kernels.{name}",
         [f"spikemesh/kernels/{name}.pyx"],
-        extra_compile_args=_COMPILE_ARGS + (_OPENMP if name == "_synapses" else []),
-        extra_link_args=_OPENMP if name == "_synapses" else [],
+        extra_compile_args=_COMPILE_ARGS + (_OPENMP if name == "_step" else []),
+        extra_link_args=_OPENMP if name == "_step" else [],
     )
-    for name in ("_neurons", "_synapses", "_noc")
+    for name in ("_neurons", "_synapses", "_step", "_noc")
 ]
 
 print(

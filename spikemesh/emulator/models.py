@@ -10,12 +10,14 @@ Binder signature: ``binder(spec, n, state, spikes, kernels, seed, id_offset)`` w
 maps each of ``spec.state_vars`` to an int32 array of length ``n``, ``spikes`` is the int32
 output buffer and ``kernels`` the backend's kernel namespace (:func:`spikemesh.kernels.get`).
 
-A *native* descriptor (the built-in models) lets the simulator's compiled step loop
-(``kernels.NetStep``) run the model for every core in one call: ``native(spec, n, state,
-spikes, seed, id_offset) -> (kernel name, arrays, params)`` in the layout
-``kernels.reference.NATIVE_LAYOUT`` gives for that kernel. A model registered with a native
-descriptor needs no binder (its closure is built from the descriptor); a model with only a
-binder runs through its closure, one Python call per core and step.
+A *native* descriptor (:class:`Native`) lets the simulator's compiled step loop
+(``kernels.NetStep``) run the model for every core in one call: the kernel's name, its layout
+(the names of its arrays and parameters, in the order its adapter in ``_neuron_loops.pxd`` and
+its twin adapter read them) and ``pack(spec, n, state, spikes, seed, id_offset) -> (arrays,
+params)``. A model registered with a native descriptor needs no binder: its per-step closure is
+``kernels.GroupStep`` over the same slots (the compiled adapter, or the twin adapter where the
+kernel has no compiled one). A model with only a binder runs through its closure, one Python
+call per core and step.
 
 A *locator* (optional, for ``Simulator(overflow="raise")``) says which registers of which
 neurons wrap or saturate in the next update: ``locator(spec, n, state, inp, step, seed,
@@ -26,6 +28,7 @@ compiled kernels) from the state before the update.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -33,15 +36,39 @@ from ..exceptions import ParameterError
 from ..kernels import reference as ref
 from ..neurons import IF, CubaLIF, CubaLIFSubtract, NeuronSpec, SmoothIF, TrueNorthNeuron
 
-__all__ = ["BINDERS", "LOCATORS", "NATIVE", "bind", "native", "register"]
+__all__ = ["BINDERS", "LOCATORS", "NATIVE", "Native", "bind", "native", "register"]
+
+
+@dataclass(frozen=True)
+class Native:
+    """How the compiled step runs a model: kernel ``kernel``, its slots ``arrays`` (state
+    registers and per-neuron arrays in order, the spike buffer last) and ``params`` (integer
+    parameters in order), and ``pack(spec, n, state, spikes, seed, id_offset) -> (arrays,
+    params)`` filling them."""
+
+    kernel: str
+    arrays: tuple[str, ...]
+    params: tuple[str, ...]
+    pack: Callable
+
+    def __call__(self, spec, n, state, spikes, seed, id_offset) -> tuple:
+        arrays, params = self.pack(spec, n, state, spikes, seed, id_offset)
+        if len(arrays) != len(self.arrays) or len(params) != len(self.params):
+            raise ParameterError(
+                f"{type(spec).__name__}: its native descriptor packed {len(arrays)} arrays and "
+                f"{len(params)} parameters; its layout names {len(self.arrays)} "
+                f"({', '.join(self.arrays)}) and {len(self.params)} ({', '.join(self.params)})"
+            )
+        return self.kernel, tuple(arrays), tuple(params)
+
 
 BINDERS: dict[type, Callable] = {}
 LOCATORS: dict[type, Callable] = {}
-NATIVE: dict[type, Callable] = {}
+NATIVE: dict[type, Native] = {}
 
 
 def register(spec_type: type, binder: Callable | None = None, locator: Callable | None = None,
-             *, native: Callable | None = None) -> None:  # fmt: skip
+             *, native: Native | None = None) -> None:  # fmt: skip
     """Join ``spec_type`` (a :class:`NeuronSpec` subclass) to the kernels ``binder`` binds (or
     the ``native`` descriptor names) and, optionally, to its overflow ``locator``."""
     if not (isinstance(spec_type, type) and issubclass(spec_type, NeuronSpec)):
@@ -51,6 +78,8 @@ def register(spec_type: type, binder: Callable | None = None, locator: Callable 
             f"register({spec_type.__name__}): give a binder or a native descriptor"
         )
     if native is not None:
+        if not isinstance(native, Native):
+            raise ParameterError(f"register({spec_type.__name__}): native must be a Native")
         NATIVE[spec_type] = native
         if binder is None:
             binder = _binder_of(native)
@@ -59,9 +88,10 @@ def register(spec_type: type, binder: Callable | None = None, locator: Callable 
         LOCATORS[spec_type] = locator
 
 
-def _binder_of(native_fn: Callable) -> Callable:
+def _binder_of(desc: Native) -> Callable:
     def binder(spec, n, state, spikes, k, seed, id_offset):
-        return ref.native_update(k, *native_fn(spec, n, state, spikes, seed, id_offset))
+        fns = k if desc.kernel in k.step_models() else ref  # no compiled adapter: its twin
+        return fns.GroupStep(*desc(spec, n, state, spikes, seed, id_offset))
 
     return binder
 
@@ -86,29 +116,58 @@ def native(spec: NeuronSpec, n: int, state: dict, spikes: np.ndarray, seed: int,
     return None if fn is None else fn(spec, n, state, spikes, seed, id_offset)
 
 
-def _native_cuba_lif(spec: CubaLIF, n, state, spikes, seed, id_offset):
-    arrays = (state["u"], state["v"], state["ref"], np.ascontiguousarray(spec.bias(n)), spikes)
-    return "cuba_lif_update", arrays, (spec.du, spec.dv, spec.vth, spec.refract_delay,
-                                       spec.vmin, spec.vmax)  # fmt: skip
-
-
 IF_RESET = {"subtract": 0, "zero": 1, "step": 2}
 """IF reset modes as the kernels' ``reset_zero`` code."""
 
 
-def _native_if(spec: IF, n, state, spikes, seed, id_offset):
-    arrays = (state["v"], np.ascontiguousarray(spec.per_neuron_values("bias", n)), spikes)
-    return "if_update", arrays, (spec.vth, spec.vmin, spec.vmax, spec.leak, spec.payload_cap,
-                                 int(spec.bipolar), IF_RESET[spec.reset])  # fmt: skip
+def _bias(spec, n):
+    return np.ascontiguousarray(spec.per_neuron_values("bias", n))
 
 
-def _native_truenorth(spec: TrueNorthNeuron, n, state, spikes, seed, id_offset):
-    arrays = (state["v"], np.ascontiguousarray(spec.weight_table(n)), spikes)
-    params = (spec.leak, int(spec.leak_reversal), int(spec.stochastic_leak),
-              spec.stochastic_synapse_mask, spec.alpha, spec.beta,
-              int(spec.negative_mode == "reset"), spec.reset_mode, spec.reset_value,
-              (1 << spec.threshold_mask_bits) - 1, seed, id_offset)  # fmt: skip
-    return "truenorth_update", arrays, params
+CUBA_LIF = Native(
+    "cuba_lif_update", ("u", "v", "ref", "bias", "spikes"),
+    ("du", "dv", "vth", "refract_delay", "vmin", "vmax"),
+    lambda spec, n, state, spikes, seed, id_offset: (
+        (state["u"], state["v"], state["ref"], np.ascontiguousarray(spec.bias(n)), spikes),
+        (spec.du, spec.dv, spec.vth, spec.refract_delay, spec.vmin, spec.vmax)),
+)  # fmt: skip
+
+CUBA_LIF_SUBTRACT = Native(
+    "cuba_lif_subtract_update", ("u", "v", "bias", "spikes"), ("du", "dv", "vth", "vmin", "vmax"),
+    lambda spec, n, state, spikes, seed, id_offset: (
+        (state["u"], state["v"], np.ascontiguousarray(spec.bias(n)), spikes),
+        (spec.du, spec.dv, spec.vth, spec.vmin, spec.vmax)),
+)  # fmt: skip
+
+IF_NATIVE = Native(
+    "if_update", ("v", "bias", "spikes"),
+    ("vth", "vmin", "vmax", "leak", "cap", "bipolar", "reset_zero"),
+    lambda spec, n, state, spikes, seed, id_offset: (
+        (state["v"], _bias(spec, n), spikes),
+        (spec.vth, spec.vmin, spec.vmax, spec.leak, spec.payload_cap, int(spec.bipolar),
+         IF_RESET[spec.reset])),
+)  # fmt: skip
+
+SMOOTH_IF = Native(
+    "smooth_if_update", ("v", "vbar", "bias", "spikes"),
+    ("vth", "vmin", "vmax", "leak", "cap", "bipolar", "reset_zero", "alpha"),
+    lambda spec, n, state, spikes, seed, id_offset: (
+        (state["v"], state["vbar"], _bias(spec, n), spikes),
+        (spec.vth, spec.vmin, spec.vmax, spec.leak, spec.payload_cap, int(spec.bipolar),
+         IF_RESET[spec.reset], spec.alpha)),
+)  # fmt: skip
+
+TRUENORTH = Native(
+    "truenorth_update", ("v", "weights", "spikes"),
+    ("leak", "leak_reversal", "stochastic_leak", "stochastic_synapse_mask", "alpha", "beta",
+     "negative_reset", "reset_mode", "reset_value", "threshold_mask", "seed", "id_offset"),
+    lambda spec, n, state, spikes, seed, id_offset: (
+        (state["v"], np.ascontiguousarray(spec.weight_table(n)), spikes),
+        (spec.leak, int(spec.leak_reversal), int(spec.stochastic_leak),
+         spec.stochastic_synapse_mask, spec.alpha, spec.beta, int(spec.negative_mode == "reset"),
+         spec.reset_mode, spec.reset_value, (1 << spec.threshold_mask_bits) - 1, seed,
+         id_offset)),
+)  # fmt: skip
 
 
 def _locate_cuba_lif(spec: CubaLIF, n, state, inp, step, seed, id_offset):
@@ -128,21 +187,8 @@ def _locate_truenorth(spec: TrueNorthNeuron, n, state, inp, step, seed, id_offse
     )  # fmt: skip
 
 
-def _native_smooth_if(spec: SmoothIF, n, state, spikes, seed, id_offset):
-    arrays = (state["v"], state["vbar"], np.ascontiguousarray(spec.per_neuron_values("bias", n)),
-              spikes)  # fmt: skip
-    return "smooth_if_update", arrays, (spec.vth, spec.vmin, spec.vmax, spec.leak,
-                                        spec.payload_cap, int(spec.bipolar),
-                                        IF_RESET[spec.reset], spec.alpha)  # fmt: skip
-
-
-def _native_cuba_lif_subtract(spec: CubaLIFSubtract, n, state, spikes, seed, id_offset):
-    arrays = (state["u"], state["v"], np.ascontiguousarray(spec.bias(n)), spikes)
-    return "cuba_lif_subtract_update", arrays, (spec.du, spec.dv, spec.vth, spec.vmin, spec.vmax)
-
-
-register(CubaLIF, locator=_locate_cuba_lif, native=_native_cuba_lif)
-register(CubaLIFSubtract, locator=_locate_cuba_lif, native=_native_cuba_lif_subtract)
-register(SmoothIF, locator=_locate_if, native=_native_smooth_if)
-register(IF, locator=_locate_if, native=_native_if)
-register(TrueNorthNeuron, locator=_locate_truenorth, native=_native_truenorth)
+register(CubaLIF, locator=_locate_cuba_lif, native=CUBA_LIF)
+register(CubaLIFSubtract, locator=_locate_cuba_lif, native=CUBA_LIF_SUBTRACT)
+register(SmoothIF, locator=_locate_if, native=SMOOTH_IF)
+register(IF, locator=_locate_if, native=IF_NATIVE)
+register(TrueNorthNeuron, locator=_locate_truenorth, native=TRUENORTH)

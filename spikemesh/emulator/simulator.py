@@ -177,10 +177,12 @@ class Simulator:
             for c, (core, prog) in enumerate(zip(self._cores, m.cores, strict=True))
             for g, s in zip(core.groups, prog.slices, strict=True)
         ]
-        # the compiled step loop when every group has a native descriptor (built-in models)
+        # the step loop when every group has a native descriptor whose kernel has an adapter
+        fast = self._k.step_models()
         self._step = (self._k.NetStep(self._net, [(c, a, *d) for c, a, d in groups],
                                       (CHG, SPK, OVF))
-                      if all(d is not None for _, _, d in groups) else None)  # fmt: skip
+                      if all(d is not None and d[0] in fast for _, _, d in groups)
+                      else None)  # fmt: skip
         self._net.set_threads(self.threads)
 
     # ------------------------------------------------------------------ plan

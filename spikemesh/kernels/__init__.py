@@ -15,7 +15,7 @@ import warnings
 from ..exceptions import BuildWarning
 from . import reference
 
-__all__ = ["BACKEND", "KERNEL_NAMES", "compiled", "get", "reference"]
+__all__ = ["BACKEND", "KERNEL_NAMES", "compiled", "get", "reference", "register_step"]
 
 KERNEL_NAMES = reference.KERNELS
 """Every kernel a backend provides, from the twins' ``KERNELS`` (one tuple per compiled module)."""
@@ -28,10 +28,10 @@ BUILD_HINT = (
 
 def _load_compiled() -> types.SimpleNamespace | None:
     try:
-        from . import _neurons, _noc, _synapses
+        from . import _neurons, _noc, _step, _synapses
     except ImportError:
         return None
-    mods = (_neurons, _synapses, _noc)
+    mods = (_neurons, _synapses, _step, _noc)
     found = {name: next((getattr(m, name) for m in mods if hasattr(m, name)), None)
              for name in KERNEL_NAMES}  # fmt: skip
     if any(fn is None for fn in found.values()):  # a build older than the sources: rebuild
@@ -87,6 +87,30 @@ def get(backend: str | None = None) -> types.SimpleNamespace:
     from ..exceptions import ParameterError
 
     raise ParameterError(f"kernels.get: backend must be 'cython' or 'numpy' (got {backend!r})")
+
+
+def register_step(name: str, twin, capsule=None) -> None:
+    """Put kernel ``name`` on the step's table: ``twin(arrays, params) -> update(inp, step)``
+    (the NumPy adapter, :mod:`.reference.neurons`) and, optionally, the compiled adapter as a
+    PyCapsule named ``"spikemesh.step_adapter"`` (a plugin module cimporting
+    ``_neuron_loops.pxd``). Without a compiled adapter the model runs its twin on every
+    backend."""
+    from ..exceptions import ParameterError
+
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ParameterError(f"kernels.register_step.name: must be an identifier (got {name!r})")
+    if not callable(twin):
+        raise ParameterError(f"kernels.register_step.twin: must be callable (got {twin!r:.60})")
+    if capsule is not None:
+        if compiled is None:
+            raise ParameterError(
+                f"kernels.register_step({name!r}): a compiled adapter needs the compiled kernels"
+            )
+        try:
+            compiled.register_step(name, capsule)
+        except TypeError as exc:
+            raise ParameterError(f"kernels.register_step.capsule: {exc}") from None
+    reference.register_step(name, twin)
 
 
 cuba_lif_update = _active.cuba_lif_update

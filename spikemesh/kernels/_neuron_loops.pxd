@@ -1,10 +1,11 @@
 # The neuron update loops, written once as inline C (no GIL, no exceptions) over raw pointers.
-# ``_neurons.pyx`` wraps them for Python (one group per call); ``_synapses.pyx``'s ``NetStep``
+# ``_neurons.pyx`` wraps them for Python (one group per call); ``_step.pyx``'s ``NetStep``
 # calls them for every group of a network inside its compiled step loop. Specification and
 # equations: ``reference/neurons.py`` (same names without ``_loop``).
 
 from ._types cimport acc_t, state_t, weight_t, int64_t, uint64_t
 from ._fixed cimport clip64, decay12, prn32, sgn64, wrap_signed
+from cpython.pycapsule cimport PyCapsule_New
 
 cdef enum:
     STREAM_LEAK = 1
@@ -326,11 +327,12 @@ cdef inline Tally smooth_if_loop(const acc_t* inp, state_t* v, state_t* vbar, co
 
 
 # ---------------------------------------------------------------- the compiled step's table
-# NetStep (_synapses.pyx) knows no model: each group carries generic slots (int32 registers in
-# the descriptor's order, one int64 array, one int16 table, up to 12 parameters) and a pointer
-# to its model's adapter below, which unpacks them for the model's loop. A model joins the fast
-# path with its loop, an adapter and one line in step_adapter (and its descriptor in
-# emulator/models.py, its layout in reference/step.py).
+# NetStep (_step.pyx) knows no model: each group carries generic slots (int32 registers in the
+# descriptor's order, one int64 array, one int16 table, up to 12 parameters) and a pointer to
+# its model's adapter below, which unpacks them for the model's loop. A model joins the fast
+# path with its loop, an adapter and one line in builtin_adapters (and its descriptor and
+# layout in emulator/models.py). A model compiled elsewhere (a plugin module that cimports
+# this file) hands its adapter to kernels.register_step as a capsule named ADAPTER_CAPSULE.
 
 ctypedef Tally (*adapter_t)(void* group, const acc_t* inp, int64_t t) noexcept nogil
 
@@ -378,22 +380,22 @@ cdef inline Tally _truenorth_step(void* g_, const acc_t* inp, int64_t t) noexcep
                           <uint64_t>t, <uint64_t>g.p[11], g.spikes)
 
 
-cdef inline tuple step_models():
-    """The kernels a NetStep group may use (``reference.NATIVE_LAYOUT`` gives their slots)."""
-    return ("cuba_lif_update", "cuba_lif_subtract_update", "if_update", "smooth_if_update",
-            "truenorth_update")
+cdef extern from *:
+    """
+    #define SPIKEMESH_ADAPTER_CAPSULE "spikemesh.step_adapter"
+    """
+    const char* ADAPTER_CAPSULE "SPIKEMESH_ADAPTER_CAPSULE"  # every adapter capsule's name
 
 
-cdef inline adapter_t step_adapter(str name):
-    """The adapter of kernel ``name``, or NULL when the fast path has none."""
-    if name == "cuba_lif_update":
-        return _cuba_lif_step
-    if name == "cuba_lif_subtract_update":
-        return _cuba_lif_subtract_step
-    if name == "if_update":
-        return _if_step
-    if name == "smooth_if_update":
-        return _smooth_if_step
-    if name == "truenorth_update":
-        return _truenorth_step
-    return NULL
+cdef inline object _capsule(adapter_t fn):
+    return PyCapsule_New(<void*>fn, ADAPTER_CAPSULE, NULL)
+
+
+cdef inline list builtin_adapters():
+    """(kernel name, adapter capsule) of every built-in model: the compiled step's table is
+    built from this list (and from what ``kernels.register_step`` adds)."""
+    return [("cuba_lif_update", _capsule(_cuba_lif_step)),
+            ("cuba_lif_subtract_update", _capsule(_cuba_lif_subtract_step)),
+            ("if_update", _capsule(_if_step)),
+            ("smooth_if_update", _capsule(_smooth_if_step)),
+            ("truenorth_update", _capsule(_truenorth_step))]

@@ -1,12 +1,12 @@
 # cython: language_level=3
-"""Compiled synaptic delivery and spike emission. Specification: ``reference/synapses.py`` and ``reference/step.py``."""
+"""Compiled synaptic delivery and spike emission. Specification: ``reference/synapses.py``.
+
+``NetDeliver``'s fields and the structs it walks are declared in ``_synapses.pxd``, which the
+compiled step (``_step.pyx``) cimports."""
 
 from ._types cimport (acc_t, delay_t, exp_t, index_t, ptr_t, state_t, weight_t, int64_t,
                       int32_t, uint8_t, uint64_t)
 from ._fixed cimport shift_floor
-from ._neuron_loops cimport GroupTab, Tally, adapter_t, step_adapter, step_models
-from libc.string cimport memcpy, memset
-from cython.parallel cimport prange
 
 import numpy as np
 
@@ -196,39 +196,6 @@ def group_order(const int64_t[::1] keys, Py_ssize_t n_groups):
 from libc.stdlib cimport free, calloc
 
 
-cdef struct CoreTab:
-    const ptr_t* indptr
-    const index_t* targets
-    const weight_t* weights
-    const delay_t* delays
-    const exp_t* row_exp
-    int acc_shift
-    acc_t* ring
-    int64_t depth
-    int64_t stride
-    int64_t size           # depth * stride
-    int64_t base           # this step's ring offset: (t % depth) * stride
-    int owner              # thread that delivers into (and updates) this core
-
-
-cdef struct SrcTab:
-    const ptr_t* indptr
-    const index_t* dest
-    const index_t* axon
-    const index_t* targets
-    int64_t n_targets
-    int64_t n              # neurons (lines) of the source
-    const state_t* payload # core spike buffer, or the input array's first row (NULL: silent)
-    int64_t row_stride     # 0 for cores; n for inputs
-    int64_t slot0          # first (source, destination) slot of this source
-
-
-cdef struct Msg:
-    int32_t dst            # destination core
-    int32_t slot           # (source, destination) slot: its batch of this step
-    int32_t nsyn           # synapses of the destination axon
-
-
 cdef class NetDeliver:
     """A whole step's emission and delivery for every spike source, in one compiled call.
     See ``reference.NetDeliver`` (the specification).
@@ -243,27 +210,6 @@ cdef class NetDeliver:
     by stored synapses); every thread walks every spike and delivers only into its own cores,
     so each ring, counter and batch slot has one writer and the result is the sequential one.
     """
-    cdef CoreTab* cores
-    cdef SrcTab* srcs
-    cdef Py_ssize_t n_cores, n_src
-    # per (source, destination) pair k: its slot qslot[k]; per slot j, this step's messages
-    # sc[2j] and synaptic events sc[2j + 1]. Slots are grouped by the owner thread of the
-    # destination (one cache line apart) so that no two threads write the same line.
-    cdef const int64_t* qslot
-    cdef int64_t* sc
-    cdef int syn_col, pkt_col, axn_col
-    cdef list _keep, _runs, _inputs   # owners of the memory the pointers below read
-    cdef public int64_t capacity
-    cdef public int threads
-    # resolved fan-out: neuron (s, i) -> messages nptr[noff[s] + i] .. nptr[noff[s] + i + 1]
-    # and synapses zptr[noff[s] + i] .. (message m's run follows message m - 1's)
-    cdef const int64_t* noff
-    cdef const int64_t* nptr
-    cdef const int64_t* zptr
-    cdef const Msg* msgs
-    cdef const int32_t* soff
-    cdef const int64_t* sw
-
     def __cinit__(self):
         self.cores = NULL
         self.srcs = NULL
@@ -527,189 +473,3 @@ cdef class NetDeliver:
                 counters[s * ncol + self.pkt_col] = n_p
                 counters[s * ncol + self.axn_col] = n_e
         return P
-
-
-# ---------------------------------------------------------------- the whole step loop
-
-NATIVE_MODELS = step_models()
-"""Kernel names a :class:`NetStep` group may use (``reference.NATIVE_LAYOUT`` gives each one's
-arrays and parameters; the adapters are in ``_neuron_loops.pxd``)."""
-
-MAX_PARAMS = 12
-
-
-cdef struct RecTab:
-    state_t* out           # (steps, width) int32, row-major
-    int64_t width
-    int64_t lo
-    Py_ssize_t n
-    const state_t* src
-
-
-cdef class NetStep:
-    """A whole timestep of every core -- update, emission and delivery, counters, spike and
-    probe record -- in one compiled call, and many steps in one call. See ``reference.NetStep``
-    (the specification)."""
-    cdef NetDeliver net
-    cdef GroupTab* groups
-    cdef RecTab* recs
-    cdef Py_ssize_t n_groups, n_recs
-    cdef int chg_col, spk_col, ovf_col
-    cdef list _keep
-    cdef list _rec_keep
-
-    def __cinit__(self):
-        self.groups = NULL
-        self.recs = NULL
-
-    def __init__(self, NetDeliver net, groups, columns):
-        cdef Py_ssize_t g, k, nr
-        cdef adapter_t fn
-        cdef state_t[::1] a
-        cdef const int64_t[::1] b
-        cdef const weight_t[:, ::1] w
-        cdef GroupTab* gt
-        groups = list(groups)
-        self.net = net
-        self.n_groups = len(groups)
-        self.n_recs = 0
-        self._keep = groups
-        self._rec_keep = []
-        self.chg_col, self.spk_col, self.ovf_col = columns
-        self.groups = <GroupTab*>calloc(max(self.n_groups, 1), sizeof(GroupTab))
-        if not self.groups:
-            raise MemoryError("NetStep: out of memory")
-        for g in range(self.n_groups):
-            core, acc_off, name, arrays, params = groups[g]
-            fn = step_adapter(name)
-            if fn == NULL:
-                raise ValueError(f"NetStep: no compiled loop for {name!r}")
-            if len(params) > MAX_PARAMS:
-                raise ValueError("NetStep: too many parameters")
-            gt = &self.groups[g]
-            gt.fn = fn
-            gt.core = core
-            gt.acc_off = acc_off
-            for k in range(len(params)):  # uint64 values (the seed) as their int64 bits
-                gt.p[k] = params[k] - (1 << 64) if params[k] >= (1 << 63) else params[k]
-            *state, spikes = arrays
-            nr = 0
-            for arr in state:  # generic slots, by kind: int32 registers in order, int64, int16
-                if arr.ndim == 2:
-                    w = arr
-                    gt.arrw = &w[0, 0]
-                elif arr.dtype == np.int64:
-                    b = arr
-                    gt.arr64 = &b[0]
-                else:
-                    if nr == 4:
-                        raise ValueError("NetStep: more than 4 state registers")
-                    a = arr
-                    gt.regs[nr] = &a[0]
-                    nr += 1
-            a = spikes
-            gt.spikes = &a[0]
-            gt.n = a.shape[0]
-
-    def __dealloc__(self):
-        free(self.groups)
-        free(self.recs)
-
-    def set_record(self, items):
-        """``items``: ``(out, lo, src)`` -- each step i copies ``src`` (int32, length n) into
-        ``out[i, lo:lo + n]`` (``out`` C-contiguous int32 (steps, width))."""
-        cdef Py_ssize_t r
-        cdef state_t[:, ::1] o
-        cdef const state_t[::1] sv
-        items = [it for it in items if it[2].shape[0]]
-        free(self.recs)
-        self.recs = <RecTab*>calloc(max(len(items), 1), sizeof(RecTab))
-        if not self.recs:
-            raise MemoryError("NetStep: out of memory")
-        self.n_recs = len(items)
-        self._rec_keep = items
-        for r in range(self.n_recs):
-            out, lo, src = items[r]
-            o = out
-            sv = src
-            if lo < 0 or lo + sv.shape[0] > o.shape[1]:
-                raise ValueError("NetStep.set_record: slice out of range")
-            self.recs[r].out = &o[0, 0] if o.shape[0] else NULL
-            self.recs[r].width = o.shape[1]
-            self.recs[r].lo = lo
-            self.recs[r].n = sv.shape[0]
-            self.recs[r].src = &sv[0]
-
-    cdef void _update(self, int64_t t, int64_t* counters, Py_ssize_t ncol, int part,
-                      int parts) noexcept nogil:
-        """Update every group of the cores of thread ``part`` of ``parts`` (all when parts ==
-        1) from ring slot t, set those cores' counters, clear their slot."""
-        cdef Py_ssize_t g, c
-        cdef GroupTab* gt
-        cdef CoreTab* ct
-        cdef Tally r
-        cdef acc_t* inp
-        cdef int64_t* row
-        for c in range(self.net.n_cores):
-            if parts == 1 or self.net.cores[c].owner == part:
-                row = counters + c * ncol
-                row[self.chg_col] = 0
-                row[self.spk_col] = 0
-                row[self.ovf_col] = 0
-        for g in range(self.n_groups):
-            gt = &self.groups[g]
-            ct = &self.net.cores[gt.core]
-            if parts > 1 and ct.owner != part:
-                continue
-            inp = ct.ring + (t % ct.depth) * ct.stride + gt.acc_off
-            r = gt.fn(<void*>gt, inp, t)
-            row = counters + gt.core * ncol
-            row[self.chg_col] += r.changed
-            row[self.spk_col] += r.spikes
-            row[self.ovf_col] += r.overflows
-        for c in range(self.net.n_cores):
-            ct = &self.net.cores[c]
-            if ct.ring != NULL and (parts == 1 or ct.owner == part):
-                memset(ct.ring + (t % ct.depth) * ct.stride, 0, ct.stride * sizeof(acc_t))
-
-    cdef void _record(self, int64_t i) noexcept nogil:
-        cdef Py_ssize_t r
-        cdef RecTab* rt
-        for r in range(self.n_recs):
-            rt = &self.recs[r]
-            memcpy(rt.out + i * rt.width + rt.lo, rt.src, rt.n * sizeof(state_t))
-
-    def run(self, int64_t t0, int64_t i0, int64_t steps, int64_t[:, :, ::1] table,
-            int64_t[:, ::1] batches, int64_t used, int64_t[::1] per_step):
-        """Steps ``t0 .. t0 + steps - 1`` into rows ``i0 ..`` of ``table`` (steps, n_cores,
-        ncol), the record (:meth:`set_record`) and ``per_step``; batches appended to
-        ``batches`` from row ``used``. Stops early when ``batches`` has no room for another
-        full step (``capacity`` rows). Returns ``(steps done, rows used)``."""
-        cdef int64_t k, P, cap = self.net.capacity, rows = batches.shape[0]
-        cdef Py_ssize_t ncol = table.shape[2]
-        cdef int64_t* cnt
-        cdef int64_t* pk
-        if table.shape[1] != self.net.n_cores or batches.shape[1] != 4:
-            raise ValueError("NetStep.run: table must be (steps, n_cores, ncol), batches (rows, 4)")
-        if i0 < 0 or i0 + steps > table.shape[0] or i0 + steps > per_step.shape[0]:
-            raise ValueError("NetStep.run: steps out of range of the table")
-        cdef int T = self.net.threads, j
-        k = 0
-        with nogil:
-            while k < steps and used + cap <= rows:
-                cnt = &table[i0 + k, 0, 0] if self.net.n_cores else NULL
-                self.net._begin(t0 + k)
-                if T == 1:
-                    self._update(t0 + k, cnt, ncol, 0, 1)
-                    self.net._deliver(i0 + k, 0, 1)
-                else:  # two parallel phases: every spike of step t exists before delivery
-                    for j in prange(T, num_threads=T, schedule="static", chunksize=1):
-                        self._update(t0 + k, cnt, ncol, j, T)
-                    for j in prange(T, num_threads=T, schedule="static", chunksize=1):
-                        self.net._deliver(i0 + k, j, T)
-                P = self.net._flush(cnt, ncol, &batches[used, 0]) if cap else 0
-                per_step[i0 + k] = P
-                used += P
-                self._record(i0 + k)
-                k += 1
-        return k, used

@@ -9,11 +9,13 @@ from ._common import _I64, _U64, STREAM_LEAK, STREAM_THRESHOLD, _decay12, _wrap,
 
 __all__ = [
     "KERNELS",
+    "STEP_ADAPTERS",
     "cuba_lif_overflows",
     "cuba_lif_subtract_update",
     "cuba_lif_update",
     "if_overflows",
     "if_update",
+    "plain_adapter",
     "smooth_if_update",
     "truenorth_overflows",
     "truenorth_update",
@@ -365,3 +367,50 @@ def truenorth_overflows(counts, v, weights, leak, leak_reversal, stochastic_leak
     V = _truenorth_integrate(counts, np.asarray(v, _I64), weights, leak, leak_reversal,
                              stochastic_leak, stochastic_synapse_mask, seed, step, ids)  # fmt: skip
     return {"v": (V < -(1 << 19)) | (V > (1 << 19) - 1)}
+
+
+# ---------------------------------------------------------------- the step's adapters
+# Twin of the adapters in ``_neuron_loops.pxd``: per kernel, how a group's generic slots (the
+# arrays and parameters of its native descriptor, ``emulator/models.py``) call the loop.
+# ``adapter(arrays, params) -> update(inp, step)``, where ``inp`` is the ring row from the
+# group's first accumulator on.
+
+
+def plain_adapter(fn):
+    """The adapter of a loop called as ``fn(inp[:n], *state, *params, spikes)`` (one
+    accumulator per neuron; the spike buffer is the last array)."""
+
+    def adapter(arrays, params):
+        *state, spikes = arrays
+        n = spikes.shape[0]
+        args = (*state, *params, spikes)
+
+        def update(inp, step):
+            return fn(inp[:n], *args)
+
+        return update
+
+    return adapter
+
+
+def _truenorth_adapter(arrays, params):
+    v, weights, spikes = arrays
+    head, (seed, id_offset) = tuple(params[:10]), params[10:]
+    n = v.shape[0]
+
+    def update(inp, step):  # four accumulators per neuron; the PRN is keyed by (seed, step, neuron)
+        return truenorth_update(inp[: 4 * n].reshape(n, 4), v, weights, *head, seed, step,
+                                id_offset, spikes)  # fmt: skip
+
+    return update
+
+
+STEP_ADAPTERS = {
+    "cuba_lif_update": plain_adapter(cuba_lif_update),
+    "cuba_lif_subtract_update": plain_adapter(cuba_lif_subtract_update),
+    "if_update": plain_adapter(if_update),
+    "smooth_if_update": plain_adapter(smooth_if_update),
+    "truenorth_update": _truenorth_adapter,
+}
+"""Kernel name -> twin adapter (the compiled table: ``builtin_adapters`` in
+``_neuron_loops.pxd``)."""

@@ -1,57 +1,46 @@
-"""NumPy twin of ``NetStep`` (``_synapses.pyx``): every core's update, emission, delivery and
+"""NumPy twin of ``_step.pyx``: ``NetStep``: every core's update, emission, delivery and
 record for many steps in one call."""
 
 from __future__ import annotations
 
 from . import neurons as _neurons
 
-__all__ = ["KERNELS", "NATIVE_LAYOUT", "NATIVE_MODELS", "NetStep", "native_update"]
+__all__ = ["ADAPTERS", "KERNELS", "GroupStep", "NetStep", "register_step", "step_models"]
 
-KERNELS = ("NetStep",)
+KERNELS = ("NetStep", "GroupStep", "register_step", "step_models")
 """The names the compiled step module also defines."""
 
-# ---------------------------------------------------------------- the whole step loop
-
-NATIVE_LAYOUT = {
-    "cuba_lif_update": (("u", "v", "ref", "bias", "spikes"),
-                        ("du", "dv", "vth", "refract_delay", "vmin", "vmax")),
-    "cuba_lif_subtract_update": (("u", "v", "bias", "spikes"), ("du", "dv", "vth", "vmin", "vmax")),
-    "if_update": (("v", "bias", "spikes"),
-                  ("vth", "vmin", "vmax", "leak", "cap", "bipolar", "reset_zero")),
-    "smooth_if_update": (("v", "vbar", "bias", "spikes"),
-                         ("vth", "vmin", "vmax", "leak", "cap", "bipolar", "reset_zero", "alpha")),
-    "truenorth_update": (("v", "weights", "spikes"),
-                         ("leak", "leak_reversal", "stochastic_leak", "stochastic_synapse_mask",
-                          "alpha", "beta", "negative_reset", "reset_mode", "reset_value",
-                          "threshold_mask", "seed", "id_offset")),
-}  # fmt: skip
-"""Per neuron kernel a :class:`NetStep` group may use: the arrays (int32 state and spike
-buffers of length n, ``bias`` int64, TrueNorth ``weights`` int16 (n, 4)) and the integer
-parameters of its group descriptor, in order (the kernel's own argument order)."""
-
-NATIVE_MODELS = tuple(NATIVE_LAYOUT)
+ADAPTERS = dict(_neurons.STEP_ADAPTERS)
+"""Kernel name -> twin adapter ``adapter(arrays, params) -> update(inp, step)``: the table the
+step dispatches over (the built-ins from :data:`.neurons.STEP_ADAPTERS`, others through
+``kernels.register_step``)."""
 
 
-def native_update(fns, name, arrays, params):
-    """``update(inp, step) -> (changed, spikes, overflows)`` of one group descriptor
-    (:data:`NATIVE_LAYOUT`), calling kernel ``name`` from the namespace ``fns``."""
-    fn = getattr(fns, name)
-    if name == "truenorth_update":
-        v, weights, spikes = arrays
-        head, (seed, id_offset) = tuple(params[:10]), params[10:]
-        n = v.shape[0]
+def register_step(name, adapter):
+    """Make ``adapter`` the twin adapter of kernel ``name``."""
+    if not callable(adapter):
+        raise TypeError(f"register_step({name!r}): the adapter must be callable")
+    ADAPTERS[name] = adapter
 
-        def update(inp, step):  # the PRN is keyed by (seed, step, neuron)
-            return fn(inp.reshape(n, 4), v, weights, *head, seed, step, id_offset, spikes)
 
-        return update
-    *state, spikes = arrays
-    args = (*state, *params, spikes)
+def step_models():
+    """Kernel names a :class:`NetStep` group may use."""
+    return tuple(ADAPTERS)
 
-    def update(inp, step):
-        return fn(inp, *args)
 
-    return update
+def _adapter(name):
+    fn = ADAPTERS.get(name)
+    if fn is None:
+        raise ValueError(
+            f"NetStep: no compiled loop for {name!r}; registered: {', '.join(ADAPTERS)}"
+        )
+    return fn
+
+
+def GroupStep(name, arrays, params):
+    """``update(inp, step) -> (changed, spikes, overflows)`` of one group (its native
+    descriptor's kernel ``name``, ``arrays`` and ``params``) through its adapter."""
+    return _adapter(name)(arrays, params)
 
 
 class NetStep:
@@ -60,7 +49,7 @@ class NetStep:
     ``NetStep(net, groups, columns)``: ``net`` a :class:`NetDeliver` over the same cores' rings
     and spike buffers; ``groups[g] = (core, acc_offset, name, arrays, params)``, a group of
     neurons of core ``core`` reading accumulators ``acc_offset ..`` of its ring row, updated by
-    kernel ``name`` (:data:`NATIVE_LAYOUT`); ``columns`` = the counter-table columns
+    kernel ``name`` through its adapter (:data:`ADAPTERS`); ``columns`` = the counter-table columns
     ``(changed, spikes, overflows)``.
 
     One step t (table row i): every group reads ring slot ``t % depth`` of its core and
@@ -78,13 +67,8 @@ class NetStep:
         self.columns = tuple(columns)
         self.groups = []
         for core, acc_off, name, arrays, params in groups:
-            if name not in NATIVE_LAYOUT:
-                raise ValueError(f"NetStep: no compiled loop for {name!r}")
-            n = arrays[-1].shape[0]
-            width = 4 if name == "truenorth_update" else 1
-            ring = net.tables[core][6]
-            fn = native_update(_neurons, name, arrays, params)
-            self.groups.append((core, acc_off, acc_off + n * width, ring, fn))
+            fn = GroupStep(name, arrays, params)
+            self.groups.append((core, acc_off, net.tables[core][6], fn))
         self.records = []
 
     def set_record(self, items):
@@ -93,8 +77,8 @@ class NetStep:
     def _update(self, t, counters):
         chg, spk, ovf = self.columns
         counters[:, [chg, spk, ovf]] = 0
-        for core, a, b, ring, fn in self.groups:
-            r = fn(ring[t % ring.shape[0], a:b], t)
+        for core, a, ring, fn in self.groups:
+            r = fn(ring[t % ring.shape[0], a:], t)
             counters[core, chg] += r[0]
             counters[core, spk] += r[1]
             counters[core, ovf] += r[2]
