@@ -17,6 +17,8 @@ __all__ = ["SIGN_MODES", "quantize_weights", "sign_mode", "weight_range", "wrap_
 
 SIGN_MODES = ("excitatory", "inhibitory", "mixed")
 LOIHI_WEIGHT_EXP = (-8, 7)
+WEIGHT_MANTISSA_BITS = 9  # Loihi's stored weight: sign + 8-bit mantissa; a b-bit weight level
+# is stored as a multiple of 2 ** (WEIGHT_MANTISSA_BITS - b) so every width fills the mantissa
 
 
 def wrap_signed(x, bits: int):

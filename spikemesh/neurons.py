@@ -32,6 +32,8 @@ __all__ = [
 
 # Loihi register widths (Davies et al. 2018; nengo-loihi's emulator).
 LOIHI_DECAY_MAX = 4095  # du, dv: 12-bit unsigned
+LOIHI_DECAY_ONE = 4096  # du, dv are fractions of 2**12: a decay multiplies by (4096 - d) >> 12
+LOIHI_VTH_SHIFT = 6  # the threshold and the weights sit 6 bits up in v (v > vth << 6)
 LOIHI_VTH_MAX = 2**17 - 1  # 17-bit threshold mantissa
 LOIHI_BIAS_MANT = (-(2**12), 2**12 - 1)  # 13-bit signed
 LOIHI_BIAS_EXP = (0, 7)  # 3-bit
@@ -227,7 +229,7 @@ class CubaLIF(NeuronSpec):
 
     per_neuron = ("bias_mant", "bias_exp")
     state_vars = ("u", "v", "ref")
-    input_shift = 6  # q = sum(w << 6): the weight mantissa sits 6 bits up in the accumulator
+    input_shift = LOIHI_VTH_SHIFT  # q = sum(w << 6): the mantissa sits 6 bits up in the accumulator
 
     def __post_init__(self) -> None:
         o = "CubaLIF"

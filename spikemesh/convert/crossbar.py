@@ -37,6 +37,7 @@ import itertools
 import numpy as np
 
 from ..exceptions import MappingError
+from ..fixedpoint import WEIGHT_MANTISSA_BITS
 from ..mapping import map_network
 from ..network import Network
 from ..neurons import TN_THRESH_MAX, TrueNorthNeuron
@@ -85,7 +86,7 @@ def build(qann, chip, allocator="greedy"):
             f"{qann.spike_bits} (quantize with spike_bits=1: timesteps buy the levels)"
         )
     types = AXON_TYPE_WEIGHTS[max(wb, 2)]
-    u = 2 ** (9 - wb)
+    u = 2 ** (WEIGHT_MANTISSA_BITS - wb)
     cap = qann.cap
     net = Network("converted")
     n_in = int(np.prod(qann.in_shape))

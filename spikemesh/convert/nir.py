@@ -63,7 +63,18 @@ from ..exceptions import (
     SpikemeshError,
 )
 from ..network import Network
-from ..neurons import IF, CubaLIF, CubaLIFSubtract
+from ..neurons import (
+    IF,
+    LOIHI_BIAS_EXP,
+    LOIHI_BIAS_MANT,
+    LOIHI_DECAY_MAX,
+    LOIHI_DECAY_ONE,
+    LOIHI_VTH_MAX,
+    LOIHI_VTH_SHIFT,
+    CubaLIF,
+    CubaLIFSubtract,
+)
+from .nir_nodes import NODES, arr, conv_matrix, kind_of, pair, role_of
 
 __all__ = ["RESETS", "NirImport", "from_nir", "to_nir"]
 
@@ -82,15 +93,12 @@ RESETS = {
 """The reset mechanisms :func:`from_nir` builds (``reset=``). NIR 1.0 files say only
 ``v_reset``; exporters write ``v_reset = 0`` whatever their framework ran."""
 
-SPIKING = ("LIF", "CubaLIF", "IF", "Threshold")
-READOUT = ("LI", "CubaLI", "I")
-NEURONS = SPIKING + READOUT
-LINEAR = ("Affine", "Linear", "Scale", "Conv1d", "Conv2d", "SumPool2d", "AvgPool2d")
-PASS = ("Identity", "Flatten", "Output", "Delay")
 V_TOP = 2**21  # sigma * v_threshold stays below this: headroom in the 24-bit membrane
 Q_TOP = 2**21 - 1  # one step's input inside the 22-bit dendritic accumulator
 U_TOP = 2**22  # the current (input / (dt/tau_syn) at most) inside the 24-bit u register
-FORGET_TOP = 4095  # |v| below this: dv = 4095 truncates it to 0 (a membrane that forgets)
+FORGET_TOP = (
+    LOIHI_DECAY_MAX  # |v| below this: dv = 4095 truncates it to 0 (a membrane that forgets)
+)
 I_TOP = 2**13  # an integrator read-out holds 1024 steps of full drive before it clips
 
 
@@ -331,16 +339,14 @@ def _flatten(graph, prefix=""):
     return nodes, edges
 
 
-def _kind(node) -> str:
-    return node[0] if isinstance(node, tuple) else type(node).__name__
+_kind = kind_of
+_arr = arr
+_pair = pair
+_conv = conv_matrix
 
 
-def _arr(x) -> np.ndarray:
-    try:
-        a = np.asarray(x, np.float64)
-    except (TypeError, ValueError):
-        raise SpikemeshError(f"from_nir: a parameter is not numeric (got {x!r})") from None
-    return a
+def _is_neuron(node) -> bool:
+    return role_of(node) in ("spiking", "readout")
 
 
 _FIELDS = (
@@ -398,15 +404,6 @@ def _check_sizes(shapes) -> None:
                                  f"{tuple(shape)}); at most 2**31 - 1 per node")  # fmt: skip
         check_memory(f"from_nir: node {name!r}", 32.0 * 8 * n,
                      f"{n:,} values (shape {tuple(shape)}) and their state")  # fmt: skip
-
-
-def _pair(name, field_, v, nd):
-    a = np.atleast_1d(np.asarray(v, np.int64)).ravel()
-    if a.size == 1:
-        return (int(a[0]),) * nd
-    if a.size != nd:
-        raise SpikemeshError(f"from_nir: node {name!r}.{field_}: needs {nd} values (got {v!r})")
-    return tuple(int(x) for x in a)
 
 
 def _back_edges(nodes, edges) -> set:
@@ -488,7 +485,7 @@ def _out_shape(name, node, ins, override=None):
         raise SpikemeshError(f"from_nir: node {name!r} sums in-edges of different sizes ({detail})")
     shape = ins[0][1] if ins else None
     size = sizes.pop() if ins else None
-    if kind in NEURONS:
+    if _is_neuron(node):
         sizes_p = {int(a.size) for a in _neuron_params(node).values()}
         if shape is None:
             p = max(_neuron_params(node).values(), key=lambda a: a.size)
@@ -499,179 +496,12 @@ def _out_shape(name, node, ins, override=None):
                 f"{sorted(sizes_p)} but receives {size} values per step"
             )
         return shape
-    if kind in ("Affine", "Linear"):
-        w = _arr(node.weight)
-        if w.ndim != 2:
-            raise SpikemeshError(f"from_nir: node {name!r}.weight: must be 2-D (got {w.shape})")
-        if size is not None and size != w.shape[1]:
-            raise SpikemeshError(
-                f"from_nir: node {name!r} ({kind}) takes {w.shape[1]} inputs but receives {size}"
-            )
-        return (w.shape[0],)
-    if kind == "Scale":
-        s = _arr(node.scale)
-        if shape is None:
-            return tuple(s.shape) or (1,)
-        if s.size not in (1, size):
-            raise SpikemeshError(
-                f"from_nir: node {name!r} (Scale) has {s.size} scales but receives {size} values"
-            )
-        return shape
-    if kind in ("Conv1d", "Conv2d", "SumPool2d", "AvgPool2d"):
-        return _conv(name, node, shape)[1]
-    if kind == "Flatten":
-        if shape is None:
-            return None
-        nd = len(shape)
-        lo = node.start_dim + nd if node.start_dim < 0 else node.start_dim
-        hi = node.end_dim + nd if node.end_dim < 0 else node.end_dim
-        if lo >= nd or hi < lo:
-            return shape
-        return (*shape[:lo], int(np.prod(shape[lo : hi + 1])), *shape[hi + 1 :])
-    return shape  # Identity, Output, Delay
-
-
-def _conv(name, node, in_shape):
-    """(sparse matrix (out, in) or None when in_shape is None, output shape, bias per output
-    or None) of a convolution or pooling node on ``in_shape`` (C, *spatial)."""
-    import scipy.sparse as sp
-
-    kind = _kind(node)
-    nd = 1 if kind == "Conv1d" else 2
-    if kind.endswith("Pool2d"):
-        k = _pair(name, "kernel_size", node.kernel_size, 2)
-        stride = _pair(name, "stride", node.stride, 2)
-        pad = _pair(name, "padding", node.padding, 2)
-        dil, groups = (1, 1), None
-        w = None
-    else:
-        w = _arr(node.weight)
-        if w.ndim != nd + 2:
-            raise SpikemeshError(
-                f"from_nir: node {name!r}.weight: a {kind} weight is (C_out, C_in/groups, "
-                f"{'k' if nd == 1 else 'kh, kw'}) (got shape {w.shape})"
-            )
-        k = tuple(w.shape[2:])
-        stride = _pair(name, "stride", node.stride, nd)
-        dil = _pair(name, "dilation", node.dilation, nd)
-        groups = int(node.groups)
-        pad = node.padding
-    declared = getattr(node, "input_shape", None)
-    while in_shape is not None and len(in_shape) > nd + 1 and in_shape[0] == 1:
-        in_shape = tuple(in_shape[1:])  # a batch dimension of 1 some exporters keep
-    if in_shape is None or len(in_shape) != nd + 1:
-        if declared is None and in_shape is None:
-            return None, None, None
-        c_in = (w.shape[1] * groups) if w is not None else None
-        spatial = (
-            tuple(np.atleast_1d(np.asarray(declared, np.int64)).tolist())
-            if declared is not None
-            else None
-        )
-        if spatial is None or c_in is None:
-            raise SpikemeshError(
-                f"from_nir: node {name!r} ({kind}) needs its input as (channels, "
-                f"{'length' if nd == 1 else 'height, width'}); it receives shape {in_shape}"
-            )
-        shape = (c_in, *spatial)
-        if in_shape is not None and int(np.prod(in_shape)) != int(np.prod(shape)):
-            raise SpikemeshError(
-                f"from_nir: node {name!r} ({kind}) expects input {shape} but receives {in_shape}"
-            )
-        in_shape = shape
-    c, spatial = in_shape[0], tuple(in_shape[1:])
-    if w is None:  # pooling: one kernel of ones per channel
-        w = np.ones((c, 1, *k)) / (np.prod(k) if kind == "AvgPool2d" else 1.0)
-        groups = c
-    if c % groups or w.shape[0] % groups or w.shape[1] * groups != c:
-        raise SpikemeshError(
-            f"from_nir: node {name!r} ({kind}): weight {w.shape} with groups={groups} does not "
-            f"take {c} input channels"
-        )
-    if isinstance(pad, str):
-        if pad == "valid":
-            lo = hi = (0,) * nd
-        elif pad == "same":
-            tot = [d * (kk - 1) for d, kk in zip(dil, k, strict=True)]
-            lo = tuple(t // 2 for t in tot)
-            hi = tuple(t - t // 2 for t in tot)
-        else:
-            raise SpikemeshError(
-                f"from_nir: node {name!r}.padding: {pad!r} is not 'same' or 'valid'"
-            )
-    else:
-        lo = hi = _pair(name, "padding", pad, nd)
-    out_sp = tuple((s + a + b - d * (kk - 1) - 1) // st + 1
-                   for s, a, b, d, kk, st in zip(spatial, lo, hi, dil, k, stride, strict=True))  # fmt: skip
-    if min(out_sp) < 1:
-        raise SpikemeshError(
-            f"from_nir: node {name!r} ({kind}): kernel {k} does not fit input {spatial}"
-        )
-    co, cig = w.shape[0], w.shape[1]
-    from .._validate import check_memory
-
-    terms = co * int(np.prod(out_sp, dtype=object)) * cig * int(np.prod(k, dtype=object))
-    check_memory(f"from_nir: node {name!r}", 8.0 * (4 + 2 * nd) * terms,
-                 f"unrolling the {kind} into {terms:,} synapses")  # fmt: skip
-    grids = np.meshgrid(np.arange(co), *[np.arange(o) for o in out_sp], np.arange(cig),
-                        *[np.arange(kk) for kk in k], indexing="ij")  # fmt: skip
-    oc, opos, ic, kpos = grids[0], grids[1 : 1 + nd], grids[1 + nd], grids[2 + nd :]
-    ipos = [
-        o * st - a + kk * d for o, st, a, kk, d in zip(opos, stride, lo, kpos, dil, strict=True)
-    ]
-    ok = np.ones(oc.shape, bool)
-    for p, s in zip(ipos, spatial, strict=True):
-        ok &= (p >= 0) & (p < s)
-    cin = (oc // (co // groups)) * cig + ic
-    vals = w[(oc, ic, *kpos)]
-    ok &= vals != 0
-    row = np.ravel_multi_index((oc[ok], *[o[ok] for o in opos]), (co, *out_sp))
-    col = np.ravel_multi_index((cin[ok], *[p[ok] for p in ipos]), (c, *spatial))
-    n_out, n_in = co * int(np.prod(out_sp)), c * int(np.prod(spatial))
-    m = sp.csr_matrix((vals[ok], (row, col)), shape=(n_out, n_in))
-    bias = None
-    b = getattr(node, "bias", None)
-    if b is not None and np.any(_arr(b)):
-        bias = np.repeat(_arr(b).ravel(), int(np.prod(out_sp)))
-    return m, (co, *out_sp), bias
+    return NODES[kind].shape(name, node, shape)
 
 
 def _op(name, node, in_shape, dt):
     """(matrix (out, in), bias (out,) or None, delay steps) of a linear or pass node."""
-    import scipy.sparse as sp
-
-    kind = _kind(node)
-    n_in = int(np.prod(in_shape))
-    if kind in ("Affine", "Linear"):
-        w = _arr(node.weight)
-        b = _arr(node.bias).ravel() if kind == "Affine" else None
-        if b is not None and b.size not in (1, w.shape[0]):
-            raise SpikemeshError(
-                f"from_nir: node {name!r}.bias: {b.size} values for {w.shape[0]} outputs"
-            )
-        return (
-            sp.csr_matrix(w),
-            (np.broadcast_to(b, (w.shape[0],)) if b is not None and np.any(b) else None),
-            0,
-        )
-    if kind == "Scale":
-        return sp.diags(np.broadcast_to(_arr(node.scale).ravel(), (n_in,))).tocsr(), None, 0
-    if kind in ("Conv1d", "Conv2d", "SumPool2d", "AvgPool2d"):
-        m, _, bias = _conv(name, node, in_shape)
-        return m, bias, 0
-    if kind == "Delay":
-        steps = np.unique(_arr(node.delay) / dt)
-        if (
-            steps.size != 1
-            or abs(steps[0] - round(steps[0])) > 1e-9 * max(1, steps[0])
-            or steps[0] < 0
-        ):
-            raise SpikemeshError(
-                f"from_nir: node {name!r}: Delay must be one whole number of steps of dt={dt} "
-                f"for all elements (got delay/dt = {np.unique(_arr(node.delay) / dt)[:4]})"
-            )
-        return sp.identity(n_in, format="csr"), None, round(float(steps[0]))
-    return sp.identity(n_in, format="csr"), None, 0  # Identity, Flatten, Output
+    return NODES[_kind(node)].op(name, node, in_shape, dt)
 
 
 # ------------------------------------------------------------------ the import
@@ -758,15 +588,18 @@ def from_nir(src, chip=None, dt: float | None = None, *, reset="nir", strict: bo
         raise ParameterError(f"from_nir.dt: must be a finite number > 0 (got {dt!r})")
     for name, node in nodes.items():
         kind = _kind(node)
-        if kind not in NEURONS + LINEAR + PASS + ("Input",):
-            raise SpikemeshError(f"from_nir: node {name!r} has unsupported type {kind}")
+        if kind not in NODES:
+            raise SpikemeshError(
+                f"from_nir: node {name!r} has unsupported type {kind} (supported: "
+                f"{', '.join(NODES)}; spikemesh.convert.nir_nodes.register adds one)"
+            )
     for s, d in edges:
         for end in (s, d):
             if end not in nodes:
                 raise SpikemeshError(f"from_nir: edge ({s!r}, {d!r}) names no node {end!r}")
         if _kind(nodes[d]) == "Input":
             raise SpikemeshError(f"from_nir: edge ({s!r}, {d!r}) enters Input node {d!r}")
-        if _kind(nodes[s]) in READOUT and _kind(nodes[d]) != "Output":
+        if role_of(nodes[s]) == "readout" and _kind(nodes[d]) != "Output":
             raise SpikemeshError(
                 f"from_nir: node {s!r} ({_kind(nodes[s])}) drives {d!r}: its output is a real "
                 "value (the membrane), which these chips cannot send on as spikes; only a "
@@ -801,7 +634,7 @@ def from_nir(src, chip=None, dt: float | None = None, *, reset="nir", strict: bo
             imp.inputs[name] = shapes[name]
     specs = {}
     for name, node in nodes.items():
-        if _kind(node) in NEURONS:
+        if _is_neuron(node):
             specs[name] = _neuron(name, node, dt, int(np.prod(shapes[name])), given_dt)
             specs[name]["shape"] = shapes[name]
     resets = _resets(reset, specs, c)
@@ -820,7 +653,9 @@ def from_nir(src, chip=None, dt: float | None = None, *, reset="nir", strict: bo
         notes += [(name, t) for rel, t in sp_["decay_notes"] if rel > tolerance]
     paths = {name: _paths(name, nodes, into, back, shapes, dt) for name in specs}
     for name, node in nodes.items():  # Output nodes behind linear nodes: read out on the host
-        if _kind(node) == "Output" and any(_kind(nodes[s]) in LINEAR + PASS for s in into[name]):
+        if _kind(node) == "Output" and any(
+            role_of(nodes[s]) in ("linear", "pass") for s in into[name]
+        ):
             p = _paths(name, nodes, into, back, shapes, dt)
             routes = {k: m for k, m in p["routes"].items() if k[0] in specs}
             imp.host[name] = (routes, p["bias"], shapes[name])
@@ -883,7 +718,7 @@ def from_nir(src, chip=None, dt: float | None = None, *, reset="nir", strict: bo
                 # their core (a core runs one neuron model)
                 always = (CubaLIFSubtract if all(isinstance(q["pop"].neuron, CubaLIFSubtract)
                                                  for q in specs.values()) else CubaLIF)  # fmt: skip
-                const_pop = net.population(1, always(du=4095, dv=0, vth=0, bias_mant=1),
+                const_pop = net.population(1, always(du=LOIHI_DECAY_MAX, dv=0, vth=0, bias_mant=1),
                                            name=bname)  # fmt: skip
                 imp.bias = bname
             bw = _as_sparse(drive[None, :])
@@ -1051,7 +886,7 @@ def _snntorch_dt(nodes) -> float | None:
     taus, ratios, any_scaled = [], [], False
     for node in nodes.values():
         kind = _kind(node)
-        if kind not in NEURONS:
+        if not _is_neuron(node):
             continue
         p = _neuron_params(node)
         for key in ("tau", "tau_mem", "tau_syn"):
@@ -1096,7 +931,7 @@ def _infer_shapes(nodes, edges, back, override=None) -> dict:
             if indeg[d] == 0:
                 ready.append(d)
     for n in nodes:
-        if _kind(nodes[n]) in (*NEURONS, "Input") and shapes.get(n) is None:
+        if role_of(nodes[n]) in ("spiking", "readout", "input") and shapes.get(n) is None:
             raise SpikemeshError(f"from_nir: cannot tell the size of node {n!r}")
     return shapes
 
@@ -1150,14 +985,16 @@ def _neuron(name, node, dt, n, given_dt):
             "Loihi-like thresholds are >= 0 (not built)"
         )
     am = float(a_m_eff[0]) if a_m_eff is not None else 0.0
-    dv_f = 4096.0 * am
-    du_f = 4096.0 * float(a_s[0]) - 1
-    dvi, dui = int(np.clip(np.rint(dv_f), 0, 4095)), int(np.clip(np.rint(du_f), 0, 4095))
-    decay_err = 0.0 if forget else max(abs(dvi - dv_f), abs(dui - du_f)) / 4096
+    one = LOIHI_DECAY_ONE
+    dv_f = float(one) * am
+    du_f = float(one) * float(a_s[0]) - 1
+    dvi = int(np.clip(np.rint(dv_f), 0, LOIHI_DECAY_MAX))
+    dui = int(np.clip(np.rint(du_f), 0, LOIHI_DECAY_MAX))
+    decay_err = 0.0 if forget else max(abs(dvi - dv_f), abs(dui - du_f)) / one
     decay_notes, decay_rel = [], 0.0
     if not forget:
-        for label, exact, built, reg in (("dt/tau_mem", dv_f / 4096, dvi / 4096, f"dv = {dvi}"),
-                                         ("dt/tau_syn", (du_f + 1) / 4096, (dui + 1) / 4096,
+        for label, exact, built, reg in (("dt/tau_mem", dv_f / one, dvi / one, f"dv = {dvi}"),
+                                         ("dt/tau_syn", (du_f + 1) / one, (dui + 1) / one,
                                           f"du = {dui}")):  # fmt: skip
             if kind in ("IF", "I", "Threshold") or (label == "dt/tau_syn" and
                                                    kind not in ("CubaLIF", "CubaLI")):  # fmt: skip
@@ -1173,7 +1010,7 @@ def _neuron(name, node, dt, n, given_dt):
             "decay_notes": decay_notes, "decay_rel": decay_rel, "r": r,
             "gain": np.ascontiguousarray(gain), "a_s": float(a_s[0]), "a_m": am,
             "leak_u": a_m * leak if in_u else zero, "leak_v": a_m * leak if kind in ("CubaLIF", "CubaLI") else zero,
-            "forget": forget, "readout": kind in READOUT}  # fmt: skip
+            "forget": forget, "readout": role_of(kind) == "readout"}  # fmt: skip
 
 
 def _paths(name, nodes, into, back, shapes, dt, n=None):
@@ -1191,7 +1028,7 @@ def _paths(name, nodes, into, back, shapes, dt, n=None):
         for s in into[node]:
             d = delay + (1 if (s, node) in back else 0)
             kind = _kind(nodes[s])
-            if kind in NEURONS or kind == "Input":
+            if role_of(kind) in ("spiking", "readout", "input"):
                 if mat.shape[1] != int(np.prod(shapes[s])):
                     raise SpikemeshError(
                         f"from_nir: {s!r} sends {int(np.prod(shapes[s]))} values but the path to "
@@ -1215,15 +1052,14 @@ def _paths(name, nodes, into, back, shapes, dt, n=None):
 
 
 def _synapse_layers(nodes, into, back, shapes, dt, specs) -> list:
-    """NeuroBench's layers of the graph: each Affine / Linear / Conv node as
-    ``(name, routes {(source, delay): matrix (n_in, n_source)}, fanout per input, dense)``,
-    its input traced back through the pass and pooling nodes to Input and spiking nodes."""
-    import copy
-
+    """NeuroBench's layers of the graph: each node whose rule has a ``layer`` (Affine, Linear,
+    Conv) as ``(name, routes {(source, delay): matrix (n_in, n_source)}, fanout per input,
+    dense)``, its input traced back through the pass and pooling nodes to Input and spiking
+    nodes."""
     out = []
     for name, node in nodes.items():
-        kind = _kind(node)
-        if kind not in ("Affine", "Linear", "Conv1d", "Conv2d"):
+        rule = NODES[_kind(node)]
+        if rule.layer is None:
             continue
         in_shape = _in_shape_of(name, into, back, shapes)
         n_in = int(np.prod(in_shape))
@@ -1231,16 +1067,7 @@ def _synapse_layers(nodes, into, back, shapes, dt, specs) -> list:
         routes = {
             k: m for k, m in p["routes"].items() if k[0] in specs or _kind(nodes[k[0]]) == "Input"
         }
-        if kind in ("Affine", "Linear"):
-            w = _arr(node.weight)
-            fanout = np.count_nonzero(w, axis=0)
-            dense = w.size
-        else:
-            m, _, _ = _conv(name, node, in_shape)
-            fanout = np.diff(m.tocsc().indptr)
-            ones = copy.copy(node)
-            ones.weight = np.ones_like(_arr(node.weight))
-            dense = int(_conv(name, ones, in_shape)[0].nnz)
+        fanout, dense = rule.layer(name, node, in_shape)
         out.append((name, routes, np.asarray(fanout, np.int64), int(dense)))
     return out
 
@@ -1309,13 +1136,15 @@ def _build(net, name, sp_, paths, graded, notes, tol, caps):
         mant, bexp = _bias_parts(bias_f)
         berr = _rel_err(bias_f, mant * 2.0**bexp)
         errs.append(berr)
-        if np.any(bias_f) and (berr > tol or np.any(np.abs(bias_f) > 4095 * 2**7)):
+        if np.any(bias_f) and (
+            berr > tol or np.any(np.abs(bias_f) > LOIHI_BIAS_MANT[1] * 2 ** LOIHI_BIAS_EXP[1])
+        ):
             notes.append((name, f"v_leak (CubaLIF bias register) {_show(sp_['leak_v'])}: built "
                           f"as 13-bit mantissas x 2**{_show(bexp)}, {berr:.2%} off"))  # fmt: skip
         if sp_["theta"] is None:  # read-out: never fires (v clips at the threshold)
-            vth, vmax = 131071, 131071 * 64
+            vth, vmax = LOIHI_VTH_MAX, LOIHI_VTH_MAX << LOIHI_VTH_SHIFT
         else:
-            vth_f = sigma * sp_["theta"] / 64
+            vth_f = sigma * sp_["theta"] / 2**LOIHI_VTH_SHIFT
             vth_a = np.rint(vth_f)
             if np.ptp(vth_a):
                 raise SpikemeshError(
@@ -1331,10 +1160,10 @@ def _build(net, name, sp_, paths, graded, notes, tol, caps):
                               "positive membrane"))  # fmt: skip
             elif terr > tol:
                 notes.append((name, f"v_threshold = {theta0:g}: built as vth = {int(vth_a[0])} "
-                              f"(<< 6 = {int(vth_a[0]) << 6} at sigma = {sigma:g}: "
-                              f"{int(vth_a[0]) * 64 / sigma:g}, {terr:.2%} off)"))  # fmt: skip
+                              f"(<< {LOIHI_VTH_SHIFT} = {int(vth_a[0]) << LOIHI_VTH_SHIFT} at sigma = {sigma:g}: "
+                              f"{int(vth_a[0]) * 2**LOIHI_VTH_SHIFT / sigma:g}, {terr:.2%} off)"))  # fmt: skip
             vth, vmax = int(vth_a[0]), None
-        dv = 4095 if sp_["forget"] else sp_["dv"]
+        dv = LOIHI_DECAY_MAX if sp_["forget"] else sp_["dv"]
         kw = dict(du=sp_["du"], dv=dv, vth=vth, bias_mant=mant, bias_exp=bexp, vmax=vmax)
         if sp_.get("reset") == "subtract":
             spec = CubaLIFSubtract(**kw)
@@ -1358,9 +1187,10 @@ def _rel_err(exact, got) -> float:
 def _bias_parts(b: np.ndarray):
     """(mantissa, exponent) per neuron with mantissa * 2**exponent nearest b (13-bit, 0..7)."""
     e = np.zeros(b.shape, np.int64)
-    big = np.abs(b) > 4095
-    e[big] = np.clip(np.ceil(np.log2(np.abs(b[big]) / 4095)), 0, 7)
-    m = np.clip(np.rint(b / 2.0**e), -4096, 4095).astype(np.int64)
+    lo, hi = LOIHI_BIAS_MANT
+    big = np.abs(b) > hi
+    e[big] = np.clip(np.ceil(np.log2(np.abs(b[big]) / hi)), 0, 7)
+    m = np.clip(np.rint(b / 2.0**e), lo, hi).astype(np.int64)
     return m, e
 
 
@@ -1541,9 +1371,9 @@ def _export_neuron(name, pop, sigma, dt, readout):
         raise SpikemeshError(
             f"{owner}: refract_delay={spec.refract_delay} (a refractory hold) has no NIR equivalent"
         )
-    a_m, a_s = spec.dv / 4096, (spec.du + 1) / 4096
+    a_m, a_s = spec.dv / LOIHI_DECAY_ONE, (spec.du + 1) / LOIHI_DECAY_ONE
     bias = spec.bias(n).astype(np.float64) / sigma
-    theta = spec.vth * 64 / sigma * full
+    theta = spec.vth * 2**LOIHI_VTH_SHIFT / sigma * full
     if a_m == 0:
         if np.any(bias):
             raise SpikemeshError(

@@ -19,15 +19,16 @@ This integer network *is* the quantized ANN: the converted SNN must reproduce it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .._validate import check_int, float_array
 from ..exceptions import ParameterError, ShapeError
+from ..fixedpoint import WEIGHT_MANTISSA_BITS
 from ..network import conv2d, pool2d
 from .layers import (
-    LAYERS,
     AvgPool2d,
     Conv2d,
     Dense,
@@ -40,7 +41,7 @@ from .layers import (
     pool_batch,
 )
 
-__all__ = ["QLayer", "QuantizedANN", "quantize"]
+__all__ = ["RULES", "QLayer", "QuantizedANN", "Rule", "Site", "quantize", "register"]
 
 V_LIMIT = 2**23 - 2  # |z| bound: IF's 24-bit membrane holds it and the readout never fires
 
@@ -277,12 +278,13 @@ def quantize(layers, calibration, in_shape=None, *, weight_bits: int = 8, spike_
     input_bits = check_int(o, "input_bits", spike_bits if input_bits is None else input_bits, 1, 24)
     timesteps = check_int(o, "timesteps", timesteps, 1, 64)
     layers = list(layers)
-    if not layers or not all(isinstance(ly, LAYERS) for ly in layers):
+    if not layers or not all(_rule(ly) is not None for ly in layers):
         raise ParameterError(
-            f"{o}.layers: must be a non-empty list of {', '.join(c.__name__ for c in LAYERS)}"
+            f"{o}.layers: must be a non-empty list of {', '.join(c.__name__ for c in RULES)}"
         )
-    if not isinstance(layers[-1], (Dense, Conv2d)):
-        raise ParameterError(f"{o}.layers: the last layer must be Dense or Conv2d (the logits)")
+    if not _rule(layers[-1]).logits:
+        allowed = " or ".join(c.__name__ for c, r in RULES.items() if r.logits)
+        raise ParameterError(f"{o}.layers: the last layer must be {allowed} (the logits)")
     calib = float_array(o, "calibration", calibration)
     lead = 2 if is_sequential(layers) else 1  # sequences: (B, S, ...)
     if calib.ndim <= lead:
@@ -301,61 +303,129 @@ def quantize(layers, calibration, in_shape=None, *, weight_bits: int = 8, spike_
     acts = float_forward(layers, calib, in_shape)
     in_top = float(calib.max())
     in_scale = (in_top if in_top > 0 else 1.0) / in_cap
-    sigma, shape, unit_w = in_scale, in_shape, 2 ** (9 - weight_bits)
+    sigma, shape = in_scale, in_shape
     out, bound = [], in_cap  # bound: largest activation level entering the layer
     for i, ly in enumerate(layers):
-        last = i == len(layers) - 1
-        oshape = ly.out_shape(shape)
-        if isinstance(ly, Flatten):
-            out.append(QLayer("flatten", shape, oshape, scale=sigma))
-            shape = oshape
-            continue
-        if isinstance(ly, SumPool2d):
-            s = ly.size**2 if isinstance(ly, AvgPool2d) else 1
-            z_max = bound * ly.size**2
-            out.append(QLayer("pool", shape, oshape, threshold=s, size=ly.size, scale=sigma))
-            bound = min(z_max // s, cap)
-            shape = oshape
-            continue
-        if isinstance(ly, Recurrent):
-            if last:
-                raise ParameterError(f"{o}.layers: a Recurrent layer cannot be the logits layer")
-            new_sigma = _act_scale(acts[i], cap, percentile)
-            top = 2 ** (weight_bits - 1) - 1
-            # one unit of z for both paths: the larger of the two weight ranges sets it
-            span = max(np.abs(ly.w_in).max() * sigma, np.abs(ly.w_rec).max() * new_sigma, 1e-30)
-            unit = span / top / unit_w
-            q_in = np.clip(np.rint(ly.w_in * sigma / (unit * unit_w)), -top, top)
-            q_rec = np.clip(np.rint(ly.w_rec * new_sigma / (unit * unit_w)), -top, top)
-            s = max(1, round(new_sigma / unit))
-            b = np.rint(ly.bias / unit).astype(np.int64) + s // 2
-            stored = q_in.astype(np.int64) * unit_w
-            rec = q_rec.astype(np.int64) * unit_w
-            fan_in, fan_rec = np.abs(stored).sum(axis=0), np.abs(rec).sum(axis=0)
-            z_max = int((fan_in * bound + fan_rec * cap).max()) + int(np.abs(b).max(initial=0))
-            _check_range(o, i, ly, z_max)
-            out.append(QLayer("recurrent", shape, oshape, stored, b, s, weight_bits,
-                              scale=unit * s, weight_rec=rec))  # fmt: skip
-            sigma, shape, bound = unit * s, oshape, cap
-            continue
-        w = ly.weight if isinstance(ly, Dense) else ly.kernel
-        q, alpha = _weight_scale(w, weight_bits)
-        stored = q * unit_w
-        unit = alpha * sigma / unit_w  # float value of one unit of z
-        new_sigma = unit if last else _act_scale(acts[i], cap, percentile)
-        s = 0 if last else max(1, round(new_sigma / unit))
-        b = np.rint(ly.bias / unit).astype(np.int64) + s // 2
-        fan = (
-            np.abs(stored).reshape(stored.shape[0], -1).sum(axis=1)
-            if isinstance(ly, Conv2d)
-            else np.abs(stored).sum(axis=0)
-        )
-        z_max = int(fan.max()) * bound + int(np.abs(b).max(initial=0))
-        _check_range(o, i, ly, z_max)
-        kind = "dense" if isinstance(ly, Dense) else "conv"
-        extra = {} if kind == "dense" else {"stride": ly.stride, "padding": ly.padding}
-        out.append(QLayer(kind, shape, oshape, stored, b, s, weight_bits,
-                          scale=unit if last else unit * s, **extra))  # fmt: skip
-        sigma, shape, bound = (unit * s if s else unit), oshape, cap
+        at = Site(o, i, i == len(layers) - 1, shape, ly.out_shape(shape), sigma, bound, cap,
+                  weight_bits, acts[i], percentile)  # fmt: skip
+        q, sigma, bound = _rule(ly).quantize(ly, at)
+        out.append(q)
+        shape = at.out_shape
     return QuantizedANN(tuple(out), in_shape, weight_bits, spike_bits, input_bits, in_scale,
                         timesteps=timesteps)  # fmt: skip
+
+
+# ---------------------------------------------------------------- one rule per layer type
+@dataclass(frozen=True)
+class Site:
+    """Where a layer is quantized: the caller's name ``o``, its index, whether it is the
+    logits layer, its shapes, the float value ``sigma`` of one input level, the largest
+    input level ``bound``, the activation cap, the weight width, its float calibration
+    activations and the balancing percentile."""
+
+    o: str
+    index: int
+    last: bool
+    in_shape: tuple
+    out_shape: tuple
+    sigma: float
+    bound: int
+    cap: int
+    weight_bits: int
+    acts: np.ndarray
+    percentile: float
+
+    @property
+    def unit_w(self) -> int:
+        """Stored mantissa per quantized weight level: weights fill Loihi's 8-bit mantissa."""
+        return 2 ** (WEIGHT_MANTISSA_BITS - self.weight_bits)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How a layer type is quantized: ``quantize(layer, site) -> (QLayer, sigma, bound)`` (the
+    float value of one output level and the largest output level); ``logits``: the type may
+    be the last layer."""
+
+    quantize: Callable
+    logits: bool = False
+
+
+RULES: dict[type, Rule] = {}
+"""Layer type -> its :class:`Rule` (subclasses use their nearest registered base)."""
+
+
+def register(layer_type: type, quantize_fn: Callable, *, logits: bool = False) -> None:
+    """Quantize layers of ``layer_type`` with ``quantize_fn`` (:class:`Rule`)."""
+    if not isinstance(layer_type, type) or not callable(quantize_fn):
+        raise ParameterError("convert.quantize.register: needs a layer class and a function")
+    RULES[layer_type] = Rule(quantize_fn, logits)
+
+
+def _rule(layer) -> Rule | None:
+    for cls in type(layer).__mro__:
+        if cls in RULES:
+            return RULES[cls]
+    return None
+
+
+def _flatten(ly, at: Site):
+    return QLayer("flatten", at.in_shape, at.out_shape, scale=at.sigma), at.sigma, at.bound
+
+
+def _pool(ly, at: Site):
+    s = ly.size**2 if isinstance(ly, AvgPool2d) else 1
+    z_max = at.bound * ly.size**2
+    q = QLayer("pool", at.in_shape, at.out_shape, threshold=s, size=ly.size, scale=at.sigma)
+    return q, at.sigma, min(z_max // s, at.cap)
+
+
+def _recurrent(ly, at: Site):
+    if at.last:
+        raise ParameterError(f"{at.o}.layers: a Recurrent layer cannot be the logits layer")
+    sigma, unit_w, cap = at.sigma, at.unit_w, at.cap
+    new_sigma = _act_scale(at.acts, cap, at.percentile)
+    top = 2 ** (at.weight_bits - 1) - 1
+    # one unit of z for both paths: the larger of the two weight ranges sets it
+    span = max(np.abs(ly.w_in).max() * sigma, np.abs(ly.w_rec).max() * new_sigma, 1e-30)
+    unit = span / top / unit_w
+    q_in = np.clip(np.rint(ly.w_in * sigma / (unit * unit_w)), -top, top)
+    q_rec = np.clip(np.rint(ly.w_rec * new_sigma / (unit * unit_w)), -top, top)
+    s = max(1, round(new_sigma / unit))
+    b = np.rint(ly.bias / unit).astype(np.int64) + s // 2
+    stored = q_in.astype(np.int64) * unit_w
+    rec = q_rec.astype(np.int64) * unit_w
+    fan_in, fan_rec = np.abs(stored).sum(axis=0), np.abs(rec).sum(axis=0)
+    z_max = int((fan_in * at.bound + fan_rec * cap).max()) + int(np.abs(b).max(initial=0))
+    _check_range(at.o, at.index, ly, z_max)
+    q = QLayer("recurrent", at.in_shape, at.out_shape, stored, b, s, at.weight_bits,
+               scale=unit * s, weight_rec=rec)  # fmt: skip
+    return q, unit * s, cap
+
+
+def _weighted(kind: str):
+    def quantize_layer(ly, at: Site):
+        w = ly.weight if kind == "dense" else ly.kernel
+        q, alpha = _weight_scale(w, at.weight_bits)
+        stored = q * at.unit_w
+        unit = alpha * at.sigma / at.unit_w  # float value of one unit of z
+        new_sigma = unit if at.last else _act_scale(at.acts, at.cap, at.percentile)
+        s = 0 if at.last else max(1, round(new_sigma / unit))
+        b = np.rint(ly.bias / unit).astype(np.int64) + s // 2
+        fan = (np.abs(stored).reshape(stored.shape[0], -1).sum(axis=1) if kind == "conv"
+               else np.abs(stored).sum(axis=0))  # fmt: skip
+        z_max = int(fan.max()) * at.bound + int(np.abs(b).max(initial=0))
+        _check_range(at.o, at.index, ly, z_max)
+        extra = {} if kind == "dense" else {"stride": ly.stride, "padding": ly.padding}
+        ql = QLayer(kind, at.in_shape, at.out_shape, stored, b, s, at.weight_bits,
+                    scale=unit if at.last else unit * s, **extra)  # fmt: skip
+        return ql, (unit * s if s else unit), at.cap
+
+    return quantize_layer
+
+
+register(Dense, _weighted("dense"), logits=True)
+register(Conv2d, _weighted("conv"), logits=True)
+register(SumPool2d, _pool)
+register(Flatten, _flatten)
+register(Recurrent, _recurrent)
