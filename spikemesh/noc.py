@@ -205,6 +205,7 @@ class Mesh:
         self.router = ROUTERS[mesh.routing]
         empty = np.zeros(0, np.int64)
         self.table = self._build(empty, empty)
+        self._paths: dict[tuple[int, int], Path] = {}
         if pairs is not None:
             self.route_ids(*pairs)
 
@@ -310,12 +311,18 @@ class Mesh:
 
     def path(self, src: int, dst: int) -> Path:
         """The route from source ``src`` to core program ``dst`` (read from the table)."""
+        key = (int(src), int(dst))
+        p = self._paths.get(key)
+        if p is not None:
+            return p
         r = int(self.route_ids([src], [dst])[0])
         t = self.table
         q = slice(int(t.ptr[r]), int(t.ptr[r + 1]))
-        return Path(tuple(t.link[q].tolist()), tuple(t.latency[q].tolist()),
-                    tuple(t.flit_time[q].tolist()), int(t.ew[r]), int(t.ns[r]),
-                    int(t.crossings[r]))  # fmt: skip
+        p = Path(tuple(t.link[q].tolist()), tuple(t.latency[q].tolist()),
+                 tuple(t.flit_time[q].tolist()), int(t.ew[r]), int(t.ns[r]),
+                 int(t.crossings[r]))  # fmt: skip
+        self._paths[key] = p
+        return p
 
     def hop_counts(self, src, dst) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """E-W hops, N-S hops and chip crossings of the routes ``src[k] -> dst[k]`` (arrays of

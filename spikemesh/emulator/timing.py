@@ -165,7 +165,9 @@ class TimingModel:
         self.events = 0  # hop events processed (cycle mode)
         self._env = None
         if noc == "engine":
-            self._noc_step = kernels.get(backend).noc_step
+            self._kernels = kernels.get(backend)
+            self._noc_step = self._kernels.noc_step
+            self._route_for = None
             self._flits = np.zeros(mesh.n_links, np.int64)
             self._costs = np.array([self.upd_active, self.upd_inactive, self.spike_out], np.int64)
             self._no_ready = np.zeros(0, np.int64)
@@ -196,11 +198,16 @@ class TimingModel:
         return out
 
     def _routes(self, batches: np.ndarray) -> tuple:
-        """Each batch's route id and the route table's arrays, as the engine takes them."""
+        """Each batch's route id and the route table as the engine reads it (rebuilt only when
+        the mesh's table grew)."""
         ids = self.mesh.route_ids(batches[:, 0], batches[:, 1])
         t = self.mesh.table
-        return ids, (t.ptr, t.link, t.latency, t.flit_time, t.max_flit_time,
-                     self.mesh.flits_per_message, self.syn_op)  # fmt: skip
+        if self._route_for is not t:
+            self._route_obj = self._kernels.Routes(t.ptr, t.link, t.latency, t.flit_time,
+                                                   t.max_flit_time, self.mesh.flits_per_message,
+                                                   self.syn_op)  # fmt: skip
+            self._route_for = t
+        return ids, self._route_obj
 
     def _engine(self, updates, active, packets, ready=None):
         arr = np.ascontiguousarray(packets, np.int64).reshape(-1, 4)
@@ -208,7 +215,7 @@ class TimingModel:
         out = self._noc_step(
             int(self.mode == "cycle"), np.ascontiguousarray(updates, np.float64),
             np.ascontiguousarray(active, np.float64), self._costs, arr,
-            self._no_ready if ready is None else ready, ids, *table, self._flits,
+            self._no_ready if ready is None else ready, ids, table, self._flits,
         )  # fmt: skip
         self.events += out[5]
         return arr, out
@@ -278,7 +285,7 @@ class TimingModel:
         events = 0
         for i in range(steps):
             out = fn(mode, upd[i], act[i], costs, pk[starts[i] : ends[i]], ready,
-                     ids[starts[i] : ends[i]], *table, flits)  # fmt: skip
+                     ids[starts[i] : ends[i]], table, flits)  # fmt: skip
             busy[i] = out[4]
             ends_max[i] = out[2].max() if self.n_cores else 0
             events += out[5]

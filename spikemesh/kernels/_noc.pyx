@@ -59,22 +59,40 @@ cdef inline void _pop(Ev* heap, Py_ssize_t* size) noexcept nogil:
         heap[i] = e
 
 
+cdef class Routes:
+    """A route table as the engine reads it (see ``reference.Routes``): built once per table,
+    so a step passes one object instead of five arrays."""
+    cdef const int64_t[::1] ptr, link, lat, ft, maxft
+    cdef readonly int64_t fpm, syn_op, n_routes
+
+    def __init__(self, const int64_t[::1] ptr, const int64_t[::1] link, const int64_t[::1] lat,
+                 const int64_t[::1] ft, const int64_t[::1] maxft, int64_t fpm, int64_t syn_op):
+        if ptr.shape[0] < 1 or maxft.shape[0] != ptr.shape[0] - 1:
+            raise ValueError("Routes: ptr must have one entry more than maxft")
+        if link.shape[0] != ptr[ptr.shape[0] - 1] or lat.shape[0] != link.shape[0] or ft.shape[0] != link.shape[0]:
+            raise ValueError("Routes: link, lat and ft must hold ptr[-1] hops")
+        self.ptr, self.link, self.lat, self.ft, self.maxft = ptr, link, lat, ft, maxft
+        self.fpm, self.syn_op, self.n_routes = fpm, syn_op, maxft.shape[0]
+
+
 def noc_step(int cycle, const double[::1] updates, const double[::1] active,
              const int64_t[::1] costs, const int64_t[:, ::1] packets,
-             const int64_t[::1] ready_in, const int64_t[::1] route, const int64_t[::1] r_ptr,
-             const int64_t[::1] r_link, const int64_t[::1] r_lat, const int64_t[::1] r_ft,
-             const int64_t[::1] r_maxft, int64_t fpm, int64_t syn_op, int64_t[::1] link_flits):
+             const int64_t[::1] ready_in, const int64_t[::1] route, Routes routes,
+             int64_t[::1] link_flits):
     """One timestep of the mesh timing model. See ``reference.noc_step``."""
-    cdef Py_ssize_t n = updates.shape[0], P = packets.shape[0], k, h, q
+    cdef Py_ssize_t n = updates.shape[0], P = packets.shape[0], k, h, q, nw = 0
     cdef const int64_t[:, ::1] pk = packets
     cdef double ua = <double>costs[0], ui = <double>costs[1], so = <double>costs[2]
     cdef int64_t f, start, now, seq = 0, events = 0, r, sumlat, d
+    cdef const int64_t[::1] r_ptr = routes.ptr, r_link = routes.link, r_lat = routes.lat
+    cdef const int64_t[::1] r_ft = routes.ft, r_maxft = routes.maxft
+    cdef int64_t fpm = routes.fpm, syn_op = routes.syn_op, n_routes = routes.n_routes
 
     if route.shape[0] != P:
         raise ValueError(f"noc_step: route has {route.shape[0]} entries for {P} batches")
     for k in range(P):
         r = route[k]
-        if r < 0 or r + 1 >= r_ptr.shape[0]:
+        if r < 0 or r >= n_routes:
             raise ValueError(f"noc_step: batch {k} has route {r}, not in the table")
     # each core's update time: a x active + (n - a) x inactive + messages sent x spike_out
     sent_a = np.zeros(n, np.float64)
@@ -108,9 +126,15 @@ def noc_step(int cycle, const double[::1] updates, const double[::1] active,
     if heap == NULL:
         raise MemoryError("noc_step: out of memory")
     # first hops in (ready, batch) order: batch order is their scheduling order
-    route_a = np.asarray(route)
-    ptr_a = np.asarray(r_ptr)
-    with_hops = np.flatnonzero(ptr_a[route_a + 1] > ptr_a[route_a]) if cycle else np.zeros(0, np.int64)
+    with_hops = np.empty(P if cycle else 0, np.int64)
+    cdef int64_t[::1] wh = with_hops
+    if cycle:
+        for k in range(P):
+            r = route[k]
+            if r_ptr[r + 1] > r_ptr[r]:
+                wh[nw] = k
+                nw += 1
+        with_hops = with_hops[:nw]
     perm = np.argsort(ready_a[with_hops], kind="stable") if cycle else np.zeros(0, np.int64)
     cdef const int64_t[::1] init = with_hops[perm].astype(np.int64) if cycle else perm
     cdef const int64_t[::1] iseq = perm.astype(np.int64, copy=False)

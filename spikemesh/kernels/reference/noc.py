@@ -6,16 +6,31 @@ import numpy as np
 
 from ._common import _I64
 
-__all__ = ["KERNELS", "noc_step"]
+__all__ = ["KERNELS", "Routes", "noc_step"]
 
-KERNELS = ("noc_step",)
+KERNELS = ("noc_step", "Routes")
 """The names ``_noc.pyx`` also defines."""
 
 # ---------------------------------------------------------------- network-on-chip engine
 
 
-def noc_step(cycle, updates, active, costs, packets, ready_in, route, r_ptr, r_link, r_lat, r_ft,
-             r_maxft, fpm, syn_op, link_flits):  # fmt: skip
+class Routes:
+    """A route table as the engine reads it: route r's hops are ``ptr[r] <= q < ptr[r+1]``
+    with directed link ``link[q]``, head latency ``lat[q]`` and flit time ``ft[q]``;
+    ``maxft[r]`` is the slowest hop's flit time (time units); ``fpm`` flits per spike message
+    and ``syn_op`` time units per synaptic event. Built once per table
+    (:class:`spikemesh.noc.RouteTable`)."""
+
+    def __init__(self, ptr, link, lat, ft, maxft, fpm, syn_op):
+        if len(ptr) < 1 or len(maxft) != len(ptr) - 1:
+            raise ValueError("Routes: ptr must have one entry more than maxft")
+        if not len(link) == len(lat) == len(ft) == int(ptr[-1]):
+            raise ValueError("Routes: link, lat and ft must hold ptr[-1] hops")
+        self.ptr, self.link, self.lat, self.ft, self.maxft = ptr, link, lat, ft, maxft
+        self.fpm, self.syn_op, self.n_routes = int(fpm), int(syn_op), len(maxft)
+
+
+def noc_step(cycle, updates, active, costs, packets, ready_in, route, routes, link_flits):
     """One timestep of the mesh timing model (twin of the SimPy model in
     :mod:`spikemesh.emulator.timing`, which is its readable specification).
 
@@ -34,13 +49,10 @@ def noc_step(cycle, updates, active, costs, packets, ready_in, route, r_ptr, r_l
     ready_in : int64[P] or int64[0]
         When each batch leaves; empty: at its core's update time ``U[src]`` (0 for inputs).
     route : int64[P]
-        Each batch's route in the route table (:class:`spikemesh.noc.RouteTable`).
-    r_ptr, r_link, r_lat, r_ft, r_maxft : int64 arrays
-        The route table: route r's hops are ``r_ptr[r] <= q < r_ptr[r+1]`` with directed link
-        ``r_link[q]``, head latency ``r_lat[q]`` and flit time ``r_ft[q]``; ``r_maxft[r]`` is
-        the slowest hop's flit time (time units).
-    fpm, syn_op : int
-        Flits per spike message; time units per synaptic event.
+        Each batch's route in the route table.
+    routes : Routes
+        The route table (:class:`Routes`: hops, latencies, flit times; flits per message and
+        time units per synaptic event).
     link_flits : int64[n_links]
         Flits per directed link; added to.
 
@@ -63,7 +75,14 @@ def noc_step(cycle, updates, active, costs, packets, ready_in, route, r_ptr, r_l
     """
     import heapq
 
-    fpm, syn_op = int(fpm), int(syn_op)
+    fpm, syn_op = routes.fpm, routes.syn_op
+    r_ptr, r_link, r_lat, r_ft, r_maxft = (
+        routes.ptr,
+        routes.link,
+        routes.lat,
+        routes.ft,
+        routes.maxft,
+    )
     n = updates.shape[0]
     packets = np.asarray(packets, _I64).reshape(-1, 4)
     src, dst, msgs, syn = (packets[:, j] for j in range(4))
@@ -71,7 +90,7 @@ def noc_step(cycle, updates, active, costs, packets, ready_in, route, r_ptr, r_l
     if len(route) != P:
         raise ValueError(f"noc_step: route has {len(route)} entries for {P} batches")
     for k in range(P):
-        if not 0 <= int(route[k]) < len(r_ptr) - 1:
+        if not 0 <= int(route[k]) < routes.n_routes:
             raise ValueError(f"noc_step: batch {k} has route {int(route[k])}, not in the table")
     ua, ui, so = (float(c) for c in costs)
     sent = np.zeros(n)
