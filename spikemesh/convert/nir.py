@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -100,6 +100,47 @@ FORGET_TOP = (
     LOIHI_DECAY_MAX  # |v| below this: dv = 4095 truncates it to 0 (a membrane that forgets)
 )
 I_TOP = 2**13  # an integrator read-out holds 1024 steps of full drive before it clips
+
+
+@dataclass(frozen=True, eq=False)
+class NeuronNode:
+    """A NIR neuron node as the import reads it, in one pass (NIR units): its type, size and
+    shape, threshold ``theta`` (None: a read-out), the chip's decays ``dv``/``du`` and their
+    rounding (``decay_err``, ``decay_notes``), ``r``, the input ``gain`` per neuron, the
+    fractions ``a_s`` = dt/tau_syn and ``a_m`` = dt/tau_mem, the constant drive into u
+    (``leak_u``) and into v (``leak_v``), whether the membrane forgets every step, whether it
+    is a read-out, and the reset built (:data:`RESETS`)."""
+
+    kind: str
+    n: int
+    shape: tuple
+    theta: np.ndarray | None
+    dv: int
+    du: int
+    decay_err: float
+    decay_notes: tuple
+    r: np.ndarray
+    gain: np.ndarray
+    a_s: float
+    a_m: float
+    leak_u: np.ndarray
+    leak_v: np.ndarray
+    forget: bool
+    readout: bool
+    reset: str = "nir"
+
+
+@dataclass(frozen=True, eq=False)
+class BuiltNode:
+    """What :func:`_build` made of a :class:`NeuronNode`: its population, scale ``sigma``
+    (chip units per NIR unit of v), weight ``shift``, the relative errors so far and the
+    constant drive per step in chip units."""
+
+    pop: object
+    sigma: float
+    shift: int
+    errs: tuple
+    const_q: np.ndarray
 
 
 @dataclass
@@ -632,25 +673,22 @@ def from_nir(src, chip=None, dt: float | None = None, *, reset="nir", strict: bo
             else:
                 sources[name] = net.input(n_in, name=name)
             imp.inputs[name] = shapes[name]
-    specs = {}
-    for name, node in nodes.items():
-        if _is_neuron(node):
-            specs[name] = _neuron(name, node, dt, int(np.prod(shapes[name])), given_dt)
-            specs[name]["shape"] = shapes[name]
+    specs = {name: _neuron(name, node, dt, int(np.prod(shapes[name])), given_dt, shapes[name])
+             for name, node in nodes.items() if _is_neuron(node)}  # fmt: skip
     resets = _resets(reset, specs, c)
+    specs = {name: replace(sp_, reset=resets.get(name, "nir")) for name, sp_ in specs.items()}
     for name, sp_ in specs.items():
-        sp_["reset"] = resets.get(name, "nir")
-        if sp_["kind"] in ("IF", "I"):
-            r = sp_["r"]
+        if sp_.kind in ("IF", "I"):
+            r = sp_.r
             if dt_source == "default" and np.max(r) >= 10:  # r = 1/dt of a graph without dt
-                notes.append((name, f"{sp_['kind']} r = {_show(r)} read at dt = 1 (the graph "
+                notes.append((name, f"{sp_.kind} r = {_show(r)} read at dt = 1 (the graph "
                               "carries no dt): NIR's dv/dt = R I adds r I per step; pass dt= "
                               "if the graph was written for another step"))  # fmt: skip
             elif dt != 1 and np.all(r == 1):
-                notes.append((name, f"{sp_['kind']} r = 1 at dt = {dt:g} adds dt r = {dt:g} of "
+                notes.append((name, f"{sp_.kind} r = 1 at dt = {dt:g} adds dt r = {dt:g} of "
                               "its input per step (NIR's dv/dt = R I); Norse 1.1 exports its "
                               "IAFCell (v += I per step) with r = 1, NIR's ODE needs r = 1/dt"))  # fmt: skip
-        notes += [(name, t) for rel, t in sp_["decay_notes"] if rel > tolerance]
+        notes += [(name, t) for rel, t in sp_.decay_notes if rel > tolerance]
     paths = {name: _paths(name, nodes, into, back, shapes, dt) for name in specs}
     for name, node in nodes.items():  # Output nodes behind linear nodes: read out on the host
         if _kind(node) == "Output" and any(
@@ -669,20 +707,20 @@ def from_nir(src, chip=None, dt: float | None = None, *, reset="nir", strict: bo
     for name in specs:
         lines = sum(int(np.prod(shapes[src])) for src, _ in paths[name]["routes"])
         split[name] = split_signs if split_signs != "auto" else lines <= axons // 2
-    caps = {}
+    caps = {name: 2**spike_bits - 1 for name, sp_ in specs.items()
+            if sp_.reset == "multi_subtract"}  # fmt: skip
+    built = {name: _build(net, name, sp_, paths[name], graded, notes, tolerance, caps, spike_bits)
+             for name, sp_ in specs.items()}  # fmt: skip
     for name, sp_ in specs.items():
-        if sp_["reset"] == "multi_subtract":
-            sp_["spike_bits"] = spike_bits
-            caps[name] = 2**spike_bits - 1
-    for name, sp_ in specs.items():
-        _build(net, name, sp_, paths[name], graded, notes, tolerance, caps)
         imp.populations[name] = name
-        imp.sigma[name] = sp_["sigma"]
-        imp.shapes[name] = sp_["shape"]
+        imp.sigma[name] = built[name].sigma
+        imp.shapes[name] = sp_.shape
     for name, sp_ in specs.items():
+        b_ = built[name]
+        errs_all = list(b_.errs)
         for (src_name, delay), m in paths[name]["routes"].items():
-            pre = sources.get(src_name) or specs[src_name]["pop"]
-            w = (m.multiply(sp_["sigma"] * sp_["gain"][:, None])).T.tocsr()  # (pre, post)
+            pre = sources.get(src_name) or built[src_name].pop
+            w = (m.multiply(b_.sigma * sp_.gain[:, None])).T.tocsr()  # (pre, post)
             if src_name in imp.input_step:  # graded input: one payload unit = one step of x
                 w = (w * imp.input_step[src_name]).tocsr()
             # Loihi's mixed-sign synapse format drops the lowest mantissa bit (docs/hardware.md
@@ -691,24 +729,24 @@ def from_nir(src, chip=None, dt: float | None = None, *, reset="nir", strict: bo
             top = float(np.abs(w.data).max(initial=0))
             errs = []
             for suffix, part in parts:
-                mant, wexp, err = _weights(part, sp_["shift"])
+                mant, wexp, err = _weights(part, b_.shift)
                 ptop = float(np.abs(part.data).max(initial=0))
                 errs.append(err * ptop / top if top else 0.0)
                 pname = f"{src_name}->{name}{suffix}"
-                _weight_notes(notes, name, pname, part, mant, wexp, sp_["shift"],
+                _weight_notes(notes, name, pname, part, mant, wexp, b_.shift,
                               errs[-1], tolerance)  # fmt: skip
                 if part.nnz and not mant.nnz:
                     warnings.warn(
                         f"from_nir: every weight of {pname!r} rounds to 0: they are below one "
-                        f"accumulator step at the node's scale (sigma = {sp_['sigma']:g}, set by "
+                        f"accumulator step at the node's scale (sigma = {b_.sigma:g}, set by "
                         "its threshold); the projection does nothing",
                         QuantizationWarning,
                         stacklevel=2,
                     )
-                net.connect(pre, sp_["pop"], weights=mant, weight_exp=wexp, delay=delay,
+                net.connect(pre, b_.pop, weights=mant, weight_exp=wexp, delay=delay,
                             name=pname)  # fmt: skip
-            sp_["errs"].append(max(errs, default=0.0))
-        drive = sp_["const_q"]
+            errs_all.append(max(errs, default=0.0))
+        drive = b_.const_q
         if np.any(drive):
             if const_pop is None:
                 bname = "nir.bias"
@@ -716,27 +754,27 @@ def from_nir(src, chip=None, dt: float | None = None, *, reset="nir", strict: bo
                     bname += "_"
                 # fires every step; the model of the populations it drives, so it can share
                 # their core (a core runs one neuron model)
-                always = (CubaLIFSubtract if all(isinstance(q["pop"].neuron, CubaLIFSubtract)
-                                                 for q in specs.values()) else CubaLIF)  # fmt: skip
+                always = (CubaLIFSubtract if all(isinstance(q.pop.neuron, CubaLIFSubtract)
+                                                 for q in built.values()) else CubaLIF)  # fmt: skip
                 const_pop = net.population(1, always(du=LOIHI_DECAY_MAX, dv=0, vth=0, bias_mant=1),
                                            name=bname)  # fmt: skip
                 imp.bias = bname
             bw = _as_sparse(drive[None, :])
             top = float(np.abs(drive).max())
             for suffix, part in _sign_split(bw):
-                mant, wexp, err = _weights(part, sp_["shift"])
+                mant, wexp, err = _weights(part, b_.shift)
                 err *= float(np.abs(part.data).max(initial=0)) / top
-                sp_["errs"].append(err)
+                errs_all.append(err)
                 _weight_notes(notes, name, f"bias->{name}{suffix}", part, mant, wexp,
-                              sp_["shift"], err, tolerance,
+                              b_.shift, err, tolerance,
                               what="constant drive (Affine bias / v_leak)")  # fmt: skip
-                net.connect(const_pop, sp_["pop"], weights=mant, weight_exp=wexp, delay=0,
+                net.connect(const_pop, b_.pop, weights=mant, weight_exp=wexp, delay=0,
                             name=f"bias->{name}{suffix}")  # fmt: skip
-        imp.errors[name] = float(max(sp_["errs"]))
-        if sp_["readout"]:
-            net.probe(sp_["pop"], "v")
-    imp.readouts = tuple(n for n, s in specs.items() if s["readout"])
-    imp.resets = {n: s["reset"] for n, s in specs.items() if not s["readout"]}
+        imp.errors[name] = float(max(errs_all))
+        if sp_.readout:
+            net.probe(b_.pop, "v")
+    imp.readouts = tuple(n for n, s in specs.items() if s.readout)
+    imp.resets = {n: s.reset for n, s in specs.items() if not s.readout}
     imp.layers = _synapse_layers(nodes, into, back, shapes, dt, specs)
     imp.fidelity = [f"node {node!r}: {text}" for node, text in readings + notes]
     for node, text in readings:
@@ -751,8 +789,8 @@ def from_nir(src, chip=None, dt: float | None = None, *, reset="nir", strict: bo
             )
         warnings.warn(msg, FidelityWarning, stacklevel=2)
     for name in specs:  # the membrane of every node: NeuroBench's MembraneUpdates reads it
-        if not specs[name]["readout"]:
-            net.probe(specs[name]["pop"], "v")
+        if not specs[name].readout:
+            net.probe(built[name].pop, "v")
     net.nir = imp
     return net
 
@@ -784,7 +822,7 @@ def _input_bits(bits, vmax, chip):
 
 def _resets(reset, specs, chip) -> dict:
     """node -> reset mechanism (a key of RESETS), checked against the nodes and the chip."""
-    spiking = [n for n, s in specs.items() if not s["readout"]]
+    spiking = [n for n, s in specs.items() if not s.readout]
     if isinstance(reset, str):
         if reset not in RESETS:
             raise ParameterError(
@@ -813,15 +851,15 @@ def _resets(reset, specs, chip) -> dict:
                 f"from_nir.reset[{n!r}]: must be one of {', '.join(RESETS)} (got {mode!r})"
             )
         mode = "nir" if mode == "zero" else mode
-        kind = specs[n]["kind"]
-        if mode != "nir" and (specs[n]["readout"] or kind == "Threshold"):
+        kind = specs[n].kind
+        if mode != "nir" and (specs[n].readout or kind == "Threshold"):
             if explicit:
                 raise ParameterError(
                     f"from_nir.reset[{n!r}]: {kind} has no reset (a read-out or a stateless "
                     "threshold); only spiking IF/LIF/CubaLIF nodes take reset="
                 )
             continue
-        if mode != "nir" and specs[n]["forget"]:
+        if mode != "nir" and specs[n].forget:
             raise SpikemeshError(
                 f"from_nir: node {n!r}: reset={mode!r} on a membrane that forgets every step "
                 "(dt = tau) is not built"
@@ -936,7 +974,7 @@ def _infer_shapes(nodes, edges, back, override=None) -> dict:
     return shapes
 
 
-def _neuron(name, node, dt, n, given_dt):
+def _neuron(name, node, dt, n, given_dt, shape) -> NeuronNode:
     """Per-neuron arrays (NIR units) and the chip's decays of a neuron node."""
     kind = _kind(node)
     p = {k: np.broadcast_to(v.ravel() if v.size > 1 else v.reshape(()), (n,)).astype(np.float64)
@@ -991,7 +1029,7 @@ def _neuron(name, node, dt, n, given_dt):
     dvi = int(np.clip(np.rint(dv_f), 0, LOIHI_DECAY_MAX))
     dui = int(np.clip(np.rint(du_f), 0, LOIHI_DECAY_MAX))
     decay_err = 0.0 if forget else max(abs(dvi - dv_f), abs(dui - du_f)) / one
-    decay_notes, decay_rel = [], 0.0
+    decay_notes = []
     if not forget:
         for label, exact, built, reg in (("dt/tau_mem", dv_f / one, dvi / one, f"dv = {dvi}"),
                                          ("dt/tau_syn", (du_f + 1) / one, (dui + 1) / one,
@@ -1001,16 +1039,15 @@ def _neuron(name, node, dt, n, given_dt):
                 continue
             rel = abs(built - exact) / exact if exact > 0 else 0.0
             if rel > 0:
-                decay_rel = max(decay_rel, rel)
                 decay_notes.append((rel, f"{label} = {exact:.6g}: built as {reg} "
                                     f"({built:.6g}, {rel:.2%} off)"))  # fmt: skip
     # constant drive per step into u (LIF/LI: v_leak through u; CubaLIF/CubaLI: the v register)
     in_u = kind in ("LIF", "LI")
-    return {"kind": kind, "n": n, "theta": theta, "dv": dvi, "du": dui, "decay_err": decay_err,
-            "decay_notes": decay_notes, "decay_rel": decay_rel, "r": r,
-            "gain": np.ascontiguousarray(gain), "a_s": float(a_s[0]), "a_m": am,
-            "leak_u": a_m * leak if in_u else zero, "leak_v": a_m * leak if kind in ("CubaLIF", "CubaLI") else zero,
-            "forget": forget, "readout": role_of(kind) == "readout"}  # fmt: skip
+    in_v = kind in ("CubaLIF", "CubaLI")
+    return NeuronNode(kind, n, tuple(shape), theta, dvi, dui, decay_err, tuple(decay_notes), r,
+                      np.ascontiguousarray(gain), float(a_s[0]), am,
+                      a_m * leak if in_u else zero, a_m * leak if in_v else zero, forget,
+                      role_of(kind) == "readout")  # fmt: skip
 
 
 def _paths(name, nodes, into, back, shapes, dt, n=None):
@@ -1080,39 +1117,39 @@ def _in_shape_of(node, into, back, shapes):
     return shapes[srcs[0]]
 
 
-def _build(net, name, sp_, paths, graded, notes, tol, caps):
+def _build(net, name, sp_: NeuronNode, paths, graded, notes, tol, caps, spike_bits) -> BuiltNode:
     """Choose ``sigma`` and the neuron spec; add the population. ``caps``: the largest
     payload each source sends in a step (1, or 2**spike_bits - 1 for multi-spike nodes)."""
-    n, kind = sp_["n"], sp_["kind"]
+    n, kind = sp_.n, sp_.kind
     drive = sum((np.asarray(abs(m).sum(axis=1)).ravel() * caps.get(src, 1)
                  for (src, _), m in paths["routes"].items()), np.zeros(n))  # fmt: skip
-    const_in = sp_["gain"] * paths["bias"] + sp_["leak_u"]  # per step, NIR units, into u
-    q = sp_["gain"] * drive + np.abs(const_in)
+    const_in = sp_.gain * paths["bias"] + sp_.leak_u  # per step, NIR units, into u
+    q = sp_.gain * drive + np.abs(const_in)
     # a membrane that forgets each step, no current: an IF core with reset="step" is exact
-    multi = sp_.get("reset") == "multi_subtract"
-    use_if = (sp_["forget"] and graded and kind in ("Threshold", "LIF")) or multi
+    multi = sp_.reset == "multi_subtract"
+    use_if = (sp_.forget and graded and kind in ("Threshold", "LIF")) or multi
     bounds = [
         Q_TOP / max(q.max(initial=0), 1e-300),
-        U_TOP * sp_["a_s"] / max(q.max(initial=0), 1e-300),
+        U_TOP * sp_.a_s / max(q.max(initial=0), 1e-300),
     ]
-    if sp_["theta"] is not None:
-        bounds.append(V_TOP / max(float(sp_["theta"].max()), 1e-300))
-    if sp_["forget"] and not use_if:
-        bounds.append(FORGET_TOP / max((q + np.abs(sp_["leak_v"])).max(initial=0), 1e-300))
+    if sp_.theta is not None:
+        bounds.append(V_TOP / max(float(sp_.theta.max()), 1e-300))
+    if sp_.forget and not use_if:
+        bounds.append(FORGET_TOP / max((q + np.abs(sp_.leak_v)).max(initial=0), 1e-300))
     if kind == "I":
         bounds.append(I_TOP / max(q.max(initial=0), 1e-300))
-    if sp_["readout"] and kind != "I":
-        bounds.append(U_TOP * sp_["a_s"] * sp_["a_m"] / max(q.max(initial=0), 1e-300))
+    if sp_.readout and kind != "I":
+        bounds.append(U_TOP * sp_.a_s * sp_.a_m / max(q.max(initial=0), 1e-300))
     # the largest synapse (and the bias line) inside a weight register: 8-bit mantissa << 7
-    wmax = max([float((abs(m).max(axis=1).toarray().ravel() * sp_["gain"]).max(initial=0))
+    wmax = max([float((abs(m).max(axis=1).toarray().ravel() * sp_.gain).max(initial=0))
                 for m in paths["routes"].values()] + [float(np.abs(const_in).max(initial=0))])  # fmt: skip
     bounds.append(254 * 2.0 ** (7 + (0 if use_if else 6)) / max(wmax, 1e-300))
     top = min(bounds)
     sigma = 2.0 ** math.floor(math.log2(top)) if math.isfinite(top) and top > 0 else 1.0
     sigma = min(sigma, 2.0**40)  # no drive, no threshold: any scale will do
-    errs = [sp_["decay_err"]]
+    errs = [sp_.decay_err]
     if use_if:
-        x = sigma * sp_["theta"]
+        x = sigma * sp_.theta
         # integer v > x <=> v >= floor(x) + 1; Sinabs' v >= x <=> v >= ceil(x)
         vth = np.maximum(np.ceil(x), 1) if multi else np.floor(x) + 1
         if np.ptp(vth):
@@ -1123,28 +1160,28 @@ def _build(net, name, sp_, paths, graded, notes, tol, caps):
             terr = _rel_err(x, vth)
             errs.append(terr)
             if terr > tol:
-                notes.append((name, f"v_threshold = {float(sp_['theta'].ravel()[0]):g}: built as "
+                notes.append((name, f"v_threshold = {float(sp_.theta.ravel()[0]):g}: built as "
                               f"vth = {int(vth[0])} at sigma = {sigma:g}, {terr:.2%} off"))  # fmt: skip
             spec = IF(vth=int(vth[0]), reset="subtract", v_bits=24,
-                      spike_bits=sp_["spike_bits"])  # fmt: skip
+                      spike_bits=spike_bits)  # fmt: skip
         else:
             spec = IF(vth=int(vth[0]), reset="step", v_bits=24)
         shift = 0
     else:
         shift = 6
-        bias_f = sigma * sp_["leak_v"]
+        bias_f = sigma * sp_.leak_v
         mant, bexp = _bias_parts(bias_f)
         berr = _rel_err(bias_f, mant * 2.0**bexp)
         errs.append(berr)
         if np.any(bias_f) and (
             berr > tol or np.any(np.abs(bias_f) > LOIHI_BIAS_MANT[1] * 2 ** LOIHI_BIAS_EXP[1])
         ):
-            notes.append((name, f"v_leak (CubaLIF bias register) {_show(sp_['leak_v'])}: built "
+            notes.append((name, f"v_leak (CubaLIF bias register) {_show(sp_.leak_v)}: built "
                           f"as 13-bit mantissas x 2**{_show(bexp)}, {berr:.2%} off"))  # fmt: skip
-        if sp_["theta"] is None:  # read-out: never fires (v clips at the threshold)
+        if sp_.theta is None:  # read-out: never fires (v clips at the threshold)
             vth, vmax = LOIHI_VTH_MAX, LOIHI_VTH_MAX << LOIHI_VTH_SHIFT
         else:
-            vth_f = sigma * sp_["theta"] / 2**LOIHI_VTH_SHIFT
+            vth_f = sigma * sp_.theta / 2**LOIHI_VTH_SHIFT
             vth_a = np.rint(vth_f)
             if np.ptp(vth_a):
                 raise SpikemeshError(
@@ -1153,7 +1190,7 @@ def _build(net, name, sp_, paths, graded, notes, tol, caps):
                 )
             terr = _rel_err(vth_f, vth_a)
             errs.append(terr)
-            theta0 = float(sp_["theta"].ravel()[0])
+            theta0 = float(sp_.theta.ravel()[0])
             if vth_a[0] == 0 and theta0 > 0:
                 notes.append((name, f"v_threshold = {theta0:g} rounds to 0 at the node's scale "
                               f"(sigma = {sigma:g}, set by its inputs): it fires on any "
@@ -1163,19 +1200,18 @@ def _build(net, name, sp_, paths, graded, notes, tol, caps):
                               f"(<< {LOIHI_VTH_SHIFT} = {int(vth_a[0]) << LOIHI_VTH_SHIFT} at sigma = {sigma:g}: "
                               f"{int(vth_a[0]) * 2**LOIHI_VTH_SHIFT / sigma:g}, {terr:.2%} off)"))  # fmt: skip
             vth, vmax = int(vth_a[0]), None
-        dv = LOIHI_DECAY_MAX if sp_["forget"] else sp_["dv"]
-        kw = dict(du=sp_["du"], dv=dv, vth=vth, bias_mant=mant, bias_exp=bexp, vmax=vmax)
-        if sp_.get("reset") == "subtract":
+        dv = LOIHI_DECAY_MAX if sp_.forget else sp_.dv
+        kw = dict(du=sp_.du, dv=dv, vth=vth, bias_mant=mant, bias_exp=bexp, vmax=vmax)
+        if sp_.reset == "subtract":
             spec = CubaLIFSubtract(**kw)
-        elif sp_.get("reset") == "zero_hold":
+        elif sp_.reset == "zero_hold":
             spec = CubaLIF(**kw, refract_delay=2)
         else:
             spec = CubaLIF(**kw)
     with warnings.catch_warnings():  # a read-out never fires on purpose
         warnings.simplefilter("ignore", SilentPopulationWarning)
-        sp_["pop"] = net.population(n, spec, name=name)
-    sp_["sigma"], sp_["shift"], sp_["errs"] = sigma, shift, errs
-    sp_["const_q"] = sigma * const_in
+        pop = net.population(n, spec, name=name)
+    return BuiltNode(pop, sigma, shift, tuple(errs), sigma * const_in)
 
 
 def _rel_err(exact, got) -> float:
