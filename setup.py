@@ -63,8 +63,8 @@ extensions = [
     Extension(
         f"spikemesh.kernels.{name}",
         [f"spikemesh/kernels/{name}.pyx"],
-        extra_compile_args=_COMPILE_ARGS + (_OPENMP if name == "_step" else []),
-        extra_link_args=_OPENMP if name == "_step" else [],
+        extra_compile_args=_COMPILE_ARGS + (_OPENMP if name in ("_step", "_noc") else []),
+        extra_link_args=_OPENMP if name in ("_step", "_noc") else [],
     )
     for name in ("_neurons", "_synapses", "_step", "_noc")
 ]

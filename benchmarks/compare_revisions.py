@@ -12,7 +12,6 @@ A tree is a checkout with its kernels built in place (``python setup.py build_ex
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import subprocess

@@ -130,8 +130,10 @@ class Simulator:
         critical paths; slower, and the place to extend the model with SimPy processes).
     threads : int
         Threads of the compiled step loop (cython backend, built with OpenMP): the cores are
-        shared among them, each updates its own cores and delivers into them; the result is the
-        same for any count. Pays only at chip scale (docs/benchmarks.md); default 1.
+        shared among them, each updates its own cores and delivers into them; the timing engine
+        shares the run's steps among them (each step's NoC is independent: it is empty at the
+        barrier). The result is the same for any count. Pays only at chip scale
+        (docs/benchmarks.md); default 1.
     """
 
     def __init__(
@@ -162,7 +164,7 @@ class Simulator:
         m = self.mapping
         self.t = 0
         self._broken = None  # the step a run stopped in, until reset()
-        self._timing = (TimingModel(m, self.timing, self.noc, self.backend)
+        self._timing = (TimingModel(m, self.timing, self.noc, self.backend, self.threads)
                         if self.timing != "none" else None)  # fmt: skip
         self._cores = [Core.from_program(p, self.seed, self.backend) for p in m.cores]
         routes: list[Route] = list(m.core_routes) + list(m.input_routes.values())

@@ -138,7 +138,9 @@ class TimingModel:
     ``noc`` picks the engine ("engine": compiled event queue, "simpy": the SimPy model);
     ``backend`` the kernel backend of the engine."""
 
-    def __init__(self, mapping, mode: str, noc: str = "engine", backend: str | None = None) -> None:
+    def __init__(
+        self, mapping, mode: str, noc: str = "engine", backend: str | None = None, threads: int = 1
+    ) -> None:
         if mode not in MODES or mode == "none":
             raise ParameterError(f"TimingModel.mode: must be 'analytic' or 'cycle' (got {mode!r})")
         if noc not in ENGINES:
@@ -147,6 +149,7 @@ class TimingModel:
             )
         self.mode = mode
         self.noc = noc
+        self.threads = int(threads)  # the compiled engine shares a run's steps among them
         self.mapping = mapping
         self.chip = chip = mapping.chip
         self.mesh = mesh = mapping.mesh()
@@ -205,7 +208,7 @@ class TimingModel:
         if self._route_for is not t:
             self._route_obj = self._kernels.Routes(t.ptr, t.link, t.latency, t.flit_time,
                                                    t.max_flit_time, self.mesh.flits_per_message,
-                                                   self.syn_op)  # fmt: skip
+                                                   self.syn_op, self.mesh.n_links)  # fmt: skip
             self._route_for = t
         return ids, self._route_obj
 
@@ -275,20 +278,23 @@ class TimingModel:
                 if slow < 0 or st.cycles > cycles[slow]:
                     slow, st_slow = i, st
             return cycles, busy, slow, st_slow
-        fn, mode, R = self._noc_step, int(self.mode == "cycle"), self.res
-        costs, ready, flits = self._costs, self._no_ready, self._flits
+        mode, R = int(self.mode == "cycle"), self.res
         upd = np.ascontiguousarray(updates, np.float64)
         act = np.ascontiguousarray(active, np.float64)
         pk = np.ascontiguousarray(batches, np.int64).reshape(-1, 4)
         ids, table = self._routes(pk)  # every batch's route, once for the run
-        ends_max = np.zeros(steps, np.int64)
-        events = 0
-        for i in range(steps):
-            out = fn(mode, upd[i], act[i], costs, pk[starts[i] : ends[i]], ready,
-                     ids[starts[i] : ends[i]], table, flits)  # fmt: skip
-            busy[i] = out[4]
-            ends_max[i] = out[2].max() if self.n_cores else 0
-            events += out[5]
+        ends_max, busy_u, events = self._kernels.noc_run(
+            mode,
+            upd,
+            act,
+            self._costs,
+            pk,
+            np.ascontiguousarray(per_step, np.int64),
+            ids,
+            table,
+            self._flits,
+        )  # one compiled pass over every step
+        busy[:] = busy_u
         self.events += events
         cycles[:] = -(-(ends_max + self.barrier) // R)
         busy /= R

@@ -1,14 +1,20 @@
 # cython: language_level=3
 """Compiled network-on-chip engine. Specification: ``reference.noc_step`` (itself the twin of
 the SimPy model in ``spikemesh.emulator.timing``): same events, same FIFO-by-head-arrival rule
-(ties in scheduling order), same integer time units."""
+(ties in scheduling order), same integer time units.
+
+``noc_run`` times every step of a run in one call (no Python per step; work arrays allocated
+once); ``noc_step`` times one step (with given ready times). Pending hop events sit in a
+calendar queue: a ring of buckets one cycle wide (each a small 4-ary heap on (time,
+scheduling order)) covering the next ``NB`` cycles, and an overflow heap beyond it, so a push
+or a pop touches one small bucket instead of a heap over every batch in flight."""
 
 import numpy as np
 
 from libc.stdint cimport int64_t
-
-
-from libc.stdlib cimport malloc, free
+from libc.stdlib cimport malloc, calloc, realloc, free, qsort
+from libc.string cimport memset
+from cython.parallel cimport prange
 
 
 cdef struct Ev:
@@ -18,11 +24,24 @@ cdef struct Ev:
     int64_t h      # hop
 
 
-cdef inline bint _before(Ev* a, Ev* b) noexcept nogil:
+cdef struct Key:
+    int64_t key
+    int64_t k
+
+
+cdef inline bint _before(const Ev* a, const Ev* b) noexcept nogil:
     return a.t < b.t or (a.t == b.t and a.s < b.s)
 
 
-cdef inline void _push(Ev* heap, Py_ssize_t* size, Ev e) noexcept nogil:
+cdef int _cmp_key(const void* a, const void* b) noexcept nogil:
+    cdef const Key* x = <const Key*>a
+    cdef const Key* y = <const Key*>b
+    if x.key != y.key:
+        return -1 if x.key < y.key else 1
+    return -1 if x.k < y.k else (1 if x.k > y.k else 0)
+
+
+cdef inline void _hpush(Ev* heap, Py_ssize_t* size, Ev e) noexcept nogil:
     """4-ary min-heap on (t, s)."""
     cdef Py_ssize_t i = size[0], p
     size[0] += 1
@@ -36,7 +55,7 @@ cdef inline void _push(Ev* heap, Py_ssize_t* size, Ev e) noexcept nogil:
     heap[i] = e
 
 
-cdef inline void _pop(Ev* heap, Py_ssize_t* size) noexcept nogil:
+cdef inline void _hpop(Ev* heap, Py_ssize_t* size) noexcept nogil:
     """Remove the root (the caller has read it)."""
     cdef Py_ssize_t n = size[0] - 1, i = 0, c, best, last
     cdef Ev e = heap[n]
@@ -59,20 +78,303 @@ cdef inline void _pop(Ev* heap, Py_ssize_t* size) noexcept nogil:
         heap[i] = e
 
 
+# ---------------------------------------------------------------- the calendar queue
+cdef enum:
+    NB = 4096          # buckets in the ring (a power of two)
+
+
+cdef struct Bucket:
+    Ev* a
+    Py_ssize_t n
+    Py_ssize_t cap
+
+
+cdef struct Cal:
+    Bucket* ring
+    int64_t width      # time units per bucket
+    int64_t cur        # bucket number of the earliest pending event (ring holds [cur, cur+NB))
+    Py_ssize_t count   # events in the ring
+    Ev* over           # overflow heap: events at or beyond bucket cur + NB
+    Py_ssize_t n_over
+    Py_ssize_t cap_over
+
+
+cdef int _grow(Ev** a, Py_ssize_t* cap, Py_ssize_t need) noexcept nogil:
+    cdef Py_ssize_t c = cap[0] if cap[0] else 4
+    cdef Ev* p
+    if need <= cap[0]:
+        return 0
+    while c < need:
+        c *= 2
+    p = <Ev*>realloc(a[0], c * sizeof(Ev))
+    if p == NULL:
+        return -1
+    a[0] = p
+    cap[0] = c
+    return 0
+
+
+cdef int _cal_push(Cal* q, Ev e) noexcept nogil:
+    """Add ``e`` (its time is at or after the earliest pending event's bucket). -1: no memory."""
+    cdef int64_t b = e.t // q.width
+    cdef Bucket* bk
+    if b < q.cur + NB:
+        bk = &q.ring[b & (NB - 1)]
+        if _grow(&bk.a, &bk.cap, bk.n + 1):
+            return -1
+        _hpush(bk.a, &bk.n, e)
+        q.count += 1
+    else:
+        if _grow(&q.over, &q.cap_over, q.n_over + 1):
+            return -1
+        _hpush(q.over, &q.n_over, e)
+    return 0
+
+
+cdef int _cal_migrate(Cal* q) noexcept nogil:
+    """Move overflow events that now fall inside the ring's window into it."""
+    cdef Ev e
+    cdef Bucket* bk
+    while q.n_over > 0 and q.over[0].t // q.width < q.cur + NB:
+        e = q.over[0]
+        _hpop(q.over, &q.n_over)
+        bk = &q.ring[(e.t // q.width) & (NB - 1)]
+        if _grow(&bk.a, &bk.cap, bk.n + 1):
+            return -1
+        _hpush(bk.a, &bk.n, e)
+        q.count += 1
+    return 0
+
+
+cdef Ev* _cal_min(Cal* q) noexcept nogil:
+    """The earliest pending event (it stays queued), or NULL when none is left (or no memory)."""
+    cdef Bucket* bk
+    while True:
+        bk = &q.ring[q.cur & (NB - 1)]
+        if bk.n:
+            return &bk.a[0]
+        if q.count == 0:
+            if q.n_over == 0:
+                return NULL
+            q.cur = q.over[0].t // q.width
+        else:
+            q.cur += 1
+        if _cal_migrate(q):
+            return NULL
+
+
+cdef inline void _cal_pop(Cal* q) noexcept nogil:
+    """Remove the event _cal_min returned."""
+    cdef Bucket* bk = &q.ring[q.cur & (NB - 1)]
+    _hpop(bk.a, &bk.n)
+    q.count -= 1
+
+
+cdef void _cal_free(Cal* q) noexcept nogil:
+    cdef Py_ssize_t b
+    if q.ring != NULL:
+        for b in range(NB):
+            free(q.ring[b].a)
+        free(q.ring)
+    free(q.over)
+    q.ring = NULL
+    q.over = NULL
+
+
+# ---------------------------------------------------------------- one step
+cdef struct Work:
+    # per core
+    double* sent
+    int64_t* U
+    int64_t* finish
+    int64_t* busy
+    int64_t* last
+    # per batch (sized for the largest step)
+    int64_t* ready
+    int64_t* arrival
+    Key* keys
+    # per link (cycle mode): free time, and the links touched this step (to clear them)
+    int64_t* link_free
+    char* touched
+    int64_t* touched_list
+    Py_ssize_t n_touched
+    Cal cal
+
+
+cdef int _work_alloc(Work* w, Py_ssize_t n, Py_ssize_t P, Py_ssize_t n_links,
+                     int64_t width) noexcept nogil:
+    memset(w, 0, sizeof(Work))
+    w.sent = <double*>malloc((n + 1) * sizeof(double))
+    w.U = <int64_t*>malloc((n + 1) * sizeof(int64_t))
+    w.finish = <int64_t*>malloc((n + 1) * sizeof(int64_t))
+    w.busy = <int64_t*>malloc((n + 1) * sizeof(int64_t))
+    w.last = <int64_t*>malloc((n + 1) * sizeof(int64_t))
+    w.ready = <int64_t*>malloc((P + 1) * sizeof(int64_t))
+    w.arrival = <int64_t*>malloc((P + 1) * sizeof(int64_t))
+    w.keys = <Key*>malloc((P + 1) * sizeof(Key))
+    w.link_free = <int64_t*>calloc(n_links + 1, sizeof(int64_t))
+    w.touched = <char*>calloc(n_links + 1, sizeof(char))
+    w.touched_list = <int64_t*>malloc((n_links + 1) * sizeof(int64_t))
+    w.cal.ring = <Bucket*>calloc(NB, sizeof(Bucket))
+    w.cal.width = width
+    if not (w.sent and w.U and w.finish and w.busy and w.last and w.ready and w.arrival
+            and w.keys and w.link_free and w.touched and w.touched_list and w.cal.ring):
+        return -1
+    return 0
+
+
+cdef void _work_free(Work* w) noexcept nogil:
+    free(w.sent)
+    free(w.U)
+    free(w.finish)
+    free(w.busy)
+    free(w.last)
+    free(w.ready)
+    free(w.arrival)
+    free(w.keys)
+    free(w.link_free)
+    free(w.touched)
+    free(w.touched_list)
+    _cal_free(&w.cal)
+
+
+cdef int64_t _step(Work* w, int cycle, Py_ssize_t n, const double* updates,
+                   const double* active, const int64_t* costs, const int64_t* pk, Py_ssize_t P,
+                   const int64_t* ready_in, const int64_t* route, const int64_t* r_ptr,
+                   const int64_t* r_link, const int64_t* r_lat, const int64_t* r_ft,
+                   const int64_t* r_maxft, int64_t fpm, int64_t syn_op,
+                   int64_t* link_flits) noexcept nogil:
+    """One step into ``w`` (U, arrival, finish, last, busy). Returns the hop events processed,
+    or -1 when out of memory."""
+    cdef Py_ssize_t k, q, c
+    cdef int64_t f, start, now, seq, events = 0, r, sumlat, d, link, lf
+    cdef double ua = <double>costs[0], ui = <double>costs[1], so = <double>costs[2]
+    cdef Ev ev
+    cdef Ev* top
+    cdef Cal* cal = &w.cal
+    for c in range(n):
+        w.sent[c] = 0.0
+    for k in range(P):
+        if pk[4 * k] < n:
+            w.sent[pk[4 * k]] += <double>pk[4 * k + 2]
+    for c in range(n):
+        w.U[c] = <int64_t>(active[c] * ua + (updates[c] - active[c]) * ui + w.sent[c] * so)
+        w.finish[c] = w.U[c]
+        w.busy[c] = w.U[c]
+        w.last[c] = -1
+    for k in range(P):
+        if ready_in != NULL:
+            w.ready[k] = ready_in[k]
+        else:
+            w.ready[k] = w.U[pk[4 * k]] if pk[4 * k] < n else 0
+    if not cycle:
+        for k in range(P):
+            f = pk[4 * k + 2] * fpm
+            r = route[k]
+            now = w.ready[k]
+            if r_ptr[r + 1] > r_ptr[r]:
+                sumlat = 0
+                for q in range(r_ptr[r], r_ptr[r + 1]):
+                    sumlat += r_lat[q]
+                    link_flits[r_link[q]] += f
+                now += sumlat + r_maxft[r] * f
+            w.arrival[k] = now
+    else:
+        # every batch's first hop is queued at its ready time, its scheduling order its index
+        # (later hops come after every first hop: seq >= P); link-free times start at 0 every
+        # step (the NoC is empty at the barrier)
+        cal.count = 0
+        cal.n_over = 0
+        cal.cur = -1
+        for k in range(P):  # the window starts at the earliest first hop
+            r = route[k]
+            if r_ptr[r + 1] > r_ptr[r] and (cal.cur < 0 or w.ready[k] // cal.width < cal.cur):
+                cal.cur = w.ready[k] // cal.width
+        for k in range(P):
+            r = route[k]
+            if r_ptr[r + 1] == r_ptr[r]:
+                w.arrival[k] = w.ready[k]
+                continue
+            ev.t = w.ready[k]
+            ev.s = k
+            ev.k = k
+            ev.h = 0
+            if _cal_push(cal, ev):
+                return -1
+        seq = P
+        while True:
+            top = _cal_min(cal)
+            if top == NULL:
+                break
+            ev = top[0]
+            _cal_pop(cal)
+            events += 1
+            r = route[ev.k]
+            q = r_ptr[r] + ev.h
+            f = pk[4 * ev.k + 2] * fpm
+            link = r_link[q]
+            if not w.touched[link]:
+                w.touched[link] = 1
+                w.touched_list[w.n_touched] = link
+                w.n_touched += 1
+                w.link_free[link] = 0
+            lf = w.link_free[link]
+            start = ev.t if ev.t > lf else lf
+            w.link_free[link] = start + r_ft[q] * f
+            link_flits[link] += f
+            if q + 1 < r_ptr[r + 1]:
+                ev.t = start + r_lat[q]
+                ev.s = seq
+                ev.h += 1
+                seq += 1
+                if _cal_push(cal, ev):
+                    return -1
+            else:
+                w.arrival[ev.k] = start + r_lat[q] + r_maxft[r] * f
+        for q in range(w.n_touched):
+            w.touched[w.touched_list[q]] = 0
+        w.n_touched = 0
+    # destinations: their own update first, then batches in (arrival, index) order
+    for k in range(P):
+        w.keys[k].key = w.arrival[k]
+        w.keys[k].k = k
+    if P > 1:
+        qsort(w.keys, P, sizeof(Key), _cmp_key)
+    for q in range(P):
+        k = w.keys[q].k
+        d = pk[4 * k + 1]
+        f = pk[4 * k + 3] * syn_op
+        start = w.arrival[k] if w.arrival[k] > w.finish[d] else w.finish[d]
+        w.finish[d] = start + f
+        w.busy[d] += f
+        w.last[d] = k
+    return events
+
+
 cdef class Routes:
     """A route table as the engine reads it (see ``reference.Routes``): built once per table,
     so a step passes one object instead of five arrays."""
     cdef const int64_t[::1] ptr, link, lat, ft, maxft
-    cdef readonly int64_t fpm, syn_op, n_routes
+    cdef readonly int64_t fpm, syn_op, n_routes, n_links, width
 
     def __init__(self, const int64_t[::1] ptr, const int64_t[::1] link, const int64_t[::1] lat,
-                 const int64_t[::1] ft, const int64_t[::1] maxft, int64_t fpm, int64_t syn_op):
+                 const int64_t[::1] ft, const int64_t[::1] maxft, int64_t fpm, int64_t syn_op,
+                 int64_t n_links):
+        cdef Py_ssize_t q
+        cdef int64_t lo = 0
         if ptr.shape[0] < 1 or maxft.shape[0] != ptr.shape[0] - 1:
             raise ValueError("Routes: ptr must have one entry more than maxft")
         if link.shape[0] != ptr[ptr.shape[0] - 1] or lat.shape[0] != link.shape[0] or ft.shape[0] != link.shape[0]:
             raise ValueError("Routes: link, lat and ft must hold ptr[-1] hops")
+        for q in range(link.shape[0]):
+            if link[q] < 0 or link[q] >= n_links:
+                raise ValueError(f"Routes: hop {q} uses link {link[q]} (links: {n_links})")
+            if lat[q] > 0 and (lo == 0 or lat[q] < lo):
+                lo = lat[q]
         self.ptr, self.link, self.lat, self.ft, self.maxft = ptr, link, lat, ft, maxft
         self.fpm, self.syn_op, self.n_routes = fpm, syn_op, maxft.shape[0]
+        self.n_links = n_links
+        self.width = lo if lo > 0 else 1000  # calendar buckets: the shortest hop latency
 
 
 def noc_step(int cycle, const double[::1] updates, const double[::1] active,
@@ -80,133 +382,139 @@ def noc_step(int cycle, const double[::1] updates, const double[::1] active,
              const int64_t[::1] ready_in, const int64_t[::1] route, Routes routes,
              int64_t[::1] link_flits):
     """One timestep of the mesh timing model. See ``reference.noc_step``."""
-    cdef Py_ssize_t n = updates.shape[0], P = packets.shape[0], k, h, q, nw = 0
-    cdef const int64_t[:, ::1] pk = packets
-    cdef double ua = <double>costs[0], ui = <double>costs[1], so = <double>costs[2]
-    cdef int64_t f, start, now, seq = 0, events = 0, r, sumlat, d
-    cdef const int64_t[::1] r_ptr = routes.ptr, r_link = routes.link, r_lat = routes.lat
-    cdef const int64_t[::1] r_ft = routes.ft, r_maxft = routes.maxft
-    cdef int64_t fpm = routes.fpm, syn_op = routes.syn_op, n_routes = routes.n_routes
+    cdef Py_ssize_t n = updates.shape[0], P = packets.shape[0], k
+    cdef Work w
+    cdef int64_t events
+    _check(P, route, routes, link_flits)
+    if active.shape[0] != n or costs.shape[0] < 3 or (ready_in.shape[0] and ready_in.shape[0] != P):
+        raise ValueError("noc_step: active, costs or ready_in has the wrong length")
+    for k in range(P):
+        if packets[k, 1] < 0 or packets[k, 1] >= n or packets[k, 0] < 0:
+            raise ValueError(f"noc_step: batch {k} has destination {packets[k, 1]} (cores: {n})")
+    if _work_alloc(&w, n, P, link_flits.shape[0], routes.width):
+        _work_free(&w)
+        raise MemoryError("noc_step: out of memory")
+    with nogil:
+        events = _step(&w, cycle, n, &updates[0] if n else NULL, &active[0] if n else NULL,
+                       &costs[0], &packets[0, 0] if P else NULL, P,
+                       &ready_in[0] if ready_in.shape[0] else NULL,
+                       &route[0] if P else NULL, &routes.ptr[0], _p(routes.link),
+                       _p(routes.lat), _p(routes.ft), _p(routes.maxft), routes.fpm,
+                       routes.syn_op, _pm(link_flits))
+    U, arrival = _copy(w.U, n), _copy(w.arrival, P)
+    finish, last, busy = _copy(w.finish, n), _copy(w.last, n), _copy(w.busy, n)
+    _work_free(&w)
+    if events < 0:
+        raise MemoryError("noc_step: out of memory")
+    return U, arrival, finish, last, busy, int(events)
 
+
+def noc_run(int cycle, const double[:, ::1] updates, const double[:, ::1] active,
+            const int64_t[::1] costs, const int64_t[:, ::1] packets,
+            const int64_t[::1] per_step, const int64_t[::1] route, Routes routes,
+            int64_t[::1] link_flits, int threads=1):
+    """Every step of a run in one call. See ``reference.noc_run``.
+
+    Steps are independent (the NoC is empty at every barrier), so with ``threads`` > 1 they are
+    shared among threads (OpenMP), each with its own work arrays and link-flit counts, summed
+    at the end: the same numbers for any thread count."""
+    cdef Py_ssize_t steps = updates.shape[0], n = updates.shape[1], P = packets.shape[0]
+    cdef Py_ssize_t i, k, c, off = 0, pmax = 0, L = link_flits.shape[0], j
+    cdef int T = threads if threads > 1 else 1, tid
+    cdef int64_t e, m, failed = 0
+    _check(P, route, routes, link_flits)
+    if active.shape[0] != steps or active.shape[1] != n or per_step.shape[0] != steps:
+        raise ValueError("noc_run: updates, active and per_step must cover the same steps")
+    offs_a = np.zeros(steps + 1, np.int64)
+    cdef int64_t[::1] offs = offs_a
+    for i in range(steps):
+        if per_step[i] < 0:
+            raise ValueError(f"noc_run: per_step[{i}] < 0")
+        offs[i + 1] = offs[i] + per_step[i]
+        if per_step[i] > pmax:
+            pmax = per_step[i]
+    if offs[steps] != P:
+        raise ValueError(f"noc_run: per_step sums to {offs[steps]} for {P} batches")
+    for k in range(P):
+        if packets[k, 1] < 0 or packets[k, 1] >= n or packets[k, 0] < 0:
+            raise ValueError(f"noc_run: batch {k} has destination {packets[k, 1]} (cores: {n})")
+    if T > steps:
+        T = <int>steps if steps > 0 else 1
+    ends_a = np.zeros(steps, np.int64)
+    busy_a = np.zeros((steps, n), np.int64)
+    events_a = np.zeros(T, np.int64)
+    fail_a = np.zeros(T, np.int64)  # per thread (a prange body's assignments are private)
+    flits_a = np.zeros((T, L), np.int64)  # each thread's link flits
+    cdef int64_t[::1] ends = ends_a, events = events_a, fail = fail_a
+    cdef int64_t[:, ::1] busy = busy_a, flits = flits_a
+    cdef Work* w = <Work*>calloc(T, sizeof(Work))
+    if w == NULL:
+        raise MemoryError("noc_run: out of memory")
+    for tid in range(T):
+        if _work_alloc(&w[tid], n, pmax, L, routes.width):
+            failed = 1
+    if not failed:
+        with nogil:
+            for tid in prange(T, num_threads=T, schedule="static", chunksize=1):
+                i = tid
+                while i < steps:
+                    e = _step(&w[tid], cycle, n, &updates[i, 0] if n else NULL,
+                              &active[i, 0] if n else NULL, &costs[0],
+                              &packets[offs[i], 0] if per_step[i] else NULL, per_step[i], NULL,
+                              &route[offs[i]] if per_step[i] else NULL, &routes.ptr[0],
+                              _p(routes.link), _p(routes.lat), _p(routes.ft), _p(routes.maxft),
+                              routes.fpm, routes.syn_op, &flits[tid, 0] if L else NULL)
+                    if e < 0:
+                        fail[tid] = 1
+                        break
+                    events[tid] += e
+                    m = 0
+                    for c in range(n):
+                        busy[i, c] = w[tid].busy[c]
+                        if w[tid].finish[c] > m:
+                            m = w[tid].finish[c]
+                    ends[i] = m
+                    i = i + T
+    for tid in range(T):
+        _work_free(&w[tid])
+        failed |= fail[tid]
+    free(w)
+    if failed:
+        raise MemoryError("noc_run: out of memory")
+    for tid in range(T):
+        for j in range(L):
+            link_flits[j] += flits[tid, j]
+    return ends_a, busy_a, int(events_a.sum())
+
+
+cdef inline const int64_t* _p(const int64_t[::1] a) noexcept nogil:
+    return &a[0] if a.shape[0] else NULL
+
+
+cdef inline int64_t* _pm(int64_t[::1] a) noexcept nogil:
+    return &a[0] if a.shape[0] else NULL
+
+
+cdef object _copy(const int64_t* p, Py_ssize_t n):
+    out = np.empty(n, np.int64)
+    cdef int64_t[::1] o = out
+    cdef Py_ssize_t i
+    for i in range(n):
+        o[i] = p[i]
+    return out
+
+
+cdef int _check(Py_ssize_t P, const int64_t[::1] route, Routes routes,
+                int64_t[::1] link_flits) except -1:
+    cdef Py_ssize_t k
+    cdef int64_t r
     if route.shape[0] != P:
-        raise ValueError(f"noc_step: route has {route.shape[0]} entries for {P} batches")
+        raise ValueError(f"noc: route has {route.shape[0]} entries for {P} batches")
+    if routes.n_links != link_flits.shape[0]:
+        raise ValueError(f"noc: the route table is for {routes.n_links} links, link_flits has "
+                         f"{link_flits.shape[0]}")
     for k in range(P):
         r = route[k]
-        if r < 0 or r >= n_routes:
-            raise ValueError(f"noc_step: batch {k} has route {r}, not in the table")
-    # each core's update time: a x active + (n - a) x inactive + messages sent x spike_out
-    sent_a = np.zeros(n, np.float64)
-    cdef double[::1] sent = sent_a
-    U_a = np.empty(n, np.int64)
-    cdef int64_t[::1] U = U_a
-    for k in range(P):
-        if pk[k, 0] < n:
-            sent[pk[k, 0]] += <double>pk[k, 2]
-    for k in range(n):
-        U[k] = <int64_t>(active[k] * ua + (updates[k] - active[k]) * ui + sent[k] * so)
-    ready_a = np.empty(P, np.int64)
-    cdef int64_t[::1] ready = ready_a
-    for k in range(P):
-        if ready_in.shape[0]:
-            ready[k] = ready_in[k]
-        else:
-            ready[k] = U[pk[k, 0]] if pk[k, 0] < n else 0
-    arrival_a = np.zeros(P, np.int64)
-    cdef int64_t[::1] arrival = arrival_a
-    finish_a = U_a.copy()
-    busy_a = U_a.copy()
-    last_a = np.empty(n, np.int64)
-    cdef int64_t[::1] finish = finish_a, busy = busy_a, last = last_a
-    for k in range(n):
-        last[k] = -1
-    # heap of pending hop events (one per batch at most)
-    cdef Ev* heap = <Ev*>malloc(max(P, 1) * sizeof(Ev))
-    cdef Ev ev
-    cdef Py_ssize_t hsize = 0
-    if heap == NULL:
-        raise MemoryError("noc_step: out of memory")
-    # first hops in (ready, batch) order: batch order is their scheduling order
-    with_hops = np.empty(P if cycle else 0, np.int64)
-    cdef int64_t[::1] wh = with_hops
-    if cycle:
-        for k in range(P):
-            r = route[k]
-            if r_ptr[r + 1] > r_ptr[r]:
-                wh[nw] = k
-                nw += 1
-        with_hops = with_hops[:nw]
-    perm = np.argsort(ready_a[with_hops], kind="stable") if cycle else np.zeros(0, np.int64)
-    cdef const int64_t[::1] init = with_hops[perm].astype(np.int64) if cycle else perm
-    cdef const int64_t[::1] iseq = perm.astype(np.int64, copy=False)
-    cdef Py_ssize_t ii = 0, n_init = init.shape[0]
-    cdef int64_t n_links = link_flits.shape[0]
-    free_a = np.zeros(n_links if cycle else 1, np.int64)  # link-free times (cycle mode)
-    cdef int64_t[::1] link_free = free_a
-
-    with nogil:
-        if not cycle:
-            for k in range(P):
-                f = pk[k, 2] * fpm
-                r = route[k]
-                now = ready[k]
-                if r_ptr[r + 1] > r_ptr[r]:
-                    sumlat = 0
-                    for q in range(r_ptr[r], r_ptr[r + 1]):
-                        sumlat += r_lat[q]
-                        link_flits[r_link[q]] += f
-                    now += sumlat + r_maxft[r] * f
-                arrival[k] = now
-        else:
-            # link-free times start at 0 every step: the NoC is empty at the barrier. First hops
-            # come from the pre-sorted list (scheduling order = batch order), later hops from
-            # the heap; the next event is the smaller (time, scheduling order) of the two.
-            for k in range(P):
-                r = route[k]
-                if r_ptr[r + 1] == r_ptr[r]:
-                    arrival[k] = ready[k]
-            seq = n_init
-            while hsize > 0 or ii < n_init:
-                if ii < n_init and (hsize == 0 or ready[init[ii]] < heap[0].t or (
-                        ready[init[ii]] == heap[0].t and iseq[ii] < heap[0].s)):
-                    k = init[ii]
-                    now = ready[k]
-                    h = 0
-                    ii += 1
-                else:
-                    now = heap[0].t
-                    k = heap[0].k
-                    h = heap[0].h
-                    _pop(heap, &hsize)
-                events += 1
-                r = route[k]
-                q = r_ptr[r] + h
-                f = pk[k, 2] * fpm
-                start = now if now > link_free[r_link[q]] else link_free[r_link[q]]
-                link_free[r_link[q]] = start + r_ft[q] * f
-                link_flits[r_link[q]] += f
-                if q + 1 < r_ptr[r + 1]:
-                    ev.t = start + r_lat[q]
-                    ev.s = seq
-                    ev.k = k
-                    ev.h = h + 1
-                    _push(heap, &hsize, ev)
-                    seq += 1
-                else:
-                    arrival[k] = start + r_lat[q] + r_maxft[r] * f
-
-    free(heap)
-    if P > 1:
-        order = np.argsort(arrival_a, kind="stable")  # (arrival, index) order
-    else:
-        order = np.arange(P, dtype=np.int64)
-    cdef const int64_t[::1] od = order.astype(np.int64, copy=False)
-    with nogil:
-        for q in range(P):
-            k = od[q]
-            d = pk[k, 1]
-            f = pk[k, 3] * syn_op
-            start = arrival[k] if arrival[k] > finish[d] else finish[d]
-            finish[d] = start + f
-            busy[d] += f
-            last[d] = k
-    return U_a, arrival_a, finish_a, last_a, busy_a, int(events)
+        if r < 0 or r >= routes.n_routes:
+            raise ValueError(f"noc: batch {k} has route {r}, not in the table")
+    return 0

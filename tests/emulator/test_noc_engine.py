@@ -3,6 +3,8 @@ event counts, on random networks and on contention cases (issue 10 item 2)."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
@@ -102,3 +104,61 @@ def test_bad_engine_name():
     m = sm.map_network(deep_net(np.random.default_rng(0)), "loihi")
     with pytest.raises(sm.ParameterError, match=r"noc: must be one of 'engine', 'simpy'"):
         sm.Simulator(m, timing="cycle", noc="booksim")
+
+
+@pytest.mark.skipif(kernels.compiled is None, reason="compiled kernels not built")
+@pytest.mark.parametrize("seed", range(12))
+def test_calendar_queue_equals_the_heapq_twin_far_beyond_its_window(seed):
+    """Random route tables and batches whose link waits reach millions of cycles (far past the
+    calendar's 4096-bucket window, so events go through the overflow heap), zero-latency hops
+    and hop-less batches: noc_step and noc_run give the twin's arrivals, finishes, busy times,
+    link flits and event counts."""
+    rng = np.random.default_rng(seed)
+    n, n_links, n_routes = int(rng.integers(1, 7)), 12, int(rng.integers(1, 9))
+    hops = rng.integers(0, 5, n_routes)
+    ptr = np.concatenate(([0], np.cumsum(hops))).astype(np.int64)
+    H = int(ptr[-1])
+    link = rng.integers(0, 3 if seed % 2 else n_links, H).astype(np.int64)  # shared links
+    lat = (rng.integers(0, 3, H) * rng.choice([0, 1, 4100, 77], H)).astype(np.int64)
+    ft = rng.choice([1000, 8000, 3], H).astype(np.int64)
+    maxft = np.array([ft[a:b].max() if b > a else 0 for a, b in itertools.pairwise(ptr)],
+                     np.int64)  # fmt: skip
+    steps = 6
+    per_step = rng.integers(0, 40, steps).astype(np.int64)
+    P = int(per_step.sum())
+    src = rng.integers(0, n + 2, P)
+    pk = np.stack([src, rng.integers(0, n, P), rng.integers(1, 3000, P), rng.integers(0, 500, P)],
+                  axis=1).astype(np.int64)  # fmt: skip
+    route = rng.integers(0, n_routes, P).astype(np.int64)
+    upd = rng.integers(0, 50, (steps, n)).astype(float)
+    act = np.floor(upd * rng.random((steps, n)))
+    costs = np.array([rng.integers(0, 9000), rng.integers(0, 900), rng.integers(0, 500)], np.int64)
+    fpm, syn_op = int(rng.integers(1, 4)), int(rng.integers(0, 3000))
+    lo, hi = int(per_step[:2].sum()), int(per_step[:3].sum())
+    ready = rng.integers(0, 10**7, hi - lo).astype(np.int64)
+    out = {}
+    for name, k in (("twin", kernels.reference), ("compiled", kernels.compiled)):
+        routes = k.Routes(ptr, link, lat, ft, maxft, fpm, syn_op, n_links)
+        for cycle in (0, 1):
+            flits = np.zeros(n_links, np.int64)
+            run = k.noc_run(cycle, upd, act, costs, pk, per_step, route, routes, flits)
+            flits1 = np.zeros(n_links, np.int64)
+            one = k.noc_step(cycle, upd[2], act[2], costs, pk[lo:hi], ready, route[lo:hi], routes,
+                             flits1)  # fmt: skip
+            out[name, cycle] = (run, flits, one, flits1)
+            if name == "compiled":  # steps shared among 3 threads: the same numbers
+                flits3 = np.zeros(n_links, np.int64)
+                run3 = k.noc_run(cycle, upd, act, costs, pk, per_step, route, routes, flits3, 3)
+                for a, b in zip(run3, run, strict=True):
+                    assert_array_equal(a, b)
+                assert_array_equal(flits3, flits)
+    for cycle in (0, 1):
+        (e0, b0, ev0), f0, one0, g0 = out["twin", cycle]
+        (e1, b1, ev1), f1, one1, g1 = out["compiled", cycle]
+        assert_array_equal(e0, e1)
+        assert_array_equal(b0, b1)
+        assert ev0 == ev1 and (ev0 > 0) == (cycle == 1 and bool((hops[route] > 0).any()))
+        assert_array_equal(f0, f1)
+        for a, b in zip(one0, one1, strict=True):
+            assert_array_equal(a, b)
+        assert_array_equal(g0, g1)

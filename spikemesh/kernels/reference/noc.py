@@ -6,9 +6,9 @@ import numpy as np
 
 from ._common import _I64
 
-__all__ = ["KERNELS", "Routes", "noc_step"]
+__all__ = ["KERNELS", "Routes", "noc_run", "noc_step"]
 
-KERNELS = ("noc_step", "Routes")
+KERNELS = ("noc_step", "noc_run", "Routes")
 """The names ``_noc.pyx`` also defines."""
 
 # ---------------------------------------------------------------- network-on-chip engine
@@ -21,13 +21,17 @@ class Routes:
     and ``syn_op`` time units per synaptic event. Built once per table
     (:class:`spikemesh.noc.RouteTable`)."""
 
-    def __init__(self, ptr, link, lat, ft, maxft, fpm, syn_op):
+    def __init__(self, ptr, link, lat, ft, maxft, fpm, syn_op, n_links):
         if len(ptr) < 1 or len(maxft) != len(ptr) - 1:
             raise ValueError("Routes: ptr must have one entry more than maxft")
         if not len(link) == len(lat) == len(ft) == int(ptr[-1]):
             raise ValueError("Routes: link, lat and ft must hold ptr[-1] hops")
+        bad = np.flatnonzero((np.asarray(link) < 0) | (np.asarray(link) >= n_links))
+        if bad.size:
+            raise ValueError(f"Routes: hop {bad[0]} uses link {link[bad[0]]} (links: {n_links})")
         self.ptr, self.link, self.lat, self.ft, self.maxft = ptr, link, lat, ft, maxft
         self.fpm, self.syn_op, self.n_routes = int(fpm), int(syn_op), len(maxft)
+        self.n_links = int(n_links)
 
 
 def noc_step(cycle, updates, active, costs, packets, ready_in, route, routes, link_flits):
@@ -75,6 +79,10 @@ def noc_step(cycle, updates, active, costs, packets, ready_in, route, routes, li
     """
     import heapq
 
+    if routes.n_links != len(link_flits):
+        raise ValueError(
+            f"noc: the route table is for {routes.n_links} links, link_flits has {len(link_flits)}"
+        )
     fpm, syn_op = routes.fpm, routes.syn_op
     r_ptr, r_link, r_lat, r_ft, r_maxft = (
         routes.ptr,
@@ -88,10 +96,10 @@ def noc_step(cycle, updates, active, costs, packets, ready_in, route, routes, li
     src, dst, msgs, syn = (packets[:, j] for j in range(4))
     P = src.shape[0]
     if len(route) != P:
-        raise ValueError(f"noc_step: route has {len(route)} entries for {P} batches")
+        raise ValueError(f"noc: route has {len(route)} entries for {P} batches")
     for k in range(P):
         if not 0 <= int(route[k]) < routes.n_routes:
-            raise ValueError(f"noc_step: batch {k} has route {int(route[k])}, not in the table")
+            raise ValueError(f"noc: batch {k} has route {int(route[k])}, not in the table")
     ua, ui, so = (float(c) for c in costs)
     sent = np.zeros(n)
     for k in range(P):
@@ -155,3 +163,33 @@ def noc_step(cycle, updates, active, costs, packets, ready_in, route, routes, li
         busy[d] += work
         last[d] = k
     return U, arrival, finish, last, busy, events
+
+
+def noc_run(cycle, updates, active, costs, packets, per_step, route, routes, link_flits,
+            threads=1):  # fmt: skip
+    """Every step of a run: step i is :func:`noc_step` over ``updates[i]``, ``active[i]`` and
+    its ``per_step[i]`` batches (in order in ``packets`` / ``route``), each leaving at its
+    core's update time. Returns ``(ends, busy, events)``: per step the largest finish time of
+    any core (time units), every core's busy time ``(steps, n_cores)`` and the hop events
+    processed in all. ``threads`` only shares the steps among threads in the compiled kernel
+    (steps are independent: the NoC is empty at every barrier); the numbers do not change."""
+    steps, n = updates.shape
+    per_step = np.asarray(per_step, _I64)
+    if active.shape != updates.shape or per_step.shape[0] != steps:
+        raise ValueError("noc_run: updates, active and per_step must cover the same steps")
+    if (per_step < 0).any() or int(per_step.sum()) != len(packets):
+        raise ValueError(
+            f"noc_run: per_step sums to {int(per_step.sum())} for {len(packets)} batches"
+        )
+    ends = np.zeros(steps, _I64)
+    busy = np.zeros((steps, n), _I64)
+    events, off, none = 0, 0, np.zeros(0, _I64)
+    for i in range(steps):
+        j = off + int(per_step[i])
+        _, _, finish, _, b, e = noc_step(cycle, updates[i], active[i], costs, packets[off:j],
+                                         none, route[off:j], routes, link_flits)  # fmt: skip
+        ends[i] = int(finish.max()) if n else 0
+        busy[i] = b
+        events += e
+        off = j
+    return ends, busy, events
