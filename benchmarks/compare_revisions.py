@@ -58,14 +58,21 @@ X = (rng.random((200, 500)) < 0.1).astype(np.int32)
 for timing, noc in (("none", "engine"), ("analytic", "engine"), ("cycle", "engine"), ("cycle", "simpy")):
     bench(f"10k/20 cores, {timing} ({noc})", mb, 200 if noc == "engine" else 60,
           {"x": X if noc == "engine" else X[:60]}, timing, noc)
+if int(sys.argv[4]):  # the board case of bench_board.py: 241 cores, ~53,000 batches per step
+    from bench_board import build as board_net
+    mboard = sm.map_network(board_net(np.random.default_rng(0)), "loihi_board")
+    xb = {"x": (np.random.default_rng(3).random((20, 1000)) < 0.05).astype(np.int32)}
+    for timing in ("none", "cycle"):
+        bench(f"board 10k/241 cores, {timing}", mboard, 20, xb, timing)
 print(json.dumps(out))
 """
 
 
-def run(tree: str, repeats: int) -> list:
+def run(tree: str, repeats: int, board: bool) -> list:
     env = dict(os.environ, PYTHONPATH=tree)
     here = os.path.dirname(os.path.abspath(__file__))
-    p = subprocess.run([sys.executable, "-c", CHILD, tree, str(repeats), here], env=env,
+    p = subprocess.run([sys.executable, "-c", CHILD, tree, str(repeats), here, str(int(board))],
+                       env=env,
                        capture_output=True, text=True, check=False)  # fmt: skip
     if p.returncode:
         sys.exit(f"{tree}: {p.stderr[-2000:]}")
@@ -77,6 +84,7 @@ def main() -> None:
     ap.add_argument("before")
     ap.add_argument("after")
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--board", action="store_true", help="add bench_board.py's board case")
     a = ap.parse_args()
     rev = {}
     for tree in (a.before, a.after):
@@ -84,10 +92,10 @@ def main() -> None:
                               capture_output=True, text=True).stdout.strip()  # fmt: skip
         rev[tree] = head or tree
     # alternate the trees run by run (the machine's speed drifts), keep each workload's best
-    b, c = run(a.before, 1), run(a.after, 1)
+    b, c = run(a.before, 1, a.board), run(a.after, 1, a.board)
     for _ in range(a.repeats - 1):
         for best, tree in ((b, a.before), (c, a.after)):
-            for x, y in zip(best, run(tree, 1), strict=True):
+            for x, y in zip(best, run(tree, 1, a.board), strict=True):
                 x["us_per_step"] = min(x["us_per_step"], y["us_per_step"])
                 if x["digest"] != y["digest"]:
                     x["digest"] = "not deterministic"

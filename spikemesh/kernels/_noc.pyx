@@ -11,7 +11,7 @@ or a pop touches one small bucket instead of a heap over every batch in flight."
 
 import numpy as np
 
-from libc.stdint cimport int64_t
+from libc.stdint cimport int64_t, int32_t, uint32_t
 from libc.stdlib cimport malloc, calloc, realloc, free, qsort
 from libc.string cimport memset
 from cython.parallel cimport prange
@@ -19,9 +19,42 @@ from cython.parallel cimport prange
 
 cdef struct Ev:
     int64_t t      # time the head reaches the router
-    int64_t s      # scheduling order (ties: first scheduled first, as in SimPy)
-    int64_t k      # batch
-    int64_t h      # hop
+    int32_t s      # scheduling order (ties: first scheduled first, as in SimPy)
+    int32_t k      # batch
+    int32_t q      # hop (index into the route table's hops)
+    int32_t qend   # one past the batch's last hop
+    int32_t f      # flits of the batch
+    int32_t maxft  # the route's slowest flit time (the tail's lag behind the head)
+    int32_t link   # hop q's link, latency and flit time, carried (read when the event is made,
+    int32_t lat    # off the critical path, not when it is processed)
+    int32_t ft
+    int32_t pad
+
+
+cdef struct HopKind:
+    int32_t lat    # head latency (time units)
+    int32_t ft     # time units per flit
+
+
+# A hop is 4 bytes: its link (upper 24 bits) and the index of its (latency, flit time) pair in
+# the route table's small kind table (lower 8 bits): a board's hops fit the L2 cache.
+cdef inline int32_t _hop_link(uint32_t h) noexcept nogil:
+    return <int32_t>(h >> 8)
+
+
+cdef inline uint32_t _hop_kind(uint32_t h) noexcept nogil:
+    return h & 255
+
+
+cdef extern from *:
+    """
+    #if defined(__GNUC__)
+    #define SPIKEMESH_PREFETCH(p) __builtin_prefetch((p))
+    #else
+    #define SPIKEMESH_PREFETCH(p) ((void)0)
+    #endif
+    """
+    void prefetch "SPIKEMESH_PREFETCH"(const void* p) noexcept nogil
 
 
 cdef struct Key:
@@ -80,7 +113,7 @@ cdef inline void _hpop(Ev* heap, Py_ssize_t* size) noexcept nogil:
 
 # ---------------------------------------------------------------- the calendar queue
 cdef enum:
-    NB = 4096          # buckets in the ring (a power of two)
+    NB = 65536         # buckets in the ring (a power of two)
 
 
 cdef struct Bucket:
@@ -114,8 +147,10 @@ cdef int _grow(Ev** a, Py_ssize_t* cap, Py_ssize_t need) noexcept nogil:
     return 0
 
 
-cdef int _cal_push(Cal* q, Ev e) noexcept nogil:
-    """Add ``e`` (its time is at or after the earliest pending event's bucket). -1: no memory."""
+cdef int _cal_push(Cal* q, const Ev* ep) noexcept nogil:
+    """Add ``*ep`` (its time is at or after the earliest pending event's bucket). -1: no
+    memory."""
+    cdef Ev e = ep[0]
     cdef int64_t b = e.t // q.width
     cdef Bucket* bk
     if b < q.cur + NB:
@@ -241,13 +276,14 @@ cdef void _work_free(Work* w) noexcept nogil:
 cdef int64_t _step(Work* w, int cycle, Py_ssize_t n, const double* updates,
                    const double* active, const int64_t* costs, const int64_t* pk, Py_ssize_t P,
                    const int64_t* ready_in, const int64_t* route, const int64_t* r_ptr,
-                   const int64_t* r_link, const int64_t* r_lat, const int64_t* r_ft,
-                   const int64_t* r_maxft, int64_t fpm, int64_t syn_op,
+                   const uint32_t* hops, const HopKind* kinds, const int64_t* r_maxft,
+                   int64_t fpm, int64_t syn_op,
                    int64_t* link_flits) noexcept nogil:
     """One step into ``w`` (U, arrival, finish, last, busy). Returns the hop events processed,
-    or -1 when out of memory."""
+    -1 when out of memory, -2 when a step has 2**31 hop events or more."""
     cdef Py_ssize_t k, q, c
     cdef int64_t f, start, now, seq, events = 0, r, sumlat, d, link, lf
+    cdef uint32_t hp
     cdef double ua = <double>costs[0], ui = <double>costs[1], so = <double>costs[2]
     cdef Ev ev
     cdef Ev* top
@@ -275,8 +311,8 @@ cdef int64_t _step(Work* w, int cycle, Py_ssize_t n, const double* updates,
             if r_ptr[r + 1] > r_ptr[r]:
                 sumlat = 0
                 for q in range(r_ptr[r], r_ptr[r + 1]):
-                    sumlat += r_lat[q]
-                    link_flits[r_link[q]] += f
+                    sumlat += kinds[_hop_kind(hops[q])].lat
+                    link_flits[_hop_link(hops[q])] += f
                 now += sumlat + r_maxft[r] * f
             w.arrival[k] = now
     else:
@@ -296,10 +332,17 @@ cdef int64_t _step(Work* w, int cycle, Py_ssize_t n, const double* updates,
                 w.arrival[k] = w.ready[k]
                 continue
             ev.t = w.ready[k]
-            ev.s = k
-            ev.k = k
-            ev.h = 0
-            if _cal_push(cal, ev):
+            ev.s = <int32_t>k
+            ev.k = <int32_t>k
+            ev.q = <int32_t>r_ptr[r]
+            ev.qend = <int32_t>r_ptr[r + 1]
+            ev.f = <int32_t>(pk[4 * k + 2] * fpm)
+            ev.maxft = <int32_t>r_maxft[r]
+            hp = hops[ev.q]
+            ev.link = _hop_link(hp)
+            ev.lat = kinds[_hop_kind(hp)].lat
+            ev.ft = kinds[_hop_kind(hp)].ft
+            if _cal_push(cal, &ev):
                 return -1
         seq = P
         while True:
@@ -309,10 +352,8 @@ cdef int64_t _step(Work* w, int cycle, Py_ssize_t n, const double* updates,
             ev = top[0]
             _cal_pop(cal)
             events += 1
-            r = route[ev.k]
-            q = r_ptr[r] + ev.h
-            f = pk[4 * ev.k + 2] * fpm
-            link = r_link[q]
+            f = ev.f
+            link = ev.link
             if not w.touched[link]:
                 w.touched[link] = 1
                 w.touched_list[w.n_touched] = link
@@ -320,17 +361,25 @@ cdef int64_t _step(Work* w, int cycle, Py_ssize_t n, const double* updates,
                 w.link_free[link] = 0
             lf = w.link_free[link]
             start = ev.t if ev.t > lf else lf
-            w.link_free[link] = start + r_ft[q] * f
+            w.link_free[link] = start + <int64_t>ev.ft * f
             link_flits[link] += f
-            if q + 1 < r_ptr[r + 1]:
-                ev.t = start + r_lat[q]
-                ev.s = seq
-                ev.h += 1
+            if ev.q + 1 < ev.qend:
+                if seq >= 2147483647:
+                    return -2
+                ev.t = start + ev.lat
+                ev.s = <int32_t>seq
+                ev.q += 1
                 seq += 1
-                if _cal_push(cal, ev):
+                hp = hops[ev.q]
+                ev.link = _hop_link(hp)
+                ev.lat = kinds[_hop_kind(hp)].lat
+                ev.ft = kinds[_hop_kind(hp)].ft
+                if ev.q + 1 < ev.qend:
+                    prefetch(&hops[ev.q + 1])  # read when this event is processed
+                if _cal_push(cal, &ev):
                     return -1
             else:
-                w.arrival[ev.k] = start + r_lat[q] + r_maxft[r] * f
+                w.arrival[ev.k] = start + ev.lat + <int64_t>ev.maxft * f
         for q in range(w.n_touched):
             w.touched[w.touched_list[q]] = 0
         w.n_touched = 0
@@ -356,6 +405,15 @@ cdef class Routes:
     so a step passes one object instead of five arrays."""
     cdef const int64_t[::1] ptr, link, lat, ft, maxft
     cdef readonly int64_t fpm, syn_op, n_routes, n_links, width
+    cdef uint32_t* hops  # every hop: link << 8 | kind (4 bytes)
+    cdef HopKind kinds[256]
+    cdef readonly int n_kinds
+
+    def __cinit__(self):
+        self.hops = NULL
+
+    def __dealloc__(self):
+        free(self.hops)
 
     def __init__(self, const int64_t[::1] ptr, const int64_t[::1] link, const int64_t[::1] lat,
                  const int64_t[::1] ft, const int64_t[::1] maxft, int64_t fpm, int64_t syn_op,
@@ -375,6 +433,30 @@ cdef class Routes:
         self.fpm, self.syn_op, self.n_routes = fpm, syn_op, maxft.shape[0]
         self.n_links = n_links
         self.width = lo if lo > 0 else 1000  # calendar buckets: the shortest hop latency
+        if link.shape[0] >= 2**31 or n_links >= 2**24:
+            raise ValueError(f"Routes: {link.shape[0]} hops over {n_links} links (the engine "
+                             "holds at most 2**31 hops and 2**24 links)")
+        self.hops = <uint32_t*>malloc((link.shape[0] + 1) * sizeof(uint32_t))
+        if self.hops == NULL:
+            raise MemoryError("Routes: out of memory")
+        kind_of = {}
+        cdef int kd
+        for q in range(link.shape[0]):
+            if not (0 <= lat[q] < 2**31 and 0 <= ft[q] < 2**31):
+                raise ValueError(f"Routes: hop {q} has latency {lat[q]} or flit time {ft[q]} "
+                                 "outside 0..2**31-1 time units")
+            key = (lat[q], ft[q])
+            kd = kind_of.get(key, -1)
+            if kd < 0:
+                kd = len(kind_of)
+                if kd == 256:
+                    raise ValueError("Routes: more than 256 distinct (latency, flit time) hops; "
+                                     "the engine packs a hop into 4 bytes")
+                kind_of[key] = kd
+                self.kinds[kd].lat = <int32_t>lat[q]
+                self.kinds[kd].ft = <int32_t>ft[q]
+            self.hops[q] = (<uint32_t>link[q] << 8) | <uint32_t>kd
+        self.n_kinds = len(kind_of)
 
 
 def noc_step(int cycle, const double[::1] updates, const double[::1] active,
@@ -386,6 +468,7 @@ def noc_step(int cycle, const double[::1] updates, const double[::1] active,
     cdef Work w
     cdef int64_t events
     _check(P, route, routes, link_flits)
+    _check_flits(packets, routes.fpm)
     if active.shape[0] != n or costs.shape[0] < 3 or (ready_in.shape[0] and ready_in.shape[0] != P):
         raise ValueError("noc_step: active, costs or ready_in has the wrong length")
     for k in range(P):
@@ -398,14 +481,13 @@ def noc_step(int cycle, const double[::1] updates, const double[::1] active,
         events = _step(&w, cycle, n, &updates[0] if n else NULL, &active[0] if n else NULL,
                        &costs[0], &packets[0, 0] if P else NULL, P,
                        &ready_in[0] if ready_in.shape[0] else NULL,
-                       &route[0] if P else NULL, &routes.ptr[0], _p(routes.link),
-                       _p(routes.lat), _p(routes.ft), _p(routes.maxft), routes.fpm,
+                       &route[0] if P else NULL, &routes.ptr[0], routes.hops,
+                       routes.kinds, _p(routes.maxft), routes.fpm,
                        routes.syn_op, _pm(link_flits))
     U, arrival = _copy(w.U, n), _copy(w.arrival, P)
     finish, last, busy = _copy(w.finish, n), _copy(w.last, n), _copy(w.busy, n)
     _work_free(&w)
-    if events < 0:
-        raise MemoryError("noc_step: out of memory")
+    _raise(events, "noc_step")
     return U, arrival, finish, last, busy, int(events)
 
 
@@ -423,6 +505,7 @@ def noc_run(int cycle, const double[:, ::1] updates, const double[:, ::1] active
     cdef int T = threads if threads > 1 else 1, tid
     cdef int64_t e, m, failed = 0
     _check(P, route, routes, link_flits)
+    _check_flits(packets, routes.fpm)
     if active.shape[0] != steps or active.shape[1] != n or per_step.shape[0] != steps:
         raise ValueError("noc_run: updates, active and per_step must cover the same steps")
     offs_a = np.zeros(steps + 1, np.int64)
@@ -462,10 +545,11 @@ def noc_run(int cycle, const double[:, ::1] updates, const double[:, ::1] active
                               &active[i, 0] if n else NULL, &costs[0],
                               &packets[offs[i], 0] if per_step[i] else NULL, per_step[i], NULL,
                               &route[offs[i]] if per_step[i] else NULL, &routes.ptr[0],
-                              _p(routes.link), _p(routes.lat), _p(routes.ft), _p(routes.maxft),
-                              routes.fpm, routes.syn_op, &flits[tid, 0] if L else NULL)
+                              routes.hops, routes.kinds, _p(routes.maxft), routes.fpm,
+                              routes.syn_op,
+                              &flits[tid, 0] if L else NULL)
                     if e < 0:
-                        fail[tid] = 1
+                        fail[tid] = e
                         break
                     events[tid] += e
                     m = 0
@@ -477,10 +561,11 @@ def noc_run(int cycle, const double[:, ::1] updates, const double[:, ::1] active
                     i = i + T
     for tid in range(T):
         _work_free(&w[tid])
-        failed |= fail[tid]
+        if fail[tid] < 0:
+            failed = fail[tid]
     free(w)
     if failed:
-        raise MemoryError("noc_run: out of memory")
+        _raise(-1 if failed > 0 else failed, "noc_run")
     for tid in range(T):
         for j in range(L):
             link_flits[j] += flits[tid, j]
@@ -493,6 +578,14 @@ cdef inline const int64_t* _p(const int64_t[::1] a) noexcept nogil:
 
 cdef inline int64_t* _pm(int64_t[::1] a) noexcept nogil:
     return &a[0] if a.shape[0] else NULL
+
+
+cdef int _raise(int64_t code, str who) except -1:
+    if code == -1:
+        raise MemoryError(f"{who}: out of memory")
+    if code == -2:
+        raise ValueError(f"{who}: a step has 2**31 hop events or more")
+    return 0
 
 
 cdef object _copy(const int64_t* p, Py_ssize_t n):
@@ -517,4 +610,15 @@ cdef int _check(Py_ssize_t P, const int64_t[::1] route, Routes routes,
         r = route[k]
         if r < 0 or r >= routes.n_routes:
             raise ValueError(f"noc: batch {k} has route {r}, not in the table")
+    if P >= 2**31:
+        raise ValueError(f"noc: {P} batches in one call (at most 2**31 - 1)")
+    return 0
+
+
+cdef int _check_flits(const int64_t[:, ::1] packets, int64_t fpm) except -1:
+    cdef Py_ssize_t k
+    for k in range(packets.shape[0]):
+        if packets[k, 2] < 0 or packets[k, 2] * fpm >= 2**31:
+            raise ValueError(f"noc: batch {k} carries {packets[k, 2]} messages x {fpm} flits "
+                             "(0 .. 2**31 - 1 flits per batch)")
     return 0
