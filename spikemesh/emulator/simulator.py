@@ -18,6 +18,7 @@ a spike emitted in step t reaches its targets in step t + delay whatever the NoC
 
 from __future__ import annotations
 
+import gc
 import warnings
 from dataclasses import dataclass
 
@@ -351,6 +352,8 @@ class Simulator:
         check_memory("Simulator.run", steps * self._bytes_per_step(), f"recording {steps:,} steps")
         run = self._plan(steps, inputs)  # nothing has moved yet: bad inputs leave it as it was
         start = self.t
+        gc_was = gc.isenabled()
+        gc.disable()  # the run allocates no cycles; a collection inside it is pure cost
         try:
             if self._step is not None and self.overflow != "raise":
                 self._run_compiled(run)
@@ -365,6 +368,9 @@ class Simulator:
         except BaseException:  # KeyboardInterrupt, overflow="raise", MemoryError, ...
             self._broken = max(self.t, start)
             raise
+        finally:
+            if gc_was:
+                gc.enable()
         self._warn_overflows(run)
         return self._result(run)
 

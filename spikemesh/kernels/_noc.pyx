@@ -11,7 +11,7 @@ or a pop touches one small bucket instead of a heap over every batch in flight."
 
 import numpy as np
 
-from libc.stdint cimport int64_t, int32_t, uint32_t
+from libc.stdint cimport int64_t, int32_t, uint32_t, uint64_t
 from libc.stdlib cimport malloc, calloc, realloc, free, qsort
 from libc.string cimport memset
 from cython.parallel cimport prange
@@ -72,6 +72,52 @@ cdef int _cmp_key(const void* a, const void* b) noexcept nogil:
     if x.key != y.key:
         return -1 if x.key < y.key else 1
     return -1 if x.k < y.k else (1 if x.k > y.k else 0)
+
+
+cdef void _sort_keys(Key* a, Key* tmp, Py_ssize_t n) noexcept nogil:
+    """Sort ``a`` by (key, k), stably: an LSD radix sort on key - min(key), 11 bits a pass,
+    only as many passes as the range needs (qsort below 512 entries). Every k is distinct and
+    ``a`` is in k order on entry, so stability gives the (key, k) order."""
+    cdef Py_ssize_t i, p
+    cdef int64_t lo, hi, shift
+    cdef Py_ssize_t cnt[2048]
+    cdef Py_ssize_t acc, c
+    cdef Key* src = a
+    cdef Key* dst = tmp
+    cdef Key* sw
+    cdef int passes = 0
+    if n < 512:
+        qsort(a, n, sizeof(Key), _cmp_key)
+        return
+    lo = a[0].key
+    hi = a[0].key
+    for i in range(1, n):
+        if a[i].key < lo:
+            lo = a[i].key
+        if a[i].key > hi:
+            hi = a[i].key
+    shift = 0
+    while shift < 64 and ((<uint64_t>(hi - lo)) >> shift) != 0:
+        memset(cnt, 0, sizeof(cnt))
+        for i in range(n):
+            cnt[((<uint64_t>(src[i].key - lo)) >> shift) & 2047] += 1
+        acc = 0
+        for c in range(2048):
+            p = cnt[c]
+            cnt[c] = acc
+            acc += p
+        for i in range(n):
+            c = ((<uint64_t>(src[i].key - lo)) >> shift) & 2047
+            dst[cnt[c]] = src[i]
+            cnt[c] += 1
+        sw = src
+        src = dst
+        dst = sw
+        shift += 11
+        passes += 1
+    if passes & 1:
+        for i in range(n):
+            a[i] = src[i]
 
 
 cdef inline void _hpush(Ev* heap, Py_ssize_t* size, Ev e) noexcept nogil:
@@ -228,6 +274,7 @@ cdef struct Work:
     int64_t* ready
     int64_t* arrival
     Key* keys
+    Key* keys_tmp
     # per link (cycle mode): free time, and the links touched this step (to clear them)
     int64_t* link_free
     char* touched
@@ -247,13 +294,14 @@ cdef int _work_alloc(Work* w, Py_ssize_t n, Py_ssize_t P, Py_ssize_t n_links,
     w.ready = <int64_t*>malloc((P + 1) * sizeof(int64_t))
     w.arrival = <int64_t*>malloc((P + 1) * sizeof(int64_t))
     w.keys = <Key*>malloc((P + 1) * sizeof(Key))
+    w.keys_tmp = <Key*>malloc((P + 1) * sizeof(Key))
     w.link_free = <int64_t*>calloc(n_links + 1, sizeof(int64_t))
     w.touched = <char*>calloc(n_links + 1, sizeof(char))
     w.touched_list = <int64_t*>malloc((n_links + 1) * sizeof(int64_t))
     w.cal.ring = <Bucket*>calloc(NB, sizeof(Bucket))
     w.cal.width = width
     if not (w.sent and w.U and w.finish and w.busy and w.last and w.ready and w.arrival
-            and w.keys and w.link_free and w.touched and w.touched_list and w.cal.ring):
+            and w.keys and w.keys_tmp and w.link_free and w.touched and w.touched_list and w.cal.ring):
         return -1
     return 0
 
@@ -267,6 +315,7 @@ cdef void _work_free(Work* w) noexcept nogil:
     free(w.ready)
     free(w.arrival)
     free(w.keys)
+    free(w.keys_tmp)
     free(w.link_free)
     free(w.touched)
     free(w.touched_list)
@@ -388,7 +437,7 @@ cdef int64_t _step(Work* w, int cycle, Py_ssize_t n, const double* updates,
         w.keys[k].key = w.arrival[k]
         w.keys[k].k = k
     if P > 1:
-        qsort(w.keys, P, sizeof(Key), _cmp_key)
+        _sort_keys(w.keys, w.keys_tmp, P)
     for q in range(P):
         k = w.keys[q].k
         d = pk[4 * k + 1]

@@ -317,3 +317,37 @@ def test_the_step_loop_runs_the_named_phases_in_order(monkeypatch):
         monkeypatch.setattr(sim, f"_{phase}", wrapped)
     sim.run(3, inputs={"x": np.ones((3, 2), np.int32)})
     assert calls == list(simmod.PHASES) * 3
+
+
+def test_run_pauses_the_garbage_collector_and_restores_it(rng):
+    """Simulator.run turns Python's cyclic GC off while it runs (issue 27, item 3) and leaves it
+    as it found it, also when the run raises."""
+    import gc
+
+    net = deep_net(rng)
+    sim = sm.Simulator(sm.map_network(net, "loihi"))
+    seen = []
+    real = sim._run_compiled
+
+    def spy(run):
+        seen.append(gc.isenabled())
+        return real(run)
+
+    sim._run_compiled = spy
+    assert gc.isenabled()
+    sim.run(3)
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        sim.run(2)
+        assert not gc.isenabled()  # a caller's choice is kept
+    finally:
+        gc.enable()
+
+    def boom(run):
+        raise KeyboardInterrupt
+
+    sim._run_compiled = boom
+    with pytest.raises(KeyboardInterrupt):
+        sim.run(2)
+    assert gc.isenabled()
