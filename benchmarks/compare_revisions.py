@@ -64,14 +64,21 @@ if int(sys.argv[4]):  # the board case of bench_board.py: 241 cores, ~53,000 bat
     xb = {"x": (np.random.default_rng(3).random((20, 1000)) < 0.05).astype(np.int32)}
     for timing in ("none", "cycle"):
         bench(f"board 10k/241 cores, {timing}", mboard, 20, xb, timing)
+if int(sys.argv[5]):  # bench_recurrent's chip-scale case: 102,400 neurons, 5.3 M synapses
+    from bench_recurrent import chip_scale_network
+    rng = np.random.default_rng(1)
+    mscale = sm.map_network(chip_scale_network(rng), "loihi")
+    xs = {"x": (rng.random((100, 1000)) < 0.05).astype(np.int32)}
+    bench("100k neurons / 5.3 M synapses, none", mscale, 100, xs, "none")
 print(json.dumps(out))
 """
 
 
-def run(tree: str, repeats: int, board: bool) -> list:
+def run(tree: str, repeats: int, board: bool, scale: bool = False) -> list:
     env = dict(os.environ, PYTHONPATH=tree)
     here = os.path.dirname(os.path.abspath(__file__))
-    p = subprocess.run([sys.executable, "-c", CHILD, tree, str(repeats), here, str(int(board))],
+    p = subprocess.run([sys.executable, "-c", CHILD, tree, str(repeats), here, str(int(board)),
+                        str(int(scale))],
                        env=env,
                        capture_output=True, text=True, check=False)  # fmt: skip
     if p.returncode:
@@ -85,6 +92,7 @@ def main() -> None:
     ap.add_argument("after")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--board", action="store_true", help="add bench_board.py's board case")
+    ap.add_argument("--scale", action="store_true", help="add bench_recurrent's 100k case")
     a = ap.parse_args()
     rev = {}
     for tree in (a.before, a.after):
@@ -92,10 +100,10 @@ def main() -> None:
                               capture_output=True, text=True).stdout.strip()  # fmt: skip
         rev[tree] = head or tree
     # alternate the trees run by run (the machine's speed drifts), keep each workload's best
-    b, c = run(a.before, 1, a.board), run(a.after, 1, a.board)
+    b, c = run(a.before, 1, a.board, a.scale), run(a.after, 1, a.board, a.scale)
     for _ in range(a.repeats - 1):
         for best, tree in ((b, a.before), (c, a.after)):
-            for x, y in zip(best, run(tree, 1, a.board), strict=True):
+            for x, y in zip(best, run(tree, 1, a.board, a.scale), strict=True):
                 x["us_per_step"] = min(x["us_per_step"], y["us_per_step"])
                 if x["digest"] != y["digest"]:
                     x["digest"] = "not deterministic"

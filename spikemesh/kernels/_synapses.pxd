@@ -1,6 +1,6 @@
 # Declarations of the compiled delivery that the compiled step (_step.pyx) needs.
 from ._types cimport (acc_t, delay_t, exp_t, index_t, ptr_t, state_t, weight_t, int64_t,
-                      int32_t)
+                      int32_t, int16_t)
 
 
 cdef struct CoreTab:
@@ -10,6 +10,7 @@ cdef struct CoreTab:
     const delay_t* delays
     const exp_t* row_exp
     int acc_shift
+    int64_t acc_mul        # 1 << acc_shift (a multiply: exact for negative weights too)
     acc_t* ring
     int64_t depth
     int64_t stride
@@ -56,7 +57,12 @@ cdef class NetDeliver:
     cdef const int64_t* zptr
     cdef const Msg* msgs
     cdef const int32_t* soff
-    cdef const int64_t* sw
+    # resolved weight of each synapse, shift_floor(w, row exponent), without the core's
+    # accumulator shift (applied per message): int16 when every one fits (6 bytes a synapse
+    # with its offset), else int32
+    cdef const int16_t* sw16
+    cdef const int32_t* sw32
+    cdef bint narrow
 
     cdef void _begin(self, int64_t t) noexcept nogil
     cdef void _deliver(self, int64_t row, int part, int parts) noexcept nogil

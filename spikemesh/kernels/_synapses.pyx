@@ -5,7 +5,7 @@
 compiled step (``_step.pyx``) cimports."""
 
 from ._types cimport (acc_t, delay_t, exp_t, index_t, ptr_t, state_t, weight_t, int64_t,
-                      int32_t, uint8_t, uint64_t)
+                      int32_t, int16_t, uint8_t, uint64_t)
 from ._fixed cimport shift_floor
 
 import numpy as np
@@ -245,6 +245,7 @@ cdef class NetDeliver:
             self.cores[d].delays = &dl[0] if dl.shape[0] else NULL
             self.cores[d].row_exp = &rx[0] if rx.shape[0] else NULL
             self.cores[d].acc_shift = shift
+            self.cores[d].acc_mul = (<int64_t>1) << shift
             self.cores[d].depth = ring.shape[0]
             self.cores[d].stride = ring.shape[1]
             self.cores[d].size = ring.shape[0] * ring.shape[1]
@@ -294,7 +295,7 @@ cdef class NetDeliver:
         zptr_a = np.zeros(n_neur * T + 1, np.int64)
         msgs_a = np.zeros((max(n_msg, 1), 3), np.int32)
         soff_a = np.zeros(max(n_syn, 1), np.int32)
-        sw_a = np.zeros(max(n_syn, 1), np.int64)
+        sw_a = np.zeros(max(n_syn, 1), np.int32)
         pos_a = np.zeros(max(self.n_cores, 1), np.int64)
         owners = np.array([self.cores[d].owner for d in range(self.n_cores)], np.int64)
         pair_owner = owners[np.concatenate([np.asarray(r[3], np.int64) for r in self._keep[1]]
@@ -304,7 +305,9 @@ cdef class NetDeliver:
         qslot_a[order] = np.arange(self.capacity) + 8 * pair_owner[order]
         sc_a = np.zeros(2 * (self.capacity + 8 * T), np.int64)
         cdef int64_t[::1] qs = qslot_a, scv = sc_a
-        cdef int64_t[::1] noff = noff_a, nptr = nptr_a, zptr = zptr_a, sw = sw_a, pos = pos_a
+        cdef int64_t[::1] noff = noff_a, nptr = nptr_a, zptr = zptr_a, pos = pos_a
+        cdef int32_t[::1] sw = sw_a
+        cdef int64_t v, vmax = 0
         cdef int32_t[:, ::1] msgs = msgs_a
         cdef int32_t[::1] soff = soff_a
         with nogil:
@@ -330,13 +333,20 @@ cdef class NetDeliver:
                             for k in range(c.indptr[a], c.indptr[a + 1]):
                                 e = c.delays[k] * c.stride + c.targets[k]
                                 soff[z] = <int32_t>e
-                                sw[z] = (shift_floor(c.weights[k], c.row_exp[a])
-                                         * (<int64_t>1 << c.acc_shift))
+                                v = shift_floor(c.weights[k], c.row_exp[a])
+                                sw[z] = <int32_t>v
+                                if v > vmax:
+                                    vmax = v
+                                elif -v > vmax:
+                                    vmax = -v
                                 z += 1
                             m += 1
             noff[self.n_src] = row
             nptr[row] = m
             zptr[row] = z
+        self.narrow = vmax <= 32767
+        if self.narrow:
+            sw_a = sw_a.astype(np.int16)
         self._runs = [noff_a, nptr_a, zptr_a, msgs_a, soff_a, sw_a, qslot_a, sc_a]
         self.qslot = &qs[0]
         self.sc = &scv[0]
@@ -345,7 +355,16 @@ cdef class NetDeliver:
         self.zptr = &zptr[0]
         self.msgs = <const Msg*>&msgs[0, 0]
         self.soff = &soff[0]
-        self.sw = &sw[0]
+        cdef int16_t[::1] w16
+        cdef int32_t[::1] w32
+        if self.narrow:
+            w16 = sw_a
+            self.sw16 = &w16[0]
+            self.sw32 = NULL
+        else:
+            w32 = sw_a
+            self.sw32 = &w32[0]
+            self.sw16 = NULL
 
     def set_threads(self, int threads):
         """Share the destination cores among ``threads`` threads (class docstring)."""
@@ -409,7 +428,7 @@ cdef class NetDeliver:
         ``part`` (``parts`` = the thread count the runs were built for); count messages and
         synaptic events per batch slot."""
         cdef Py_ssize_t s, i, z, z1
-        cdef int64_t p, m, m1, r, a, size
+        cdef int64_t p, m, m1, r, a, size, pm
         cdef SrcTab* src
         cdef CoreTab* c
         cdef const state_t* pay
@@ -435,12 +454,21 @@ cdef class NetDeliver:
                     self.sc[2 * g.slot + 1] += g.nsyn
                     ring = c.ring
                     size = c.size
-                    while z < z1:
-                        a = c.base + self.soff[z]  # delays <= depth: one wrap at most
-                        if a >= size:
-                            a -= size
-                        ring[a] += self.sw[z] * p
-                        z += 1
+                    pm = p * c.acc_mul  # the payload times the core's accumulator shift
+                    if self.narrow:
+                        while z < z1:
+                            a = c.base + self.soff[z]  # delays <= depth: one wrap at most
+                            if a >= size:
+                                a -= size
+                            ring[a] += self.sw16[z] * pm
+                            z += 1
+                    else:
+                        while z < z1:
+                            a = c.base + self.soff[z]
+                            if a >= size:
+                                a -= size
+                            ring[a] += self.sw32[z] * pm
+                            z += 1
 
     cdef Py_ssize_t _flush(self, int64_t* counters, Py_ssize_t ncol,
                            int64_t* packets) noexcept nogil:

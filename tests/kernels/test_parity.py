@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
+import spikemesh as sm
+
 I32, I64 = np.int32, np.int64
 
 
@@ -382,3 +384,51 @@ def test_group_order_rejects_keys_out_of_range(compiled, twin, bad):
     for ns in (compiled, twin):
         with pytest.raises(ValueError, match=f"key {bad} at 1 is outside 0..2"):
             ns.group_order(np.array([0, bad, 1]), 3)
+
+
+@pytest.mark.skipif(sm.kernels.compiled is None, reason="compiled kernels not built")
+@pytest.mark.parametrize("wmax", [255, 32767])
+def test_delivery_tables_narrow_and_wide_give_the_twins_result(wmax):
+    """NetDeliver stores resolved weights as int16 when every shift_floor(w, exp) fits (6 bytes
+    a synapse with its ring offset; every table the mapper makes: |w| <= 255, exp <= 7) and as
+    int32 otherwise (a hand-built table with 15-bit mantissas); both equal the NumPy twin's
+    rings, counters and batches, step for step, with negative exponents and accumulator
+    shifts."""
+    rng = np.random.default_rng(wmax)
+    n_axons, n_acc, depth = 30, 50, 4
+    per_axon = rng.integers(0, 12, n_axons)
+    indptr = np.concatenate(([0], np.cumsum(per_axon))).astype(np.int64)
+    nnz = int(indptr[-1])
+    targets = rng.integers(0, n_acc, nnz).astype(np.int32)
+    weights = rng.integers(-wmax, wmax + 1, nnz).astype(np.int16)
+    delays = rng.integers(0, depth, nnz).astype(np.uint8)
+    row_exp = rng.integers(-8, 8, n_axons).astype(np.int8)
+    n_in = 20
+    src = rng.integers(0, n_in, 60)
+    axon = rng.integers(0, n_axons, 60)
+    order = np.lexsort((axon, src))
+    X = (rng.integers(-3, 4, (8, n_in)) * (rng.random((8, n_in)) < 0.5)).astype(np.int32)
+    out = []
+    for k in (sm.kernels.reference, sm.kernels.compiled):
+        ring = np.zeros((depth, n_acc), np.int64)
+        tables = [(indptr, targets, weights, delays, row_exp, 6, ring)]
+        rindptr = np.zeros(n_in + 1, np.int64)
+        np.cumsum(np.bincount(src, minlength=n_in), out=rindptr[1:])
+        routes = [(np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.int32),
+                   np.zeros(0, np.int32)),
+                  (rindptr, np.zeros(60, np.int32), axon[order].astype(np.int32),
+                   np.array([0], np.int32))]  # fmt: skip
+        net = k.NetDeliver(tables, routes, [np.zeros(0, np.int32)], (0, 1, 2))
+        net.set_inputs([X])
+        rows = []
+        for t in range(8):
+            counters = np.zeros((1, 4), np.int64)
+            packets = np.zeros((max(net.capacity, 1), 4), np.int64)
+            P = net(t, t, counters, packets)
+            rows.append((ring.copy(), counters.copy(), packets[:P].copy()))
+            ring[t % depth] = 0
+        out.append(rows)
+    for a, b in zip(*out, strict=True):
+        for x, y in zip(a, b, strict=True):
+            assert_array_equal(x, y)
+    assert np.abs(out[0][-1][0]).max() > 0
