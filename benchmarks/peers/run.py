@@ -129,11 +129,11 @@ def spikemesh_cuba(pre, post, exc, steps: int) -> dict:
     m = sm.map_network(net, "loihi")
     sim = sm.Simulator(m, overflow="wrap")
     sim.run(10)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     res = sim.run(steps)
-    run_s = time.perf_counter() - t0
+    run_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
     return {"tool": "spikemesh", "mode": "loihi, timing none", "steps": steps, "run_s": run_s,
-            "steps_per_s": steps / run_s, "spikes": res.total("spikes"),
+            "cpu_s": cpu_s, "steps_per_s": steps / run_s, "neuron_spikes": res.total("spikes"),
             "synaptic_events": res.total("synaptic_events"), "version": sm.__version__,
             "cores": m.n_cores}  # fmt: skip
 
@@ -149,12 +149,14 @@ def spikemesh_rec1000(steps: int) -> tuple[list, dict]:
     rows = []
     for mode in ("none", "analytic", "cycle"):
         sim = sm.Simulator(m, timing=mode)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         res = sim.run(steps)
-        run_s = time.perf_counter() - t0
+        run_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
         e = res.energy()
         rows.append({"tool": "spikemesh", "mode": f"timing {mode}", "steps": steps,
-                     "run_s": run_s, "steps_per_s": steps / run_s, "spikes": res.total("spikes"),
+                     "run_s": run_s, "cpu_s": cpu_s, "steps_per_s": steps / run_s,
+                     "neuron_spikes": res.total("spikes"),
+                     "synaptic_events": res.total("synaptic_events"),
                      "energy_J": e.total("chip"), "sim_time_s": e.counts["elapsed_s"],
                      "version": sm.__version__})  # fmt: skip
     pre, post = np.nonzero(w)
@@ -181,16 +183,19 @@ def spikemesh_rec10k(steps: int) -> tuple[list, dict]:
     rows = []
     sm.Simulator(m).run(steps, inputs={"x": X})  # warm-up: the run's memory, once
     for mode, threads in (("none", 1), ("none", 2), ("analytic", 1), ("cycle", 1)):
-        run_s = np.inf
+        run_s = cpu_s = np.inf
         for _ in range(2):  # best of two (fresh memory on the first run is slow on this VM)
             sim = sm.Simulator(m, timing=mode, threads=threads)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             res = sim.run(steps, inputs={"x": X})
             run_s = min(run_s, time.perf_counter() - t0)
+            cpu_s = min(cpu_s, time.process_time() - c0)
         e = res.energy()
         rows.append({"tool": "spikemesh", "mode": f"timing {mode}, {threads} thread(s)",
-                     "steps": steps, "run_s": run_s, "steps_per_s": steps / run_s,
-                     "spikes": res.total("spikes"), "energy_J": e.total("chip"),
+                     "steps": steps, "run_s": run_s, "cpu_s": cpu_s, "steps_per_s": steps / run_s,
+                     "neuron_spikes": res.total("spikes") + int(X.sum()),  # + the input lines
+                     "synaptic_events": res.total("synaptic_events"),
+                     "energy_J": e.total("chip"),
                      "sim_time_s": e.counts["elapsed_s"], "version": sm.__version__})  # fmt: skip
     rec, inp = ({p.name: p for p in net.projections}[k] for k in ("rec", "in"))
     thr = 100 << 6
@@ -228,15 +233,18 @@ def spikemesh_ff(steps: int) -> tuple[list, dict]:
     X[4::5] = 1  # SANA-FE's bias-driven input neurons (bias 1/4.5) fire in steps 4, 9, ...
     rows = []
     for mode in ("none", "analytic", "cycle"):
-        run_s = np.inf
+        run_s = cpu_s = np.inf
         for _ in range(2):
             sim = sm.Simulator(m, timing=mode)
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             res = sim.run(steps, inputs={"x": X})
             run_s = min(run_s, time.perf_counter() - t0)
+            cpu_s = min(cpu_s, time.process_time() - c0)
         e = res.energy()
         rows.append({"tool": "spikemesh", "mode": f"timing {mode}", "steps": steps,
-                     "run_s": run_s, "steps_per_s": steps / run_s, "spikes": res.total("spikes"),
+                     "run_s": run_s, "cpu_s": cpu_s, "steps_per_s": steps / run_s,
+                     "neuron_spikes": res.total("spikes") + int(X.sum()),  # + the input lines
+                     "synaptic_events": res.total("synaptic_events"),
                      "energy_J": e.total("chip"), "sim_time_s": e.counts["elapsed_s"],
                      "version": sm.__version__})  # fmt: skip
     thr = 100 << 6  # weights relative to the threshold (SANA-FE threshold 1.0)
@@ -280,23 +288,61 @@ def run_sanafe(spec: dict, runs: list) -> list:
     return rows
 
 
+def _counts(r: dict) -> dict:
+    """A row's neuron spikes under one name (bit-exact peers report ``spikes``)."""
+    if "neuron_spikes" not in r and "spikes" in r:
+        r = {**r, "neuron_spikes": r["spikes"]}
+    return r
+
+
+def same_work(a: dict, b: dict, tol: float = 0.01) -> bool:
+    """Both sides simulated the same work: neuron spikes and synaptic events within ``tol``
+    per step (a peer may run fewer steps)."""
+    for key in ("neuron_spikes", "synaptic_events"):
+        x, y = a.get(key), b.get(key)
+        if x is None or y is None:
+            return False
+        x, y = x / a["steps"], y / b["steps"]
+        if abs(x - y) > tol * max(abs(x), abs(y), 1e-300):
+            return False
+    return True
+
+
 def print_table(title: str, rows: list) -> None:
-    base = rows[0]["steps_per_s"]
+    """Each row: its own neuron spikes and synaptic events (counted the same way on both
+    sides: a spike of a neuron or input line; a delivery through one synapse), wall and CPU time
+    per step, and row 1's speed over it per step and per synaptic event. A ratio counts only
+    where both sides did the same work (within 1 %); the others are marked."""
+    rows = [_counts(r) for r in rows]
+    base = rows[0]
     print(title)
     print()
-    print(
-        "| tool | mode | steps/s | spikemesh row 1 / tool | spikes | energy/step | chip time/step |"
-    )
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print("| tool | mode | steps | wall ms/step | CPU ms/step | neuron spikes | synaptic events "
+          "| row 1 / tool per step (CPU) | per synaptic event (CPU) | same work as row 1 "
+          "| energy/step | chip time/step |")  # fmt: skip
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|")
+    b_cpu = base["cpu_s"] / base["steps"]
+    b_ev = base["cpu_s"] / max(base["synaptic_events"], 1)
     for r in rows:
         if "error" in r:
-            print(f"| {r['tool']} | {r['mode']} | failed: {r['error'].splitlines()[-1]} | | | | |")
+            print(f"| {r['tool']} | {r['mode']} | failed: {r['error'].splitlines()[-1]} "
+                  "| | | | | | | | | |")  # fmt: skip
             continue
         e = f"{r['energy_J'] / r['steps'] * 1e9:,.2f} nJ" if "energy_J" in r else "-"
         lat = f"{r['sim_time_s'] / r['steps'] * 1e6:,.2f} µs" if "sim_time_s" in r else "-"
-        rate = r["steps_per_s"]
-        print(f"| {r['tool']} {r['version']} | {r['mode']} | {rate:,.{0 if rate >= 100 else 2}f} | "
-              f"{base / rate:.2f}x | {r['spikes']:,} | {e} | {lat} |")  # fmt: skip
+        cpu = r.get("cpu_s", r["run_s"]) / r["steps"]
+        ev = r.get("cpu_s", r["run_s"]) / max(r.get("synaptic_events", 0), 1)
+        if r is base or same_work(base, r):
+            same = "yes"
+        elif "synaptic_events" not in r and r.get("neuron_spikes") == base["neuron_spikes"]:
+            same = "same spikes (bit-exact); the peer counts no synaptic events"
+        else:
+            same = "**no: ratio not claimed**"
+        per_ev = f"{ev / b_ev:,.2f}x" if r.get("synaptic_events") else "-"
+        print(f"| {r['tool']} {r['version']} | {r['mode']} | {r['steps']:,} | "
+              f"{r['run_s'] / r['steps'] * 1e3:,.3f} | {cpu * 1e3:,.3f} | "
+              f"{r.get('neuron_spikes', 0):,} | {r.get('synaptic_events', 0):,} | "
+              f"{cpu / b_cpu:,.2f}x | {per_ev} | {same} | {e} | {lat} |")  # fmt: skip
     print()
 
 
@@ -360,19 +406,8 @@ def main() -> None:
                     rows.append({"tool": "brian2", "mode": target, "error": out.stderr[-400:]})
                     continue
                 rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    base = rows[0]["steps_per_s"]
-    print(f"CUBA, {exc.size} neurons, {pre.size:,} synapses, {opts.steps:,} steps of 0.1 ms "
-          f"(python {sys.version.split()[0]}, {os.cpu_count()} cores)")  # fmt: skip
-    print()
-    print("| tool | mode | steps/s | synaptic events/s | spikemesh / tool | spikes |")
-    print("|---|---|---:|---:|---:|---:|")
-    for r in rows:
-        if "error" in r:
-            print(f"| {r['tool']} | {r['mode']} | failed: {r['error'].splitlines()[-1]} | | | |")
-            continue
-        ev = r["synaptic_events"] / r["run_s"]
-        print(f"| {r['tool']} {r['version']} | {r['mode']} | {r['steps_per_s']:,.0f} | "
-              f"{ev / 1e6:,.1f} M | {base / r['steps_per_s']:.2f}x | {r['spikes']:,} |")  # fmt: skip
+    print_table(f"CUBA, {exc.size} neurons, {pre.size:,} synapses, {opts.steps:,} steps of 0.1 ms "
+                f"(python {sys.version.split()[0]}, {os.cpu_count()} cores)", rows)  # fmt: skip
     all_rows["cuba"] = rows
     if opts.json:
         Path(opts.json).write_text(json.dumps(all_rows, indent=1))
