@@ -5,8 +5,8 @@ the SimPy model in ``spikemesh.emulator.timing``): same events, same FIFO-by-hea
 
 ``noc_run`` times every step of a run in one call (no Python per step; work arrays allocated
 once); ``noc_step`` times one step (with given ready times). Pending hop events sit in a
-calendar queue: a ring of buckets one cycle wide (each a small 4-ary heap on (time,
-scheduling order)) covering the next ``NB`` cycles, and an overflow heap beyond it, so a push
+calendar queue: a ring of 4,096 buckets, each 32 shortest hop latencies wide (each a 4-ary heap on (time,
+scheduling order)) covering the next ``NB`` buckets, and an overflow heap beyond it, so a push
 or a pop touches one small bucket instead of a heap over every batch in flight."""
 
 import numpy as np
@@ -159,7 +159,7 @@ cdef inline void _hpop(Ev* heap, Py_ssize_t* size) noexcept nogil:
 
 # ---------------------------------------------------------------- the calendar queue
 cdef enum:
-    NB = 65536         # buckets in the ring (a power of two)
+    NB = 4096  # buckets in the ring (a power of two)
 
 
 cdef struct Bucket:
@@ -481,7 +481,9 @@ cdef class Routes:
         self.ptr, self.link, self.lat, self.ft, self.maxft = ptr, link, lat, ft, maxft
         self.fpm, self.syn_op, self.n_routes = fpm, syn_op, maxft.shape[0]
         self.n_links = n_links
-        self.width = lo if lo > 0 else 1000  # calendar buckets: the shortest hop latency
+        # calendar buckets 32 shortest hop latencies wide: a board step spans ~1,700 of them
+        # (the ring's headers stay in cache; a bucket holds a few hundred events, a small heap)
+        self.width = (lo if lo > 0 else 1000) * 32
         if link.shape[0] >= 2**31 or n_links >= 2**24:
             raise ValueError(f"Routes: {link.shape[0]} hops over {n_links} links (the engine "
                              "holds at most 2**31 hops and 2**24 links)")
