@@ -3,7 +3,7 @@
 10,000 CubaLIF neurons with random recurrent synapses (p = 0.011, about 1.1 M) and 1,000 input
 lines (p = 0.011, rate 0.05), mapped onto ``loihi_board`` (4 Loihi chips): about 241 cores and
 53,000 message batches per step. Steps/s (wall) and CPU time per step per timing mode, engine and thread count (best of
-three runs, each on a fresh simulator, after one warm-up run; the SimPy model runs fewer steps once: it is ~30x slower
+three runs, each on a fresh simulator, after one warm-up run; the SimPy model runs 5 steps, best of two: it is ~30x slower
 here); every mode must give the same spikes and the two cycle engines the same cycles.
 
     python benchmarks/bench_board.py [--steps N]

@@ -90,6 +90,9 @@ def register_router(name: str, rule: Router, doc: str = "") -> None:
         raise ParameterError(f"noc.register_router.name: must be an identifier (got {name!r})")
     if not callable(rule):
         raise ParameterError(f"noc.register_router.rule: must be callable (got {rule!r:.60})")
+    if name in ROUTERS and ROUTERS[name] is not rule:
+        raise ParameterError(f"noc.register_router: a routing rule named {name!r} is already "
+                             f"registered (registered: {', '.join(ROUTERS)})")  # fmt: skip
     ROUTERS[name] = rule
     _chips.ROUTINGS[name] = doc or ((rule.__doc__ or "").strip().splitlines() or [name])[0]
 

@@ -59,6 +59,9 @@ def register(kind: str, rule: NodeRule) -> None:
         )
     if rule.role in ("linear", "pass") and (rule.shape is None or rule.op is None):
         raise ParameterError(f"nir_nodes.register({kind!r}): a {rule.role} node needs shape and op")
+    if kind in NODES and NODES[kind] is not rule:
+        raise ParameterError(f"nir_nodes.register: node type {kind!r} already has a rule "
+                             "(NODES.pop it first to replace it)")  # fmt: skip
     NODES[kind] = rule
 
 

@@ -359,6 +359,9 @@ def register(layer_type: type, quantize_fn: Callable, *, logits: bool = False) -
     """Quantize layers of ``layer_type`` with ``quantize_fn`` (:class:`Rule`)."""
     if not isinstance(layer_type, type) or not callable(quantize_fn):
         raise ParameterError("convert.quantize.register: needs a layer class and a function")
+    if layer_type in RULES:
+        raise ParameterError(f"convert.quantize.register: {layer_type.__name__} already has a "
+                             "rule (RULES.pop it first to replace it)")  # fmt: skip
     RULES[layer_type] = Rule(quantize_fn, logits)
 
 

@@ -101,6 +101,9 @@ def register_step(name: str, twin, capsule=None) -> None:
         raise ParameterError(f"kernels.register_step.name: must be an identifier (got {name!r})")
     if not callable(twin):
         raise ParameterError(f"kernels.register_step.twin: must be callable (got {twin!r:.60})")
+    if name in reference.step.ADAPTERS and reference.step.ADAPTERS[name] is not twin:
+        raise ParameterError(f"kernels.register_step: kernel {name!r} already has an adapter "
+                             f"(registered: {', '.join(reference.step.ADAPTERS)})")  # fmt: skip
     if capsule is not None:
         if compiled is None:
             raise ParameterError(

@@ -176,6 +176,7 @@ cdef struct Cal:
     Ev* over           # overflow heap: events at or beyond bucket cur + NB
     Py_ssize_t n_over
     Py_ssize_t cap_over
+    int failed         # out of memory while moving overflow events in (the step must fail)
 
 
 cdef int _grow(Ev** a, Py_ssize_t* cap, Py_ssize_t need) noexcept nogil:
@@ -228,7 +229,8 @@ cdef int _cal_migrate(Cal* q) noexcept nogil:
 
 
 cdef Ev* _cal_min(Cal* q) noexcept nogil:
-    """The earliest pending event (it stays queued), or NULL when none is left (or no memory)."""
+    """The earliest pending event (it stays queued), or NULL when none is left (or, with
+    ``q.failed`` set, when memory ran out)."""
     cdef Bucket* bk
     while True:
         bk = &q.ring[q.cur & (NB - 1)]
@@ -241,6 +243,7 @@ cdef Ev* _cal_min(Cal* q) noexcept nogil:
         else:
             q.cur += 1
         if _cal_migrate(q):
+            q.failed = 1
             return NULL
 
 
@@ -370,6 +373,7 @@ cdef int64_t _step(Work* w, int cycle, Py_ssize_t n, const double* updates,
         # step (the NoC is empty at the barrier)
         cal.count = 0
         cal.n_over = 0
+        cal.failed = 0
         cal.cur = -1
         for k in range(P):  # the window starts at the earliest first hop
             r = route[k]
@@ -397,6 +401,8 @@ cdef int64_t _step(Work* w, int cycle, Py_ssize_t n, const double* updates,
         while True:
             top = _cal_min(cal)
             if top == NULL:
+                if cal.failed:
+                    return -1
                 break
             ev = top[0]
             _cal_pop(cal)
