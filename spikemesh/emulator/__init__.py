@@ -9,7 +9,7 @@ to their kernels.
 from ..program import SynapseTable
 from .core import Core, NeuronGroup, run_core
 from .models import register
-from .results import SimulationResult
+from .results import SimulationResult, SpikeRecord
 from .simulator import Simulator
 from .timing import TimingResult
 
@@ -18,6 +18,7 @@ __all__ = [
     "NeuronGroup",
     "SimulationResult",
     "Simulator",
+    "SpikeRecord",
     "SynapseTable",
     "TimingResult",
     "register",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from ..counts import CoreStepCounts, Counts, PacketLog, active_updates
 from ..exceptions import ParameterError, SpikemeshError
 from .timing import TimingResult, replay
 
-__all__ = ["COUNTERS", "SimulationResult"]
+__all__ = ["COUNTERS", "SimulationResult", "SpikeRecord"]
 
 
 def _plain(obj):
@@ -101,14 +102,87 @@ COUNTERS = (
 """Counters per step and core, in the order of the simulator's counter table."""
 
 
+class SpikeRecord(Mapping):
+    """Each population's spikes of one run, recorded as events (step, neuron, payload) -- 12
+    bytes a spike, nothing for a silent neuron -- and read like a dict of dense arrays.
+
+    ``record[name]`` is the ``(steps, n)`` int32 payload array (0 = no spike), built on first
+    access and kept (the same array every time); :meth:`events` gives the events sorted by
+    (step, neuron) and :meth:`count` the number of spikes, neither building the dense array.
+    """
+
+    def __init__(self, steps: int, sizes: dict, events: dict | None = None,
+                 dense: dict | None = None):  # fmt: skip
+        self.steps = int(steps)
+        self._sizes = {str(k): int(v) for k, v in sizes.items()}
+        self._events = dict(events or {})
+        self._dense = dict(dense or {})
+        for name in self._sizes:
+            if name not in self._events and name not in self._dense:
+                raise ValueError(f"SpikeRecord: no events or array for population {name!r}")
+
+    def __getitem__(self, name):
+        a = self._dense.get(name)
+        if a is not None:
+            return a
+        if name not in self._sizes:
+            raise KeyError(name)
+        n = self._sizes[name]
+        check_memory("SimulationResult.spikes", 4.0 * self.steps * n,
+                     f"the dense spike array of {name!r} ({self.steps:,} steps x {n:,} neurons)")  # fmt: skip
+        a = np.zeros((self.steps, n), np.int32)
+        ev = self._events[name]
+        a[ev[:, 0], ev[:, 1]] = ev[:, 2]
+        self._dense[name] = a
+        return a
+
+    def __iter__(self):
+        return iter(self._sizes)
+
+    def __len__(self) -> int:
+        return len(self._sizes)
+
+    def __contains__(self, name) -> bool:
+        return name in self._sizes
+
+    def _rows(self, name) -> np.ndarray:
+        if name not in self._sizes:
+            raise KeyError(name)
+        ev = self._events.get(name)
+        if ev is None:
+            a = self._dense[name]
+            t, i = np.nonzero(a)
+            ev = np.stack([t, i, a[t, i]], axis=1).astype(np.int32).reshape(-1, 3)
+            self._events[name] = ev
+        return ev
+
+    def events(self, name) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(step, neuron, payload)`` int32 arrays of population ``name``'s spikes, sorted
+        by step, then neuron (steps counted from the run's first step)."""
+        ev = self._rows(name)
+        order = np.lexsort((ev[:, 1], ev[:, 0]))
+        ev = ev[order]
+        return ev[:, 0].copy(), ev[:, 1].copy(), ev[:, 2].copy()
+
+    def count(self, name=None) -> int:
+        """Spikes of population ``name`` (all populations: None)."""
+        names = list(self._sizes) if name is None else [name]
+        return sum(int(self._rows(k).shape[0]) for k in names)
+
+    def __repr__(self) -> str:
+        pops = ", ".join(f"{k!r}: {self.count(k):,}" for k in self._sizes)
+        return f"SpikeRecord({self.steps} steps; spikes {{{pops}}})"
+
+
 @dataclass
 class SimulationResult:
     """What one :meth:`Simulator.run` call produced.
 
     Attributes
     ----------
-    spikes : dict name -> (steps, n) int32
-        Spike payloads per population (0/1 for binary spikes).
+    spikes : SpikeRecord (name -> (steps, n) int32)
+        Spike payloads per population (0/1 for binary spikes), recorded as events and read
+        as dense arrays (:class:`SpikeRecord`: also ``events(name)`` and ``count(name)``).
     probes : dict name -> dict var -> (steps, n) int32
         Recorded state variables.
     counters : dict name -> (steps, n_cores) int64
@@ -259,7 +333,9 @@ class SimulationResult:
                 t = meta["timing"]
                 timing = TimingResult(mode=t["mode"], **tarr, link_flits=dict(t["link_flits"]),
                                       critical_path=t["critical_path"], events=t["events"])  # fmt: skip
-            return cls(spikes=spikes, probes=probes, counters=counters, cycles=data["cycles"],
+            record = SpikeRecord(steps, {k: np.asarray(a).shape[1] for k, a in spikes.items()},
+                                 dense=spikes)  # fmt: skip
+            return cls(spikes=record, probes=probes, counters=counters, cycles=data["cycles"],
                        t0=int(meta["t0"]), steps=steps,
                        overflows=int(meta["overflows"]), meta=meta["meta"], timing=timing,
                        packets=PacketLog(**packets), mapping=mapping, inputs=inputs)  # fmt: skip
@@ -386,7 +462,10 @@ class SimulationResult:
             chip_seconds=share * chips,
         )  # fmt: skip
         user_neurons = sum(p.n for p in m.network.populations.values())
-        user_spikes = sum(int(np.count_nonzero(s)) for s in self.spikes.values())
+        if isinstance(self.spikes, SpikeRecord):
+            user_spikes = self.spikes.count()
+        else:
+            user_spikes = sum(int(np.count_nonzero(s)) for s in self.spikes.values())
         dense = int(nsyn.sum()) * steps
         totals = Counts(
             steps=steps,

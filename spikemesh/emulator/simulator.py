@@ -38,7 +38,7 @@ from ..exceptions import (
 from ..mapping import Mapping
 from ..program import Route
 from .core import Core
-from .results import COUNTERS, SimulationResult
+from .results import COUNTERS, SimulationResult, SpikeRecord
 from .timing import ENGINES, TimingModel
 from .timing import MODES as TIMING_MODES
 
@@ -87,8 +87,9 @@ class _Run:
 
     steps: int
     inputs: list  # per input source (mapping order): its (steps, n) payloads or None
-    spikes: dict  # per user population: (steps, n) int32, written in place each step
-    spike_items: list  # (population array, lo, hi, view of the core's spike buffer)
+    spike_pops: dict  # user population name -> n (the record's populations, in order)
+    spike_items: list  # (population index, lo, hi, view of the core's spike buffer)
+    spike_parts: list  # per population: (k, 3) int32 event blocks of the per-step path
     probes: dict
     probe_items: list  # (output array, lo, hi, state array)
     table: np.ndarray  # (steps, n_cores, NCOL) int64 counters
@@ -227,13 +228,15 @@ class Simulator:
             for var, arr in probes.get(s.pop.name, {}).items()
         ]
         given = [x.get(name) for name in m.input_routes]
-        # spikes go straight into each user population's array (splitters are not reported)
-        spikes = {name: np.zeros((steps, p.n), np.int32) for name, p in net.populations.items()}
+        # spikes are recorded as (step, neuron, payload) events of each user population
+        # (splitters are not reported): nothing is written for a silent neuron
+        spike_pops = {name: p.n for name, p in net.populations.items()}
+        index = {name: k for k, name in enumerate(spike_pops)}
         spike_items = [
-            (spikes[s.pop.name], s.lo, s.hi, core.spikes[s.offset : s.offset + s.n])
+            (index[s.pop.name], s.lo, s.hi, core.spikes[s.offset : s.offset + s.n])
             for core, prog in zip(self._cores, m.cores, strict=True)
             for s in prog.slices
-            if s.pop.name in spikes
+            if s.pop.name in index
         ]
         table = np.zeros((steps, n_cores, NCOL), np.int64)
         table[:, :, UPD] = [c.n for c in self._cores]
@@ -244,7 +247,8 @@ class Simulator:
         rows = min(steps * self._net.capacity, 2**23) + self._net.capacity + 16
         return _Run(
             steps=steps, inputs=given,
-            spikes=spikes, spike_items=spike_items,
+            spike_pops=spike_pops, spike_items=spike_items,
+            spike_parts=[[] for _ in spike_pops],
             probes=probes, probe_items=probe_items, table=table,
             cells=memoryview(table.reshape(-1)),
             batches=np.empty((rows, 4), np.int64),
@@ -318,8 +322,12 @@ class Simulator:
         return run.batches[a : a + P]
 
     def _record(self, run: _Run, i: int) -> None:
-        for arr, lo, hi, view in run.spike_items:
-            arr[i, lo:hi] = view
+        for pop, lo, _, view in run.spike_items:
+            j = np.flatnonzero(view)
+            if j.size:
+                ev = np.empty((j.size, 3), np.int32)
+                ev[:, 0], ev[:, 1], ev[:, 2] = i, lo + j, view[j]
+                run.spike_parts[pop].append(ev)
         for arr, lo, hi, state in run.probe_items:
             arr[i, lo:hi] = state
 
@@ -387,8 +395,9 @@ class Simulator:
         and step), then the timing model over each step's counts and batches -- the same
         phases in the same order as the per-step loop, since timing never changes spikes."""
         step = self._step
-        step.set_record([(arr, lo, view) for arr, lo, _, view in run.spike_items]
-                        + [(arr, lo, state) for arr, lo, _, state in run.probe_items])  # fmt: skip
+        step.set_record([(arr, lo, state) for arr, lo, _, state in run.probe_items])
+        step.set_spike_record([(pop, lo, view) for pop, lo, _, view in run.spike_items],
+                              len(run.spike_pops))  # fmt: skip
         t0, i = self.t, 0
         while i < run.steps:
             self._room(run)
@@ -396,6 +405,8 @@ class Simulator:
                                       run.used, run.per_step)  # fmt: skip
             i += done
         self.t = t0 + run.steps
+        run.spike_parts = [[step.spike_events(k)] for k in range(len(run.spike_pops))]
+        step.set_spike_record([], 0)  # the buffers are copied out: free them
         run.overflows = int(run.table[:, :, OVF].sum())
         tm = self._timing
         if tm is not None:
@@ -407,7 +418,9 @@ class Simulator:
 
     def _result(self, run: _Run) -> SimulationResult:
         m = self.mapping
-        spikes = run.spikes
+        spikes = SpikeRecord(run.steps, run.spike_pops, events={
+            name: (np.concatenate(parts) if parts else np.zeros((0, 3), np.int32))
+            for name, parts in zip(run.spike_pops, run.spike_parts, strict=True)})  # fmt: skip
         tm = self._timing
         timing = tm.result(run.cycles, run.busy, run.slowest[1]) if tm is not None else None
         return SimulationResult(

@@ -11,7 +11,8 @@ from ._types cimport acc_t, state_t, weight_t, int64_t
 from ._neuron_loops cimport (GroupTab, Tally, adapter_t, builtin_adapters, ADAPTER_CAPSULE)
 from ._synapses cimport NetDeliver, CoreTab
 from cpython.pycapsule cimport PyCapsule_IsValid, PyCapsule_GetPointer
-from libc.stdlib cimport free, calloc
+from libc.stdlib cimport free, calloc, realloc
+from libc.stdint cimport int32_t
 from libc.string cimport memcpy, memset
 from cython.parallel cimport prange
 
@@ -114,6 +115,35 @@ cdef struct RecTab:
     const state_t* src
 
 
+cdef struct SpkTab:
+    Py_ssize_t pop         # index of the population's event buffer
+    int32_t lo             # the slice's first neuron in its population
+    Py_ssize_t n
+    const state_t* src
+
+
+cdef struct SpkBuf:
+    int32_t* ev            # (step, neuron, payload) triples
+    Py_ssize_t n           # triples held
+    Py_ssize_t cap
+
+
+cdef int _spk_room(SpkBuf* b, Py_ssize_t more) noexcept nogil:
+    """Room for ``more`` triples (doubling). -1: out of memory (the buffer is kept)."""
+    cdef Py_ssize_t c = b.cap if b.cap else 64
+    cdef int32_t* p
+    if b.n + more <= b.cap:
+        return 0
+    while c < b.n + more:
+        c *= 2
+    p = <int32_t*>realloc(b.ev, c * 3 * sizeof(int32_t))
+    if p == NULL:
+        return -1
+    b.ev = p
+    b.cap = c
+    return 0
+
+
 cdef class NetStep:
     """A whole timestep of every core -- update, emission and delivery, counters, spike and
     probe record -- in one compiled call, and many steps in one call. See ``reference.NetStep``
@@ -121,7 +151,10 @@ cdef class NetStep:
     cdef NetDeliver net
     cdef GroupTab* groups
     cdef RecTab* recs
-    cdef Py_ssize_t n_groups, n_recs
+    cdef SpkTab* spk
+    cdef SpkBuf* bufs
+    cdef Py_ssize_t n_groups, n_recs, n_spk, n_bufs
+    cdef int spk_failed
     cdef int chg_col, spk_col, ovf_col
     cdef list _keep
     cdef list _rec_keep
@@ -129,6 +162,10 @@ cdef class NetStep:
     def __cinit__(self):
         self.groups = NULL
         self.recs = NULL
+        self.spk = NULL
+        self.bufs = NULL
+        self.n_spk = 0
+        self.n_bufs = 0
 
     def __init__(self, NetDeliver net, groups, columns):
         cdef Py_ssize_t g
@@ -149,6 +186,56 @@ cdef class NetStep:
     def __dealloc__(self):
         free(self.groups)
         free(self.recs)
+        self._free_spikes()
+
+    cdef void _free_spikes(self) noexcept:
+        cdef Py_ssize_t b
+        for b in range(self.n_bufs):
+            free(self.bufs[b].ev)
+        free(self.bufs)
+        free(self.spk)
+        self.bufs = NULL
+        self.spk = NULL
+        self.n_bufs = 0
+        self.n_spk = 0
+
+    def set_spike_record(self, items, Py_ssize_t n_pops):
+        """Record spikes as events: ``items`` are ``(pop, lo, src)``; each step i appends
+        ``(i, lo + j, src[j])`` for every nonzero ``src[j]`` to population ``pop``'s buffer
+        (``0 <= pop < n_pops``; items in order, j ascending). Empties the buffers."""
+        cdef Py_ssize_t r
+        cdef const state_t[::1] sv
+        items = [it for it in items if it[2].shape[0]]
+        self._free_spikes()
+        self.spk = <SpkTab*>calloc(max(len(items), 1), sizeof(SpkTab))
+        self.bufs = <SpkBuf*>calloc(max(n_pops, 1), sizeof(SpkBuf))
+        if not self.spk or not self.bufs:
+            raise MemoryError("NetStep: out of memory")
+        self.n_bufs = n_pops
+        self.n_spk = len(items)
+        self.spk_failed = 0
+        self._rec_keep = list(self._rec_keep) + items
+        for r in range(self.n_spk):
+            pop, lo, src = items[r]
+            if not 0 <= pop < n_pops or lo < 0 or lo > 2**31 - 1 - src.shape[0]:
+                raise ValueError("NetStep.set_spike_record: population or slice out of range")
+            sv = src
+            self.spk[r].pop = pop
+            self.spk[r].lo = lo
+            self.spk[r].n = sv.shape[0]
+            self.spk[r].src = &sv[0]
+
+    def spike_events(self, Py_ssize_t pop):
+        """Population ``pop``'s recorded events: int32 ``(n, 3)`` rows ``(step, neuron,
+        payload)``, in record order (a copy)."""
+        if not 0 <= pop < self.n_bufs:
+            raise ValueError(f"NetStep.spike_events: no population {pop}")
+        cdef SpkBuf* b = &self.bufs[pop]
+        out = np.empty((b.n, 3), np.int32)
+        cdef int32_t[:, ::1] o = out
+        if b.n:
+            memcpy(&o[0, 0], b.ev, b.n * 3 * sizeof(int32_t))
+        return out
 
     def set_record(self, items):
         """``items``: ``(out, lo, src)`` -- each step i copies ``src`` (int32, length n) into
@@ -208,11 +295,39 @@ cdef class NetStep:
                 memset(ct.ring + (t % ct.depth) * ct.stride, 0, ct.stride * sizeof(acc_t))
 
     cdef void _record(self, int64_t i) noexcept nogil:
-        cdef Py_ssize_t r
+        cdef Py_ssize_t r, j, j0, m
         cdef RecTab* rt
+        cdef SpkTab* st
+        cdef SpkBuf* b
+        cdef const state_t* v
+        cdef int32_t* e
+        cdef state_t any16
         for r in range(self.n_recs):
             rt = &self.recs[r]
             memcpy(rt.out + i * rt.width + rt.lo, rt.src, rt.n * sizeof(state_t))
+        for r in range(self.n_spk):
+            st = &self.spk[r]
+            b = &self.bufs[st.pop]
+            v = st.src
+            j0 = 0
+            while j0 < st.n:  # silent runs of 16 skipped with one OR (vectorized)
+                m = st.n - j0 if st.n - j0 < 16 else 16
+                any16 = 0
+                for j in range(m):
+                    any16 = any16 | v[j0 + j]
+                if any16:
+                    if _spk_room(b, m) < 0:
+                        self.spk_failed = 1
+                        return
+                    e = b.ev + 3 * b.n
+                    for j in range(j0, j0 + m):
+                        if v[j] != 0:
+                            e[0] = <int32_t>i
+                            e[1] = st.lo + <int32_t>j
+                            e[2] = v[j]
+                            e += 3
+                    b.n = (e - b.ev) // 3
+                j0 += m
 
     def run(self, int64_t t0, int64_t i0, int64_t steps, int64_t[:, :, ::1] table,
             int64_t[:, ::1] batches, int64_t used, int64_t[::1] per_step):
@@ -247,4 +362,8 @@ cdef class NetStep:
                 used += P
                 self._record(i0 + k)
                 k += 1
+                if self.spk_failed:
+                    break
+        if self.spk_failed:
+            raise MemoryError(f"NetStep.run: out of memory recording the spikes of step {t0 + k - 1}")
         return k, used

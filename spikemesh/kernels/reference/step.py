@@ -3,6 +3,8 @@ record for many steps in one call."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from . import neurons as _neurons
 
 __all__ = ["ADAPTERS", "KERNELS", "GroupStep", "NetStep", "register_step", "step_models"]
@@ -70,9 +72,39 @@ class NetStep:
             fn = GroupStep(name, arrays, params)
             self.groups.append((core, acc_off, net.tables[core][6], fn))
         self.records = []
+        self.spike_items, self.spike_bufs = [], []
 
     def set_record(self, items):
         self.records = list(items)
+
+    def set_spike_record(self, items, n_pops):
+        """Record spikes as events: ``items`` are ``(pop, lo, src)``; each step i appends
+        ``(i, lo + j, src[j])`` for every nonzero ``src[j]`` to population ``pop``'s buffer.
+        Empties the buffers."""
+        items = [it for it in items if it[2].shape[0]]
+        for pop, lo, src in items:
+            if not 0 <= pop < n_pops or lo < 0 or lo > 2**31 - 1 - src.shape[0]:
+                raise ValueError("NetStep.set_spike_record: population or slice out of range")
+        self.spike_items = items
+        self.spike_bufs = [[] for _ in range(n_pops)]
+
+    def spike_events(self, pop):
+        """Population ``pop``'s recorded events: int32 ``(n, 3)`` rows ``(step, neuron,
+        payload)``, in record order."""
+        if not 0 <= pop < len(self.spike_bufs):
+            raise ValueError(f"NetStep.spike_events: no population {pop}")
+        parts = self.spike_bufs[pop]
+        return np.concatenate(parts) if parts else np.zeros((0, 3), np.int32)
+
+    def _record_spikes(self, i):
+        for pop, lo, src in self.spike_items:
+            j = np.flatnonzero(src)
+            if j.size:
+                ev = np.empty((j.size, 3), np.int32)
+                ev[:, 0] = i
+                ev[:, 1] = lo + j
+                ev[:, 2] = src[j]
+                self.spike_bufs[pop].append(ev)
 
     def _update(self, t, counters):
         chg, spk, ovf = self.columns
@@ -97,5 +129,6 @@ class NetStep:
             used += P
             for out, lo, src in self.records:
                 out[i, lo : lo + src.shape[0]] = src
+            self._record_spikes(i)
             k += 1
         return k, used
