@@ -172,23 +172,68 @@ def chip_scale_child(steps: int) -> None:
     m = sm.map_network(net, "loihi")
     t_map = time.perf_counter() - t0
     x = (rng.random((steps, 1000)) < 0.05).astype(np.int32)
-    rates, spikes = {}, None
+    rates, cpu, spikes = {}, {}, None
     sm.Simulator(m).run(steps, inputs={"x": x})  # warm-up: the run's memory, once
-    for threads in (1, 2):
-        sim = sm.Simulator(m, threads=threads)
-        t0 = time.perf_counter()
-        res = sim.run(steps, inputs={"x": x})
-        rates[threads] = steps / (time.perf_counter() - t0)
-        assert spikes is None or np.array_equal(spikes, res.spikes["h"])
-        spikes = res.spikes["h"]
+    for load in ("idle", "loaded"):
+        # loaded: another process spins on one of the cores while the run is timed
+        hog = (subprocess.Popen([sys.executable, "-c", "while True: pass"])
+               if load == "loaded" else None)  # fmt: skip
+        try:
+            for threads in (1, 2):
+                sim = sm.Simulator(m, threads=threads)
+                t0, c0 = time.perf_counter(), time.process_time()
+                res = sim.run(steps, inputs={"x": x})
+                rates[load, threads] = steps / (time.perf_counter() - t0)
+                cpu[load, threads] = (time.process_time() - c0) / steps
+                ev = res.spikes.events("h")
+                assert spikes is None or all(
+                    np.array_equal(a, b) for a, b in zip(spikes, ev, strict=True)
+                )
+                spikes = ev
+        finally:
+            if hog is not None:
+                hog.kill()
+                hog.wait()
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    mem = memory_per_synapse(net, x[: max(steps // 10, 1)])
     print(json.dumps(dict(
         neurons=net.n_neurons, synapses=net.n_synapses, cores=m.n_cores, t_build=t_build,
-        t_map=t_map, steps=steps, steps_per_s=rates[1], steps_per_s_2=rates[2],
+        t_map=t_map, steps=steps, steps_per_s=rates["idle", 1],
+        threads={f"{k[0]}/{k[1]}": [rates[k], cpu[k]] for k in rates},
         spikes=res.total("spikes"),
         events=res.total("synaptic_events"),
-        peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        peak_mb=peak_mb, memory=mem,
         update_ns=update_ns(net.n_neurons),
     )))  # fmt: skip
+
+
+def memory_per_synapse(net, x) -> dict:
+    """Bytes per synapse held by the mapping and by the simulator (its delivery tables, rings
+    and state), and the extra peak while the simulator is built and while it runs: NumPy's
+    allocations as tracemalloc sees them (every table of both is a NumPy array), measured on a
+    fresh mapping (tracing slows the build: not in the timed figures)."""
+    import gc
+    import tracemalloc
+
+    n = net.n_synapses
+    gc.collect()
+    tracemalloc.start()
+    try:
+        m = sm.map_network(net, "loihi")
+        gc.collect()
+        mapped = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        sim = sm.Simulator(m)
+        gc.collect()
+        held, peak_build = (v - mapped for v in tracemalloc.get_traced_memory())
+        tracemalloc.reset_peak()
+        res = sim.run(x.shape[0], inputs={"x": x})
+        peak_run = tracemalloc.get_traced_memory()[1] - mapped - held
+        del res
+    finally:
+        tracemalloc.stop()
+    return {"mapping": mapped / n, "simulator": held / n, "build_peak": peak_build / n,
+            "run_peak": peak_run / n, "run_steps": int(x.shape[0])}  # fmt: skip
 
 
 def chip_scale(steps: int) -> dict:
@@ -228,6 +273,7 @@ def main() -> None:
               "ns / synaptic event | the rest vs the 1k benchmark | steps/s (2 threads) | "
               "spikes/step | synaptic events/step | peak memory |")  # fmt: skip
         print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        r["steps_per_s_2"] = r["threads"]["idle/2"][0]
         ev = r["events"] / r["steps"]
         step_ns = 1e9 / r["steps_per_s"]
         rest = (step_ns - r["update_ns"]) / ev
@@ -244,6 +290,28 @@ def main() -> None:
             "the rest of the step, divided by its synaptic events, is delivery with emission, "
             "counters and the record: not delivery alone)"
         )
+        mem = r["memory"]
+        print()
+        print("Memory per synapse (tracemalloc, NumPy arrays; the network's own weights not "
+              "counted)")  # fmt: skip
+        print()
+        print("| mapping | simulator (delivery tables, rings, state) | mapping + simulator | "
+              "extra peak while building the simulator | extra peak while running |")  # fmt: skip
+        print("|---:|---:|---:|---:|---:|")
+        print(f"| {mem['mapping']:.1f} B | {mem['simulator']:.1f} B | "
+              f"{mem['mapping'] + mem['simulator']:.1f} B | {mem['build_peak']:.1f} B | "
+              f"{mem['run_peak']:.2f} B ({mem['run_steps']} steps) |")  # fmt: skip
+        print()
+        print(f"Threads on the chip-scale case ({r['steps']} steps; idle: nothing else run by "
+              "this benchmark; loaded: another process spinning on one core)")  # fmt: skip
+        print()
+        print("| machine | threads | steps/s (wall) | CPU ms/step | speed-up (wall) vs 1 thread |")
+        print("|---|---:|---:|---:|---:|")
+        for load in ("idle", "loaded"):
+            one = r["threads"][f"{load}/1"][0]
+            for threads in (1, 2):
+                rate, c = r["threads"][f"{load}/{threads}"]
+                print(f"| {load} | {threads} | {rate:,.0f} | {c * 1e3:.2f} | {rate / one:.2f}x |")
 
 
 if __name__ == "__main__":

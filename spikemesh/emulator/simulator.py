@@ -34,6 +34,7 @@ from ..exceptions import (
     ParameterError,
     ShapeError,
     SpikemeshError,
+    SpikemeshWarning,
 )
 from ..mapping import Mapping
 from ..program import Route
@@ -79,6 +80,15 @@ def _check_unchanged(mapping, owner: str, full: bool = True) -> None:
             "(sm.map_network)"
         )
     mapping._network_shape = _shape_of(net)
+
+
+def _usable_cpus() -> int:
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        return os.cpu_count() or 1
 
 
 @dataclass(slots=True)
@@ -134,8 +144,11 @@ class Simulator:
         Threads of the compiled step loop (cython backend, built with OpenMP): the cores are
         shared among them, each updates its own cores and delivers into them; the timing engine
         shares the run's steps among them (each step's NoC is independent: it is empty at the
-        barrier). The result is the same for any count. Pays only at chip scale
-        (docs/benchmarks.md); default 1.
+        barrier). The result is the same for any count. Pays only at chip scale and on CPUs
+        nothing else is using: the threads spin at every step's barrier (bench_recurrent's
+        100k case on 2 cores: 1.9x with 2 threads on an idle machine, 0.39x with another
+        process busy on one core; docs/benchmarks.md). More threads than usable CPUs warns.
+        Default 1.
     """
 
     def __init__(
@@ -153,6 +166,14 @@ class Simulator:
         self.overflow = overflow
         self.noc = noc
         self.threads = check_int("Simulator", "threads", threads, 1, 256)
+        usable = _usable_cpus()
+        if self.threads > usable:
+            warnings.warn(
+                f"spikemesh: Simulator(threads={self.threads}) on {usable} CPU(s) this process may "
+                "use: the threads wait for each other at every step's barrier and the run is "
+                "slower than with one (the same numbers either way); see docs/benchmarks.md",
+                SpikemeshWarning, stacklevel=2,
+            )  # fmt: skip
         self.mapping = mapping
         self.timing = timing
         self.seed = check_int("Simulator", "seed", seed, 0, 2**64 - 1)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
@@ -266,8 +268,10 @@ def test_compiled_step_loop_equals_the_per_step_loop(tmp_path, backend, timing, 
         hi = 7 if model == "IF" else 1
     m = sm.map_network(net, prof)
     X = rng.integers(0, hi + 1, (75, 30)) * (rng.random((75, 30)) < 0.4)
-    sims = [sm.Simulator(m, backend=backend, timing=timing, seed=3, threads=th)
-            for th in (1, 1, 3)]  # fmt: skip
+    with warnings.catch_warnings():  # 3 threads may be more than the machine's CPUs (warned)
+        warnings.simplefilter("ignore", sm.SpikemeshWarning)
+        sims = [sm.Simulator(m, backend=backend, timing=timing, seed=3, threads=th)
+                for th in (1, 1, 3)]  # fmt: skip
     assert sims[1]._step is not None
     sims[0]._step = None  # white box: force the per-step loop
     for lo, hi_ in ((0, 30), (30, 75)):
@@ -351,3 +355,15 @@ def test_run_pauses_the_garbage_collector_and_restores_it(rng):
     with pytest.raises(KeyboardInterrupt):
         sim.run(2)
     assert gc.isenabled()
+
+
+def test_more_threads_than_cpus_warns(rng):
+    from spikemesh.emulator.simulator import _usable_cpus
+
+    m = sm.map_network(deep_net(rng), "loihi")
+    n = _usable_cpus()
+    with pytest.warns(sm.SpikemeshWarning, match=rf"threads={n + 1}\) on {n} CPU"):
+        sm.Simulator(m, threads=n + 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sm.SpikemeshWarning)
+        sm.Simulator(m, threads=n)  # as many as the CPUs: no warning
