@@ -4,12 +4,15 @@ the SimPy model in ``spikemesh.emulator.timing``): same events, same FIFO-by-hea
 (ties in scheduling order), same integer time units.
 
 ``noc_run`` times every step of a run in one call (no Python per step; work arrays allocated
-once); ``noc_step`` times one step (with given ready times). Pending hop events sit in a
-calendar queue: a ring of 4,096 buckets, each 32 shortest hop latencies wide (each a 4-ary heap on (time,
+once); ``noc_step`` times one step (with given ready times). When the route table's links form
+no cycle, cycle mode times a step link by link in a topological order (``_links_pass``, see
+"link by link" below); otherwise pending hop events sit in a calendar queue: a ring of 4,096 buckets, each 32 shortest hop latencies wide (each a 4-ary heap on (time,
 scheduling order)) covering the next ``NB`` buckets, and an overflow heap beyond it, so a push
 or a pop touches one small bucket instead of a heap over every batch in flight."""
 
 import numpy as np
+
+from .reference.noc import link_order  # (plain NumPy, run once per route table)
 
 from libc.stdint cimport int64_t, int32_t, uint32_t, uint64_t
 from libc.stdlib cimport malloc, calloc, realloc, free, qsort
@@ -265,6 +268,121 @@ cdef void _cal_free(Cal* q) noexcept nogil:
     q.over = NULL
 
 
+# ---------------------------------------------------------------- link by link
+# When the route table's links form no cycle (each route's consecutive hops are the edges:
+# XY and YX routing on a mesh never do), a step is timed one link at a time, in a topological
+# order of the links: every head that will reach a link has arrived before the link serves
+# any. Each link's heads are sorted by the event engine's own order -- head arrival, then
+# scheduling order, which is the order in which their previous hops were processed (first hops
+# first, by batch index) -- and served FIFO; each served head is appended to the next link's
+# list. Same events, same FIFO rule, same integer times as the event queue, with sequential
+# memory traffic instead of a priority queue.
+cdef struct Hv:
+    int64_t t      # time the head reaches the router
+    int32_t k      # batch
+    int32_t q      # hop (index into the route table's hops)
+    int32_t qend   # one past the batch's last hop
+    int32_t f      # flits
+    int32_t maxft  # the route's slowest flit time
+    int32_t lat    # this hop's latency and flit time
+    int32_t ft
+    int32_t plink  # the previous hop's link and its position there (-1: a first hop)
+    int32_t ppos
+
+
+cdef struct LinkVec:
+    Hv* a
+    Py_ssize_t n
+    Py_ssize_t cap
+
+
+cdef inline int _hv_cmp(const Hv* a, const Hv* b, const LinkVec* lv) noexcept nogil:
+    """-1 when ``a`` comes first in the event engine's (time, scheduling order): by time; at
+    equal times a first hop before any later hop, first hops by batch index, later hops in the
+    order of their previous hops (compared the same way, back along both routes)."""
+    while True:
+        if a.t != b.t:
+            return -1 if a.t < b.t else 1
+        if a.plink < 0 or b.plink < 0:
+            if a.plink >= 0:
+                return 1
+            if b.plink >= 0:
+                return -1
+            return -1 if a.k < b.k else (1 if a.k > b.k else 0)
+        a = &lv[a.plink].a[a.ppos]
+        b = &lv[b.plink].a[b.ppos]
+
+
+cdef void _hv_sort(Hv* a, Hv* tmp, Py_ssize_t n, const LinkVec* lv) noexcept nogil:
+    """Sort ``a`` by :func:`_hv_cmp`: a natural merge sort (a link's list is a few sorted runs,
+    one per input port and injecting core)."""
+    cdef Py_ssize_t i, j, m, e, x, y, o
+    cdef Hv* src = a
+    cdef Hv* dst = tmp
+    cdef Hv* sw
+    cdef int done
+    if n < 2:
+        return
+    while True:
+        i = 0
+        done = 0
+        while i < n:
+            m = i + 1
+            while m < n and _hv_cmp(&src[m - 1], &src[m], lv) <= 0:
+                m += 1
+            if i == 0 and m == n:
+                done = 1
+                break
+            e = m
+            if e < n:
+                e = m + 1
+                while e < n and _hv_cmp(&src[e - 1], &src[e], lv) <= 0:
+                    e += 1
+            x = i
+            y = m
+            o = i
+            while x < m and y < e:
+                if _hv_cmp(&src[y], &src[x], lv) < 0:
+                    dst[o] = src[y]
+                    y += 1
+                else:
+                    dst[o] = src[x]
+                    x += 1
+                o += 1
+            while x < m:
+                dst[o] = src[x]
+                x += 1
+                o += 1
+            while y < e:
+                dst[o] = src[y]
+                y += 1
+                o += 1
+            i = e
+        if done:
+            break
+        sw = src
+        src = dst
+        dst = sw
+    if src != a:
+        for j in range(n):
+            a[j] = src[j]
+
+
+cdef inline int _lv_push(LinkVec* v, const Hv* h) noexcept nogil:
+    cdef Py_ssize_t c
+    cdef Hv* p
+    if v.n == v.cap:
+        c = v.cap * 2 if v.cap else 16
+        p = <Hv*>realloc(v.a, c * sizeof(Hv))
+        if p == NULL:
+            return -1
+        v.a = p
+        v.cap = c
+    v.a[v.n] = h[0]
+    v.n += 1
+    return 0
+
+
 # ---------------------------------------------------------------- one step
 cdef struct Work:
     # per core
@@ -284,6 +402,11 @@ cdef struct Work:
     int64_t* touched_list
     Py_ssize_t n_touched
     Cal cal
+    # per link (link-by-link pass): the heads reaching it, and a merge buffer
+    LinkVec* lv
+    Py_ssize_t n_lv
+    Hv* tmp
+    Py_ssize_t cap_tmp
 
 
 cdef int _work_alloc(Work* w, Py_ssize_t n, Py_ssize_t P, Py_ssize_t n_links,
@@ -303,8 +426,11 @@ cdef int _work_alloc(Work* w, Py_ssize_t n, Py_ssize_t P, Py_ssize_t n_links,
     w.touched_list = <int64_t*>malloc((n_links + 1) * sizeof(int64_t))
     w.cal.ring = <Bucket*>calloc(NB, sizeof(Bucket))
     w.cal.width = width
+    w.lv = <LinkVec*>calloc(n_links + 1, sizeof(LinkVec))
+    w.n_lv = n_links
     if not (w.sent and w.U and w.finish and w.busy and w.last and w.ready and w.arrival
-            and w.keys and w.keys_tmp and w.link_free and w.touched and w.touched_list and w.cal.ring):
+            and w.keys and w.keys_tmp and w.link_free and w.touched and w.touched_list and w.cal.ring
+            and w.lv):
         return -1
     return 0
 
@@ -323,6 +449,91 @@ cdef void _work_free(Work* w) noexcept nogil:
     free(w.touched)
     free(w.touched_list)
     _cal_free(&w.cal)
+    cdef Py_ssize_t j
+    if w.lv != NULL:
+        for j in range(w.n_lv):
+            free(w.lv[j].a)
+        free(w.lv)
+    free(w.tmp)
+    w.lv = NULL
+    w.tmp = NULL
+
+
+cdef int64_t _links_pass(Work* w, Py_ssize_t P, const int64_t* pk, const int64_t* route,
+                         const int64_t* r_ptr, const uint32_t* hops, const HopKind* kinds,
+                         const int64_t* r_maxft, int64_t fpm, int64_t* link_flits,
+                         const int32_t* topo, Py_ssize_t n_topo) noexcept nogil:
+    """Cycle mode, one link at a time (see "link by link" above). Returns the hop events, -1
+    when out of memory."""
+    cdef Py_ssize_t k, i, j
+    cdef int64_t r, start, lf, events = 0, fl
+    cdef int32_t L, nl
+    cdef uint32_t hp
+    cdef Hv h
+    cdef Hv* e
+    cdef LinkVec* v
+    cdef LinkVec* lv = w.lv
+    cdef Hv* p
+    for j in range(n_topo):
+        lv[topo[j]].n = 0
+    for k in range(P):  # first hops, in batch order
+        r = route[k]
+        if r_ptr[r + 1] == r_ptr[r]:
+            w.arrival[k] = w.ready[k]
+            continue
+        hp = hops[r_ptr[r]]
+        h.t = w.ready[k]
+        h.k = <int32_t>k
+        h.q = <int32_t>r_ptr[r]
+        h.qend = <int32_t>r_ptr[r + 1]
+        h.f = <int32_t>(pk[4 * k + 2] * fpm)
+        h.maxft = <int32_t>r_maxft[r]
+        h.lat = kinds[_hop_kind(hp)].lat
+        h.ft = kinds[_hop_kind(hp)].ft
+        h.plink = -1
+        h.ppos = 0
+        if _lv_push(&lv[_hop_link(hp)], &h):
+            return -1
+    for j in range(n_topo):
+        L = topo[j]
+        v = &lv[L]
+        if v.n == 0:
+            continue
+        if v.n > w.cap_tmp:
+            p = <Hv*>realloc(w.tmp, v.n * sizeof(Hv))
+            if p == NULL:
+                return -1
+            w.tmp = p
+            w.cap_tmp = v.n
+        _hv_sort(v.a, w.tmp, v.n, lv)
+        lf = 0
+        fl = 0
+        for i in range(v.n):
+            e = &v.a[i]
+            start = e.t if e.t > lf else lf
+            lf = start + <int64_t>e.ft * e.f
+            fl += e.f
+            if e.q + 1 < e.qend:
+                hp = hops[e.q + 1]
+                h.t = start + e.lat
+                h.k = e.k
+                h.q = e.q + 1
+                h.qend = e.qend
+                h.f = e.f
+                h.maxft = e.maxft
+                h.lat = kinds[_hop_kind(hp)].lat
+                h.ft = kinds[_hop_kind(hp)].ft
+                h.plink = L
+                h.ppos = <int32_t>i
+                nl = _hop_link(hp)
+                if _lv_push(&lv[nl], &h):
+                    return -1
+                e = &v.a[i]  # (v is another link's list: never moved by that push)
+            else:
+                w.arrival[e.k] = start + e.lat + <int64_t>e.maxft * e.f
+        events += v.n
+        link_flits[L] += fl
+    return events
 
 
 cdef int64_t _step(Work* w, int cycle, Py_ssize_t n, const double* updates,
@@ -330,9 +541,10 @@ cdef int64_t _step(Work* w, int cycle, Py_ssize_t n, const double* updates,
                    const int64_t* ready_in, const int64_t* route, const int64_t* r_ptr,
                    const uint32_t* hops, const HopKind* kinds, const int64_t* r_maxft,
                    int64_t fpm, int64_t syn_op,
-                   int64_t* link_flits) noexcept nogil:
+                   int64_t* link_flits, const int32_t* topo, Py_ssize_t n_topo) noexcept nogil:
     """One step into ``w`` (U, arrival, finish, last, busy). Returns the hop events processed,
-    -1 when out of memory, -2 when a step has 2**31 hop events or more."""
+    -1 when out of memory, -2 when a step has 2**31 hop events or more. ``topo``: the links in
+    a topological order (NULL: the links have a cycle; the calendar queue is used)."""
     cdef Py_ssize_t k, q, c
     cdef int64_t f, start, now, seq, events = 0, r, sumlat, d, link, lf
     cdef uint32_t hp
@@ -367,6 +579,11 @@ cdef int64_t _step(Work* w, int cycle, Py_ssize_t n, const double* updates,
                     link_flits[_hop_link(hops[q])] += f
                 now += sumlat + r_maxft[r] * f
             w.arrival[k] = now
+    elif topo != NULL:
+        events = _links_pass(w, P, pk, route, r_ptr, hops, kinds, r_maxft, fpm, link_flits,
+                             topo, n_topo)
+        if events < 0:
+            return events
     else:
         # every batch's first hop is queued at its ready time, its scheduling order its index
         # (later hops come after every first hop: seq >= P); link-free times start at 0 every
@@ -463,12 +680,17 @@ cdef class Routes:
     cdef uint32_t* hops  # every hop: link << 8 | kind (4 bytes)
     cdef HopKind kinds[256]
     cdef readonly int n_kinds
+    cdef int32_t* topo   # the links in a topological order (NULL: they have a cycle)
+    cdef readonly Py_ssize_t n_topo
+    cdef readonly bint acyclic
 
     def __cinit__(self):
         self.hops = NULL
+        self.topo = NULL
 
     def __dealloc__(self):
         free(self.hops)
+        free(self.topo)
 
     def __init__(self, const int64_t[::1] ptr, const int64_t[::1] link, const int64_t[::1] lat,
                  const int64_t[::1] ft, const int64_t[::1] maxft, int64_t fpm, int64_t syn_op,
@@ -514,6 +736,23 @@ cdef class Routes:
                 self.kinds[kd].ft = <int32_t>ft[q]
             self.hops[q] = (<uint32_t>link[q] << 8) | <uint32_t>kd
         self.n_kinds = len(kind_of)
+        order = link_order(np.asarray(ptr), np.asarray(link), n_links)
+        self.acyclic = order is not None
+        self.n_topo = 0
+        if order is not None:
+            self.topo = <int32_t*>malloc((len(order) + 1) * sizeof(int32_t))
+            if self.topo == NULL:
+                raise MemoryError("Routes: out of memory")
+            for q in range(len(order)):
+                self.topo[q] = <int32_t>order[q]
+            self.n_topo = len(order)
+
+    def link_order(self):
+        """The links the engine times one at a time, in that order (None: the routes' links
+        form a cycle, and the calendar queue times the steps)."""
+        if not self.acyclic:
+            return None
+        return np.array([self.topo[q] for q in range(self.n_topo)], np.int64)
 
 
 def noc_step(int cycle, const double[::1] updates, const double[::1] active,
@@ -540,7 +779,7 @@ def noc_step(int cycle, const double[::1] updates, const double[::1] active,
                        &ready_in[0] if ready_in.shape[0] else NULL,
                        &route[0] if P else NULL, &routes.ptr[0], routes.hops,
                        routes.kinds, _p(routes.maxft), routes.fpm,
-                       routes.syn_op, _pm(link_flits))
+                       routes.syn_op, _pm(link_flits), routes.topo, routes.n_topo)
     U, arrival = _copy(w.U, n), _copy(w.arrival, P)
     finish, last, busy = _copy(w.finish, n), _copy(w.last, n), _copy(w.busy, n)
     _work_free(&w)
@@ -604,7 +843,7 @@ def noc_run(int cycle, const double[:, ::1] updates, const double[:, ::1] active
                               &route[offs[i]] if per_step[i] else NULL, &routes.ptr[0],
                               routes.hops, routes.kinds, _p(routes.maxft), routes.fpm,
                               routes.syn_op,
-                              &flits[tid, 0] if L else NULL)
+                              &flits[tid, 0] if L else NULL, routes.topo, routes.n_topo)
                     if e < 0:
                         fail[tid] = e
                         break

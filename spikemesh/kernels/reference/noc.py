@@ -6,7 +6,7 @@ import numpy as np
 
 from ._common import _I64
 
-__all__ = ["KERNELS", "Routes", "noc_run", "noc_step"]
+__all__ = ["KERNELS", "Routes", "link_order", "noc_run", "noc_step"]
 
 KERNELS = ("noc_step", "noc_run", "Routes")
 """The names ``_noc.pyx`` also defines."""
@@ -32,6 +32,46 @@ class Routes:
         self.ptr, self.link, self.lat, self.ft, self.maxft = ptr, link, lat, ft, maxft
         self.fpm, self.syn_op, self.n_routes = int(fpm), int(syn_op), len(maxft)
         self.n_links = int(n_links)
+        self._order = link_order(np.asarray(ptr), np.asarray(link), self.n_links)
+        self.acyclic = self._order is not None
+
+    def link_order(self):
+        """The links in a topological order of the routes' hops (None: they form a cycle).
+        The compiled engine times a step one link at a time in this order when there is one;
+        this twin always runs the event queue (the same numbers)."""
+        return None if self._order is None else self._order.copy()
+
+
+def link_order(ptr, link, n_links):
+    """A topological order of the links the routes use (edges: each route's consecutive hops),
+    or None when they have a cycle (Kahn's algorithm)."""
+    if link.size == 0:
+        return np.zeros(0, np.int64)
+    ptr = np.asarray(ptr, np.int64)
+    link = np.asarray(link, np.int64)
+    has_next = np.ones(link.size, bool)
+    has_next[ptr[1:][np.diff(ptr) > 0] - 1] = False  # a route's last hop has no successor
+    q = np.flatnonzero(has_next)
+    edges = np.unique(np.stack([link[q], link[q + 1]], axis=1), axis=0).reshape(-1, 2)
+    used = np.unique(link)
+    indeg = np.zeros(n_links, np.int64)
+    np.add.at(indeg, edges[:, 1], 1)
+    order_e = np.argsort(edges[:, 0], kind="stable")
+    src = edges[order_e, 0]
+    dst = edges[order_e, 1]
+    start = np.searchsorted(src, np.arange(n_links + 1))
+    ready = [int(x) for x in used if indeg[x] == 0]
+    out = []
+    while ready:
+        x = ready.pop()
+        out.append(x)
+        for y in dst[start[x] : start[x + 1]].tolist():
+            indeg[y] -= 1
+            if indeg[y] == 0:
+                ready.append(y)
+    if len(out) != used.size:
+        return None
+    return np.array(out, np.int64)
 
 
 def noc_step(cycle, updates, active, costs, packets, ready_in, route, routes, link_flits):
