@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -145,6 +145,7 @@ class RouteTable:
     crossings: np.ndarray
     max_flit_time: np.ndarray
     span: int  # pair key = src * span + dst
+    _index: dict = field(default_factory=dict, compare=False, repr=False)  # find()'s lookup
 
     @property
     def n_pairs(self) -> int:
@@ -155,9 +156,25 @@ class RouteTable:
         return np.diff(self.ptr)
 
     def find(self, src, dst) -> np.ndarray:
-        """Pair index of every ``src[k] -> dst[k]`` (-1 where the table has no such pair)."""
+        """Pair index of every ``src[k] -> dst[k]`` (-1 where the table has no such pair): one
+        gather from a dense (source, destination) -> pair array when it has at most 2**22
+        entries (built on first use; a run's batches are looked up once), else a binary
+        search of the sorted pair keys."""
         keys = np.asarray(src, np.int64) * self.span + np.asarray(dst, np.int64)
         table = self.src * self.span + self.dst
+        if "dense" not in self._index:
+            size = (int(self.src.max()) + 1) * self.span if self.src.size else 0
+            dense = None
+            if 0 < size <= 2**22:
+                dense = np.full(size, -1, np.int32)
+                dense[table] = np.arange(table.shape[0], dtype=np.int32)
+            self._index["dense"] = dense
+        dense = self._index["dense"]
+        if dense is not None:
+            out = np.full(keys.shape, -1, np.int64)
+            ok = (keys >= 0) & (keys < dense.shape[0])
+            out[ok] = dense[keys[ok]]
+            return out
         at = np.searchsorted(table, keys)
         at = np.minimum(at, max(table.shape[0] - 1, 0))
         hit = (table[at] == keys) if table.shape[0] else np.zeros(keys.shape, bool)

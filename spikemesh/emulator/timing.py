@@ -174,6 +174,7 @@ class TimingModel:
             self._flits = np.zeros(mesh.n_links, np.int64)
             self._costs = np.array([self.upd_active, self.upd_inactive, self.spike_out], np.int64)
             self._no_ready = np.zeros(0, np.int64)
+            self._routes(np.zeros((0, 4), np.int64))  # the engine's table, built here, once
         elif mode == "cycle":
             self._build_simpy()
 

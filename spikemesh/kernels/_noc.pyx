@@ -718,24 +718,24 @@ cdef class Routes:
         self.hops = <uint32_t*>malloc((link.shape[0] + 1) * sizeof(uint32_t))
         if self.hops == NULL:
             raise MemoryError("Routes: out of memory")
-        kind_of = {}
+        lat_a, ft_a = np.asarray(lat), np.asarray(ft)
+        bad = np.flatnonzero((lat_a < 0) | (lat_a >= 2**31) | (ft_a < 0) | (ft_a >= 2**31))
+        if bad.size:
+            q = bad[0]
+            raise ValueError(f"Routes: hop {q} has latency {lat[q]} or flit time {ft[q]} "
+                             "outside 0..2**31-1 time units")
+        uk, inv = np.unique(lat_a * 2**31 + ft_a, return_inverse=True)
+        if uk.size > 256:
+            raise ValueError("Routes: more than 256 distinct (latency, flit time) hops; "
+                             "the engine packs a hop into 4 bytes")
         cdef int kd
+        for kd in range(uk.size):
+            self.kinds[kd].lat = <int32_t>(uk[kd] >> 31)
+            self.kinds[kd].ft = <int32_t>(uk[kd] & (2**31 - 1))
+        cdef const int64_t[::1] kv = np.ascontiguousarray(inv.reshape(-1), np.int64)
         for q in range(link.shape[0]):
-            if not (0 <= lat[q] < 2**31 and 0 <= ft[q] < 2**31):
-                raise ValueError(f"Routes: hop {q} has latency {lat[q]} or flit time {ft[q]} "
-                                 "outside 0..2**31-1 time units")
-            key = (lat[q], ft[q])
-            kd = kind_of.get(key, -1)
-            if kd < 0:
-                kd = len(kind_of)
-                if kd == 256:
-                    raise ValueError("Routes: more than 256 distinct (latency, flit time) hops; "
-                                     "the engine packs a hop into 4 bytes")
-                kind_of[key] = kd
-                self.kinds[kd].lat = <int32_t>lat[q]
-                self.kinds[kd].ft = <int32_t>ft[q]
-            self.hops[q] = (<uint32_t>link[q] << 8) | <uint32_t>kd
-        self.n_kinds = len(kind_of)
+            self.hops[q] = (<uint32_t>link[q] << 8) | <uint32_t>kv[q]
+        self.n_kinds = uk.size
         order = link_order(np.asarray(ptr), np.asarray(link), n_links)
         self.acyclic = order is not None
         self.n_topo = 0

@@ -37,7 +37,23 @@ cdef struct Msg:
     int32_t nsyn           # synapses of the destination axon
 
 
+cdef struct Pend:           # a message of this step waiting for delivery
+    int64_t z              # its first synapse
+    int32_t m              # the message
+    int32_t p              # the payload
+
+
+cdef struct PendBuf:        # one thread part's pending messages (grown as needed, kept)
+    Pend* a
+    Pend* b                # the same, grouped by destination core
+    Py_ssize_t cap
+    int64_t* cnt           # per destination core (n_cores + 1)
+
+
 cdef class NetDeliver:
+    cdef PendBuf* pbuf
+    cdef Py_ssize_t n_pbuf
+    cdef bint group        # deliver grouped by destination core (messages are long enough)
     cdef CoreTab* cores
     cdef SrcTab* srcs
     cdef Py_ssize_t n_cores, n_src
@@ -66,5 +82,7 @@ cdef class NetDeliver:
 
     cdef void _begin(self, int64_t t) noexcept nogil
     cdef void _deliver(self, int64_t row, int part, int parts) noexcept nogil
+    cdef int _grow_pending(self, PendBuf* pb, Py_ssize_t need) noexcept nogil
+    cdef void _free_pending(self) noexcept
     cdef Py_ssize_t _flush(self, int64_t* counters, Py_ssize_t ncol,
                            int64_t* packets) noexcept nogil

@@ -52,7 +52,8 @@ def link_order(ptr, link, n_links):
     has_next = np.ones(link.size, bool)
     has_next[ptr[1:][np.diff(ptr) > 0] - 1] = False  # a route's last hop has no successor
     q = np.flatnonzero(has_next)
-    edges = np.unique(np.stack([link[q], link[q + 1]], axis=1), axis=0).reshape(-1, 2)
+    e = np.unique(link[q] * max(int(n_links), 1) + link[q + 1])  # distinct (from, to) edges
+    edges = np.stack([e // max(int(n_links), 1), e % max(int(n_links), 1)], axis=1)
     used = np.unique(link)
     indeg = np.zeros(n_links, np.int64)
     np.add.at(indeg, edges[:, 1], 1)
