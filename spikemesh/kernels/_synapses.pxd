@@ -53,7 +53,8 @@ cdef struct PendBuf:        # one thread part's pending messages (grown as neede
 cdef class NetDeliver:
     cdef PendBuf* pbuf
     cdef Py_ssize_t n_pbuf
-    cdef bint group        # deliver grouped by destination core (messages are long enough)
+    cdef readonly bint group  # deliver grouped by destination core (messages are long enough)
+    cdef public int prefetch_ahead  # grouped delivery: messages ahead whose runs are prefetched
     cdef CoreTab* cores
     cdef SrcTab* srcs
     cdef Py_ssize_t n_cores, n_src

@@ -196,6 +196,17 @@ def group_order(const int64_t[::1] keys, Py_ssize_t n_groups):
 from libc.stdlib cimport free, calloc, realloc
 
 
+cdef extern from *:
+    """
+    #if defined(__GNUC__)
+    #define SPIKEMESH_PREFETCH(p) __builtin_prefetch((p))
+    #else
+    #define SPIKEMESH_PREFETCH(p) ((void)0)
+    #endif
+    """
+    void prefetch "SPIKEMESH_PREFETCH"(const void* p) noexcept nogil
+
+
 GROUP_MIN_SYNAPSES = 16
 """Synapses per message (over the whole table) from which delivery groups a step's messages by
 destination core (see ``NetDeliver._deliver``)."""
@@ -255,6 +266,7 @@ cdef class NetDeliver:
         self.pbuf = NULL
         self.n_pbuf = 0
         self.threads = 1
+        self.prefetch_ahead = 8
 
     def __init__(self, tables, routes, spikes, columns):
         cdef Py_ssize_t d, s
@@ -562,7 +574,17 @@ cdef class NetDeliver:
             pb.cnt[c_i] += 1
         for c_i in range(self.n_cores):
             pb.cnt[c_i] = 0
+        cdef Py_ssize_t ahead = self.prefetch_ahead
         for q in range(n_p):
+            if ahead and q + ahead < n_p:  # the synapse runs of a message a few ahead
+                e = &pb.b[q + ahead]
+                prefetch(&self.soff[e.z])
+                prefetch(&self.soff[e.z + 16])
+                if self.sw16 != NULL:
+                    prefetch(&self.sw16[e.z])
+                else:
+                    prefetch(&self.sw32[e.z])
+                prefetch(&self.msgs[e.m])
             e = &pb.b[q]
             g = &self.msgs[e.m]
             _deliver_msg(&self.cores[g.dst], self.soff, self.sw16, self.sw32, e.z, g.nsyn, e.p)

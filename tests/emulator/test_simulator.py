@@ -367,3 +367,34 @@ def test_more_threads_than_cpus_warns(rng):
     with warnings.catch_warnings():
         warnings.simplefilter("error", sm.SpikemeshWarning)
         sm.Simulator(m, threads=n)  # as many as the CPUs: no warning
+
+
+@pytest.mark.skipif(sm.kernels.compiled is None, reason="compiled kernels not built")
+@pytest.mark.parametrize("dense", [True, False])
+def test_delivery_grouped_by_destination_core_equals_the_twin(rng, dense):
+    """Long messages (dense fan-out into a population spread over 4 cores: >= 16 synapses a
+    message) are delivered grouped by destination core, short ones as they are read; both
+    give the twin's spikes, currents and counters, with and without prefetching."""
+    net = sm.Network("fan")
+    x = net.input(40, name="x")
+    n = 200
+    h = net.population(n, sm.CubaLIF(du=300, dv=200, vth=40), name="h")
+    p = 1.0 if dense else 0.03
+    W = rng.integers(-40, 90, (40, n)) * (rng.random((40, n)) < p)
+    net.connect(x, h, weights=W, delay=rng.integers(1, 5, (40, n)))
+    R = rng.integers(-60, 60, (n, n)) * (rng.random((n, n)) < (0.3 if dense else 0.02))
+    net.connect(h, h, weights=R)
+    net.probe(h, "u")
+    m = sm.map_network(net, sm.chips.override("loihi", {"core.neurons": 50}))
+    assert m.n_cores == 4
+    X = (rng.random((60, 40)) < 0.3).astype(np.int32)
+    sims = [sm.Simulator(m, backend=b) for b in ("cython", "cython", "numpy")]
+    assert sims[0]._net.group == dense
+    sims[1]._net.prefetch_ahead = 0
+    runs = [s.run(60, inputs={"x": X}) for s in sims]
+    assert runs[0].spikes.count() > 100
+    for r in runs[1:]:
+        assert_array_equal(r.spikes["h"], runs[0].spikes["h"])
+        assert_array_equal(r.probes["h"]["u"], runs[0].probes["h"]["u"])
+        for k in r.counters:
+            assert_array_equal(r.counters[k], runs[0].counters[k])
