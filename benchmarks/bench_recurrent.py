@@ -195,6 +195,7 @@ def chip_scale_child(steps: int) -> None:
                 hog.kill()
                 hog.wait()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    floor = memory_floor(sim, res, steps)
     mem = memory_per_synapse(net, x[: max(steps // 10, 1)])
     print(json.dumps(dict(
         neurons=net.n_neurons, synapses=net.n_synapses, cores=m.n_cores, t_build=t_build,
@@ -202,9 +203,31 @@ def chip_scale_child(steps: int) -> None:
         threads={f"{k[0]}/{k[1]}": [rates[k], cpu[k]] for k in rates},
         spikes=res.total("spikes"),
         events=res.total("synaptic_events"),
-        peak_mb=peak_mb, memory=mem,
+        peak_mb=peak_mb, memory=mem, floor=floor, cpu_ms=cpu["idle", 1] * 1e3,
         update_ns=update_ns(net.n_neurons),
     )))  # fmt: skip
+
+
+def memory_floor(sim, res, steps: int) -> dict:
+    """The step's compulsory memory traffic over this machine's copy bandwidth (measured here,
+    best of 5 copies of 256 MB): every neuron's registers read and written (u, v, ref: 3 x 4 B
+    each way), its bias read (8 B) and spike written (4 B); every core's ring slot read and
+    cleared (8 B each way per accumulator); the fan-out run of every spike (6 B a synaptic
+    event, 12 B a message). A step cannot take less than this (the rings' scattered adds go to
+    slots counted when their step comes)."""
+    src = np.ones(2**25, np.int64)  # 256 MB
+    dst = np.empty_like(src)
+    best = np.inf
+    for _ in range(5):
+        t0 = time.perf_counter()
+        np.copyto(dst, src)
+        best = min(best, time.perf_counter() - t0)
+    bw = 2 * src.nbytes / best  # bytes read + written per second
+    n = sum(c.n for c in sim._cores)
+    acc = sum(int(np.prod(c.ring.shape[1:])) for c in sim._cores if hasattr(c, "ring"))
+    per_step = (n * (24 + 8 + 4) + acc * 16
+                + (6 * res.total("synaptic_events") + 12 * res.total("axon_events")) / steps)  # fmt: skip
+    return {"bandwidth_gbs": bw / 1e9, "bytes_per_step": per_step, "floor_ms": per_step / bw * 1e3}
 
 
 def memory_per_synapse(net, x) -> dict:
@@ -290,6 +313,13 @@ def main() -> None:
             "the rest of the step, divided by its synaptic events, is delivery with emission, "
             "counters and the record: not delivery alone)"
         )
+        fl = r["floor"]
+        print()
+        print(f"Memory floor of this step: {fl['bytes_per_step'] / 1e6:.2f} MB of compulsory "
+              f"traffic at {fl['bandwidth_gbs']:.1f} GB/s (this machine's copy bandwidth, "
+              f"measured in the same run) = {fl['floor_ms']:.3f} ms; the step took "
+              f"{r['cpu_ms']:.3f} ms of CPU (1 thread): {r['cpu_ms'] / fl['floor_ms']:.2f}x the "
+              "floor")  # fmt: skip
         mem = r["memory"]
         print()
         print("Memory per synapse (tracemalloc, NumPy arrays; the network's own weights not "
