@@ -20,11 +20,14 @@ import scipy.sparse as sp
 import spikemesh as sm
 
 
-def build(rng):
+def build(rng, du: int = 400):
+    """The board case: 10,000 CubaLIF neurons (``du`` 400; 4095 makes them leaky
+    integrate-and-fire neurons without a synaptic current, as SANA-FE's LIF), 1.1 M random
+    recurrent synapses, 1,000 input lines with 0.11 M synapses."""
     n, n_in = 10_000, 1_000
     net = sm.Network("rec10k")
     x = net.input(n_in, name="x")
-    h = net.population(n, sm.CubaLIF(du=400, dv=200, vth=100), name="h")
+    h = net.population(n, sm.CubaLIF(du=du, dv=200, vth=100), name="h")
     w = sp.random(n, n, density=0.011, random_state=1, data_rvs=lambda k: rng.integers(-20, 40, k))
     net.connect(h, h, weights=w.tocoo(), name="rec")
     wi = sp.random(n_in, n, density=0.011, random_state=2,
