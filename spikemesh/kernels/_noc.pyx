@@ -18,6 +18,7 @@ from libc.stdint cimport int64_t, int32_t, uint32_t, uint64_t
 from libc.stdlib cimport malloc, calloc, realloc, free, qsort
 from libc.string cimport memset
 from cython.parallel cimport prange
+from ._types cimport prefetch
 
 
 cdef struct Ev:
@@ -47,17 +48,6 @@ cdef inline int32_t _hop_link(uint32_t h) noexcept nogil:
 
 cdef inline uint32_t _hop_kind(uint32_t h) noexcept nogil:
     return h & 255
-
-
-cdef extern from *:
-    """
-    #if defined(__GNUC__)
-    #define SPIKEMESH_PREFETCH(p) __builtin_prefetch((p))
-    #else
-    #define SPIKEMESH_PREFETCH(p) ((void)0)
-    #endif
-    """
-    void prefetch "SPIKEMESH_PREFETCH"(const void* p) noexcept nogil
 
 
 cdef struct Key:

@@ -5,7 +5,7 @@
 compiled step (``_step.pyx``) cimports."""
 
 from ._types cimport (acc_t, delay_t, exp_t, index_t, ptr_t, state_t, weight_t, int64_t,
-                      int32_t, int16_t, uint8_t, uint64_t)
+                      int32_t, int16_t, uint8_t, uint64_t, prefetch)
 from ._fixed cimport shift_floor
 
 import numpy as np
@@ -194,17 +194,6 @@ def group_order(const int64_t[::1] keys, Py_ssize_t n_groups):
 
 
 from libc.stdlib cimport free, calloc, realloc
-
-
-cdef extern from *:
-    """
-    #if defined(__GNUC__)
-    #define SPIKEMESH_PREFETCH(p) __builtin_prefetch((p))
-    #else
-    #define SPIKEMESH_PREFETCH(p) ((void)0)
-    #endif
-    """
-    void prefetch "SPIKEMESH_PREFETCH"(const void* p) noexcept nogil
 
 
 GROUP_MIN_SYNAPSES = 16
