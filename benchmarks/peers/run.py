@@ -118,6 +118,9 @@ CUBA_SPEC = dict(du=82, dv=20, vth=100_000, bias_mant=2149, bias_exp=4, refract_
 5 ms; threshold 100000 << 6 stands for Brian2's 10 mV from reset to threshold; the bias drives v
 toward 1.1 x threshold (El = -49 mV)."""
 
+CUBA_W_EXC, CUBA_W_INH, CUBA_INH_EXP = 81, -225, 2
+"""The excitatory and inhibitory weights (8-bit mantissas) and the inhibitory weight exponent."""
+
 
 def cuba_registers(exc) -> dict:
     """What the Brian2 side needs to run the same integer model (peer_brian2.py, model
@@ -130,7 +133,7 @@ def cuba_registers(exc) -> dict:
     return {"fu": 4096 - (spec.du + 1), "fv": 4096 - spec.dv, "thr": spec.vth << 6,
             "bias": spec.bias_mant << spec.bias_exp, "vmin": spec.vmin, "vmax": spec.vmax,
             "refract_delay": spec.refract_delay, "v0": rng.integers(0, 100_000 << 6, exc.size),
-            "w_exc": 81 << 6, "w_inh": (-225 << 2) << 6}  # fmt: skip
+            "w_exc": CUBA_W_EXC << 6, "w_inh": (CUBA_W_INH << CUBA_INH_EXP) << 6}  # fmt: skip
 
 
 def spikemesh_cuba(pre, post, exc, steps: int) -> dict:
@@ -143,10 +146,10 @@ def spikemesh_cuba(pre, post, exc, steps: int) -> dict:
     net = sm.Network("cuba")
     pop = net.population(n, sm.CubaLIF(**CUBA_SPEC), name="P", initial={"v": reg["v0"]})
     e = exc[pre]
-    net.connect(pop, pop, weights=sp.coo_matrix((np.full(e.sum(), 81), (pre[e], post[e])),
+    net.connect(pop, pop, weights=sp.coo_matrix((np.full(e.sum(), CUBA_W_EXC), (pre[e], post[e])),
                                                 shape=(n, n)), name="exc")  # fmt: skip
-    net.connect(pop, pop, weights=sp.coo_matrix((np.full((~e).sum(), -225), (pre[~e], post[~e])),
-                                                shape=(n, n)), weight_exp=2, name="inh")  # fmt: skip
+    net.connect(pop, pop, weights=sp.coo_matrix((np.full((~e).sum(), CUBA_W_INH), (pre[~e], post[~e])),
+                                                shape=(n, n)), weight_exp=CUBA_INH_EXP, name="inh")  # fmt: skip
     m = sm.map_network(net, "loihi")
     sim = sm.Simulator(m, overflow="wrap")
     sim.run(10)  # as the Brian2 side: 10 steps first, not counted

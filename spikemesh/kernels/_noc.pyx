@@ -516,9 +516,8 @@ cdef int64_t _links_pass(Work* w, Py_ssize_t P, const int64_t* pk, const int64_t
                 h.plink = L
                 h.ppos = <int32_t>i
                 nl = _hop_link(hp)
-                if _lv_push(&lv[nl], &h):
+                if _lv_push(&lv[nl], &h):  # (nl != L: the push never moves v's list)
                     return -1
-                e = &v.a[i]  # (v is another link's list: never moved by that push)
             else:
                 w.arrival[e.k] = start + e.lat + <int64_t>e.maxft * e.f
         events += v.n

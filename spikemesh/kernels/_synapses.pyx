@@ -508,7 +508,6 @@ cdef class NetDeliver:
         cdef const Msg* g
         cdef PendBuf* pb = &self.pbuf[part]
         cdef Pend* e
-        cdef Pend* grown
         for s in range(self.n_src):
             src = &self.srcs[s]
             if src.payload == NULL:
