@@ -36,12 +36,23 @@ from .exceptions import (
 from .fixedpoint import quantize_weights
 from .mapping import Mapping, map_network
 from .network import Network, conv2d, one_to_one, pool2d
-from .neurons import IF, CubaLIF, CubaLIFSubtract, NeuronSpec, SmoothIF, TrueNorthNeuron
+from .neurons import (
+    IF,
+    AdaptiveLIF,
+    CubaLIF,
+    CubaLIFSubtract,
+    NeuronSpec,
+    ResonateFire,
+    SigmaDelta,
+    SmoothIF,
+    TrueNorthNeuron,
+)
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "IF",
+    "AdaptiveLIF",
     "Counts",
     "CubaLIF",
     "CubaLIFSubtract",
@@ -57,7 +68,9 @@ __all__ = [
     "ParameterError",
     "ProfileError",
     "QuantizationWarning",
+    "ResonateFire",
     "ShapeError",
+    "SigmaDelta",
     "SilentPopulationWarning",
     "SimulationResult",
     "Simulator",

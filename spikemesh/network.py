@@ -17,7 +17,15 @@ from pathlib import Path
 import numpy as np
 
 from . import neurons as _neurons
-from ._validate import check_int, check_mapping, check_memory, check_name, int_array, npy_sizes
+from ._validate import (
+    check_bool,
+    check_int,
+    check_mapping,
+    check_memory,
+    check_name,
+    int_array,
+    npy_sizes,
+)
 from .exceptions import (
     ParameterError,
     QuantizationWarning,
@@ -48,15 +56,20 @@ MAX_NEURONS = 2**31 - 1  # per population or input: indices are 32-bit
 class InputSource:
     """External spike source: payloads per step come from ``Simulator.run(inputs=...)``.
 
-    ``payload_bits`` = 1 gives binary spikes (0/1); ``b`` bits allow payloads 0..2**b - 1.
+    ``payload_bits`` = 1 gives binary spikes (0/1); ``b`` bits allow payloads 0..2**b - 1, or
+    ``-2**(b-1) .. 2**(b-1) - 1`` when ``signed`` (graded spikes of Loihi 2's sigma-delta
+    encoders carry signed payloads).
     """
 
     name: str
     n: int
     payload_bits: int = 1
+    signed: bool = False
 
     @property
     def payload_range(self) -> tuple[int, int]:
+        if self.signed:
+            return -(2 ** (self.payload_bits - 1)), 2 ** (self.payload_bits - 1) - 1
         return 0, 2**self.payload_bits - 1
 
 
@@ -97,6 +110,7 @@ class Projection:
     weight_exp: int = 0
     weight_bits: int = 8
     name: str = ""
+    port: int = 0  # which of the post model's input_ports (accumulators) the synapses feed
 
     @property
     def n_synapses(self) -> int:
@@ -141,6 +155,22 @@ class one_to_one(Connector):
         w = np.broadcast_to(int_array("one_to_one", "weight", self.weight), (self.n_pre,))
         keep = w != 0
         return idx[keep], idx[keep], np.array(w[keep], dtype=np.int64)
+
+
+def _port_index(owner: str, spec: NeuronSpec, port) -> int:
+    """Index of input ``port`` of ``spec`` (None: the first)."""
+    ports = spec.input_ports
+    if port is None:
+        return 0
+    if not ports:
+        raise ParameterError(
+            f"{owner}.port: {spec.model} has one input; give no port (got {port!r})"
+        )
+    if not isinstance(port, str) or port not in ports:
+        raise ParameterError(
+            f"{owner}.port: {spec.model} has inputs {', '.join(map(repr, ports))} (got {port!r})"
+        )
+    return ports.index(port)
 
 
 def _warn_if_quantized_away(owner: str, w: np.ndarray, weight_bits: int, weight_exp: int) -> None:
@@ -300,7 +330,7 @@ class Network:
         taken when the network was mapped (:meth:`changes_since`), naming what differs."""
         out = {}
         for name, src in self.inputs.items():
-            out[f"input {name!r}"] = (src.n, src.payload_bits)
+            out[f"input {name!r}"] = (src.n, src.payload_bits, src.signed)
         for name, pop in self.populations.items():
             init = tuple(
                 sorted((k, np.array(v, copy=True)) for k, v in (pop.initial or {}).items())
@@ -309,7 +339,7 @@ class Network:
         for k, pr in enumerate(self.projections):
             out[f"projection {pr.name or k!r}"] = (
                 pr.pre.name, pr.post.name, pr.weight_exp, pr.weight_bits, pr.pre_idx,
-                pr.post_idx, pr.weight, pr.delay)  # fmt: skip
+                pr.post_idx, pr.weight, pr.delay, pr.port)  # fmt: skip
         out["probes"] = tuple((pb.target.name, pb.var) for pb in self.probes)
         return out
 
@@ -338,13 +368,16 @@ class Network:
             k += 1
         return f"{prefix}{k}"
 
-    def input(self, n: int, name: str | None = None, payload_bits: int = 1) -> InputSource:
-        """Add an external source of ``n`` spike trains (payloads of ``payload_bits`` bits)."""
+    def input(self, n: int, name: str | None = None, payload_bits: int = 1,
+              signed: bool = False) -> InputSource:  # fmt: skip
+        """Add an external source of ``n`` spike trains (payloads of ``payload_bits`` bits,
+        two's complement when ``signed``: 2..24 bits)."""
         name = self._check_name(name if name is not None else self._auto_name("input"))
         src = InputSource(
             name,
             check_int(f"input {name!r}", "n", n, 1, MAX_NEURONS),
-            check_int(f"input {name!r}", "payload_bits", payload_bits, 1, 24),
+            check_int(f"input {name!r}", "payload_bits", payload_bits, 1 + int(bool(signed)), 24),
+            check_bool(f"input {name!r}", "signed", signed),
         )
         self.inputs[name] = src
         return src
@@ -395,6 +428,7 @@ class Network:
         weight_exp: int = 0,
         weight_bits: int = 8,
         name: str | None = None,
+        port: str | None = None,
     ) -> Projection:
         """Connect ``pre`` to ``post``.
 
@@ -413,6 +447,10 @@ class Network:
             Loihi weight exponent, -8..7 (shifts every weight of this projection).
         weight_bits : int
             Weight precision 1..8 (Loihi drops low bits; see ``quantize_weights``).
+        port : str, optional
+            Which input of a multi-input neuron the synapses feed (``post.neuron.input_ports``:
+            ``"real"`` or ``"imag"`` of :class:`~spikemesh.neurons.ResonateFire`); default
+            the first. Models with one input take none.
         """
         owner = f"connect({getattr(pre, 'name', pre)!r} -> {getattr(post, 'name', post)!r})"
         if not (isinstance(pre, (InputSource, Population)) and self._owns(pre)):
@@ -424,6 +462,7 @@ class Network:
         name = check_name(owner, "name", name)
         weight_exp = check_int(owner, "weight_exp", weight_exp, *LOIHI_WEIGHT_EXP)
         weight_bits = check_int(owner, "weight_bits", weight_bits, 1, 8)
+        port_index = _port_index(owner, post.neuron, port)
         if not isinstance(delay, (numbers.Integral, np.integer)):
             delay = int_array(owner, "delay", delay, 0, MAX_DELAY)
         per_syn = np.ndim(delay) == 1
@@ -446,7 +485,7 @@ class Network:
         order = np.lexsort((post_idx, pre_idx))
         proj = Projection(
             pre, post, pre_idx[order], post_idx[order], w[order], d[order],
-            weight_exp, weight_bits, name or f"{pre.name}->{post.name}",
+            weight_exp, weight_bits, name or f"{pre.name}->{post.name}", port_index,
         )  # fmt: skip
         for arr in (proj.pre_idx, proj.post_idx, proj.weight, proj.delay):
             arr.setflags(write=False)
@@ -532,7 +571,8 @@ class Network:
         meta = {"format": "spikemesh-network", "version": 1, "name": self.name,
                 "inputs": [], "populations": [], "projections": [], "probes": []}  # fmt: skip
         for s in self.inputs.values():
-            meta["inputs"].append({"name": s.name, "n": s.n, "payload_bits": s.payload_bits})
+            meta["inputs"].append({"name": s.name, "n": s.n, "payload_bits": s.payload_bits,
+                                   "signed": s.signed})  # fmt: skip
         for k, p in enumerate(self.populations.values()):
             params = {}
             for f in p.neuron.__dataclass_fields__:
@@ -552,7 +592,8 @@ class Network:
             for f in ("pre_idx", "post_idx", "weight", "delay"):
                 arrays[f"proj{k}_{f}"] = getattr(pr, f)
             meta["projections"].append({"pre": pr.pre.name, "post": pr.post.name, "name": pr.name,
-                                        "weight_exp": pr.weight_exp, "weight_bits": pr.weight_bits})  # fmt: skip
+                                        "weight_exp": pr.weight_exp, "weight_bits": pr.weight_bits,
+                                        "port": pr.port})  # fmt: skip
         for pb in self.probes:
             meta["probes"].append({"target": pb.target.name, "var": pb.var})
         arrays["__meta__"] = np.array(json.dumps(meta))
@@ -604,7 +645,12 @@ class Network:
         try:
             net = cls(meta["name"])
             for s in meta["inputs"]:
-                net.input(s["n"], name=s["name"], payload_bits=s["payload_bits"])
+                net.input(
+                    s["n"],
+                    name=s["name"],
+                    payload_bits=s["payload_bits"],
+                    signed=s.get("signed", False),
+                )
             for p in meta["populations"]:
                 model = getattr(_neurons, p["model"], None)
                 if not (isinstance(model, type) and issubclass(model, NeuronSpec)):
@@ -641,8 +687,26 @@ class Network:
         cols = int_array(owner, "post_idx", cols, 0, post.n - 1, shape=(n_syn,))
         d = int_array(owner, "delay", d, 0, MAX_DELAY, shape=(n_syn,))
         w = int_array(owner, "weight", w, shape=(n_syn,))
+        ports = post.neuron.input_ports
+        port = pr.get("port", 0)
+        if (
+            isinstance(port, bool)
+            or not isinstance(port, int)
+            or not 0 <= port < max(len(ports), 1)
+        ):
+            raise ParameterError(f"{owner}.port: must be an input of {post.neuron.model} "
+                                 f"(0..{max(len(ports), 1) - 1}) (got {port!r})")  # fmt: skip
         proj = Projection(
-            pre, post, rows, cols, w, d, int(pr["weight_exp"]), int(pr["weight_bits"]), pr["name"]
+            pre,
+            post,
+            rows,
+            cols,
+            w,
+            d,
+            int(pr["weight_exp"]),
+            int(pr["weight_bits"]),
+            pr["name"],
+            port,
         )
         for arr in (proj.pre_idx, proj.post_idx, proj.weight, proj.delay):
             arr.setflags(write=False)  # as connect() leaves them: a mapping relies on it

@@ -13,19 +13,32 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validate import check_bool, check_choice, check_int, check_sequence, int_array
-from .exceptions import ParameterError, ShapeError
+from ._validate import (
+    check_bool,
+    check_choice,
+    check_int,
+    check_number,
+    check_sequence,
+    float_array,
+    int_array,
+    show,
+)
+from .exceptions import ParameterError, ShapeError, SilentPopulationWarning
 
 __all__ = [
     "IF",
     "MODELS",
+    "AdaptiveLIF",
     "CubaLIF",
     "CubaLIFSubtract",
     "NeuronSpec",
+    "ResonateFire",
+    "SigmaDelta",
     "SmoothIF",
     "TrueNorthNeuron",
 ]
@@ -73,6 +86,12 @@ class NeuronSpec:
     ``saturating``
         Registers that saturate (clip) when they overflow; the others wrap (messages of
         ``Simulator(overflow="raise")`` say which the chip would do).
+    ``input_ports``
+        Names of a multi-input model's accumulators in order (resonate-and-fire: ``("real",
+        "imag")``): ``Network.connect(..., port=name)`` picks one. Empty for one input.
+    ``program``
+        What kind of core runs the model (the mapper's refusal names it): empty for the
+        fixed Loihi / TrueNorth pipelines, else e.g. "a Loihi 2 programmable-neuron program".
 
     Properties: ``model`` (the registry name), ``payload_bits`` (spike payload width, magnitude
     plus one sign bit for bipolar neurons), ``registers`` (register name -> bits, checked
@@ -90,6 +109,8 @@ class NeuronSpec:
     input_shift: int = 0
     synapse_format: str = "weights"
     saturating: tuple[str, ...] = ()  # registers that saturate (clip) on overflow; others wrap
+    input_ports: tuple[str, ...] = ()  # names of the accumulators (``connect(..., port=)``)
+    program: str = ""  # what a chip needs to run it, for the mapper's refusal
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
@@ -123,6 +144,11 @@ class NeuronSpec:
         """Why neurons of these parameters can never fire (their threshold lies beyond what the
         membrane can hold), or None. The base class knows no such case."""
         return None
+
+    def resting(self, name: str) -> int:
+        """The value state register ``name`` starts from when ``initial=`` does not set it:
+        0, except where the model rests elsewhere (AdaptiveLIF's threshold)."""
+        return 0
 
     def state_range(self, name: str) -> tuple[int, int]:
         """Allowed values of state register ``name`` (for ``initial=``)."""
@@ -598,3 +624,364 @@ class TrueNorthNeuron(NeuronSpec):
     @property
     def vmax(self) -> int:
         return 2 ** (TN_V_BITS - 1) - 1
+
+
+# ---------------------------------------------------------------- Loihi 2 neuron programs
+# Parameters carry the names and meanings of Lava 0.10's processes (lava.proc.sdn SigmaDelta,
+# lava.proc.rf RF, lava.proc.atrlif ATRLIF) so a Lava user's keyword arguments pass unchanged
+# (minus ``shape``); the register values are derived from them the way Lava's fixed-point
+# models derive theirs (docs/models/*.md). Lava declares these fields' precisions (3-bit
+# exponents, 12-bit decays, 24-bit states); spikemesh enforces them.
+
+LOIHI2_PROGRAM = ("a Loihi 2 programmable-neuron program (microcode); Loihi 1 and TrueNorth "
+                  "cores have fixed neuron pipelines")  # fmt: skip
+LAVA_EXP = (0, 7)  # spike_exp, state_exp: Lava declares them 3-bit
+LOIHI2_STATE_MAX = 2**23 - 1  # 24-bit state registers
+
+
+def _trunc_array(owner: str, name: str, value, scale: int, lo: int, hi: int):
+    """``int(value * scale)`` truncated toward zero (Lava casting a float into an int32 Var),
+    scalar or per-neuron 1-D array, checked to lie in ``lo..hi``."""
+    arr = float_array(owner, name, value)
+    if arr.ndim > 1:
+        raise ShapeError(f"{owner}.{name}: must be a scalar or 1-D per-neuron array "
+                         f"(got {arr.shape})")  # fmt: skip
+    reg = np.trunc(arr * scale)
+    if reg.size and (reg.min() < lo or reg.max() > hi):
+        bad = reg.min() if reg.min() < lo else reg.max()
+        raise ParameterError(
+            f"{owner}.{name}: {name} x 2**{int(np.log2(scale))} = {bad:.0f} does not fit its "
+            f"register ({lo}..{hi}); got {show(value)}"
+        )
+    return reg.astype(np.int64)
+
+
+def _number_or_array(owner: str, name: str, value):
+    if isinstance(value, (numbers.Real, np.generic)) and not isinstance(value, (bool, np.bool_)):
+        return check_number(owner, name, value)
+    arr = float_array(owner, name, value)
+    if arr.ndim != 1:
+        raise ShapeError(f"{owner}.{name}: must be a scalar or 1-D per-neuron array "
+                         f"(got shape {arr.shape})")  # fmt: skip
+    return arr
+
+
+SIGMA_DELTA_ACT = {"relu": "relu", "unit": "unit", 1: "relu", 0: "unit"}
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class SigmaDelta(NeuronSpec):
+    r"""Lava's sigma-delta neuron (``lava.proc.sdn.SigmaDelta``), its fixed-point model bit for
+    bit: it integrates its (graded) input, applies an activation and sends the *change* of
+    the activation as a graded spike once the change, with what earlier sends left over,
+    reaches the threshold. A Loihi 2 programmable-neuron program (profiles list it as
+    ``"SigmaDelta"``).
+
+    Parameters (Lava's names and meanings)
+    --------------------------------------
+    vth : number
+        Threshold on the delta, in activation units; the register holds
+        ``int(vth * 2**(spike_exp + state_exp))`` (24-bit, >= 0).
+    bias : number or array
+        Added to sigma before the activation; register ``int(bias * 2**(spike_exp +
+        state_exp))``, scalar or per neuron.
+    act_mode : "relu" or "unit" (or Lava's ``ActivationMode`` 1 / 0)
+        ReLU or the identity.
+    cum_error : bool
+        Threshold the cumulative error instead of the delta.
+    spike_exp, state_exp : int
+        0..7 (3-bit in Lava). The graded output is ``s >> state_exp``.
+
+    Notes
+    -----
+    One timestep (``reference.sigma_delta_update``; every register int32 as in Lava)::
+
+        sigma += a_in;   a = act(sigma + bias);   delta = a - act_prev + residue
+        s = delta where |delta| >= vth (or |error| >= vth with error += delta, cum_error)
+        residue = delta - s;   act_prev = a;   payload = s >> state_exp
+
+    Lava's input is the summed synaptic input: ``Network.connect`` weights times the
+    sender's graded payloads. See docs/models/sigma_delta.md.
+    """
+
+    vth: float
+    bias: float | np.ndarray = 0
+    act_mode: str = "relu"
+    cum_error: bool = False
+    spike_exp: int = 0
+    state_exp: int = 0
+
+    per_neuron = ("bias",)
+    state_vars = ("sigma", "act", "residue", "error")
+    program = LOIHI2_PROGRAM
+
+    def __post_init__(self) -> None:
+        o = "SigmaDelta"
+        s = object.__setattr__
+        s(self, "spike_exp", check_int(o, "spike_exp", self.spike_exp, *LAVA_EXP))
+        s(self, "state_exp", check_int(o, "state_exp", self.state_exp, *LAVA_EXP))
+        s(self, "vth", check_number(o, "vth", self.vth, 0))
+        mode = self.act_mode.lower() if isinstance(self.act_mode, str) else self.act_mode
+        if isinstance(mode, (bool, np.bool_)) or mode not in SIGMA_DELTA_ACT:
+            raise ParameterError(f"{o}.act_mode: must be 'relu' or 'unit' (Lava's "
+                                 f"ActivationMode.RELU / UNIT) (got {show(self.act_mode)})")  # fmt: skip
+        s(self, "act_mode", SIGMA_DELTA_ACT[mode])
+        s(self, "cum_error", check_bool(o, "cum_error", self.cum_error))
+        s(self, "bias", _number_or_array(o, "bias", self.bias))
+        _ = self.vth_register  # range checks
+        _trunc_array(o, "bias", self.bias, self.scale, -(2**23), 2**23 - 1)
+
+    @property
+    def scale(self) -> int:
+        return 1 << (self.spike_exp + self.state_exp)
+
+    @property
+    def vth_register(self) -> int:
+        """``int(vth * 2**(spike_exp + state_exp))`` (Lava's scaled ``vth`` Var)."""
+        return int(_trunc_array("SigmaDelta", "vth", self.vth, self.scale, 0, LOIHI2_STATE_MAX))
+
+    def bias_register(self, n: int) -> np.ndarray:
+        """Per-neuron ``int(bias * 2**(spike_exp + state_exp))`` (Lava's scaled ``bias``)."""
+        reg = _trunc_array("SigmaDelta", "bias", self.bias, self.scale, -(2**23), 2**23 - 1)
+        if reg.ndim == 0:
+            return np.full(n, int(reg), np.int64)
+        if reg.shape[0] != n:
+            raise ShapeError(f"SigmaDelta.bias: per-neuron array has {reg.shape[0]} values but "
+                             f"the population has {n} neurons")  # fmt: skip
+        return np.ascontiguousarray(reg)
+
+    def check_size(self, n: int) -> None:
+        self.bias_register(n)
+
+    def _is_per_neuron_array(self, name: str) -> bool:
+        return name == "bias" and isinstance(self.bias, np.ndarray)
+
+    @property
+    def payload_bits(self) -> int:
+        return 24  # Lava's s_out: 24-bit graded payloads
+
+    @property
+    def registers(self) -> dict[str, int]:
+        return {"sigma": 32, "act": 32, "residue": 32, "error": 32}  # Lava: int32 arrays
+
+    @property
+    def state_bits(self) -> int:
+        return 96 if not self.cum_error else 128  # sigma, act, residue (+ error)
+
+    def state_range(self, name: str) -> tuple[int, int]:
+        return -(2**31), 2**31 - 1
+
+    @property
+    def shift_invariant(self) -> bool:
+        """No bias: from zero state with no input every register stays 0 and sends nothing."""
+        return not np.any(np.trunc(np.asarray(self.bias) * self.scale))
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ResonateFire(NeuronSpec):
+    r"""Lava's resonate-and-fire neuron (``lava.proc.rf.RF``), its fixed-point model bit for
+    bit: a damped complex oscillator (real and imaginary parts) that fires when the real part
+    is at or over the threshold as the phase crosses zero upward. A Loihi 2 programmable-neuron
+    program (profiles list it as ``"ResonateFire"``). It has two inputs, ``port="real"``
+    (the default) and ``port="imag"`` of ``Network.connect``.
+
+    Parameters (Lava's names and meanings)
+    --------------------------------------
+    period : float
+        Resonator period in timesteps (> 0).
+    alpha : float
+        Decay per step, 0..1.
+    vth : float
+        Threshold on the real part; the register holds ``int(vth * 2**state_exp)``.
+    state_exp : int
+        0..7: inputs enter ``<< state_exp``.
+    decay_bits : int
+        0..12: the rotation ``(1 - alpha) (cos, sin)(2 pi / period)`` is held as integers of
+        ``decay_bits`` fractional bits (Lava's default 0 rounds them to 0: spikemesh warns).
+
+    Notes
+    -----
+    One timestep (``reference.resonate_fire_update``), ``scale(x) = sgn(x)(|x| >> decay_bits)``::
+
+        re' = clip(scale(cos re) - scale(sin im) + (a_re << state_exp), +-(2**23 - 1))
+        im' = clip(scale(sin re) + scale(cos im) + (a_im << state_exp), +-(2**23 - 1))
+        s   = (re' >= vth) & (im' >= 0) & (im < 0)
+
+    See docs/models/resonate_fire.md.
+    """
+
+    period: float
+    alpha: float
+    vth: float = 1
+    state_exp: int = 0
+    decay_bits: int = 0
+
+    state_vars = ("real", "imag")
+    saturating = ("real", "imag")
+    accumulators = 2
+    input_ports = ("real", "imag")
+    program = LOIHI2_PROGRAM
+
+    def __post_init__(self) -> None:
+        o = "ResonateFire"
+        s = object.__setattr__
+        s(self, "period", check_number(o, "period", self.period, 0))
+        if self.period == 0:
+            raise ParameterError(f"{o}.period: must be a finite number > 0 (got 0)")
+        s(self, "alpha", check_number(o, "alpha", self.alpha, 0, 1))
+        s(self, "vth", check_number(o, "vth", self.vth))
+        s(self, "state_exp", check_int(o, "state_exp", self.state_exp, *LAVA_EXP))
+        s(self, "decay_bits", check_int(o, "decay_bits", self.decay_bits, 0, 12))
+        _ = self.vth_register  # range check
+        if self.sin_decay == 0 and self.cos_decay == 0:
+            warnings.warn(
+                f"{o}(period={self.period:g}, alpha={self.alpha:g}, decay_bits="
+                f"{self.decay_bits}): the rotation (1 - alpha)(cos, sin)(2 pi / period) rounds "
+                f"to 0 at {self.decay_bits} fractional bits, so the neuron does not resonate "
+                "(its state is its last input); Lava's fixed-point model does the same. Raise "
+                "decay_bits (12 keeps the most)",
+                SilentPopulationWarning,
+                stacklevel=3,
+            )
+
+    def _decay(self, fn) -> int:
+        x = (1 - self.alpha) * fn(np.pi * 2 * 1 / self.period)  # Lava's expression, in order
+        return int(np.int32(x * (1 << self.decay_bits)))  # truncation toward zero
+
+    @property
+    def sin_decay(self) -> int:
+        """``int((1 - alpha) * sin(2 pi / period) * 2**decay_bits)`` (Lava's ``sin_decay``)."""
+        return self._decay(np.sin)
+
+    @property
+    def cos_decay(self) -> int:
+        """``int((1 - alpha) * cos(2 pi / period) * 2**decay_bits)`` (Lava's ``cos_decay``)."""
+        return self._decay(np.cos)
+
+    @property
+    def vth_register(self) -> int:
+        """``int(vth * 2**state_exp)`` (Lava's ``vth`` Var, truncated into int32)."""
+        return int(_trunc_array("ResonateFire", "vth", self.vth, 1 << self.state_exp,
+                                -LOIHI2_STATE_MAX, LOIHI2_STATE_MAX))  # fmt: skip
+
+    @property
+    def registers(self) -> dict[str, int]:
+        return {"real": 24, "imag": 24}
+
+    def state_range(self, name: str) -> tuple[int, int]:
+        return -LOIHI2_STATE_MAX, LOIHI2_STATE_MAX
+
+    @property
+    def shift_invariant(self) -> bool:
+        """From zero with no input both parts stay 0; a spike needs ``im < 0`` first."""
+        return True
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class AdaptiveLIF(NeuronSpec):
+    r"""Lava's adaptive-threshold and adaptive-refractoriness LIF (``lava.proc.atrlif.ATRLIF``),
+    its fixed-point model bit for bit ("bit-by-bit mimicking ... Loihi 2", Lava's docstring):
+    a CUBA LIF whose threshold ``theta`` jumps by ``theta_step`` at each spike and relaxes to
+    ``theta_0``, and whose refractory state ``r`` jumps by ``2 theta`` and decays. A Loihi 2
+    programmable-neuron program (profiles list it as ``"AdaptiveLIF"``).
+
+    Parameters (Lava's names, defaults and meanings)
+    ------------------------------------------------
+    delta_i, delta_v, delta_theta, delta_r : float
+        Decay fractions per step of the current, voltage, threshold and refractory state,
+        0..1.
+    theta_0 : float
+        Baseline threshold, 0 <= theta_0 < 4096 (register ``int(theta_0 * 64)``).
+    theta_step : float
+        Threshold increase per spike, 0 <= theta_step < 4096 (register ``int(theta_step * 64)``).
+    bias_mant : int or array
+        13-bit signed, scalar or per neuron.
+    bias_exp : int or array
+        -7..7: the bias is ``bias_mant << bias_exp`` (``>> -bias_exp`` when negative).
+
+    Notes
+    -----
+    One timestep (``reference.adaptive_lif_update``)::
+
+        i     = wrap(dec(i, 4096 - (4096 delta_i + 1)) + 64 a_in)      # Lava's 24-bit wrap
+        v     = clip(dec(v, int(4096 (1 - delta_v))) + i + bias, +-(2**23 - 1))
+        theta = dec(theta - theta_0, int(4096 (1 - delta_theta))) + theta_0
+        r     = dec(r, int(4096 (1 - delta_r)))
+        s     = v - r >= theta;   where s: r += 2 theta, theta += theta_step
+
+    ``dec(x, f) = sgn(x f)(|x f| >> 12)``; the current's factor is a float in Lava (the
+    product is taken in double precision and truncated), the others are truncated integers.
+    See docs/models/adaptive_lif.md.
+    """
+
+    delta_i: float = 0.4
+    delta_v: float = 0.4
+    delta_theta: float = 0.2
+    delta_r: float = 0.2
+    theta_0: float = 5
+    theta_step: float = 3.75
+    bias_mant: int | np.ndarray = 0
+    bias_exp: int | np.ndarray = 0
+
+    per_neuron = ("bias_mant", "bias_exp")
+    state_vars = ("i", "v", "theta", "r")
+    saturating = ("v",)
+    program = LOIHI2_PROGRAM
+
+    def __post_init__(self) -> None:
+        o = "AdaptiveLIF"
+        s = object.__setattr__
+        for name in ("delta_i", "delta_v", "delta_theta", "delta_r"):
+            s(self, name, check_number(o, name, getattr(self, name), 0, 1))
+        for name in ("theta_0", "theta_step"):
+            value = check_number(o, name, getattr(self, name), 0)
+            if value >= 4096:
+                raise ParameterError(f"{o}.{name}: must be a finite number in 0 .. < 4096 "
+                                     f"(12-bit in Lava) (got {show(value)})")  # fmt: skip
+            s(self, name, value)
+        s(self, "bias_mant", _scalar_or_array(o, "bias_mant", self.bias_mant, *LOIHI_BIAS_MANT))
+        s(self, "bias_exp", _scalar_or_array(o, "bias_exp", self.bias_exp, -7, 7))
+
+    @property
+    def fac_i(self) -> float:
+        """``4096 - (delta_i * 4096 + 1)``: the current's decay factor, a float as in Lava."""
+        return 4096 - (self.delta_i * 4096 + 1)
+
+    def _fac(self, delta: float) -> int:
+        return int(np.int64(4096 - delta * 4096))
+
+    @property
+    def factors(self) -> tuple[int, int, int]:
+        """Integer decay factors of v, theta and r: ``int(4096 - delta * 4096)``."""
+        return self._fac(self.delta_v), self._fac(self.delta_theta), self._fac(self.delta_r)
+
+    @property
+    def theta_0_register(self) -> int:
+        return int(np.int32(self.theta_0 * 64))
+
+    @property
+    def theta_step_register(self) -> int:
+        return int(np.int32(self.theta_step * 64))
+
+    def bias(self, n: int) -> np.ndarray:
+        """Per-neuron ``bias_mant << bias_exp`` (``>> -bias_exp`` for negative exponents)."""
+        m = self.per_neuron_values("bias_mant", n)
+        e = self.per_neuron_values("bias_exp", n)
+        return np.ascontiguousarray(np.where(e >= 0, m << np.maximum(e, 0), m >> np.maximum(-e, 0)))
+
+    def resting(self, name: str) -> int:
+        return self.theta_0_register if name == "theta" else 0
+
+    @property
+    def registers(self) -> dict[str, int]:
+        return {"i": 24, "v": 24, "theta": 24, "r": 24}
+
+    def state_range(self, name: str) -> tuple[int, int]:
+        if name == "v":
+            return -LOIHI2_STATE_MAX, LOIHI2_STATE_MAX
+        return -(2**23), 2**23
+
+    @property
+    def shift_invariant(self) -> bool:
+        """No bias and a positive baseline threshold: at rest v - r = 0 < theta_0."""
+        return not np.any(self.bias_mant) and self.theta_0_register > 0

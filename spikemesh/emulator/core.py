@@ -129,7 +129,7 @@ class NeuronGroup:
     def reset(self) -> None:
         """Restore the initial state and the step counter; clear the totals."""
         for name, arr in self.state.items():
-            arr[:] = self._initial.get(name, 0)
+            arr[:] = self._initial.get(name, self.spec.resting(name))
         self.spikes[:] = 0
         self.step_index = 0
         for key in self.totals:

@@ -34,7 +34,17 @@ import numpy as np
 
 from ..exceptions import ParameterError
 from ..kernels import reference as ref
-from ..neurons import IF, CubaLIF, CubaLIFSubtract, NeuronSpec, SmoothIF, TrueNorthNeuron
+from ..neurons import (
+    IF,
+    AdaptiveLIF,
+    CubaLIF,
+    CubaLIFSubtract,
+    NeuronSpec,
+    ResonateFire,
+    SigmaDelta,
+    SmoothIF,
+    TrueNorthNeuron,
+)
 
 __all__ = ["BINDERS", "LOCATORS", "NATIVE", "Native", "bind", "native", "register"]
 
@@ -169,6 +179,32 @@ TRUENORTH = Native(
          id_offset)),
 )  # fmt: skip
 
+SIGMA_DELTA = Native(
+    "sigma_delta_update", ("sigma", "act", "residue", "error", "bias", "spikes"),
+    ("vth", "relu", "cum_error", "state_exp"),
+    lambda spec, n, state, spikes, seed, id_offset: (
+        (state["sigma"], state["act"], state["residue"], state["error"], spec.bias_register(n),
+         spikes),
+        (spec.vth_register, int(spec.act_mode == "relu"), int(spec.cum_error), spec.state_exp)),
+)  # fmt: skip
+
+RESONATE_FIRE = Native(
+    "resonate_fire_update", ("real", "imag", "spikes"),
+    ("sin_decay", "cos_decay", "decay_bits", "state_exp", "vth"),
+    lambda spec, n, state, spikes, seed, id_offset: (
+        (state["real"], state["imag"], spikes),
+        (spec.sin_decay, spec.cos_decay, spec.decay_bits, spec.state_exp, spec.vth_register)),
+)  # fmt: skip
+
+ADAPTIVE_LIF = Native(
+    "adaptive_lif_update", ("i", "v", "theta", "r", "bias", "spikes"),
+    ("fac_i (float64 bits)", "fac_v", "fac_theta", "fac_r", "theta_0", "theta_step"),
+    lambda spec, n, state, spikes, seed, id_offset: (
+        (state["i"], state["v"], state["theta"], state["r"], spec.bias(n), spikes),
+        (ref.double_bits(spec.fac_i), *spec.factors, spec.theta_0_register,
+         spec.theta_step_register)),
+)  # fmt: skip
+
 
 def _locate_cuba_lif(spec: CubaLIF, n, state, inp, step, seed, id_offset):
     return ref.cuba_lif_overflows(inp, state["u"], spec.bias(n), spec.du)
@@ -187,8 +223,27 @@ def _locate_truenorth(spec: TrueNorthNeuron, n, state, inp, step, seed, id_offse
     )  # fmt: skip
 
 
+def _locate_by_twin(spec, n, state, inp, step, seed, id_offset):
+    """Which neurons' registers overflow in the next update: the twin run on copies of the
+    state, one neuron at a time (these models count every wrap and clip; the mask is where
+    that count is non-zero)."""
+    kernel, arrays, params = native(spec, n, {k: v.copy() for k, v in state.items()},
+                                    np.zeros(n, np.int32), seed, id_offset)  # fmt: skip
+    width = spec.accumulators
+    x = np.asarray(inp, np.int64)
+    mask = np.zeros(n, bool)
+    for j in range(n):
+        one = [a[j : j + 1].copy() for a in arrays]
+        update = ref.GroupStep(kernel, one, params)
+        mask[j] = update(x[j * width : (j + 1) * width], step)[2] > 0
+    return {" or ".join(spec.registers): mask}
+
+
 register(CubaLIF, locator=_locate_cuba_lif, native=CUBA_LIF)
 register(CubaLIFSubtract, locator=_locate_cuba_lif, native=CUBA_LIF_SUBTRACT)
 register(SmoothIF, locator=_locate_if, native=SMOOTH_IF)
 register(IF, locator=_locate_if, native=IF_NATIVE)
 register(TrueNorthNeuron, locator=_locate_truenorth, native=TRUENORTH)
+register(SigmaDelta, locator=_locate_by_twin, native=SIGMA_DELTA)
+register(ResonateFire, locator=_locate_by_twin, native=RESONATE_FIRE)
+register(AdaptiveLIF, locator=_locate_by_twin, native=ADAPTIVE_LIF)

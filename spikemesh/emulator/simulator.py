@@ -302,7 +302,7 @@ class Simulator:
         raise FixedPointOverflowError(
             f"population {s.pop.name!r}, {who} ({s.pop.neuron.model}): register {reg!r} "
             f"overflowed in step {t} (Simulator(overflow='raise'); the chip would "
-            f"{'saturate' if reg in s.pop.neuron.saturating else 'wrap'} it)"
+            f"{_chip_would(reg, s.pop.neuron.saturating)} it)"
         )
 
     def _warn_overflows(self, run: _Run) -> None:
@@ -455,3 +455,10 @@ class Simulator:
             inputs={name: x for name, x in zip(m.input_routes, run.inputs, strict=True)
                     if x is not None},
         )  # fmt: skip
+
+
+def _chip_would(reg: str, saturating: tuple[str, ...]) -> str:
+    """What the chip does to register(s) ``reg`` ("a" or "a or b") on overflow."""
+    names = reg.split(" or ")
+    sat = [r in saturating for r in names]
+    return "saturate" if all(sat) else ("wrap" if not any(sat) else "wrap or saturate")

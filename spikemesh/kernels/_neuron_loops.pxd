@@ -6,6 +6,7 @@
 from ._types cimport acc_t, state_t, weight_t, int64_t, uint64_t
 from ._fixed cimport clip64, decay12, prn32, sgn64, wrap_signed
 from cpython.pycapsule cimport PyCapsule_New
+from libc.string cimport memcpy
 
 cdef enum:
     STREAM_LEAK = 1
@@ -326,6 +327,162 @@ cdef inline Tally smooth_if_loop(const acc_t* inp, state_t* v, state_t* vbar, co
     return out
 
 
+# ---------------------------------------------------------------- Loihi 2 neuron programs
+# Lava 0.10's fixed-point models keep every register in int32: w32 wraps where they wrap.
+
+cdef inline int64_t w32(int64_t x) noexcept nogil:
+    return wrap_signed(x, 32)
+
+
+cdef inline int64_t abs32(int64_t x) noexcept nogil:
+    """int32's abs (numpy's): -2**31 stays -2**31."""
+    return x if x == -2147483648 else (-x if x < 0 else x)
+
+
+cdef inline int64_t sshr(int64_t p, int64_t k) noexcept nogil:
+    """sgn(p) * (|p| >> k): a shift that truncates the magnitude toward zero."""
+    cdef int64_t m = p >> 63
+    cdef int64_t r = ((p ^ m) - m) >> k
+    return (r ^ m) - m
+
+
+cdef inline Tally sigma_delta_loop(const acc_t* inp, state_t* sigma, state_t* act,
+                                   state_t* residue, state_t* error, const int64_t* bias,
+                                   Py_ssize_t n, int64_t vth, int64_t relu, int64_t cum_error,
+                                   int64_t state_exp, state_t* spikes) noexcept nogil:
+    """Lava's fixed-point sigma-delta neuron, one step. See ``reference.sigma_delta_update``."""
+    cdef Py_ssize_t i
+    cdef int64_t x, sg, a, d1, d, e, s, res, o0, o1, o2, o3, raw
+    cdef int64_t changed = 0, nmsg = 0, wraps = 0
+    cdef Tally out
+    for i in range(n):
+        o0 = sigma[i]
+        o1 = act[i]
+        o2 = residue[i]
+        o3 = error[i]
+        x = w32(inp[i])
+        wraps += x != inp[i]
+        raw = o0 + x
+        sg = w32(raw)
+        wraps += sg != raw
+        raw = sg + bias[i]
+        a = w32(raw)
+        wraps += a != raw
+        if relu and a < 0:
+            a = 0
+        raw = a - o1
+        d1 = w32(raw)
+        wraps += d1 != raw
+        raw = d1 + o2
+        d = w32(raw)
+        wraps += d != raw
+        e = o3
+        if cum_error:
+            raw = e + d
+            e = w32(raw)
+            wraps += e != raw
+            s = d if abs32(e) >= vth else 0
+            if abs32(s) > 0:
+                e = 0
+        else:
+            s = d if abs32(d) >= vth else 0
+        raw = d - s
+        res = w32(raw)
+        wraps += res != raw
+        s = s >> state_exp
+        changed += (sg != o0) | (a != o1) | (res != o2) | (e != o3)
+        nmsg += s != 0
+        sigma[i] = <state_t>sg
+        act[i] = <state_t>a
+        residue[i] = <state_t>res
+        error[i] = <state_t>e
+        spikes[i] = <state_t>s
+    out.changed = changed
+    out.spikes = nmsg
+    out.overflows = wraps
+    return out
+
+
+cdef inline Tally resonate_fire_loop(const acc_t* inp, state_t* real, state_t* imag,
+                                     Py_ssize_t n, int64_t sin_decay, int64_t cos_decay,
+                                     int64_t decay_bits, int64_t state_exp, int64_t vth,
+                                     state_t* spikes) noexcept nogil:
+    """Lava's fixed-point resonate-and-fire neuron, one step (``inp``: n pairs real,
+    imaginary). See ``reference.resonate_fire_update``."""
+    cdef Py_ssize_t i
+    cdef int64_t re, im, nr, ni, cr, ci, xr, xi, fire
+    cdef int64_t lim = (1 << 23) - 1
+    cdef int64_t changed = 0, nspk = 0, sats = 0
+    cdef Tally out
+    for i in range(n):
+        re = real[i]
+        im = imag[i]
+        xr = w32(w32(inp[2 * i]) << state_exp)
+        xi = w32(w32(inp[2 * i + 1]) << state_exp)
+        nr = sshr(cos_decay * re, decay_bits) - sshr(sin_decay * im, decay_bits) + xr
+        ni = sshr(sin_decay * re, decay_bits) + sshr(cos_decay * im, decay_bits) + xi
+        cr = clip64(nr, -lim, lim)
+        ci = clip64(ni, -lim, lim)
+        sats += (cr != nr) + (ci != ni)
+        fire = (cr >= vth) & (ci >= 0) & (im < 0)
+        changed += (cr != re) | (ci != im)
+        nspk += fire
+        real[i] = <state_t>cr
+        imag[i] = <state_t>ci
+        spikes[i] = <state_t>fire
+    out.changed = changed
+    out.spikes = nspk
+    out.overflows = sats
+    return out
+
+
+cdef inline Tally adaptive_lif_loop(const acc_t* inp, state_t* cur, state_t* v, state_t* theta,
+                                    state_t* r, const int64_t* bias, Py_ssize_t n, double fac_i,
+                                    int64_t fac_v, int64_t fac_theta, int64_t fac_r,
+                                    int64_t theta_0, int64_t theta_step,
+                                    state_t* spikes) noexcept nogil:
+    """Lava's fixed-point ATRLIF neuron, one step. See ``reference.adaptive_lif_update``."""
+    cdef Py_ssize_t k
+    cdef int64_t a32, act, p, iu, ni, vu, raw, nv, nt, nr, fire, o0, o1, o2, o3
+    cdef int64_t lim = 1 << 23
+    cdef int64_t changed = 0, nspk = 0, ovf = 0
+    cdef Tally out
+    for k in range(n):
+        o0 = cur[k]
+        o1 = v[k]
+        o2 = theta[k]
+        o3 = r[k]
+        a32 = w32(inp[k])
+        act = w32(a32 * 64)
+        ovf += (a32 != inp[k]) + (act != a32 * 64)
+        p = <int64_t>(<double>o0 * fac_i)     # Lava: float64 product, truncated
+        raw = sshr(p, 12) + act
+        iu = w32(raw)
+        ni = iu - 2 * lim if iu > lim else (iu + 2 * lim if iu <= -lim else iu)
+        ovf += (iu != raw) + (ni != iu)
+        raw = sshr(o1 * fac_v, 12) + ni + bias[k]
+        vu = w32(raw)
+        nv = clip64(vu, -(lim - 1), lim - 1)
+        ovf += (vu != raw) + (nv != vu)
+        nt = w32(w32(sshr(w32(o2 - theta_0) * fac_theta, 12)) + theta_0)
+        nr = w32(sshr(o3 * fac_r, 12))
+        fire = w32(nv - nr) >= nt
+        if fire:
+            nr = w32(nr + w32(2 * nt))
+            nt = w32(nt + theta_step)
+        changed += (ni != o0) | (nv != o1) | (nt != o2) | (nr != o3)
+        nspk += fire
+        cur[k] = <state_t>ni
+        v[k] = <state_t>nv
+        theta[k] = <state_t>nt
+        r[k] = <state_t>nr
+        spikes[k] = <state_t>fire
+    out.changed = changed
+    out.spikes = nspk
+    out.overflows = ovf
+    return out
+
+
 # ---------------------------------------------------------------- the compiled step's table
 # NetStep (_step.pyx) knows no model: each group carries generic slots (int32 registers in the
 # descriptor's order, one int64 array, one int16 table, up to 12 parameters) and a pointer to
@@ -380,6 +537,32 @@ cdef inline Tally _truenorth_step(void* g_, const acc_t* inp, int64_t t) noexcep
                           <uint64_t>t, <uint64_t>g.p[11], g.spikes)
 
 
+cdef inline Tally _sigma_delta_step(void* g_, const acc_t* inp, int64_t t) noexcept nogil:
+    cdef GroupTab* g = <GroupTab*>g_
+    return sigma_delta_loop(inp, g.regs[0], g.regs[1], g.regs[2], g.regs[3], g.arr64, g.n,
+                            g.p[0], g.p[1], g.p[2], g.p[3], g.spikes)
+
+
+cdef inline Tally _resonate_fire_step(void* g_, const acc_t* inp, int64_t t) noexcept nogil:
+    cdef GroupTab* g = <GroupTab*>g_
+    return resonate_fire_loop(inp, g.regs[0], g.regs[1], g.n, g.p[0], g.p[1], g.p[2], g.p[3],
+                              g.p[4], g.spikes)
+
+
+cdef inline double as_double(int64_t bits) noexcept nogil:
+    """The float64 whose bits are ``bits`` (a float parameter in the integer slots)."""
+    cdef double x
+    memcpy(&x, &bits, sizeof(double))
+    return x
+
+
+cdef inline Tally _adaptive_lif_step(void* g_, const acc_t* inp, int64_t t) noexcept nogil:
+    cdef GroupTab* g = <GroupTab*>g_
+    return adaptive_lif_loop(inp, g.regs[0], g.regs[1], g.regs[2], g.regs[3], g.arr64, g.n,
+                             as_double(g.p[0]), g.p[1], g.p[2], g.p[3], g.p[4], g.p[5],
+                             g.spikes)
+
+
 cdef extern from *:
     """
     #define SPIKEMESH_ADAPTER_CAPSULE "spikemesh.step_adapter"
@@ -398,4 +581,7 @@ cdef inline list builtin_adapters():
             ("cuba_lif_subtract_update", _capsule(_cuba_lif_subtract_step)),
             ("if_update", _capsule(_if_step)),
             ("smooth_if_update", _capsule(_smooth_if_step)),
-            ("truenorth_update", _capsule(_truenorth_step))]
+            ("truenorth_update", _capsule(_truenorth_step)),
+            ("sigma_delta_update", _capsule(_sigma_delta_step)),
+            ("resonate_fire_update", _capsule(_resonate_fire_step)),
+            ("adaptive_lif_update", _capsule(_adaptive_lif_step))]

@@ -220,7 +220,8 @@ def _weights(index: int, proj: Projection, chip: ChipProfile, delay_shift: int) 
 
     def stored(sel):
         q = quantize_weights(proj.weight[sel], proj.weight_bits, mode, owner=owner)
-        return np.zeros(sel.size, np.int64), q, _shifted(proj.delay[sel], delay_shift)
+        acc = np.full(sel.size, proj.port, np.int64)  # the post model's input port
+        return acc, q, _shifted(proj.delay[sel], delay_shift)
 
     return SynapseView.build(
         index, proj, proj.pre_idx, proj.post_idx, None, (0,), proj.weight_exp,
@@ -301,9 +302,10 @@ def check_network(net: Network, chip: ChipProfile) -> None:
     for pop in net.populations.values():
         spec = pop.neuron
         if not chip.supports(spec.model):
+            why = f" ({spec.model} is {spec.program})" if spec.program else ""
             raise MappingError(
                 f"population {pop.name!r} uses {spec.model}; {chip.name} cores run "
-                f"{', '.join(lim.neuron_models)}"
+                f"{', '.join(lim.neuron_models)}{why}"
             )
         if spec.payload_bits > lim.payload_bits:
             raise MappingError(

@@ -262,3 +262,94 @@ def test_cuba_lif_subtract_kernels_agree(compiled, twin, du, dv, vth, vmin, vmax
         assert arrays["v"].min() >= vmin and arrays["v"].max() <= vmax
         arrays["inp"] = rng.integers(-top, top + 1, N).astype(I64)
     CASES["cuba_lif_subtract_update (neuron-steps)"] += N * STEPS
+
+
+# ------------------------------------------------------------------ Loihi 2 programs (Lava)
+def _i32(rng, n, edge, extra=()):
+    e32 = [0, 1, -1, 2**31 - 1, -(2**31), 2**23 - 1, -(2**23), 2**23, *extra]
+    return _mix(rng, rng.integers(-(2**31), 2**31, n).astype(I32), e32, edge)
+
+
+SD_ORDER = ["inp", "sigma", "act", "residue", "error", "bias", "vth", "relu", "cum_error",
+            "state_exp", "spikes"]  # fmt: skip
+
+
+@given(vth=st.integers(0, 2**23 - 1), relu=st.integers(0, 1), cum=st.integers(0, 1),
+       state_exp=st.integers(0, 7), inp_bits=st.integers(0, 42),
+       edge=st.sampled_from([0.0, 0.05, 0.5]), seed=seeds)  # fmt: skip
+def test_sigma_delta_kernels_agree(compiled, twin, vth, relu, cum, state_exp, inp_bits, edge,
+                                   seed):  # fmt: skip
+    rng = np.random.default_rng(seed)
+    top = 2**inp_bits
+    arrays = {
+        "inp": _mix(rng, rng.integers(-top, top + 1, N).astype(I64), [top, -top, vth, -vth], edge),
+        "sigma": _i32(rng, N, edge), "act": _i32(rng, N, edge, [vth]),
+        "residue": _i32(rng, N, edge, [vth, -vth]), "error": _i32(rng, N, edge, [vth, -vth]),
+        "bias": rng.integers(-(2**23), 2**23, N).astype(I64), "spikes": np.zeros(N, I32),
+    }  # fmt: skip
+    scalars = dict(vth=vth, relu=relu, cum_error=cum, state_exp=state_exp)
+    for _ in range(STEPS):
+        _, arrays = run_both(compiled, twin, "sigma_delta_update", arrays, scalars, SD_ORDER)
+        arrays["inp"] = rng.integers(-top, top + 1, N).astype(I64)
+    CASES["sigma_delta_update (neuron-steps)"] += N * STEPS
+
+
+RF_ORDER = ["inp", "real", "imag", "sin_decay", "cos_decay", "decay_bits", "state_exp", "vth",
+            "spikes"]  # fmt: skip
+
+
+@given(sin=st.integers(-4096, 4096), cos=st.integers(-4096, 4096), decay_bits=st.integers(0, 12),
+       state_exp=st.integers(0, 7), vth=st.integers(-(2**23) + 1, 2**23 - 1),
+       inp_bits=st.integers(0, 42), edge=st.sampled_from([0.0, 0.05, 0.5]), seed=seeds)  # fmt: skip
+def test_resonate_fire_kernels_agree(compiled, twin, sin, cos, decay_bits, state_exp, vth,
+                                     inp_bits, edge, seed):  # fmt: skip
+    rng = np.random.default_rng(seed)
+    top = 2**inp_bits
+    lim = 2**23 - 1
+    e = [0, 1, -1, lim, -lim, vth, vth - 1]
+    arrays = {
+        "inp": _mix(rng, rng.integers(-top, top + 1, 2 * N).astype(I64), [top, -top, 0], edge),
+        "real": _mix(rng, rng.integers(-lim, lim + 1, N).astype(I32), e, edge),
+        "imag": _mix(rng, rng.integers(-lim, lim + 1, N).astype(I32), e, edge),
+        "spikes": np.zeros(N, I32),
+    }  # fmt: skip
+    scalars = dict(sin_decay=sin, cos_decay=cos, decay_bits=decay_bits, state_exp=state_exp,
+                   vth=vth)  # fmt: skip
+    for _ in range(STEPS):
+        _, arrays = run_both(compiled, twin, "resonate_fire_update", arrays, scalars, RF_ORDER)
+        assert np.abs(arrays["real"]).max() <= lim and np.abs(arrays["imag"]).max() <= lim
+        arrays["inp"] = rng.integers(-top, top + 1, 2 * N).astype(I64)
+    CASES["resonate_fire_update (neuron-steps)"] += N * STEPS
+
+
+ALIF_ORDER = ["inp", "i", "v", "theta", "r", "bias", "fac_i", "fac_v", "fac_theta", "fac_r",
+              "theta_0", "theta_step", "spikes"]  # fmt: skip
+deltas = st.one_of(st.sampled_from([0.0, 1.0, 0.5, 1 / 4096]), st.floats(0, 1))
+
+
+@given(di=deltas, dv=deltas, dt=deltas, dr=deltas, theta_0=st.floats(0, 4095.99),
+       theta_step=st.floats(0, 4095.99), inp_bits=st.integers(0, 42),
+       edge=st.sampled_from([0.0, 0.05, 0.5]), seed=seeds)  # fmt: skip
+def test_adaptive_lif_kernels_agree(compiled, twin, di, dv, dt, dr, theta_0, theta_step,
+                                    inp_bits, edge, seed):  # fmt: skip
+    import spikemesh as sm
+
+    spec = sm.AdaptiveLIF(delta_i=di, delta_v=dv, delta_theta=dt, delta_r=dr, theta_0=theta_0,
+                          theta_step=theta_step)  # fmt: skip
+    rng = np.random.default_rng(seed)
+    top = 2**inp_bits
+    t0 = spec.theta_0_register
+    arrays = {
+        "inp": _mix(rng, rng.integers(-top, top + 1, N).astype(I64), [top, -top, 2**25], edge),
+        "i": _i32(rng, N, edge), "v": _i32(rng, N, edge), "theta": _i32(rng, N, edge, [t0]),
+        "r": _i32(rng, N, edge),
+        "bias": (rng.integers(-4096, 4096, N) << rng.integers(0, 8, N)).astype(I64),
+        "spikes": np.zeros(N, I32),
+    }  # fmt: skip
+    fv, ft, fr = spec.factors
+    scalars = dict(fac_i=spec.fac_i, fac_v=fv, fac_theta=ft, fac_r=fr, theta_0=t0,
+                   theta_step=spec.theta_step_register)  # fmt: skip
+    for _ in range(STEPS):
+        _, arrays = run_both(compiled, twin, "adaptive_lif_update", arrays, scalars, ALIF_ORDER)
+        arrays["inp"] = rng.integers(-top, top + 1, N).astype(I64)
+    CASES["adaptive_lif_update (neuron-steps)"] += N * STEPS

@@ -10,12 +10,16 @@ from ._common import _I64, _U64, STREAM_LEAK, STREAM_THRESHOLD, _decay12, _wrap,
 __all__ = [
     "KERNELS",
     "STEP_ADAPTERS",
+    "adaptive_lif_update",
     "cuba_lif_overflows",
     "cuba_lif_subtract_update",
     "cuba_lif_update",
+    "double_bits",
     "if_overflows",
     "if_update",
     "plain_adapter",
+    "resonate_fire_update",
+    "sigma_delta_update",
     "smooth_if_update",
     "truenorth_overflows",
     "truenorth_update",
@@ -27,6 +31,9 @@ KERNELS = (
     "if_update",
     "smooth_if_update",
     "truenorth_update",
+    "sigma_delta_update",
+    "resonate_fire_update",
+    "adaptive_lif_update",
 )
 """The names ``_neurons.pyx`` also defines (``KERNEL_NAMES`` is built from these tuples)."""
 
@@ -369,6 +376,220 @@ def truenorth_overflows(counts, v, weights, leak, leak_reversal, stochastic_leak
     return {"v": (V < -(1 << 19)) | (V > (1 << 19) - 1)}
 
 
+# ---------------------------------------------------------------- Loihi 2 neuron programs
+# Lava 0.10's fixed-point CPU models hold every register in an int32 NumPy array: a sum or
+# product that leaves int32 wraps there (two's complement). The twins below do the same, in
+# int64 with an explicit ``_wrap(x, 32)`` where Lava's int32 arithmetic would wrap, and count
+# each wrap as an overflow.
+
+
+def _abs32(x):
+    """``np.abs`` of an int32 value: |x|, except that -2**31 stays -2**31 (int32's abs)."""
+    return np.where(x == -(2**31), x, np.abs(x))
+
+
+def sigma_delta_update(inp, sigma, act, residue, error, bias, vth, relu, cum_error, state_exp,
+                       spikes):  # fmt: skip
+    """Lava's sigma-delta neuron (``lava.proc.sdn.SigmaDelta``, fixed point), one timestep.
+
+    Parameters
+    ----------
+    inp : int64[n]
+        Summed synaptic input (weights x graded payloads), Lava's ``a_in``.
+    sigma, act, residue, error : int32[n]
+        The sigma accumulator, the last activation, the delta residue and the cumulative error;
+        updated in place.
+    bias : int64[n]
+        ``bias << (spike_exp + state_exp)`` per neuron.
+    vth : int
+        ``vth << (spike_exp + state_exp)``.
+    relu, cum_error : 0 or 1
+        ReLU activation (else the identity, Lava's ``UNIT``); threshold the cumulative error.
+    state_exp : int
+        The graded output is ``s >> state_exp``.
+    spikes : int32[n]
+        Output: the graded payload (0 = no message).
+
+    Returns ``(changed, n_messages, n_wraps)`` (int32 wraps of the sums).
+
+    Notes
+    -----
+    As ``PySigmaDeltaModelFixed.run_spk`` (all int32)::
+
+        sigma = sigma + a_in
+        a     = sigma + bias;  a = max(a, 0) if relu
+        delta = a - act + residue
+        cum_error:  error += delta;  s = delta where |error| >= vth;  error = 0 where s != 0
+        else:       s = delta where |delta| >= vth
+        residue = delta - s;  act = a;  out = s >> state_exp
+    """
+    x_raw = np.asarray(inp, _I64)
+    x = _wrap(x_raw, 32)
+    wraps = np.count_nonzero(x != x_raw)
+    old = [a.astype(_I64) for a in (sigma, act, residue, error)]
+    sg_raw = old[0] + x
+    sg = _wrap(sg_raw, 32)
+    a_raw = sg + np.asarray(bias, _I64)
+    a = _wrap(a_raw, 32)
+    wraps += np.count_nonzero(sg != sg_raw) + np.count_nonzero(a != a_raw)
+    if relu:
+        a = np.maximum(a, 0)
+    d1 = a - old[1]
+    d2_raw = _wrap(d1, 32) + old[2]
+    delta = _wrap(d2_raw, 32)
+    wraps += np.count_nonzero(_wrap(d1, 32) != d1) + np.count_nonzero(delta != d2_raw)
+    err = old[3]
+    if cum_error:
+        e_raw = err + delta
+        err = _wrap(e_raw, 32)
+        wraps += np.count_nonzero(err != e_raw)
+        s = np.where(_abs32(err) >= vth, delta, 0)
+        err = np.where(_abs32(s) > 0, 0, err)
+    else:
+        s = np.where(_abs32(delta) >= vth, delta, 0)
+    r_raw = delta - s
+    res = _wrap(r_raw, 32)
+    wraps += np.count_nonzero(res != r_raw)
+    out = s >> state_exp
+    changed = np.count_nonzero((sg != old[0]) | (a != old[1]) | (res != old[2]) | (err != old[3]))
+    sigma[:] = sg
+    act[:] = a
+    residue[:] = res
+    error[:] = err
+    spikes[:] = out
+    return int(changed), int(np.count_nonzero(out)), int(wraps)
+
+
+RF_LIMIT = 2**23 - 1  # Lava's PyRFModelFixed clips real and imag to +-(2**23 - 1)
+
+
+def _scale_volt(x, decay_bits):
+    return np.sign(x) * (np.abs(x) >> decay_bits)
+
+
+def resonate_fire_update(inp, real, imag, sin_decay, cos_decay, decay_bits, state_exp, vth,
+                         spikes):  # fmt: skip
+    """Lava's resonate-and-fire neuron (``lava.proc.rf.RF``, fixed point), one timestep.
+
+    Parameters
+    ----------
+    inp : int64[2n]
+        Two accumulators per neuron, interleaved: the real input, then the imaginary one.
+    real, imag : int32[n]
+        The resonator's real and imaginary parts; updated in place.
+    sin_decay, cos_decay : int
+        ``int((1 - alpha) * sin(2 pi / period) * 2**decay_bits)`` and the cosine's.
+    decay_bits, state_exp : int
+        Precision of the rotation; the inputs are ``<< state_exp``.
+    vth : int
+        Integer threshold on the real part (``int(vth * 2**state_exp)``; ``ceil(vth)`` when
+        ``state_exp == 0``).
+    spikes : int32[n]
+        Output: 1 where the neuron fired.
+
+    Returns ``(changed, n_spikes, n_saturations)``.
+
+    Notes
+    -----
+    As ``PyRFModelFixed.run_spk``, with ``scale(x) = sgn(x) * (|x| >> decay_bits)``::
+
+        re' = clip(scale(cos * re) - scale(sin * im) + (a_re << state_exp), +-(2**23 - 1))
+        im' = clip(scale(sin * re) + scale(cos * im) + (a_im << state_exp), +-(2**23 - 1))
+        s   = (re' >= vth) & (im' >= 0) & (im < 0)
+    """
+    x = np.asarray(inp, _I64).reshape(-1, 2)
+    re_in = _wrap(_wrap(x[:, 0], 32) << state_exp, 32)  # Lava: int32 left shift
+    im_in = _wrap(_wrap(x[:, 1], 32) << state_exp, 32)
+    re0 = real.astype(_I64)
+    im0 = imag.astype(_I64)
+    c, s_ = _I64(cos_decay), _I64(sin_decay)
+    nr = _scale_volt(c * re0, decay_bits) - _scale_volt(s_ * im0, decay_bits) + re_in
+    ni = _scale_volt(s_ * re0, decay_bits) + _scale_volt(c * im0, decay_bits) + im_in
+    cr = np.clip(nr, -RF_LIMIT, RF_LIMIT)
+    ci = np.clip(ni, -RF_LIMIT, RF_LIMIT)
+    sats = np.count_nonzero(cr != nr) + np.count_nonzero(ci != ni)
+    fire = (cr >= vth) & (ci >= 0) & (im0 < 0)
+    changed = np.count_nonzero((cr != re0) | (ci != im0))
+    real[:] = cr
+    imag[:] = ci
+    spikes[:] = fire
+    return int(changed), int(np.count_nonzero(fire)), int(sats)
+
+
+ALIF_LIMIT = 2**23  # Lava's PyATRLIFModelFixed: 24-bit i and v
+
+
+def adaptive_lif_update(inp, i, v, theta, r, bias, fac_i, fac_v, fac_theta, fac_r, theta_0,
+                        theta_step, spikes):  # fmt: skip
+    """Lava's adaptive-threshold, adaptive-refractoriness LIF neuron (``lava.proc.atrlif.ATRLIF``,
+    fixed point), one timestep.
+
+    Parameters
+    ----------
+    inp : int64[n]
+        Summed synaptic input, Lava's ``a_in`` (it enters the current ``<< 6``).
+    i, v, theta, r : int32[n]
+        Current, voltage, threshold and refractory state; updated in place.
+    bias : int64[n]
+        ``bias_mant << bias_exp`` (``>> -bias_exp`` for a negative exponent).
+    fac_i : float
+        ``4096 - (delta_i * 4096 + 1)``, the current's decay factor as Lava computes it (a
+        float: Lava multiplies ``i`` by it in double precision, then truncates).
+    fac_v, fac_theta, fac_r : int
+        ``int(4096 - delta * 4096)`` (truncated) for v, theta and r.
+    theta_0, theta_step : int
+        ``int(theta_0 * 64)``, ``int(theta_step * 64)``.
+    spikes : int32[n]
+        Output: 1 where the neuron fired.
+
+    Returns ``(changed, n_spikes, n_overflows)`` (wraps of i, clips of v, int32 wraps).
+
+    Notes
+    -----
+    As ``PyATRLIFModelFixed.run_spk``, with ``dec(x, f) = sgn(x * f) * (|x * f| >> 12)``::
+
+        i     = wrap32(dec(i, fac_i) + wrap32(a_in * 64))   # then Lava's one-sided 24-bit wrap:
+        i     = i - 2**24 if i > 2**23;  i + 2**24 if i <= -2**23
+        v     = clip(wrap32(dec(v, fac_v) + i + bias), -(2**23 - 1), 2**23 - 1)
+        theta = wrap32(dec(wrap32(theta - theta_0), fac_theta) + theta_0)
+        r     = dec(r, fac_r)
+        s     = wrap32(v - r) >= theta
+        r     = wrap32(r + 2 * theta) where s;  theta = wrap32(theta + theta_step) where s
+    """
+    old = [a.astype(_I64) for a in (i, v, theta, r)]
+    a_raw = np.asarray(inp, _I64)
+    a32 = _wrap(a_raw, 32)
+    act_raw = a32 * 64
+    act = _wrap(act_raw, 32)
+    ovf = np.count_nonzero(a32 != a_raw) + np.count_nonzero(act != act_raw)
+    prod = (old[0].astype(np.float64) * np.float64(fac_i)).astype(_I64)
+    idec = np.sign(prod) * (np.abs(prod) >> 12)
+    iu_raw = idec + act
+    iu = _wrap(iu_raw, 32)
+    ni = np.where(iu > ALIF_LIMIT, iu - 2 * ALIF_LIMIT, iu)
+    ni = np.where(ni <= -ALIF_LIMIT, iu + 2 * ALIF_LIMIT, ni)
+    ovf += np.count_nonzero(iu != iu_raw) + np.count_nonzero(ni != iu)
+    vp = old[1] * _I64(fac_v)
+    vu_raw = np.sign(vp) * (np.abs(vp) >> 12) + ni + np.asarray(bias, _I64)
+    vu = _wrap(vu_raw, 32)
+    nv = np.clip(vu, -(ALIF_LIMIT - 1), ALIF_LIMIT - 1)
+    ovf += np.count_nonzero(vu != vu_raw) + np.count_nonzero(nv != vu)
+    td = _wrap(old[2] - theta_0, 32) * _I64(fac_theta)
+    nt = _wrap(_wrap(np.sign(td) * (np.abs(td) >> 12), 32) + theta_0, 32)
+    rp = old[3] * _I64(fac_r)
+    nr = _wrap(np.sign(rp) * (np.abs(rp) >> 12), 32)
+    fire = _wrap(nv - nr, 32) >= nt
+    nr = np.where(fire, _wrap(nr + _wrap(2 * nt, 32), 32), nr)
+    nt = np.where(fire, _wrap(nt + theta_step, 32), nt)
+    changed = np.count_nonzero((ni != old[0]) | (nv != old[1]) | (nt != old[2]) | (nr != old[3]))
+    i[:] = ni
+    v[:] = nv
+    theta[:] = nt
+    r[:] = nr
+    spikes[:] = fire
+    return int(changed), int(np.count_nonzero(fire)), int(ovf)
+
+
 # ---------------------------------------------------------------- the step's adapters
 # Twin of the adapters in ``_neuron_loops.pxd``: per kernel, how a group's generic slots (the
 # arrays and parameters of its native descriptor, ``emulator/models.py``) call the loop.
@@ -405,12 +626,48 @@ def _truenorth_adapter(arrays, params):
     return update
 
 
+def _resonate_fire_adapter(arrays, params):
+    real, imag, spikes = arrays
+    n = spikes.shape[0]
+
+    def update(inp, step):  # two accumulators per neuron: real, imaginary
+        return resonate_fire_update(inp[: 2 * n], real, imag, *params, spikes)
+
+    return update
+
+
+def _adaptive_lif_adapter(arrays, params):
+    i, v, theta, r, bias, spikes = arrays
+    fac_i = _as_double(params[0])
+    rest = params[1:]
+    n = spikes.shape[0]
+
+    def update(inp, step):
+        return adaptive_lif_update(inp[:n], i, v, theta, r, bias, fac_i, *rest, spikes)
+
+    return update
+
+
+def _as_double(bits: int) -> float:
+    """The float64 whose bits are the int64 ``bits`` (how a float parameter rides in the
+    step's integer parameter slots)."""
+    return float(np.array([bits], np.int64).view(np.float64)[0])
+
+
+def double_bits(x: float) -> int:
+    """The int64 bits of float64 ``x`` (inverse of :func:`_as_double`)."""
+    return int(np.array([x], np.float64).view(np.int64)[0])
+
+
 STEP_ADAPTERS = {
     "cuba_lif_update": plain_adapter(cuba_lif_update),
     "cuba_lif_subtract_update": plain_adapter(cuba_lif_subtract_update),
     "if_update": plain_adapter(if_update),
     "smooth_if_update": plain_adapter(smooth_if_update),
     "truenorth_update": _truenorth_adapter,
+    "sigma_delta_update": plain_adapter(sigma_delta_update),
+    "resonate_fire_update": _resonate_fire_adapter,
+    "adaptive_lif_update": _adaptive_lif_adapter,
 }
 """Kernel name -> twin adapter (the compiled table: ``builtin_adapters`` in
 ``_neuron_loops.pxd``)."""
