@@ -281,6 +281,9 @@ class EnergyReport:
     unpriced: dict = field(default_factory=dict)  # model -> counts it needs that were not given
     per_core_step: CoreStepCounts | None = None
     """Counts per (step, core) the chip model priced (:class:`~spikemesh.counts.CoreStepCounts`)."""
+    unverified: tuple = ()
+    """The figures behind the chip model that trace to no published measurement: the profile's
+    ``unverified`` energy and timing keys, and neuron programs priced as a plain neuron update."""
 
     def total(self, model: str = "chip") -> float:
         self._check(model)
@@ -318,6 +321,7 @@ class EnergyReport:
             "models": {m: {"total_J": self.total(m), "components_J": self.components(m)} for m in self.models},
             "by_population_J": {k: float(v) for k, v in self.by_population.items()},
             "bit_budget": self.bit_budget(),
+            "unverified": list(self.unverified),
         }  # fmt: skip
 
     def to_json(self, **kw) -> str:
@@ -354,6 +358,8 @@ class EnergyReport:
             f"{n('messages')} spike messages, {hops} message hops, activation sparsity "
             f"{n('activation_sparsity', '.3f')}"
         )
+        if self.unverified:
+            lines.append("unverified (no published figure): " + "; ".join(self.unverified))
         return "\n".join(lines)
 
 
@@ -432,7 +438,8 @@ def _check_formula(formula):
 
 def report(chip, counts: Counts, *, per_core_step: CoreStepCounts | None = None,
            population_shares: dict | None = None, energy_set: str | None = None,
-           synops: str = "fp32", ann: str = "int8", formula=None) -> EnergyReport:  # fmt: skip
+           synops: str = "fp32", ann: str = "int8", formula=None,
+           neuron_models: tuple = ()) -> EnergyReport:  # fmt: skip
     """Price ``counts`` under every model.
 
     Parameters
@@ -447,6 +454,9 @@ def report(chip, counts: Counts, *, per_core_step: CoreStepCounts | None = None,
     energy_set, synops, ann, formula
         The chip's energy set (default: the profile's), the SynOps preset, the ANN precision,
         and a Bit Budget formula ``counts -> {component: joules}``.
+    neuron_models : tuple of str, optional
+        The neuron models the run used: those that are programs (``NeuronSpec.program``) are
+        listed in ``unverified`` (their update is priced as the profile's neuron update).
     """
     if not isinstance(counts, Counts):
         raise ParameterError(f"energy.report.counts: must be Counts (got {type(counts).__name__})")
@@ -459,6 +469,7 @@ def report(chip, counts: Counts, *, per_core_step: CoreStepCounts | None = None,
                        unpriced={mo.name: [k for k in getattr(mo, "needs", ()) if k in unknown]
                                  for mo in models
                                  if any(k in unknown for k in getattr(mo, "needs", ()))})  # fmt: skip
+    rep.unverified = _unverified(models[0], neuron_models)
     if per_core_step is not None:
         per_cell = models[0].components(per_core_step)  # arrays (steps, cores) per component
         grid = sum(np.asarray(v, float) for v in per_cell.values())
@@ -467,6 +478,26 @@ def report(chip, counts: Counts, *, per_core_step: CoreStepCounts | None = None,
         for name, share in (population_shares or {}).items():
             rep.by_population[name] = float(rep.by_core @ share)
     return rep
+
+
+def _unverified(chip_model: ChipEnergyModel, neuron_models) -> tuple:
+    """What in the chip model's figures is unverified (see :attr:`EnergyReport.unverified`)."""
+    from .neurons import MODELS
+
+    chip = chip_model.chip
+    out = []
+    for key in chip.unverified:
+        if key == "energy" or key == f"energy.{chip_model.set_name}":
+            out.append(f"energy set {chip_model.set_name!r} (all of it)")
+        elif key.startswith(f"energy.{chip_model.set_name}."):
+            out.append(f"energy {key.rsplit('.', 1)[1]}")
+        elif key == "timing" or key.startswith("timing."):
+            out.append("timing" if key == "timing" else f"timing {key.split('.', 1)[1]}")
+    progs = [m for m in dict.fromkeys(neuron_models) if getattr(MODELS.get(m), "program", "")]
+    if progs:
+        out.append(f"{', '.join(progs)} updates priced as the profile's neuron update (no "
+                   "published per-program figure)")  # fmt: skip
+    return tuple(out)
 
 
 def estimate(chip, counts: dict, steps: int, *, energy_set: str | None = None, synops: str = "fp32",

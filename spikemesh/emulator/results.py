@@ -363,8 +363,10 @@ class SimulationResult:
             for s in prog.slices:
                 share = shares.setdefault(s.pop.name, np.zeros(m.n_cores))
                 share[c] += s.n / prog.n_neurons
+        models = tuple(dict.fromkeys(s.pop.neuron.model for prog in m.cores for s in prog.slices))
         return _energy.report(m.chip, totals, per_core_step=per, population_shares=shares,
-                              energy_set=energy_set, synops=synops, ann=ann, formula=formula)  # fmt: skip
+                              energy_set=energy_set, synops=synops, ann=ann, formula=formula,
+                              neuron_models=models)  # fmt: skip
 
     def neurobench(self, populations=None) -> dict:
         """NeuroBench 2.3's workload metrics of this run, one sample, with NeuroBench's names:

@@ -271,3 +271,51 @@ def test_strict_overflow_names_population_neuron_and_registers():
         r"'real or imag'.*saturate",
     ):
         sim.run(12, {"re": x})
+
+
+def test_energy_report_names_what_is_unverified():
+    net = _one_layer(spec_of("sigma_delta", 0), 8)
+    res = sm.Simulator(sm.map_network(net, "loihi2")).run(
+        40, {"x": np.vstack([DATA["sigma_delta_0/in/a_in"]])}
+    )
+    rep = res.energy()
+    assert any("SigmaDelta updates priced as the profile's neuron update" in u
+               for u in rep.unverified)  # fmt: skip
+    assert "unverified (no published figure):" in str(rep)
+    assert rep.to_dict()["unverified"] == list(rep.unverified)
+    lif = sm.Network("plain")
+    x = lif.input(4, "x")
+    p = lif.population(4, sm.CubaLIF(du=0, dv=0, vth=1), "p")
+    lif.connect(x, p, np.eye(4, dtype=np.int64))
+    plain = sm.Simulator(sm.map_network(lif, "loihi")).run(5).energy()
+    assert not any("priced as" in u for u in plain.unverified)
+
+
+def test_graded_delta_encoder_feeds_a_sigma_delta_layer_that_tracks_the_signal(backend):
+    """sm.encode.delta(graded=True) -> signed graded input -> SigmaDelta(vth=0, unit): its
+    sigma is the decoded signal (within one threshold of x), and it sends only on change."""
+    rng = np.random.default_rng(3)
+    steps, n = 60, 6
+    x = np.cumsum(rng.normal(0, 3, (steps, n)), axis=0)
+    x[20:35] = x[20]  # a still stretch: no messages
+    msgs = sm.encode.delta(x, threshold=0.5, graded=True, bits=12)
+    assert msgs.dtype == np.int32 and np.all(msgs[21:35] == 0)
+    assert np.all(np.abs(np.cumsum(msgs, axis=0) * 0.5 - x) <= 0.5)
+    net = sm.Network("enc")
+    src = net.input(n, "x", payload_bits=12, signed=True)
+    sd = net.population(n, sm.SigmaDelta(vth=0, act_mode="unit"), "sd")
+    net.connect(src, sd, np.eye(n, dtype=np.int64))
+    net.probe(sd, "sigma")
+    res = sm.Simulator(sm.map_network(net, "loihi2"), backend=backend).run(
+        steps + 1, {"x": np.vstack([msgs, np.zeros((1, n), np.int32)])}
+    )
+    assert_array_equal(res.probes["sd"]["sigma"][1:], np.cumsum(msgs, axis=0))
+    out = res.spikes["sd"][1:]
+    assert_array_equal(out, msgs)  # vth = 0, unit: the layer re-sends exactly its input deltas
+
+
+def test_graded_delta_encoder_warns_when_messages_clip():
+    with pytest.warns(sm.QuantizationWarning, match="clipped at 4-bit"):
+        sm.encode.delta(np.array([[0.0], [100.0]]), threshold=1, graded=True, bits=4)
+    with pytest.raises(ParameterError, match=r"encode\.delta\.bits"):
+        sm.encode.delta(np.zeros((3, 2)), threshold=1, graded=True, bits=1)
