@@ -121,6 +121,29 @@ def cases(tmp: Path) -> list[Case]:
             who="CubaLIFSubtract.refract_delay",
         )
     )
+    lava_bad = [
+        ("SigmaDelta", "vth", dict(vth=-1)), ("SigmaDelta", "vth", dict(vth="1")),
+        ("SigmaDelta", "vth", dict(vth=float("nan"))), ("SigmaDelta", "act_mode", dict(vth=1, act_mode=2)),
+        ("SigmaDelta", "spike_exp", dict(vth=1, spike_exp=1.5)),
+        ("SigmaDelta", "bias", dict(vth=1, bias=[[1, 2]])), ("SigmaDelta", "bias", dict(vth=1, bias=2**40)),
+        ("SigmaDelta", "cum_error", dict(vth=1, cum_error="yes")),
+        ("ResonateFire", "period", dict(period=-3, alpha=0.1)),
+        ("ResonateFire", "period", dict(period=float("inf"), alpha=0.1)),
+        ("ResonateFire", "alpha", dict(period=8, alpha=None)),
+        ("ResonateFire", "vth", dict(period=8, alpha=0.1, vth=2**30)),
+        ("ResonateFire", "state_exp", dict(period=8, alpha=0.1, state_exp=-1)),
+        ("AdaptiveLIF", "delta_i", dict(delta_i=2)), ("AdaptiveLIF", "theta_step", dict(theta_step=-1)),
+        ("AdaptiveLIF", "bias_mant", dict(bias_mant=5000)), ("AdaptiveLIF", "bias_exp", dict(bias_exp=[0, 9])),
+    ]  # fmt: skip
+    for model, field, kw in lava_bad:
+        add(
+            Case(
+                "neuron spec",
+                f"{model}({', '.join(f'{k}={v!r}' for k, v in kw.items())})",
+                lambda m=model, kw=kw: getattr(sm, m)(**kw),
+                who=f"{model}.{field}",
+            )
+        )
 
     # -- building networks ------------------------------------------------------------------
     for label, v in (("0", 0), ("-1", -1), ("1.5", 1.5), ("'3'", "3"), ("2**40", 2**40)):
