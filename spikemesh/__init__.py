@@ -42,6 +42,7 @@ from .neurons import (
     CubaLIF,
     CubaLIFSubtract,
     NeuronSpec,
+    ProdNeuron,
     ResonateFire,
     SigmaDelta,
     SmoothIF,

@@ -37,6 +37,7 @@ __all__ = [
     "CubaLIF",
     "CubaLIFSubtract",
     "NeuronSpec",
+    "ProdNeuron",
     "ResonateFire",
     "SigmaDelta",
     "SmoothIF",
@@ -985,3 +986,61 @@ class AdaptiveLIF(NeuronSpec):
     def shift_invariant(self) -> bool:
         """No bias and a positive baseline threshold: at rest v - r = 0 < theta_0."""
         return not np.any(self.bias_mant) and self.theta_0_register > 0
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class ProdNeuron(NeuronSpec):
+    r"""Lava's product neuron (``lava.proc.prodneuron.ProdNeuron``), its fixed-point model bit
+    for bit: it multiplies its two graded inputs (ports ``"a_in1"``, the default, and
+    ``"a_in2"`` of ``Network.connect``) and sends the product as a graded spike where its
+    magnitude exceeds the threshold. Stateless. The product compartment of spiking attention
+    (``Q K^T``: a 1 on both inputs gives 1). A Loihi 2 programmable-neuron program (profiles
+    list it as ``"ProdNeuron"``).
+
+    Parameters (Lava's names and defaults)
+    --------------------------------------
+    vth : int
+        0..2**23 - 1: sends where ``|v| > vth`` (strict, as Lava).
+    exp : int
+        0..23: ``v = (a_in1 * a_in2) >> exp``.
+
+    Notes
+    -----
+    One timestep (``reference.prod_neuron_update``), int32 as Lava::
+
+        v = wrap32(wrap32(a_in1) * wrap32(a_in2)) >> exp;   payload = v if |v| > vth else 0
+
+    ``v`` is kept as a register for probes (Lava computes it as a local: its ``v`` Var stays 0).
+    """
+
+    vth: int = 1
+    exp: int = 0
+
+    state_vars = ("v",)
+    accumulators = 2
+    input_ports = ("a_in1", "a_in2")
+    program = LOIHI2_PROGRAM
+
+    def __post_init__(self) -> None:
+        o = "ProdNeuron"
+        object.__setattr__(self, "vth", check_int(o, "vth", self.vth, 0, LOIHI2_STATE_MAX))
+        object.__setattr__(self, "exp", check_int(o, "exp", self.exp, 0, 23))
+
+    @property
+    def payload_bits(self) -> int:
+        return 24
+
+    @property
+    def registers(self) -> dict[str, int]:
+        return {"v": 32}
+
+    @property
+    def state_bits(self) -> int:
+        return 0  # stateless: nothing is read or written between steps
+
+    def state_range(self, name: str) -> tuple[int, int]:
+        return -(2**31), 2**31 - 1
+
+    @property
+    def shift_invariant(self) -> bool:
+        return True  # no input: v = 0, nothing sent

@@ -1,8 +1,9 @@
 """Record reference traces from Lava 0.10's fixed-point CPU models of Loihi 2's neuron programs.
 
-spikemesh's ``SigmaDelta``, ``ResonateFire`` and ``AdaptiveLIF`` follow Lava's fixed-point
-process models (``lava.proc.sdn``'s ``PySigmaDeltaModelFixed``, ``lava.proc.rf``'s
-``PyRFModelFixed``, ``lava.proc.atrlif``'s ``PyATRLIFModelFixed``) bit for bit. This script runs
+spikemesh's ``SigmaDelta``, ``ResonateFire``, ``AdaptiveLIF`` and ``ProdNeuron`` follow Lava's
+fixed-point process models (``lava.proc.sdn``'s ``PySigmaDeltaModelFixed``, ``lava.proc.rf``'s
+``PyRFModelFixed``, ``lava.proc.atrlif``'s ``PyATRLIFModelFixed``, ``lava.proc.prodneuron``'s
+``PyProdNeuronModelFixed``) bit for bit. This script runs
 each of those models under ``Loihi2SimCfg(select_tag="fixed_pt")``, one neuron population per
 case, driven by Lava's own fixed-point ``io.source.RingBuffer`` (int32 input straight into the
 neuron's input port, no synapses in between), reads every state variable after every step and
@@ -33,6 +34,7 @@ from lava.magma.core.run_configs import Loihi2SimCfg
 from lava.proc.atrlif.process import ATRLIF
 from lava.proc.io.sink import RingBuffer as Sink
 from lava.proc.io.source import RingBuffer as Source
+from lava.proc.prodneuron.process import ProdNeuron
 from lava.proc.rf.process import RF
 from lava.proc.sdn.process import ActivationMode, SigmaDelta
 
@@ -199,10 +201,26 @@ def atrlif_cases(rng):
     return cases
 
 
+def prod_cases(rng):
+    base = [dict(vth=1, exp=0), dict(vth=0, exp=0), dict(vth=100, exp=3), dict(vth=5, exp=7)]
+    drives = [(-3, 3), (0, 1), (-400, 400), (-(2**16), 2**16)]
+    cases = []
+    for k, (p, (lo, hi)) in enumerate(zip(base, drives)):
+        sp1 = sp2 = ()
+        if k == 2:  # |v| == vth exactly (not sent: Lava's '>') and vth + 1 (sent)
+            sp1 = [(0, 0, 100 << 3), (1, 0, 101 << 3), (2, 0, -(100 << 3))]
+            sp2 = [(0, 0, 1), (1, 0, 1), (2, 0, 1)]
+        if k == 3:  # the int32 product wraps
+            sp1 = [(n, t, 2**20) for n in (0, 1) for t in range(4)]
+            sp2 = [(n, t, 2**13 + n) for n in (0, 1) for t in range(4)]
+        cases.append((p, {"a_in1": _inputs(rng, lo, hi, sp1), "a_in2": _inputs(rng, lo, hi, sp2)}))
+    return cases
+
+
 def main() -> int:
     rng = np.random.default_rng(20261202)
     store: dict[str, np.ndarray] = {}
-    meta: dict[str, list] = {"sigma_delta": [], "rf": [], "atrlif": []}
+    meta: dict[str, list] = {"sigma_delta": [], "rf": [], "atrlif": [], "prod": []}
 
     for k, (p, data) in enumerate(sigma_delta_cases(rng)):
         mode = ActivationMode.RELU if p["act_mode"] == "relu" else ActivationMode.UNIT
@@ -241,6 +259,13 @@ def main() -> int:
         _put(store, f"atrlif_{k}", data, rec, out)
         meta["atrlif"].append({"params": p, "model": model})
         print(f"atrlif {k}: {model}, {int(out.sum())} spikes")
+
+    for k, (p, data) in enumerate(prod_cases(rng)):
+        proc = ProdNeuron(shape=(N,), **p)
+        rec, out, model = run(proc, {"a_in1": proc.a_in1, "a_in2": proc.a_in2}, ("v",), data)
+        _put(store, f"prod_{k}", data, rec, out)
+        meta["prod"].append({"params": p, "model": model})
+        print(f"prod {k}: {model}, {int(np.count_nonzero(out))} nonzero outputs")
 
     import lava
 

@@ -40,6 +40,7 @@ from ..neurons import (
     CubaLIF,
     CubaLIFSubtract,
     NeuronSpec,
+    ProdNeuron,
     ResonateFire,
     SigmaDelta,
     SmoothIF,
@@ -205,6 +206,11 @@ ADAPTIVE_LIF = Native(
          spec.theta_step_register)),
 )  # fmt: skip
 
+PROD_NEURON = Native(
+    "prod_neuron_update", ("v", "spikes"), ("vth", "exp"),
+    lambda spec, n, state, spikes, seed, id_offset: ((state["v"], spikes), (spec.vth, spec.exp)),
+)  # fmt: skip
+
 
 def _locate_cuba_lif(spec: CubaLIF, n, state, inp, step, seed, id_offset):
     return ref.cuba_lif_overflows(inp, state["u"], spec.bias(n), spec.du)
@@ -247,3 +253,4 @@ register(TrueNorthNeuron, locator=_locate_truenorth, native=TRUENORTH)
 register(SigmaDelta, locator=_locate_by_twin, native=SIGMA_DELTA)
 register(ResonateFire, locator=_locate_by_twin, native=RESONATE_FIRE)
 register(AdaptiveLIF, locator=_locate_by_twin, native=ADAPTIVE_LIF)
+register(ProdNeuron, locator=_locate_by_twin, native=PROD_NEURON)

@@ -483,6 +483,32 @@ cdef inline Tally adaptive_lif_loop(const acc_t* inp, state_t* cur, state_t* v, 
     return out
 
 
+
+cdef inline Tally prod_neuron_loop(const acc_t* inp, state_t* v, Py_ssize_t n, int64_t vth,
+                                   int64_t exp, state_t* spikes) noexcept nogil:
+    """Lava's fixed-point product neuron, one step (``inp``: n pairs). See
+    ``reference.prod_neuron_update``."""
+    cdef Py_ssize_t i
+    cdef int64_t a, b, p, vn, out
+    cdef int64_t changed = 0, nmsg = 0, wraps = 0
+    cdef Tally t
+    for i in range(n):
+        a = w32(inp[2 * i])
+        b = w32(inp[2 * i + 1])
+        wraps += (a != inp[2 * i]) + (b != inp[2 * i + 1])
+        p = w32(a * b)
+        wraps += p != a * b
+        vn = p >> exp
+        out = vn if abs32(vn) > vth else 0
+        changed += vn != v[i]
+        nmsg += out != 0
+        v[i] = <state_t>vn
+        spikes[i] = <state_t>out
+    t.changed = changed
+    t.spikes = nmsg
+    t.overflows = wraps
+    return t
+
 # ---------------------------------------------------------------- the compiled step's table
 # NetStep (_step.pyx) knows no model: each group carries generic slots (int32 registers in the
 # descriptor's order, one int64 array, one int16 table, up to 12 parameters) and a pointer to
@@ -563,6 +589,12 @@ cdef inline Tally _adaptive_lif_step(void* g_, const acc_t* inp, int64_t t) noex
                              g.spikes)
 
 
+
+cdef inline Tally _prod_neuron_step(void* g_, const acc_t* inp, int64_t t) noexcept nogil:
+    cdef GroupTab* g = <GroupTab*>g_
+    return prod_neuron_loop(inp, g.regs[0], g.n, g.p[0], g.p[1], g.spikes)
+
+
 cdef extern from *:
     """
     #define SPIKEMESH_ADAPTER_CAPSULE "spikemesh.step_adapter"
@@ -584,4 +616,5 @@ cdef inline list builtin_adapters():
             ("truenorth_update", _capsule(_truenorth_step)),
             ("sigma_delta_update", _capsule(_sigma_delta_step)),
             ("resonate_fire_update", _capsule(_resonate_fire_step)),
-            ("adaptive_lif_update", _capsule(_adaptive_lif_step))]
+            ("adaptive_lif_update", _capsule(_adaptive_lif_step)),
+            ("prod_neuron_update", _capsule(_prod_neuron_step))]

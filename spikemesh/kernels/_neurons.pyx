@@ -5,7 +5,8 @@ with the compiled step loop); specification and equations: ``reference/neurons.p
 from ._types cimport acc_t, state_t, weight_t, int64_t, uint64_t
 from ._fixed cimport clip64
 from ._neuron_loops cimport (Tally, adaptive_lif_loop, cuba_lif_loop, cuba_lif_subtract_loop,
-                             if_loop, resonate_fire_loop, sigma_delta_loop, smooth_if_loop,
+                             if_loop, prod_neuron_loop, resonate_fire_loop, sigma_delta_loop,
+                             smooth_if_loop,
                              truenorth_loop)
 
 
@@ -131,3 +132,18 @@ def adaptive_lif_update(const acc_t[::1] inp, state_t[::1] i, state_t[::1] v,
         t = adaptive_lif_loop(&inp[0], &i[0], &v[0], &theta[0], &r[0], &bias[0], n, fac_i,
                               fac_v, fac_theta, fac_r, theta_0, theta_step, &spikes[0])
     return t.changed, t.spikes, t.overflows
+
+
+def prod_neuron_update(const acc_t[::1] inp, state_t[::1] v, int64_t vth, int64_t exp,
+                       state_t[::1] spikes):
+    """Lava's fixed-point product neuron, one step (``inp``: 2n accumulators). See
+    ``reference.prod_neuron_update``."""
+    cdef Py_ssize_t n = v.shape[0]
+    cdef Tally r
+    if n == 0:
+        return 0, 0, 0
+    if inp.shape[0] < 2 * n:
+        raise ValueError("prod_neuron_update: inp needs two accumulators per neuron")
+    with nogil:
+        r = prod_neuron_loop(&inp[0], &v[0], n, vth, exp, &spikes[0])
+    return r.changed, r.spikes, r.overflows

@@ -32,10 +32,13 @@ from spikemesh.exceptions import (
 DATA = np.load(Path(__file__).resolve().parents[1] / "data" / "lava_neurons.npz")
 META = json.loads(bytes(DATA["meta"]).decode())
 LAVA_MODELS = {"sigma_delta": "PySigmaDeltaModelFixed", "rf": "PyRFModelFixed",
-               "atrlif": "PyATRLIFModelFixed"}  # fmt: skip
-SPECS = {"sigma_delta": sm.SigmaDelta, "rf": sm.ResonateFire, "atrlif": sm.AdaptiveLIF}
+               "atrlif": "PyATRLIFModelFixed", "prod": "PyProdNeuronModelFixed"}  # fmt: skip
+SPECS = {"sigma_delta": sm.SigmaDelta, "rf": sm.ResonateFire, "atrlif": sm.AdaptiveLIF,
+         "prod": sm.ProdNeuron}  # fmt: skip
 STATES = {"sigma_delta": ("sigma", "act", "residue", "error"), "rf": ("real", "imag"),
-          "atrlif": ("i", "v", "theta", "r")}  # fmt: skip
+          "atrlif": ("i", "v", "theta", "r"), "prod": ()}  # fmt: skip
+# (Lava's ProdNeuron computes v as a local, its v Var stays 0: only its output is compared)
+PORTS = {"rf": ("a_real_in", "a_imag_in"), "prod": ("a_in1", "a_in2")}
 CASES = [(kind, k) for kind in LAVA_MODELS for k in range(len(META[kind]))]
 
 
@@ -47,17 +50,16 @@ def spec_of(kind: str, k: int):
 def inputs_of(kind: str, k: int) -> np.ndarray:
     """(T, input_size) int64: one accumulator per neuron, or (real, imag) pairs for RF."""
     key = f"{kind}_{k}/in/"
-    if kind == "rf":
-        return np.stack([DATA[key + "a_real_in"], DATA[key + "a_imag_in"]], axis=2).reshape(
-            DATA[key + "a_real_in"].shape[0], -1
-        )
+    if kind in PORTS:
+        a, b = (DATA[key + p] for p in PORTS[kind])
+        return np.stack([a, b], axis=2).reshape(a.shape[0], -1)
     return DATA[key + "a_in"]
 
 
 def test_traces_were_recorded_with_lava_fixed_point_models():
     assert META["lava_version"] == "0.10.0"
     for kind, model in LAVA_MODELS.items():
-        assert len(META[kind]) >= 5
+        assert len(META[kind]) >= (4 if kind == "prod" else 5)
         assert {c["model"] for c in META[kind]} == {model}  # the model that ran, per case
 
 
@@ -89,6 +91,8 @@ def test_the_traces_reach_the_edges():
     out = DATA["sigma_delta_0/out"]
     assert np.any(np.abs(out) == sd0.vth_register)
     assert np.any(out < 0)
+    # the product neuron sends where |v| > vth (strict): 100 << 3 x 1 >> 3 = 100 = vth is not sent
+    assert_array_equal(DATA["prod_2/out"][0, :3], [0, 101, 0])
     # int32 wrap of sigma (case 2), clip of RF's parts (case 2), v's clip in ATRLIF (case 3)
     assert np.any(np.diff(DATA["sigma_delta_2/state/sigma"].astype(np.int64), axis=0) < -(2**31))
     lim = 2**23 - 1
@@ -107,7 +111,7 @@ def test_overflows_are_counted(backend, kind, k):
     g = emu.NeuronGroup(spec, n, backend=backend)
     for row in x:
         g.step(row)
-    edge = (kind, k) in {("sigma_delta", 2), ("rf", 2), ("atrlif", 3)}
+    edge = (kind, k) in {("sigma_delta", 2), ("rf", 2), ("atrlif", 3), ("prod", 3)}
     assert (g.totals["overflows"] > 0) == edge or (not edge and g.totals["overflows"] >= 0)
     if edge:
         assert g.totals["overflows"] > 0
@@ -121,7 +125,7 @@ def test_compiled_equals_twin_on_hostile_inputs(compiled, twin, rng, kind):
         n = 8  # the cases' per-neuron arrays have 8 entries
         a = emu.NeuronGroup(spec, n, backend="cython")
         b = emu.NeuronGroup(spec, n, backend="numpy")
-        for s in STATES[kind]:
+        for s in spec.state_vars:
             lo, hi = spec.state_range(s)
             init = rng.integers(lo, hi, size=n, endpoint=True).astype(np.int32)
             a.state[s][:] = init
@@ -132,7 +136,7 @@ def test_compiled_equals_twin_on_hostile_inputs(compiled, twin, rng, kind):
             ra = a.update(np.ascontiguousarray(x, np.int64))
             rb = b.update(np.ascontiguousarray(x, np.int64))
             assert ra == rb
-            for s in STATES[kind]:
+            for s in spec.state_vars:
                 assert_array_equal(a.state[s], b.state[s])
             assert_array_equal(a.spikes, b.spikes)
 

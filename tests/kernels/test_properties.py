@@ -353,3 +353,23 @@ def test_adaptive_lif_kernels_agree(compiled, twin, di, dv, dt, dr, theta_0, the
         _, arrays = run_both(compiled, twin, "adaptive_lif_update", arrays, scalars, ALIF_ORDER)
         arrays["inp"] = rng.integers(-top, top + 1, N).astype(I64)
     CASES["adaptive_lif_update (neuron-steps)"] += N * STEPS
+
+
+PROD_ORDER = ["inp", "v", "vth", "exp", "spikes"]
+
+
+@given(vth=st.integers(0, 2**23 - 1), exp=st.integers(0, 23), inp_bits=st.integers(0, 42),
+       edge=st.sampled_from([0.0, 0.05, 0.5]), seed=seeds)  # fmt: skip
+def test_prod_neuron_kernels_agree(compiled, twin, vth, exp, inp_bits, edge, seed):
+    rng = np.random.default_rng(seed)
+    top = 2**inp_bits
+    arrays = {
+        "inp": _mix(rng, rng.integers(-top, top + 1, 2 * N).astype(I64),
+                    [top, -top, 0, 1, -1, 2**31, -(2**31), 2**16], edge),
+        "v": _i32(rng, N, edge), "spikes": np.zeros(N, I32),
+    }  # fmt: skip
+    for _ in range(STEPS):
+        _, arrays = run_both(compiled, twin, "prod_neuron_update", arrays, dict(vth=vth, exp=exp),
+                             PROD_ORDER)  # fmt: skip
+        arrays["inp"] = rng.integers(-top, top + 1, 2 * N).astype(I64)
+    CASES["prod_neuron_update (neuron-steps)"] += N * STEPS

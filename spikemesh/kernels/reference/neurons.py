@@ -18,6 +18,7 @@ __all__ = [
     "if_overflows",
     "if_update",
     "plain_adapter",
+    "prod_neuron_update",
     "resonate_fire_update",
     "sigma_delta_update",
     "smooth_if_update",
@@ -34,6 +35,7 @@ KERNELS = (
     "sigma_delta_update",
     "resonate_fire_update",
     "adaptive_lif_update",
+    "prod_neuron_update",
 )
 """The names ``_neurons.pyx`` also defines (``KERNEL_NAMES`` is built from these tuples)."""
 
@@ -590,6 +592,30 @@ def adaptive_lif_update(inp, i, v, theta, r, bias, fac_i, fac_v, fac_theta, fac_
     return int(changed), int(np.count_nonzero(fire)), int(ovf)
 
 
+def prod_neuron_update(inp, v, vth, exp, spikes):
+    """Lava's product neuron (``lava.proc.prodneuron.ProdNeuron``, fixed point), one timestep.
+
+    ``inp``: int64[2n], two accumulators per neuron interleaved (``a_in1``, ``a_in2``); ``v``:
+    int32[n], the product after the shift (a probe register); ``spikes``: the graded payload.
+    Returns ``(changed, n_messages, n_wraps)``. As ``PyProdNeuronModelFixed.run_spk`` (int32)::
+
+        v = wrap32(a_in1 * a_in2) >> exp;   out = v where |v| > vth else 0
+    """
+    x = np.asarray(inp, _I64).reshape(-1, 2)
+    a = _wrap(x[:, 0], 32)
+    b = _wrap(x[:, 1], 32)
+    p_raw = a * b  # |a|, |b| <= 2**31: the product fits int64
+    p = _wrap(p_raw, 32)
+    wraps = np.count_nonzero(a != x[:, 0]) + np.count_nonzero(b != x[:, 1])
+    wraps += np.count_nonzero(p != p_raw)
+    vn = p >> exp
+    out = np.where(_abs32(vn) > vth, vn, 0)
+    changed = np.count_nonzero(vn != v)
+    v[:] = vn
+    spikes[:] = out
+    return int(changed), int(np.count_nonzero(out)), int(wraps)
+
+
 # ---------------------------------------------------------------- the step's adapters
 # Twin of the adapters in ``_neuron_loops.pxd``: per kernel, how a group's generic slots (the
 # arrays and parameters of its native descriptor, ``emulator/models.py``) call the loop.
@@ -624,6 +650,21 @@ def _truenorth_adapter(arrays, params):
                                 id_offset, spikes)  # fmt: skip
 
     return update
+
+
+def _pairs_adapter(fn):
+    """The adapter of a loop that reads two accumulators per neuron (``inp[:2n]``)."""
+
+    def adapter(arrays, params):
+        *state, spikes = arrays
+        n = spikes.shape[0]
+
+        def update(inp, step):
+            return fn(inp[: 2 * n], *state, *params, spikes)
+
+        return update
+
+    return adapter
 
 
 def _resonate_fire_adapter(arrays, params):
@@ -668,6 +709,7 @@ STEP_ADAPTERS = {
     "sigma_delta_update": plain_adapter(sigma_delta_update),
     "resonate_fire_update": _resonate_fire_adapter,
     "adaptive_lif_update": _adaptive_lif_adapter,
+    "prod_neuron_update": _pairs_adapter(prod_neuron_update),
 }
 """Kernel name -> twin adapter (the compiled table: ``builtin_adapters`` in
 ``_neuron_loops.pxd``)."""
