@@ -69,6 +69,7 @@ __all__ = [
     "ParameterError",
     "ProfileError",
     "QuantizationWarning",
+    "ProdNeuron",
     "ResonateFire",
     "ShapeError",
     "SigmaDelta",

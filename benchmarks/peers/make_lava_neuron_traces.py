@@ -103,7 +103,7 @@ def sigma_delta_cases(rng):
         dict(vth=3, bias=0, act_mode="relu", cum_error=True, spike_exp=0, state_exp=0),
     ]
     drives = [(-30, 30), (-200, 200), (-(2**20), 2**20), (-500, 900), (-5, 5)]
-    for k, (p, (lo, hi)) in enumerate(zip(base, drives, strict=False)):
+    for k, (p, (lo, hi)) in enumerate(zip(base, drives, strict=True)):
         sp = []
         if k == 0:  # |delta| == vth exactly, from rest: +10 then -10 (relu floor)
             sp = [(0, 0, 10), (0, 1, 0), (0, 2, -10), (1, 0, 9), (1, 1, 1)]
@@ -125,7 +125,7 @@ def rf_cases(rng):
     ]
     drives = [(-3, 4), (-40, 60), (-(2**19), 2**19), (-50, 50), (-10, 12)]
     cases = []
-    for k, (p, (lo, hi)) in enumerate(zip(base, drives, strict=False)):
+    for k, (p, (lo, hi)) in enumerate(zip(base, drives, strict=True)):
         sp_re = sp_im = ()
         if k == 2:  # saturate real and imaginary parts at +-(2**23 - 1)
             sp_re = [(n, t, 2**21) for n in (0, 1) for t in range(8)]
@@ -192,7 +192,7 @@ def atrlif_cases(rng):
     ]
     drives = [(-2, 8), (-60, 80), (-5, 10), (-(2**15), 2**15), (-20, 40)]
     cases = []
-    for k, (p, (lo, hi)) in enumerate(zip(base, drives, strict=False)):
+    for k, (p, (lo, hi)) in enumerate(zip(base, drives, strict=True)):
         sp = []
         if k == 3:  # drive the 24-bit current past its range (Lava's wrap) and v to its clip
             sp = [(n, t, 2**16 + 2**14) for n in (0, 1, 2) for t in range(12)]
@@ -205,7 +205,7 @@ def prod_cases(rng):
     base = [dict(vth=1, exp=0), dict(vth=0, exp=0), dict(vth=100, exp=3), dict(vth=5, exp=7)]
     drives = [(-3, 3), (0, 1), (-400, 400), (-(2**16), 2**16)]
     cases = []
-    for k, (p, (lo, hi)) in enumerate(zip(base, drives)):
+    for k, (p, (lo, hi)) in enumerate(zip(base, drives, strict=True)):
         sp1 = sp2 = ()
         if k == 2:  # |v| == vth exactly (not sent: Lava's '>') and vth + 1 (sent)
             sp1 = [(0, 0, 100 << 3), (1, 0, 101 << 3), (2, 0, -(100 << 3))]
