@@ -1032,7 +1032,7 @@ class ProdNeuron(NeuronSpec):
 
     @property
     def registers(self) -> dict[str, int]:
-        return {"v": 32}
+        return {"v": 24}  # Lava declares v 24-bit (its arithmetic is int32)
 
     @property
     def state_bits(self) -> int:

@@ -43,12 +43,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 from . import chips as _chips
 from ._validate import check_choice, check_int, check_number
 from .energy import SYNOPS_PRESETS
 from .exceptions import ParameterError
 
-__all__ = ["Op", "conventional_synops", "counts", "spiking_attention", "spiking_ssm"]
+__all__ = ["Block", "BuiltBlock", "Op", "conventional_synops", "counts", "spiking_attention",
+           "spiking_ssm"]  # fmt: skip
 
 KINDS = ("static", "product", "scan")
 GRADED_BITS = 8  # operands of a scan (real values as 8-bit graded messages)
@@ -119,21 +122,26 @@ def spiking_attention(tokens: int, dim: int, heads: int, mlp_ratio: int = 4,
     heads, mlp_ratio = check_int(o, "heads", heads, 1), check_int(o, "mlp_ratio", mlp_ratio, 1)
     if dim % heads:
         raise ParameterError(f"{o}.heads: must divide dim={dim} (got {heads})")
-    r = {"x": 0.15, "q": 0.10, "k": 0.10, "v": 0.15, "attn": 0.20, "proj": 0.15,
+    r = {"x": 0.15, "q": 0.10, "k": 0.10, "v": 0.15, "qk": None, "attn": 0.20, "proj": 0.15,
          "mlp1": 0.10, "mlp2": 0.15}  # fmt: skip
     r.update(_rates(o, rates, r))
     d = dim // heads
-    return [
+    if r["qk"] is None:  # a score is non-zero when some of its d products fire (independence)
+        r["qk"] = min(1.0, d * r["q"] * r["k"])
+    ops = [
         _static("q", tokens, dim, dim, r["x"], r["q"]),
         _static("k", tokens, dim, dim, r["x"], r["k"]),
         _static("v", tokens, dim, dim, r["x"], r["v"]),
-        Op("qk", "product", n=tokens, k=d, m=tokens, copies=heads, rate_in=r["q"], rate_b=r["k"]),
-        Op("attn", "product", n=tokens, k=tokens, m=d, copies=heads, rate_in=min(1.0, d * r["q"]
-           * r["k"]), rate_b=r["v"], rate_out=r["attn"], in_bits=max(1, math.ceil(math.log2(d + 1)))),
+        Op("qk", "product", n=tokens, k=d, m=tokens, copies=heads, rate_in=r["q"], rate_b=r["k"],
+           rate_out=r["qk"]),
+        Op("attn", "product", n=tokens, k=tokens, m=d, copies=heads, rate_in=r["qk"],
+           rate_b=r["v"], rate_out=r["attn"], in_bits=max(1, math.ceil(math.log2(d + 1)))),
         _static("proj", tokens, dim, dim, r["attn"], r["proj"]),
         _static("mlp1", tokens, dim, mlp_ratio * dim, r["proj"], r["mlp1"]),
         _static("mlp2", tokens, mlp_ratio * dim, dim, r["mlp1"], r["mlp2"]),
     ]  # fmt: skip
+    return Block(ops, "attention", dict(tokens=tokens, dim=dim, heads=heads,
+                                        mlp_ratio=mlp_ratio))  # fmt: skip
 
 
 def spiking_ssm(tokens: int, dim: int, expand: int = 2, d_state: int = 16,
@@ -175,6 +183,179 @@ def _rates(owner, rates, defaults) -> dict:
     return {k: check_number(owner, f"rates[{k!r}]", v, 0.0, 1.0) for k, v in rates.items()}
 
 
+# ---------------------------------------------------------------- blocks that run
+class Block(list):
+    """A block's :class:`Op` list (what :func:`counts` prices) that can also build a runnable
+    network of itself (:meth:`build`). ``kind`` ("attention", "ssm") and ``params`` (the
+    shape arguments it was made with)."""
+
+    def __init__(self, ops, kind: str, params: dict) -> None:
+        super().__init__(ops)
+        self.kind = kind
+        self.params = dict(params)
+
+    def build(self, steps: int = 4, seed: int = 0, input_rate: float = 0.15) -> BuiltBlock:
+        """A network that runs this block (docs/transformers.md, "Blocks that run"): seeded
+        weights and ``steps`` timesteps of seeded Bernoulli input spikes at ``input_rate``.
+        Every product of two dynamic spike matrices is a layer of
+        :class:`~spikemesh.neurons.ProdNeuron` compartments (one per term), the scan's states
+        programmable neurons: it maps onto graded-spike chips (loihi2)."""
+        steps = check_int(f"{self.kind} block.build", "steps", steps, 1, 1000)
+        seed = check_int(f"{self.kind} block.build", "seed", seed, 0, 2**63 - 1)
+        rate = check_number(f"{self.kind} block.build", "input_rate", input_rate, 0.0, 1.0)
+        builder = _BUILDERS.get(self.kind)
+        if builder is None:
+            raise ParameterError(f"Block.build: no runnable form of a {self.kind!r} block")
+        return builder(self, steps, np.random.default_rng(seed), rate)
+
+
+@dataclass
+class BuiltBlock:
+    """A runnable block: ``network``, ``inputs`` (name -> (run_steps, n) payloads: ``steps``
+    timesteps of input, then zeros while the pipeline drains), ``run_steps``, ``ops`` (op name
+    -> the population of that op's output neurons), ``units`` (op name -> the population of
+    its own compartments: products, states) and ``depth`` (op name -> the run step its output
+    neurons first see this block's input: the pipeline's delay). :meth:`rates` measures each
+    op's firing rate in its own ``steps``-step window; :meth:`priced` prices the block from
+    shapes at those rates."""
+
+    block: Block
+    network: object
+    inputs: dict
+    steps: int
+    run_steps: int
+    ops: dict
+    units: dict
+    depth: dict
+
+    def rates(self, result) -> dict:
+        """Firing rates per op name (non-zero outputs per neuron and step, over the ``steps``
+        run steps from the op's ``depth``), as :func:`spiking_attention` / :func:`spiking_ssm`
+        take ``rates``; ``"x"`` is the input's."""
+        out = {}
+        for name, pop in self.ops.items():
+            d = self.depth[name]
+            sp = result.spikes[pop][d : d + self.steps]
+            out[name] = float(np.count_nonzero(sp)) / max(sp.size, 1)
+        x = next(iter(self.inputs.values()))[: self.steps]
+        out["x"] = float(np.count_nonzero(x)) / max(x.size, 1)
+        return out
+
+    def priced(self, result, chip="loihi2") -> dict:
+        """The block priced from its shapes at the run's measured rates (:meth:`rates`): the
+        events, spikes and active updates of ``steps`` timesteps at those rates (each op is
+        busy ``steps`` steps of the run), every neuron updated every one of the run's
+        ``run_steps`` steps (as the chip does), chip time over ``run_steps``. Returns
+        ``{"ops", "rates", "counts", "estimate", "conventional"}``."""
+        from . import energy as _energy
+
+        maker = spiking_attention if self.block.kind == "attention" else spiking_ssm
+        rates = self.rates(result)
+        ops = maker(**self.block.params, rates=rates)
+        busy = counts(ops, self.steps, chip=chip)
+        whole = counts(ops, self.run_steps, chip=chip)
+        c = dict(busy)
+        for key in ("neuron_updates", "state_bits_read", "dense_synapses", "elapsed_s"):
+            c[key] = whole[key]
+        return {"ops": ops, "rates": rates, "counts": c,
+                "estimate": _energy.estimate(chip, c, self.run_steps),
+                "conventional": conventional_synops(ops, self.steps)}  # fmt: skip
+
+
+class _Synapses:
+    """A COO synapse list as a ``Network.connect`` connector."""
+
+    def __init__(self, n_pre, n_post, pre, post, w):
+        from .network import Connector
+
+        self.__class__ = type("_Synapses", (_Synapses, Connector), {})
+        self.n_pre, self.n_post = int(n_pre), int(n_post)
+        self.pre, self.post = np.asarray(pre, np.int64), np.asarray(post, np.int64)
+        self.w = np.broadcast_to(np.asarray(w, np.int64), self.pre.shape).copy()
+
+    def build(self):
+        return self.pre, self.post, self.w
+
+
+TH_GAIN = 6.0  # threshold / mean drive of a built block's LIF layers (mean |weight| ~ 6)
+
+
+def _per_token(tokens: int, w: np.ndarray) -> np.ndarray:
+    """The block-diagonal weights of a per-token linear layer (``kron(I_tokens, w)``)."""
+    return np.kron(np.eye(tokens, dtype=np.int64), w)
+
+
+def _lif(vth: int):
+    from .neurons import CubaLIF
+
+    # no current memory (du = 4095), Spikformer's LIF tau = 2 (dv = 2048)
+    return CubaLIF(du=4095, dv=2048, vth=vth)
+
+
+def _build_attention(block: Block, steps: int, rng, rate: float) -> BuiltBlock:
+    """Spikformer's encoder block as a network (module docstring of the product op)."""
+    from .network import Network
+    from .neurons import IF, ProdNeuron
+
+    p = block.params
+    N, D, H, R = p["tokens"], p["dim"], p["heads"], p["mlp_ratio"]
+    d = D // H
+    net = Network(f"spiking_attention_{N}x{D}x{H}")
+    x = net.input(N * D, "x")
+
+    def linear(name, pre, n_in, n_out, vth, delay=1):  # dense: no zero weight
+        w = rng.integers(1, 12, size=(n_in, n_out)) * np.where(
+            rng.random((n_in, n_out)) < 0.3, -1, 1
+        )
+        pop = net.population(N * n_out, _lif(vth), name)
+        net.connect(pre, pop, _per_token(N, w), delay=delay)
+        return pop
+
+    # thresholds scale with the expected drive (fan-in x rate x mean weight), so the layers fire
+    # at roughly Spikformer-like rates (0.1-0.3) at every size; the run measures what they do
+    def vth(fan_in, expected):
+        return max(1, math.ceil(TH_GAIN * fan_in * expected))
+
+    q, k, v = (linear(nm, x, D, D, vth(D, rate)) for nm in ("q", "k", "v"))
+    # Q K^T: compartment (h, i, c, j) = Q[i, h d + c] x K[j, h d + c]
+    hh, ii, cc, jj = (a.ravel() for a in np.meshgrid(np.arange(H), np.arange(N), np.arange(d),
+                                                     np.arange(N), indexing="ij"))  # fmt: skip
+    qk_p = net.population(H * N * d * N, ProdNeuron(vth=0), "qk_products")
+    terms = np.arange(hh.size)
+    chan = hh * d + cc
+    net.connect(q, qk_p, _Synapses(N * D, qk_p.n, ii * D + chan, terms, 1), port="a_in1")
+    net.connect(k, qk_p, _Synapses(N * D, qk_p.n, jj * D + chan, terms, 1), port="a_in2")
+    score_bits = max(1, math.ceil(math.log2(d + 1)))
+    qk = net.population(H * N * N, IF(vth=1, reset="step", spike_bits=score_bits), "qk")
+    net.connect(qk_p, qk, _Synapses(qk_p.n, qk.n, terms, (hh * N + ii) * N + jj, 1))
+    # (Q K^T) V: compartment (h, i, j, c) = S[h, i, j] x V[j, h d + c]; V waits 2 steps
+    hh, ii, jj, cc = (a.ravel() for a in np.meshgrid(np.arange(H), np.arange(N), np.arange(N),
+                                                     np.arange(d), indexing="ij"))  # fmt: skip
+    at_p = net.population(H * N * N * d, ProdNeuron(vth=0), "attn_products")
+    terms = np.arange(hh.size)
+    net.connect(qk, at_p, _Synapses(qk.n, at_p.n, (hh * N + ii) * N + jj, terms, 1),
+                port="a_in1")  # fmt: skip
+    net.connect(v, at_p, _Synapses(v.n, at_p.n, jj * D + hh * d + cc, terms, 1), port="a_in2",
+                delay=3)  # fmt: skip
+    attn = net.population(N * D, _lif(max(1, math.ceil(2 * N * d * 0.1**3))), "attn")
+    net.connect(at_p, attn, _Synapses(at_p.n, attn.n, terms, ii * D + hh * d + cc, 1))
+    proj = linear("proj", attn, D, D, vth(D, 0.1))
+    mlp1 = linear("mlp1", proj, D, R * D, vth(D, 0.1))
+    linear("mlp2", mlp1, R * D, D, vth(R * D, 0.1))
+    depth = 8  # x -> q -> qk_products -> qk -> attn_products -> attn -> proj -> mlp1 -> mlp2
+    run_steps = steps + depth
+    X = np.zeros((run_steps, N * D), np.int64)
+    X[:steps] = rng.random((steps, N * D)) < rate
+    ops = {"q": "q", "k": "k", "v": "v", "qk": "qk", "attn": "attn", "proj": "proj",
+           "mlp1": "mlp1", "mlp2": "mlp2"}  # fmt: skip
+    units = {"qk": "qk_products", "attn": "attn_products"}
+    depth = {"q": 1, "k": 1, "v": 1, "qk": 3, "attn": 5, "proj": 6, "mlp1": 7, "mlp2": 8}
+    return BuiltBlock(block, net, {"x": X}, steps, run_steps, ops, units, depth)
+
+
+_BUILDERS = {"attention": _build_attention}
+
+
 def counts(ops, steps: int, chip="loihi", weight_bits: int = 8) -> dict:
     """Totals over ``steps`` timesteps of one sample, as :func:`spikemesh.energy.estimate`
     takes them (module docstring: what each op contributes, chip time and chips)."""
@@ -201,7 +382,10 @@ def counts(ops, steps: int, chip="loihi", weight_bits: int = 8) -> dict:
             e = terms * (op.rate_in + op.rate_b)
             ev, ebits = ev + e, ebits + e * op.in_bits  # the other operand is a 1-bit "weight"
             updates += terms
-            active += terms * op.rate_in * op.rate_b
+            fired = terms * op.rate_in * op.rate_b  # non-zero products (independent operands)
+            active += fired
+            # each non-zero product is a message into its output neuron's sum over k
+            ev, ebits, spikes = ev + fired, ebits + fired * op.in_bits, spikes + fired
         else:  # scan: 3 graded messages and 3 MACs per state
             s = op.n * op.k * c
             ev += 3 * s

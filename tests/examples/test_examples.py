@@ -210,3 +210,20 @@ def test_08_spiking_lmu():
     assert flt < 0.05 and spk < 0.35  # float LMU; spiking CUBA memory
     assert all(rows[("lif", wb, d)][1] > 0.9 for wb in ("8", "4") for d in ("2", "4"))
     assert all(rows[("truenorth", "4", d)][1] < 0.7 for d in ("2", "4"))
+
+
+def test_09_blocks_that_run():
+    """The docs' smallest block and a tinier one run on loihi2; measured and priced synaptic
+    events agree within 5 %, dynamic energy within 5 % on the docs' block (the tiny one's
+    active-update gap is larger: its LIF layers outweigh its products)."""
+    proc = subprocess.run([sys.executable, str(EXAMPLES / "09_blocks_that_run.py"), "--sizes",
+                           "16x32x2,8x16x2"],
+                          capture_output=True, text=True, check=True, timeout=300)  # fmt: skip
+    rows = [[c.strip() for c in ln.strip("|").split("|")] for ln in proc.stdout.splitlines()
+            if ln.startswith("| N=")]  # fmt: skip
+    assert [r[0] for r in rows] == ["N=16, D=32, H=2", "N=8, D=16, H=2"]
+    for r, bound in zip(rows, (5, 10), strict=True):
+        meas, priced = (float(x.replace(",", "")) for x in r[5].split(" / "))
+        assert priced == pytest.approx(meas, rel=0.05)
+        pct = float(r[8].split("(")[1].split("%")[0])
+        assert abs(pct) < bound
