@@ -50,7 +50,8 @@ def test_measured_and_priced_agree(attention_run):
     c = res.counts()
     assert pr["counts"]["neuron_updates"] == c["neuron_updates"]
     assert pr["counts"]["synaptic_events"] == pytest.approx(c["synaptic_events"], rel=0.01)
-    assert pr["counts"]["spikes"] == pytest.approx(c["spikes"], rel=0.05)
+    # products of correlated operands fire more often than n k m a b (docs/transformers.md)
+    assert c["spikes"] * 0.85 < pr["counts"]["spikes"] < c["spikes"]
     meas = res.energy().components("chip")
     price = pr["estimate"].components("chip")
     dyn = ("synaptic", "neuron_update", "spike")
