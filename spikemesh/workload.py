@@ -1,6 +1,8 @@
-"""Workloads too large to emulate, counted from layer shapes and firing rates (no weights):
-spike-driven self-attention (Spikformer) and spiking selective state-space (SpikMamba) blocks,
-priced by :func:`spikemesh.energy.estimate` under all four models (docs/transformers.md)::
+"""Workloads counted from layer shapes and firing rates (no weights): spike-driven
+self-attention (Spikformer) and spiking selective state-space (SpikMamba) blocks, priced by
+:func:`spikemesh.energy.estimate` under all four models (docs/transformers.md); each block can
+also build a network that runs it (:meth:`Block.build`), so its rates are measured, not
+assumed::
 
     ops = sm.workload.spiking_attention(tokens=196, dim=512, heads=8)
     counts = sm.workload.counts(ops, steps=4, chip="loihi")
@@ -53,7 +55,7 @@ from .exceptions import ParameterError
 __all__ = ["Block", "BuiltBlock", "Op", "conventional_synops", "counts", "spiking_attention",
            "spiking_ssm"]  # fmt: skip
 
-KINDS = ("static", "product", "scan")
+KINDS = ("static", "product", "scan", "scan_products")
 GRADED_BITS = 8  # operands of a scan (real values as 8-bit graded messages)
 
 
@@ -62,7 +64,12 @@ class Op:
     """One operation of a block (module docstring). ``static``: ``fan_in``, ``n_out``,
     ``tokens``, ``rate_in``, ``rate_out``; ``product``: A (``n`` x ``k``) times B (``k`` x
     ``m``) in ``copies`` heads, rates ``rate_in`` (A) and ``rate_b`` (B), its outputs' LIF
-    neurons fire at ``rate_out``; ``scan``: ``tokens`` x ``n`` channels x ``k`` states."""
+    neurons fire at ``rate_out``; ``scan``: ``tokens`` x ``n`` channels x ``k`` states, each
+    one fused programmable neuron fed 3 graded messages per step; ``scan_products``: the same
+    states realised as product compartments (the runnable block's realisation: four
+    compartments a state, messages only where operands are non-zero), its operand rates
+    ``rate_in`` (x, per channel), ``rate_b`` (B and C, per state index), ``rate_dt`` (dt, per
+    channel) and ``rate_h`` (non-zero states)."""
 
     name: str
     kind: str
@@ -74,20 +81,22 @@ class Op:
     rate_b: float = 0.0
     rate_out: float = 0.0
     in_bits: int = 1
+    rate_dt: float = 0.0
+    rate_h: float = 0.0
 
     def __post_init__(self):
         o = f"Op {self.name!r}"
         check_choice(o, "kind", self.kind, KINDS)
         for f in ("n", "k", "m", "copies", "in_bits"):
             check_int(o, f, getattr(self, f), 0 if f == "m" else 1)
-        for f in ("rate_in", "rate_b", "rate_out"):
+        for f in ("rate_in", "rate_b", "rate_out", "rate_dt", "rate_h"):
             check_number(o, f, getattr(self, f), 0.0, 1.0)
 
     # per step, for one sample
     @property
     def dense(self) -> float:
         """Multiply-accumulates of the same op in an ANN (one pass)."""
-        if self.kind == "scan":
+        if self.kind in ("scan", "scan_products"):
             return 3.0 * self.n * self.k * self.copies
         return float(self.n) * self.k * self.m * self.copies
 
@@ -96,12 +105,16 @@ class Op:
         """Output neurons (LIF) updated every step."""
         if self.kind == "scan":
             return float(self.n * self.k * self.copies)  # the states
+        if self.kind == "scan_products":
+            return float(self.n * self.copies)  # the read-out LIF per channel
         return float(self.n * self.m * self.copies)
 
     @property
     def units(self) -> float:
         """Compartments the op occupies on the chip: its neurons, plus product terms."""
         extra = self.n * self.k * self.m * self.copies if self.kind == "product" else 0
+        if self.kind == "scan_products":
+            extra = 4 * self.n * self.k * self.copies  # decay, drive, state, read-out
         return self.neurons + extra
 
 
@@ -145,31 +158,41 @@ def spiking_attention(tokens: int, dim: int, heads: int, mlp_ratio: int = 4,
 
 
 def spiking_ssm(tokens: int, dim: int, expand: int = 2, d_state: int = 16,
-                dt_rank: int | None = None, d_conv: int = 4, rates: dict | None = None) -> list[Op]:  # fmt: skip
+                dt_rank: int | None = None, d_conv: int = 4, rates: dict | None = None,
+                scan: str = "fused") -> list[Op]:  # fmt: skip
     """A spiking selective state-space block (Mamba, Gu & Dao 2023; spiking as in SpikMamba,
     2024): ``in_proj`` (dim -> 2 x inner, x and the gate z), a depthwise ``conv1d`` of width
     ``d_conv``, ``x_proj`` (inner -> dt_rank + 2 x d_state: the input-dependent dt, B, C),
     ``dt_proj`` (dt_rank -> inner), the selective scan (inner x d_state states per token),
     ``out_proj`` (inner -> dim); spiking activations between them at ``rates`` (defaults
-    0.15 in, 0.1-0.2 elsewhere: assumed, not measured)."""
+    0.15 in, 0.1-0.2 elsewhere: assumed, not measured). ``scan="fused"`` prices each state
+    as one programmable neuron with 3 dense graded messages a step; ``"products"`` as the
+    runnable block builds it (:meth:`Block.build`: four compartments a state, event-driven;
+    ``rates["scan_state"]`` is its non-zero states' rate)."""
     o = "spiking_ssm"
+    check_choice(o, "scan", scan, ("fused", "products"))
     tokens, dim = check_int(o, "tokens", tokens, 1), check_int(o, "dim", dim, 1)
     inner = check_int(o, "expand", expand, 1) * dim
     d_state, d_conv = check_int(o, "d_state", d_state, 1), check_int(o, "d_conv", d_conv, 1)
     dt_rank = math.ceil(dim / 16) if dt_rank is None else check_int(o, "dt_rank", dt_rank, 1)
     r = {"x": 0.15, "in_proj": 0.15, "conv": 0.15, "x_proj": 0.10, "dt_proj": 0.20,
-         "scan": 0.20, "out_proj": 0.15}  # fmt: skip
+         "scan": 0.20, "scan_state": 0.20, "out_proj": 0.15}  # fmt: skip
     r.update(_rates(o, rates, r))
-    return [
+    ops = [
         _static("in_proj", tokens, dim, 2 * inner, r["x"], r["in_proj"]),
         Op("conv", "static", n=tokens * inner, k=d_conv, m=1, rate_in=r["in_proj"],
            rate_out=r["conv"]),
         _static("x_proj", tokens, inner, dt_rank + 2 * d_state, r["conv"], r["x_proj"]),
         _static("dt_proj", tokens, dt_rank, inner, r["x_proj"], r["dt_proj"]),
         Op("scan", "scan", n=inner, k=d_state, copies=tokens, rate_out=r["scan"],
-           in_bits=GRADED_BITS),
+           in_bits=GRADED_BITS) if scan == "fused" else
+        Op("scan", "scan_products", n=inner, k=d_state, copies=tokens, rate_in=r["conv"],
+           rate_b=r["x_proj"], rate_dt=r["dt_proj"], rate_h=r["scan_state"],
+           rate_out=r["scan"], in_bits=GRADED_BITS),
         _static("out_proj", tokens, inner, dim, r["scan"], r["out_proj"]),
     ]  # fmt: skip
+    return Block(ops, "ssm", dict(tokens=tokens, dim=dim, expand=expand, d_state=d_state,
+                                  dt_rank=dt_rank, d_conv=d_conv, scan=scan))  # fmt: skip
 
 
 def _rates(owner, rates, defaults) -> dict:
@@ -229,16 +252,16 @@ class BuiltBlock:
     depth: dict
 
     def rates(self, result) -> dict:
-        """Firing rates per op name (non-zero outputs per neuron and step, over the ``steps``
-        run steps from the op's ``depth``), as :func:`spiking_attention` / :func:`spiking_ssm`
-        take ``rates``; ``"x"`` is the input's."""
+        """Firing rates per op name: non-zero outputs over the run per neuron and per timestep
+        of input (each neuron sees ``steps`` timesteps of the block's input as they pass its
+        place in the pipeline), as :func:`spiking_attention` / :func:`spiking_ssm` take
+        ``rates``; ``"x"`` is the input's."""
         out = {}
         for name, pop in self.ops.items():
-            d = self.depth[name]
-            sp = result.spikes[pop][d : d + self.steps]
-            out[name] = float(np.count_nonzero(sp)) / max(sp.size, 1)
-        x = next(iter(self.inputs.values()))[: self.steps]
-        out["x"] = float(np.count_nonzero(x)) / max(x.size, 1)
+            sp = result.spikes[pop]
+            out[name] = float(np.count_nonzero(sp)) / max(sp.shape[1] * self.steps, 1)
+        x = next(iter(self.inputs.values()))
+        out["x"] = float(np.count_nonzero(x)) / max(x.shape[1] * self.steps, 1)
         return out
 
     def priced(self, result, chip="loihi2") -> dict:
@@ -249,9 +272,11 @@ class BuiltBlock:
         ``{"ops", "rates", "counts", "estimate", "conventional"}``."""
         from . import energy as _energy
 
-        maker = spiking_attention if self.block.kind == "attention" else spiking_ssm
         rates = self.rates(result)
-        ops = maker(**self.block.params, rates=rates)
+        if self.block.kind == "attention":
+            ops = spiking_attention(**self.block.params, rates=rates)
+        else:  # the realisation the run built (the fused ideal: spiking_ssm(scan="fused"))
+            ops = spiking_ssm(**{**self.block.params, "scan": "products"}, rates=rates)
         busy = counts(ops, self.steps, chip=chip)
         whole = counts(ops, self.run_steps, chip=chip)
         c = dict(busy)
@@ -353,7 +378,96 @@ def _build_attention(block: Block, steps: int, rng, rate: float) -> BuiltBlock:
     return BuiltBlock(block, net, {"x": X}, steps, run_steps, ops, units, depth)
 
 
-_BUILDERS = {"attention": _build_attention}
+def _build_ssm(block: Block, steps: int, rng, rate: float) -> BuiltBlock:
+    """A spiking selective-SSM block as a network. The scan runs as a wavefront: token l's
+    input enters 2 l steps late, so token l's state reads token l - 1's state of the same
+    timestep through a one-step synapse. Per state (l, e, s), four compartments: the decay
+    product ``h[l-1] x A(l, e)`` (ProdNeuron; ``A = D[l, e] w[e, s] / 4096`` with ``D`` a graded
+    neuron lowered by dt_proj's spike: the input-dependent decay), the drive product ``B[l, s]
+    x[l, e]`` (ProdNeuron), the state ``h = decay + drive`` (a stateless bipolar graded IF:
+    the sum) and the read-out product ``C[l, s] h`` (ProdNeuron), summed over s into the
+    scan's output LIF ``y[l, e]``."""
+    from .network import Network
+    from .neurons import IF, ProdNeuron
+
+    p = block.params
+    L, D, E = p["tokens"], p["dim"], p["expand"] * p["dim"]
+    S, K = p["d_state"], p["d_conv"]
+    R = math.ceil(D / 16) if p["dt_rank"] is None else p["dt_rank"]
+    net = Network(f"spiking_ssm_{L}x{D}x{E}x{S}")
+    x = net.input(L * D, "x")
+
+    def weights(n_in, n_out):
+        return rng.integers(1, 12, size=(n_in, n_out)) * np.where(
+            rng.random((n_in, n_out)) < 0.3, -1, 1)  # fmt: skip
+
+    def vth(fan_in, expected):
+        return max(1, math.ceil(TH_GAIN * fan_in * expected))
+
+    def per_token(name, pre, n_pre_tok, n_out, cols, th, delay=1):
+        """LIF layer: token l's n_out outputs from columns ``cols`` of pre's token l."""
+        w = weights(len(cols), n_out)
+        pop = net.population(L * n_out, _lif(th), name)
+        ll, a, b = (v.ravel() for v in np.meshgrid(np.arange(L), np.arange(len(cols)),
+                                                   np.arange(n_out), indexing="ij"))  # fmt: skip
+        net.connect(pre, pop, _Synapses(pre.n, pop.n, ll * n_pre_tok + np.asarray(cols)[a],
+                                        ll * n_out + b, w[a, b]), delay=delay)  # fmt: skip
+        return pop
+
+    in_proj = per_token("in_proj", x, D, 2 * E, range(D), vth(D, rate))
+    # causal depthwise conv over tokens: tap k reads token l - k, 2 k steps earlier (the skew)
+    wc = weights(E, K)
+    conv = net.population(L * E, _lif(vth(K, rate)), "conv")
+    for kk in range(K):
+        ll, e = (v.ravel() for v in np.meshgrid(np.arange(kk, L), np.arange(E), indexing="ij"))
+        net.connect(in_proj, conv, _Synapses(in_proj.n, conv.n, (ll - kk) * 2 * E + e,
+                                             ll * E + e, wc[e, kk]), delay=1 + 2 * kk)  # fmt: skip
+    x_proj = per_token("x_proj", conv, E, R + 2 * S, range(E), vth(E, rate))
+    dt_proj = per_token("dt_proj", x_proj, R + 2 * S, E, range(R), vth(R, rate))
+    ll, e, ss = (v.ravel() for v in np.meshgrid(np.arange(L), np.arange(E), np.arange(S),
+                                                indexing="ij"))  # fmt: skip
+    st = np.arange(ll.size)  # state index (l, e, s)
+    n_st = st.size
+    prev = ll > 0  # states with a previous token
+    # h[l] = h[l-1] - (h[l-1] x dt[l, e] x |A[e, s]|) >> 8 + B[l, s] x[l, e] w: Mamba's
+    # exp(dt A) to first order, the decay input-dependent (only where dt_proj fired)
+    p_dec = net.population(n_st, ProdNeuron(vth=0, exp=8), "scan_decay")
+    p_drv = net.population(n_st, ProdNeuron(vth=0, exp=0), "scan_drive")
+    h = net.population(n_st, IF(vth=1, reset="step", bipolar=True, spike_bits=15), "scan_state")
+    p_out = net.population(n_st, ProdNeuron(vth=0, exp=0), "scan_read")
+    wa = rng.integers(16, 65, size=(E, S))  # |A| dt: 1/16 .. 1/4 of the state per dt spike
+    net.connect(h, p_dec, _Synapses(n_st, n_st, st[prev] - E * S, st[prev], 1), port="a_in1")
+    net.connect(dt_proj, p_dec, _Synapses(dt_proj.n, n_st, ll * E + e, st, wa[e, ss]),
+                port="a_in2", delay=2)  # fmt: skip
+    wb = rng.integers(1, 9, size=S)
+    cols = L * (R + 2 * S)
+    net.connect(x_proj, p_drv, _Synapses(cols, n_st, ll * (R + 2 * S) + R + ss, st, wb[ss]),
+                port="a_in1", delay=3)  # fmt: skip
+    net.connect(conv, p_drv, _Synapses(conv.n, n_st, ll * E + e, st, 32), port="a_in2", delay=4)
+    net.connect(h, h, _Synapses(n_st, n_st, st[prev] - E * S, st[prev], 1), delay=2)  # the chain
+    net.connect(p_dec, h, _Synapses(n_st, n_st, st, st, -1))
+    net.connect(p_drv, h, _Synapses(n_st, n_st, st, st, 1))
+    net.connect(h, p_out, _Synapses(n_st, n_st, st, st, 1), port="a_in1")
+    net.connect(x_proj, p_out, _Synapses(cols, n_st, ll * (R + 2 * S) + R + S + ss, st, 1),
+                port="a_in2", delay=5)  # fmt: skip
+    y = net.population(L * E, _lif(SCAN_VTH), "scan")
+    net.connect(p_out, y, _Synapses(n_st, y.n, st, ll * E + e, 1))
+    per_token("out_proj", y, E, D, range(E), vth(E, rate))
+    run_steps = steps + 2 * (L - 1) + 11
+    X = np.zeros((run_steps, L * D), np.int64)
+    for tok in range(L):  # token l's input enters 2 l steps late
+        X[2 * tok : 2 * tok + steps, tok * D : (tok + 1) * D] = rng.random((steps, D)) < rate
+    ops = {"in_proj": "in_proj", "conv": "conv", "x_proj": "x_proj", "dt_proj": "dt_proj",
+           "scan": "scan", "scan_state": "scan_state", "out_proj": "out_proj"}  # fmt: skip
+    units = {"scan": ("scan_decay", "scan_drive", "scan_state", "scan_read")}
+    depth = {"in_proj": 1, "conv": 2, "x_proj": 3, "dt_proj": 4, "scan": 9, "out_proj": 10}
+    return BuiltBlock(block, net, {"x": X}, steps, run_steps, ops, units, depth)
+
+
+SCAN_VTH = 96  # the scan's output LIF: fires when its read-out products sum past 96
+
+
+_BUILDERS = {"attention": _build_attention, "ssm": _build_ssm}
 
 
 def counts(ops, steps: int, chip="loihi", weight_bits: int = 8) -> dict:
@@ -363,6 +477,7 @@ def counts(ops, steps: int, chip="loihi", weight_bits: int = 8) -> dict:
     weight_bits = check_int("workload.counts", "weight_bits", weight_bits, 1, 16)
     chip = _chips.get(chip)
     ev = active = updates = spikes = macs = wbits = ebits = dense = neurons = units = 0.0
+    graded = 0.0  # the fused scan's graded messages (3 a state and step)
     state_bits = 48.0  # u + v of a CUBA compartment (CubaLIF.state_bits)
     for op in ops:
         if not isinstance(op, Op):
@@ -386,10 +501,26 @@ def counts(ops, steps: int, chip="loihi", weight_bits: int = 8) -> dict:
             active += fired
             # each non-zero product is a message into its output neuron's sum over k
             ev, ebits, spikes = ev + fired, ebits + fired * op.in_bits, spikes + fired
+        elif op.kind == "scan_products":  # the runnable realisation, event-driven
+            n_s, chan = op.n * op.k * c, op.n * c
+            prev = (c - 1) / c  # the first token has no previous state
+            rx, rbc, rdt, rh = op.rate_in, op.rate_b, op.rate_dt, op.rate_h
+            fired = (n_s * rh * rdt * prev, n_s * rx * rbc, n_s * rh, n_s * rh * rbc)
+            # decay <- h[l-1], dt (x k states); drive <- B (x n channels), x (x k); state <-
+            # h[l-1], decay, drive; read-out <- h, C (x n); y <- read-outs
+            e = (n_s * rh * prev + chan * rdt * op.k + op.k * c * rbc * op.n + chan * rx * op.k
+                 + n_s * rh * prev + fired[0] + fired[1] + n_s * rh + op.k * c * rbc * op.n
+                 + fired[3])  # fmt: skip
+            ev, ebits = ev + e, ebits + e * GRADED_BITS
+            wbits += e * weight_bits
+            updates += 4 * n_s
+            active += sum(fired)
+            spikes += sum(fired)
         else:  # scan: 3 graded messages and 3 MACs per state
             s = op.n * op.k * c
             ev += 3 * s
             macs += 3 * s
+            graded += 3 * s
             ebits += 3 * s * GRADED_BITS * GRADED_BITS
             wbits += 3 * s * GRADED_BITS
             active += s
@@ -410,7 +541,7 @@ def counts(ops, steps: int, chip="loihi", weight_bits: int = 8) -> dict:
     return {
         "synaptic_events": steps * ev, "dense_synapses": steps * dense,
         "neuron_updates": steps * updates, "active_updates": steps * active,
-        "spikes": steps * spikes, "messages": steps * (spikes + macs),  # spikes, and the scan's graded messages
+        "spikes": steps * spikes, "messages": steps * (spikes + graded),  # spikes, and the scan's graded messages
         "encoding_macs": steps * macs, "weight_bits_read": steps * wbits,
         "weighted_event_bits": steps * ebits, "spike_bits": steps * spikes,
         "state_bits_read": steps * updates * state_bits,
@@ -426,6 +557,7 @@ def conventional_synops(ops, steps: int, preset: str = "fp32") -> float:
     treated as weights), MACs = the scan's multiplications; joules for one sample."""
     steps = check_int("conventional_synops", "steps", steps, 1)
     p = SYNOPS_PRESETS[check_choice("conventional_synops", "preset", preset, tuple(SYNOPS_PRESETS))]
-    sops = sum(op.n * op.k * op.m * op.copies * op.rate_in for op in ops if op.kind != "scan")
-    macs = sum(op.dense for op in ops if op.kind == "scan")
+    sops = sum(op.n * op.k * op.m * op.copies * op.rate_in for op in ops
+               if op.kind not in ("scan", "scan_products"))  # fmt: skip
+    macs = sum(op.dense for op in ops if op.kind in ("scan", "scan_products"))
     return steps * (sops * p["ac"] + macs * p["mac"]) * 1e-12

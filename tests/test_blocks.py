@@ -81,3 +81,48 @@ def test_blocks_need_a_programmable_chip_and_good_arguments():
         blk.build(steps=0)
     with pytest.raises(ParameterError, match=r"build\.input_rate"):
         blk.build(input_rate=1.5)
+
+
+@pytest.fixture(scope="module")
+def ssm_run():
+    blk = sm.workload.spiking_ssm(tokens=8, dim=8, d_state=4)
+    built = blk.build(steps=4, seed=1)
+    net = built.network
+    for pop in ("scan_state", "scan_decay", "scan_drive"):
+        net.probe(net.populations[pop], "v")
+    m = sm.map_network(net, "loihi2")
+    res = sm.Simulator(m, seed=0).run(built.run_steps, built.inputs)
+    return blk, built, res
+
+
+def test_ssm_scan_is_the_wavefront_recurrence(ssm_run):
+    """Each state is its previous token's state two steps earlier, minus the decay product,
+    plus the drive product (both of the step before): h[l](t) = h[l-1](t-2) - dec[l](t-1) +
+    drv[l](t-1), read off the run's own compartments."""
+    _, _built, res = ssm_run
+    h = res.spikes["scan_state"].astype(np.int64)
+    dec = res.spikes["scan_decay"].astype(np.int64)
+    drv = res.spikes["scan_drive"].astype(np.int64)
+    E, S = 16, 4
+    per_tok = E * S
+    T = h.shape[0]
+    prev = np.zeros_like(h)
+    prev[2:, per_tok:] = h[:-2, :-per_tok]  # token l - 1's state, two steps earlier
+    want = np.zeros_like(h)
+    want[1:] = prev[1:] - dec[:-1] + drv[:-1]
+    want = np.clip(want, -(2**15 - 1), 2**15 - 1)
+    assert_array_equal(h[1:T], want[1:T])
+    assert np.count_nonzero(h) > 50 and np.count_nonzero(dec) > 5  # the scan did something
+
+
+def test_ssm_measured_and_priced_agree(ssm_run):
+    blk, built, res = ssm_run
+    pr = built.priced(res)
+    c = res.counts()
+    assert pr["counts"]["neuron_updates"] == c["neuron_updates"]
+    assert pr["counts"]["synaptic_events"] == pytest.approx(c["synaptic_events"], rel=0.03)
+    meas = res.energy().components("chip")
+    price = pr["estimate"].components("chip")
+    dyn = ("synaptic", "neuron_update", "spike")
+    assert sum(price[k] for k in dyn) == pytest.approx(sum(meas[k] for k in dyn), rel=0.05)
+    assert blk.params["scan"] == "fused" and pr["ops"][4].kind == "scan_products"

@@ -217,13 +217,15 @@ def test_09_blocks_that_run():
     events agree within 5 %, dynamic energy within 5 % on the docs' block (the tiny one's
     active-update gap is larger: its LIF layers outweigh its products)."""
     proc = subprocess.run([sys.executable, str(EXAMPLES / "09_blocks_that_run.py"), "--sizes",
-                           "16x32x2,8x16x2"],
+                           "16x32x2,8x16x2", "--ssm-sizes", "8x8x4"],
                           capture_output=True, text=True, check=True, timeout=300)  # fmt: skip
     rows = [[c.strip() for c in ln.strip("|").split("|")] for ln in proc.stdout.splitlines()
-            if ln.startswith("| N=")]  # fmt: skip
-    assert [r[0] for r in rows] == ["N=16, D=32, H=2", "N=8, D=16, H=2"]
-    for r, bound in zip(rows, (5, 10), strict=True):
-        meas, priced = (float(x.replace(",", "")) for x in r[5].split(" / "))
+            if ln.startswith(("| attention", "| SSM"))]  # fmt: skip
+    assert [r[0] for r in rows] == ["attention N=16, D=32, H=2", "attention N=8, D=16, H=2",
+                                    "SSM L=8, D=8, E=16, S=4"]  # fmt: skip
+    for r, bound in zip(rows, (5, 10, 5), strict=True):
+        meas, priced = (float(x.replace(",", "")) for x in r[6].split(" / "))
         assert priced == pytest.approx(meas, rel=0.05)
-        pct = float(r[8].split("(")[1].split("%")[0])
+        pct = float(r[9].split("(")[1].split("%")[0])
         assert abs(pct) < bound
+    assert "fused-scan ideal over T = 4 steps" in proc.stdout
