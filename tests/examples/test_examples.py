@@ -229,3 +229,18 @@ def test_09_blocks_that_run():
         pct = float(r[9].split("(")[1].split("%")[0])
         assert abs(pct) < bound
     assert "fused-scan ideal over T = 4 steps" in proc.stdout
+
+
+def test_10_sigma_delta_study():
+    """Small run: the table has every version, holding frames costs sigma-delta nothing."""
+    pytest.importorskip("sklearn")
+    proc = subprocess.run([sys.executable, str(EXAMPLES / "10_sigma_delta_study.py"), "--samples",
+                           "20", "--holds", "1,4", "--vths", "0", "--rate-steps", "8"],
+                          capture_output=True, text=True, check=True, timeout=300)  # fmt: skip
+    rows = [[c.strip() for c in ln.strip("|").split("|")] for ln in proc.stdout.splitlines()
+            if ln.startswith(("| 1 ", "| 4 ", "| - "))]  # fmt: skip
+    assert [(r[0], r[1]) for r in rows] == [
+        ("1", "graded IF"), ("1", "sigma-delta (vth 0 levels)"), ("4", "graded IF"),
+        ("4", "sigma-delta (vth 0 levels)"), ("-", "CubaLIF rate")]  # fmt: skip
+    assert rows[1][7] == rows[3][7]  # the same hidden messages whether a frame is held or not
+    assert float(rows[3][9].replace(",", "")) < float(rows[2][9].replace(",", "")) / 2
