@@ -127,14 +127,20 @@ def _row(version, coding, steps_per_digit, pred, y, totals, counts, n_digits, co
             "synops_J": totals["synops"] / n_digits, "cores": cores, **extra}  # fmt: skip
 
 
-def _accumulate(res, totals, counts, hidden, inputs=("x",)):
+def _accumulate(res, totals, counts, hidden_messages: int) -> None:
+    """Add one run's chip energy (dynamic and all), SynOps, synaptic events and hidden
+    messages to the totals."""
     rep = res.energy()
     comps = rep.components("chip")
     totals["dynamic"] += sum(comps[k] for k in DYNAMIC)
     totals["chip"] += rep.total("chip")
     totals["synops"] += rep.total("synops")
     counts["events"] += rep.counts["synaptic_events"]
-    counts["hidden"] += sum(int(np.count_nonzero(res.spikes[p])) for p in hidden)
+    counts["hidden"] += hidden_messages
+
+
+def _messages(res, pops) -> int:
+    return sum(int(np.count_nonzero(res.spikes[p])) for p in pops)
 
 
 def run_sigma_delta(qann: QuantizedANN, x, y, hold: int = 1, vth: float = 0, chip="loihi2",
@@ -154,7 +160,7 @@ def run_sigma_delta(qann: QuantizedANN, x, y, hold: int = 1, vth: float = 0, chi
     totals = dict.fromkeys(("dynamic", "chip", "synops"), 0.0)
     counts = {"events": 0.0, "hidden": 0.0, "input": float(np.count_nonzero(deltas))}
     hidden = [p for p in net.populations if p != "out"]
-    _accumulate(res, totals, counts, hidden)
+    _accumulate(res, totals, counts, _messages(res, hidden))
     ref = qann.forward(qann.encode(x))[-1]
     agree = float(np.mean(pred == np.argmax(ref, axis=1)))
     return _row(f"sigma-delta (vth {vth:g})", "signed graded deltas", hold, pred, y, totals,
@@ -171,15 +177,10 @@ def run_graded(qann: QuantizedANN, x, y, hold: int = 1, chip="loihi2",
     levels = qann.encode(frames(x, hold))
     counts = {"events": 0.0, "hidden": 0.0, "input": float(np.count_nonzero(levels))}
     for res in inf.results:
-        rep = res.energy()
-        comps = rep.components("chip")
-        totals["dynamic"] += sum(comps[k] for k in DYNAMIC)
-        totals["chip"] += rep.total("chip")
-        totals["synops"] += rep.total("synops")
-        counts["events"] += rep.counts["synaptic_events"]
-        counts["hidden"] += snn.hidden_spikes(res)
+        _accumulate(res, totals, counts, snn.hidden_spikes(res))
+    ref = np.argmax(qann.forward(levels)[-1], axis=1)[hold - 1 :: hold]
     return _row("graded IF", f"{qann.spike_bits}-bit graded levels", hold, pred, y, totals,
-                counts, len(x), snn.mapping.n_cores, qann_agreement=1.0)  # fmt: skip
+                counts, len(x), snn.mapping.n_cores, qann_agreement=float(np.mean(pred == ref)))  # fmt: skip
 
 
 def run_rate(qann: QuantizedANN, x, y, chip="loihi2", timing: str = "analytic") -> dict:
@@ -204,7 +205,7 @@ def run_rate(qann: QuantizedANN, x, y, chip="loihi2", timing: str = "analytic") 
         res = sim.run(T + depth, {"x": inp})
         preds.append(int(np.argmax(res.probes["out"]["v"][-1])))
         overflows += res.overflows
-        _accumulate(res, totals, counts, hidden)
+        _accumulate(res, totals, counts, _messages(res, hidden))
     return _row("CubaLIF rate", f"binary spikes, T = {T}", T + depth, preds, y, totals, counts,
                 len(x), m.n_cores, overflows=overflows)  # fmt: skip
 
