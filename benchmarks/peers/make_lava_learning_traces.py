@@ -46,26 +46,120 @@ def general(p):
 
 
 CASES = [  # (name, maker, rule params, n_pre, n_post, pre rate, post rate, weight range)
-    ("stdp_basic", stdp, dict(learning_rate=1, A_plus=1, A_minus=-1, tau_plus=10, tau_minus=10,
-                              t_epoch=1, rng_seed=7), 4, 3, 0.2, 0.2, (-20, 20)),
-    ("stdp_epoch4", stdp, dict(learning_rate=2, A_plus=2, A_minus=-1, tau_plus=5, tau_minus=20,
-                               t_epoch=4, rng_seed=11), 5, 4, 0.3, 0.15, (-50, 50)),
-    ("stdp_depress", stdp, dict(learning_rate=1, A_plus=0.5, A_minus=-2, tau_plus=8,
-                                tau_minus=8, t_epoch=2, rng_seed=3), 3, 3, 0.25, 0.4, (0, 100)),
-    ("rule_pair", general, dict(dw="2^-2 * x1 * y0 - 2^-2 * y1 * x0", x1_impulse=16, x1_tau=12,
-                                y1_impulse=16, y1_tau=12, t_epoch=1, rng_seed=5), 4, 4, 0.2,
-     0.2, (-30, 30)),
-    ("rule_triplet", general, dict(dw="2^-3 * x1 * y0 * y2 - 2^-4 * y1 * x0 + 2^-5 * u0 * x2",
-                                   x1_impulse=20, x1_tau=6, x2_impulse=8, x2_tau=30,
-                                   y1_impulse=24, y1_tau=10, y2_impulse=10, y2_tau=40,
-                                   t_epoch=2, rng_seed=9), 4, 3, 0.3, 0.25, (-40, 40)),
-    ("rule_weight_dep", general, dict(dw="2^-4 * x1 * y0 * w - 2^-3 * y1 * x0 + 3 * u0",
-                                      x1_impulse=30, x1_tau=4, y1_impulse=30, y1_tau=4,
-                                      t_epoch=3, rng_seed=13), 3, 4, 0.35, 0.3, (-100, 127)),
-    ("rule_tags", general, dict(dw="2^-2 * t * x0 - 2^-3 * w * y0",
-                                dt="2^-1 * x1 * y0 - 2^-2 * t * u0",
-                                dd="2^-3 * y1 * x0", x1_impulse=16, x1_tau=8, y1_impulse=16,
-                                y1_tau=8, t_epoch=1, rng_seed=21), 3, 3, 0.3, 0.3, (-10, 10)),
+    (
+        "stdp_basic",
+        stdp,
+        dict(
+            learning_rate=1, A_plus=1, A_minus=-1, tau_plus=10, tau_minus=10, t_epoch=1, rng_seed=7
+        ),
+        4,
+        3,
+        0.2,
+        0.2,
+        (-20, 20),
+    ),
+    (
+        "stdp_epoch4",
+        stdp,
+        dict(
+            learning_rate=2, A_plus=2, A_minus=-1, tau_plus=5, tau_minus=20, t_epoch=4, rng_seed=11
+        ),
+        5,
+        4,
+        0.3,
+        0.15,
+        (-50, 50),
+    ),
+    (
+        "stdp_depress",
+        stdp,
+        dict(
+            learning_rate=1, A_plus=0.5, A_minus=-2, tau_plus=8, tau_minus=8, t_epoch=2, rng_seed=3
+        ),
+        3,
+        3,
+        0.25,
+        0.4,
+        (0, 100),
+    ),
+    (
+        "rule_pair",
+        general,
+        dict(
+            dw="2^-2 * x1 * y0 - 2^-2 * y1 * x0",
+            x1_impulse=16,
+            x1_tau=12,
+            y1_impulse=16,
+            y1_tau=12,
+            t_epoch=1,
+            rng_seed=5,
+        ),
+        4,
+        4,
+        0.2,
+        0.2,
+        (-30, 30),
+    ),
+    (
+        "rule_triplet",
+        general,
+        dict(
+            dw="2^-3 * x1 * y0 * y2 - 2^-4 * y1 * x0 + 2^-5 * u0 * x2",
+            x1_impulse=20,
+            x1_tau=6,
+            x2_impulse=8,
+            x2_tau=30,
+            y1_impulse=24,
+            y1_tau=10,
+            y2_impulse=10,
+            y2_tau=40,
+            t_epoch=2,
+            rng_seed=9,
+        ),
+        4,
+        3,
+        0.3,
+        0.25,
+        (-40, 40),
+    ),
+    (
+        "rule_weight_dep",
+        general,
+        dict(
+            dw="2^-4 * x1 * y0 * w - 2^-3 * y1 * x0 + 3 * u0",
+            x1_impulse=30,
+            x1_tau=4,
+            y1_impulse=30,
+            y1_tau=4,
+            t_epoch=3,
+            rng_seed=13,
+        ),
+        3,
+        4,
+        0.35,
+        0.3,
+        (-100, 127),
+    ),
+    (
+        "rule_tags",
+        general,
+        dict(
+            dw="2^-2 * t * x0 - 2^-3 * w * y0",
+            dt="2^-1 * x1 * y0 - 2^-2 * t * u0",
+            dd="2^-3 * y1 * x0",
+            x1_impulse=16,
+            x1_tau=8,
+            y1_impulse=16,
+            y1_tau=8,
+            t_epoch=1,
+            rng_seed=21,
+        ),
+        3,
+        3,
+        0.3,
+        0.3,
+        (-10, 10),
+    ),
 ]
 
 
@@ -83,7 +177,7 @@ def run_case(maker, params, n_pre, n_post, r_pre, r_post, wr, rng):
     cfg = Loihi2SimCfg(select_tag="fixed_pt")
     rec = {}
     try:
-        for t in range(T):
+        for _step in range(T):
             dense.run(condition=RunSteps(num_steps=1), run_cfg=cfg)
             for s in STATE:
                 v = np.asarray(getattr(dense, s).get()).astype(np.float64)
@@ -99,19 +193,23 @@ def main() -> int:
     rng = np.random.default_rng(20261202)
     store, meta = {}, {"cases": []}
     for name, maker, params, n_pre, n_post, r_pre, r_post, wr in CASES:
-        w0, pre, post, rec, out, model = run_case(maker, params, n_pre, n_post, r_pre, r_post,
-                                                  wr, rng)
+        w0, pre, post, rec, out, model = run_case(
+            maker, params, n_pre, n_post, r_pre, r_post, wr, rng
+        )
         store[f"{name}/w0"] = w0
         store[f"{name}/pre"] = pre
         store[f"{name}/post"] = post
         store[f"{name}/a_out"] = out
         for k, v in rec.items():
             store[f"{name}/{k}"] = v
-        meta["cases"].append({"name": name, "rule": maker.__name__, "params": params,
-                              "model": model})
+        meta["cases"].append(
+            {"name": name, "rule": maker.__name__, "params": params, "model": model}
+        )
         dw = np.abs(np.diff(rec["weights"], axis=0)).sum()
-        print(f"{name}: {model}, total |dw| {dw:g}, final w range "
-              f"{rec['weights'][-1].min():g}..{rec['weights'][-1].max():g}")
+        print(
+            f"{name}: {model}, total |dw| {dw:g}, final w range "
+            f"{rec['weights'][-1].min():g}..{rec['weights'][-1].max():g}"
+        )
     import lava
 
     meta["lava_version"] = getattr(lava, "__version__", "0.10.0")
