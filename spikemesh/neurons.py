@@ -723,7 +723,8 @@ class SigmaDelta(NeuronSpec):
         s(self, "state_exp", check_int(o, "state_exp", self.state_exp, *LAVA_EXP))
         s(self, "vth", check_number(o, "vth", self.vth, 0))
         mode = self.act_mode.lower() if isinstance(self.act_mode, str) else self.act_mode
-        if isinstance(mode, (bool, np.bool_)) or mode not in SIGMA_DELTA_ACT:
+        if not isinstance(mode, (str, numbers.Integral)) or isinstance(mode, (bool, np.bool_)) \
+                or mode not in SIGMA_DELTA_ACT:  # fmt: skip
             raise ParameterError(f"{o}.act_mode: must be 'relu' or 'unit' (Lava's "
                                  f"ActivationMode.RELU / UNIT) (got {show(self.act_mode)})")  # fmt: skip
         s(self, "act_mode", SIGMA_DELTA_ACT[mode])
@@ -826,9 +827,11 @@ class ResonateFire(NeuronSpec):
     def __post_init__(self) -> None:
         o = "ResonateFire"
         s = object.__setattr__
-        s(self, "period", check_number(o, "period", self.period, 0))
-        if self.period == 0:
-            raise ParameterError(f"{o}.period: must be a finite number > 0 (got 0)")
+        s(self, "period", check_number(o, "period", self.period))
+        if not self.period > 0:
+            raise ParameterError(
+                f"{o}.period: must be a finite number > 0 (got {show(self.period)})"
+            )
         s(self, "alpha", check_number(o, "alpha", self.alpha, 0, 1))
         s(self, "vth", check_number(o, "vth", self.vth))
         s(self, "state_exp", check_int(o, "state_exp", self.state_exp, *LAVA_EXP))

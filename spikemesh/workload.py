@@ -256,6 +256,14 @@ class BuiltBlock:
         of input (each neuron sees ``steps`` timesteps of the block's input as they pass its
         place in the pipeline), as :func:`spiking_attention` / :func:`spiking_ssm` take
         ``rates``; ``"x"`` is the input's."""
+        spikes = getattr(result, "spikes", None)
+        missing = [p for p in self.ops.values() if spikes is None or p not in spikes]
+        if missing:
+            raise ParameterError(
+                f"BuiltBlock.rates: needs the SimulationResult of a run of this block's network "
+                f"{self.network.name!r} (it has no population {missing[0]!r}; got "
+                f"{type(result).__name__})"
+            )
         out = {}
         for name, pop in self.ops.items():
             sp = result.spikes[pop]

@@ -457,8 +457,34 @@ def cases(tmp: Path) -> list[Case]:
         ("direct bits 30", lambda: sm.encode.direct([0.5], 30), "bits"),
         ("direct x_max 0", lambda: sm.encode.direct([0.5], 4, 0), "x_max"),
         ("rate of text", lambda: sm.encode.rate("abc", 3), "encode.rate"),
+        ("delta graded bits 1", lambda: sm.encode.delta([[0.0]], 1, graded=True, bits=1), "bits"),
+        ("delta graded 'yes'", lambda: sm.encode.delta([[0.0]], 1, graded="yes"), "graded"),
     ):  # fmt: skip
         add(Case("encoders", label, fn, who=who))
+
+    # -- blocks that run (sm.workload) ------------------------------------------------------
+    def _blk():
+        return sm.workload.spiking_attention(tokens=2, dim=4, heads=2, mlp_ratio=1)
+
+    def _ports():
+        net = sm.Network("ports")
+        x = net.input(2, "x")
+        rf = net.population(2, sm.ResonateFire(period=8, alpha=0.1, decay_bits=12), "rf")
+        return net.connect(x, rf, np.eye(2, dtype=np.int64), port=1)
+
+    for label, fn, who in (
+        ("build(steps=2.5)", lambda: _blk().build(steps=2.5), "build.steps"),
+        ("build(input_rate=-1)", lambda: _blk().build(input_rate=-1), "build.input_rate"),
+        ("priced(None)", lambda: _blk().build(steps=1).priced(None), "BuiltBlock.rates"),
+        ("spiking_ssm(scan='fast')", lambda: sm.workload.spiking_ssm(2, 4, scan="fast"), "scan"),
+        ("connect(port=1) to a resonator", _ports, "port"),
+        ("SigmaDelta(act_mode=['relu'])", lambda: sm.SigmaDelta(vth=1, act_mode=["relu"]),
+         "act_mode"),
+        ("ResonateFire(period=-2)", lambda: sm.ResonateFire(period=-2, alpha=0.1), "period"),
+        ("input(signed=True, payload_bits=1)",
+         lambda: sm.Network("s").input(2, "x", payload_bits=1, signed=True), "payload_bits"),
+    ):  # fmt: skip
+        add(Case("blocks and wiring", label, fn, who=who))
 
     # -- chip profiles ----------------------------------------------------------------------
     text = (PROFILE_DIR / "loihi.toml").read_text()
