@@ -73,6 +73,16 @@ def neuron_cases(rng, n):
                     (rng.integers(0, 3, (n, 4)).astype(np.int64), z(),
                      rng.integers(-256, 256, (n, 4)).astype(np.int16), -1, 0, 1, 0, 2000, 0, 0, 0,
                      0, 255, 1, 0, 0, z())),
+        # Loihi 2 programs (Lava 0.10's fixed-point models, docs/models/)
+        "SigmaDelta (relu, vth 64)": ("sigma_delta_update",
+                    (inp, z(), z(), z(), z(), bias * 0, 64, 1, 0, 0, z())),
+        "ResonateFire (period 10, 12 decay bits)": ("resonate_fire_update",
+                    (np.repeat(inp // 64, 2), z(), z(), 2239, 3081, 12, 6, 64, z())),
+        "AdaptiveLIF (Lava defaults)": ("adaptive_lif_update",
+                    (inp // 256, z(), z(), np.full(n, 320, np.int32), z(), bias * 0, 2456.6, 2458,
+                     3277, 3277, 320, 240, z())),
+        "ProdNeuron (binary x binary)": ("prod_neuron_update",
+                    ((rng.random(2 * n) < 0.3).astype(np.int64), z(), 0, 0, z())),
     }  # fmt: skip
 
 
