@@ -346,14 +346,22 @@ cdef inline int64_t sshr(int64_t p, int64_t k) noexcept nogil:
     return (r ^ m) - m
 
 
+cdef inline int64_t abs32_nb(int64_t x) noexcept nogil:
+    """abs32 without a branch: |x|, and -2**31 for -2**31 (int32's abs)."""
+    cdef int64_t m = x >> 63
+    return ((x ^ m) - m) - ((<int64_t>(x == -2147483648)) << 32)
+
+
 cdef inline Tally sigma_delta_loop(const acc_t* inp, state_t* sigma, state_t* act,
                                    state_t* residue, state_t* error, const int64_t* bias,
                                    Py_ssize_t n, int64_t vth, int64_t relu, int64_t cum_error,
                                    int64_t state_exp, state_t* spikes) noexcept nogil:
-    """Lava's fixed-point sigma-delta neuron, one step. See ``reference.sigma_delta_update``."""
+    """Lava's fixed-point sigma-delta neuron, one step. See ``reference.sigma_delta_update``.
+    Branch-free (masks, not ifs) so the loop vectorizes; the flags select the terms."""
     cdef Py_ssize_t i
-    cdef int64_t x, sg, a, d1, d, e, s, res, o0, o1, o2, o3, raw
+    cdef int64_t x, sg, a, d1, d, e, en, s, res, o0, o1, o2, o3, raw, fire, test
     cdef int64_t changed = 0, nmsg = 0, wraps = 0
+    cdef int64_t cum = -(cum_error != 0), rl = relu != 0
     cdef Tally out
     for i in range(n):
         o0 = sigma[i]
@@ -368,24 +376,20 @@ cdef inline Tally sigma_delta_loop(const acc_t* inp, state_t* sigma, state_t* ac
         raw = sg + bias[i]
         a = w32(raw)
         wraps += a != raw
-        if relu and a < 0:
-            a = 0
+        a = a - rl * (a & (a >> 63))           # relu: clear a negative a
         raw = a - o1
         d1 = w32(raw)
         wraps += d1 != raw
         raw = d1 + o2
         d = w32(raw)
         wraps += d != raw
-        e = o3
-        if cum_error:
-            raw = e + d
-            e = w32(raw)
-            wraps += e != raw
-            s = d if abs32(e) >= vth else 0
-            if abs32(s) > 0:
-                e = 0
-        else:
-            s = d if abs32(d) >= vth else 0
+        raw = o3 + d
+        en = w32(raw)                          # the cumulative error, if it is kept
+        wraps += (en != raw) & cum
+        test = (en & cum) | (d & ~cum)         # cum_error: |error| >= vth, else |delta|
+        fire = abs32_nb(test) >= vth
+        s = d & -fire
+        e = (en & -(abs32_nb(s) <= 0)) & cum | (o3 & ~cum)
         raw = d - s
         res = w32(raw)
         wraps += res != raw
