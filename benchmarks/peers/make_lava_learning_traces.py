@@ -160,6 +160,28 @@ CASES = [  # (name, maker, rule params, n_pre, n_post, pre rate, post rate, weig
         0.3,
         (-10, 10),
     ),
+    (  # traces with tau = 0 and fractional impulses (x2, y3), a 3-step epoch
+        "rule_tau0",
+        general,
+        dict(
+            dw="2^-3 * x2 * y0 - 2^-3 * y3 * x0",
+            x1_impulse=10,
+            x1_tau=5,
+            x2_impulse=40.5,
+            x2_tau=0,
+            y1_impulse=12,
+            y1_tau=6,
+            y3_impulse=33.25,
+            y3_tau=0,
+            t_epoch=3,
+            rng_seed=17,
+        ),
+        3,
+        3,
+        0.3,
+        0.3,
+        (-20, 20),
+    ),
 ]
 
 
