@@ -48,9 +48,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import chips as _chips
+from . import energy as _energy
 from ._validate import check_choice, check_int, check_number
 from .energy import SYNOPS_PRESETS
 from .exceptions import ParameterError
+from .network import Connector, Network
+from .neurons import IF, CubaLIF, ProdNeuron
 
 __all__ = ["Block", "BuiltBlock", "Op", "conventional_synops", "counts", "spiking_attention",
            "spiking_ssm"]  # fmt: skip
@@ -278,8 +281,6 @@ class BuiltBlock:
         busy ``steps`` steps of the run), every neuron updated every one of the run's
         ``run_steps`` steps (as the chip does), chip time over ``run_steps``. Returns
         ``{"ops", "rates", "counts", "estimate", "conventional"}``."""
-        from . import energy as _energy
-
         rates = self.rates(result)
         if self.block.kind == "attention":
             ops = spiking_attention(**self.block.params, rates=rates)
@@ -295,13 +296,10 @@ class BuiltBlock:
                 "conventional": conventional_synops(ops, self.steps)}  # fmt: skip
 
 
-class _Synapses:
+class _Synapses(Connector):
     """A COO synapse list as a ``Network.connect`` connector."""
 
     def __init__(self, n_pre, n_post, pre, post, w):
-        from .network import Connector
-
-        self.__class__ = type("_Synapses", (_Synapses, Connector), {})
         self.n_pre, self.n_post = int(n_pre), int(n_post)
         self.pre, self.post = np.asarray(pre, np.int64), np.asarray(post, np.int64)
         self.w = np.broadcast_to(np.asarray(w, np.int64), self.pre.shape).copy()
@@ -319,17 +317,12 @@ def _per_token(tokens: int, w: np.ndarray) -> np.ndarray:
 
 
 def _lif(vth: int):
-    from .neurons import CubaLIF
-
     # no current memory (du = 4095), Spikformer's LIF tau = 2 (dv = 2048)
     return CubaLIF(du=4095, dv=2048, vth=vth)
 
 
 def _build_attention(block: Block, steps: int, rng, rate: float) -> BuiltBlock:
     """Spikformer's encoder block as a network (module docstring of the product op)."""
-    from .network import Network
-    from .neurons import IF, ProdNeuron
-
     p = block.params
     N, D, H, R = p["tokens"], p["dim"], p["heads"], p["mlp_ratio"]
     d = D // H
@@ -395,9 +388,6 @@ def _build_ssm(block: Block, steps: int, rng, rate: float) -> BuiltBlock:
     x[l, e]`` (ProdNeuron), the state ``h = decay + drive`` (a stateless bipolar graded IF:
     the sum) and the read-out product ``C[l, s] h`` (ProdNeuron), summed over s into the
     scan's output LIF ``y[l, e]``."""
-    from .network import Network
-    from .neurons import IF, ProdNeuron
-
     p = block.params
     L, D, E = p["tokens"], p["dim"], p["expand"] * p["dim"]
     S, K = p["d_state"], p["d_conv"]

@@ -41,7 +41,7 @@ from ..network import Network
 from ..neurons import IF, CubaLIF, SigmaDelta
 from . import digits
 
-__all__ = ["frames", "rate_network", "run", "run_graded", "run_rate", "run_sigma_delta",
+__all__ = ["frames", "output_scale", "rate_network", "run", "run_graded", "run_rate", "run_sigma_delta",
            "sigma_delta_network"]  # fmt: skip
 
 DYNAMIC = ("synaptic", "neuron_update", "spike")
@@ -64,8 +64,8 @@ def sigma_delta_network(qann: QuantizedANN, vth: float = 0) -> Network:
     """The sigma-delta network of ``qann`` (module docstring): input ``"x"`` takes the signed
     changes of the input levels; hidden layers ``SigmaDelta(vth, bias=b, act_mode="relu")``;
     the output ``SigmaDelta(vth=0, act_mode="unit", bias=b * s)`` with ``s`` the hidden
-    layer's threshold (its ``act`` register, probed, holds ``s`` x the logits: the hidden
-    layers send ``relu(z)``, not ``z // s``)."""
+    layer's threshold (its ``act`` register, probed, holds :func:`output_scale` x the
+    logits)."""
     o = "sigma_delta_network"
     if not isinstance(qann, QuantizedANN):
         raise ParameterError(f"{o}: needs a QuantizedANN (got {type(qann).__name__})")
@@ -85,8 +85,14 @@ def sigma_delta_network(qann: QuantizedANN, vth: float = 0) -> Network:
         scale *= ly.threshold if not last else 1
         prev = pop
     net.probe(net.populations["out"], "act")
-    net.scale = scale  # the output's act is scale x the quantized ANN's logits
     return net
+
+
+def output_scale(qann: QuantizedANN) -> int:
+    """What the sigma-delta network's output ``act`` is in units of the quantized ANN's
+    logits: the product of the hidden layers' thresholds (they send ``relu(z)``, not
+    ``z // s``)."""
+    return math.prod(ly.threshold for ly in _dense(qann, "output_scale")[:-1])
 
 
 def rate_network(qann: QuantizedANN) -> Network:

@@ -36,7 +36,7 @@ def test_sigma_delta_network_holds_the_exact_logits_of_relu(qann):
     z = np.maximum(levels @ h.weight + h.bias, 0)
     want = z @ o.weight + o.bias * h.threshold
     assert_array_equal(res.probes["out"]["act"][depth:], want)
-    assert net.scale == h.threshold
+    assert sigma_delta.output_scale(q) == h.threshold
 
 
 def test_holding_a_frame_costs_sigma_delta_nothing_and_graded_if_every_frame(qann):
