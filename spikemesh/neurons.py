@@ -28,7 +28,7 @@ from ._validate import (
     int_array,
     show,
 )
-from .exceptions import ParameterError, ShapeError, SilentPopulationWarning
+from .exceptions import ParameterError, QuantizationWarning, ShapeError, SilentPopulationWarning
 
 __all__ = [
     "IF",
@@ -657,6 +657,22 @@ def _trunc_array(owner: str, name: str, value, scale: int, lo: int, hi: int):
     return reg.astype(np.int64)
 
 
+def _warn_if_truncated(owner: str, name: str, value, scale: int) -> None:
+    """QuantizationWarning when ``value * scale`` is not whole: Lava's int32 register keeps
+    ``int(value * scale)`` (toward zero), which may not be what the value meant."""
+    x = np.asarray(value, np.float64) * scale
+    lost = x != np.trunc(x)
+    if np.any(lost):
+        v = float(np.ravel(x)[np.argmax(np.ravel(lost))])
+        warnings.warn(
+            f"{owner}.{name}: {name} x 2**{int(np.log2(scale))} = {v:g} is not whole; the "
+            f"register keeps {int(np.trunc(v))} (truncated toward zero, as Lava's fixed-point "
+            "model does): raise the exponent for more precision",
+            QuantizationWarning,
+            stacklevel=4,
+        )
+
+
 def _number_or_array(owner: str, name: str, value):
     if isinstance(value, (numbers.Real, np.generic)) and not isinstance(value, (bool, np.bool_)):
         return check_number(owner, name, value)
@@ -732,6 +748,8 @@ class SigmaDelta(NeuronSpec):
         s(self, "bias", _number_or_array(o, "bias", self.bias))
         _ = self.vth_register  # range checks
         _trunc_array(o, "bias", self.bias, self.scale, -(2**23), 2**23 - 1)
+        _warn_if_truncated(o, "vth", self.vth, self.scale)
+        _warn_if_truncated(o, "bias", self.bias, self.scale)
 
     @property
     def scale(self) -> int:
@@ -837,6 +855,7 @@ class ResonateFire(NeuronSpec):
         s(self, "state_exp", check_int(o, "state_exp", self.state_exp, *LAVA_EXP))
         s(self, "decay_bits", check_int(o, "decay_bits", self.decay_bits, 0, 12))
         _ = self.vth_register  # range check
+        _warn_if_truncated(o, "vth", self.vth, 1 << self.state_exp)
         if self.sin_decay == 0 and self.cos_decay == 0:
             warnings.warn(
                 f"{o}(period={self.period:g}, alpha={self.alpha:g}, decay_bits="
