@@ -1,5 +1,7 @@
-"""On-chip learning (issue 29), first piece: the pre- and post-synaptic traces of Loihi's
-learning engine as Lava 0.10 computes them, bit for bit.
+"""On-chip learning (issue 29): Loihi's learning engine as Lava 0.10 computes it, bit for bit --
+the pre- and post-synaptic traces (:class:`Traces`), the sum-of-products rule language
+(:func:`parse_rule`, :class:`LearningRule`, :class:`STDP`) and the epoch-end update of weights
+and tags (:class:`Plasticity`). docs/learning.md has the semantics and what is verified.
 
 Lava's fixed-point learning model (``PyLearningDenseModelBitApproximate``, tagged
 ``bit_approximate_loihi``: Lava's own approximation of Loihi, not Loihi itself) keeps per
@@ -21,18 +23,22 @@ pre-synaptic neuron the traces ``x1, x2`` and per post-synaptic neuron ``y1, y2,
 
 The random numbers are Lava's: one ``numpy.random.default_rng(seed)`` stream per generator,
 one draw per advance, shared by every neuron (``rng_seed`` for x decay, ``+1`` x impulse,
-``+2`` / ``+3`` for y). The weight, tag and delay updates (Lava's sum-of-products rules) are
-not built yet: ``tests/data/lava_learning.npz`` holds their Lava traces for when they are.
+``+2`` / ``+3`` for y). The weight and tag updates are :class:`Plasticity`'s. Not built yet:
+plastic projections in a mapped network (``Network.connect(learning=...)``), compiled kernels,
+the learning engine's cycles and energy in the simulator's counters.
 """
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 import numpy as np
 
-from ._validate import check_int, check_number
+from ._validate import check_choice, check_int, check_number
 from .exceptions import ParameterError
 
-__all__ = ["TRACE_MAX", "Traces"]
+__all__ = ["STDP", "TRACE_MAX", "LearningRule", "Plasticity", "Traces", "parse_rule"]
 
 TRACE_BITS = 7  # Lava's W_TRACE: traces hold 0..127
 TRACE_MAX = 2**TRACE_BITS - 1
@@ -125,15 +131,19 @@ class Traces:
         self._yr.advance()
         if self.time_step % self.t_epoch:
             return False
-        self.x = self._replay(self.x, self.tx, self._xtau, self._xr, self._xi, self._xf)
-        self.y = self._replay(self.y, self.ty, self._ytau, self._yr, self._yi, self._yf)
+        self.x_history = self._replay(self.x, self.tx, self._xtau, self._xr, self._xi, self._xf)
+        self.y_history = self._replay(self.y, self.ty, self._ytau, self._yr, self._yi, self._yf)
+        self.x, self.y = self.x_history[-1].copy(), self.y_history[-1].copy()
+        self.epoch_tx, self.epoch_ty = self.tx.copy(), self.ty.copy()
         self.tx[:] = 0
         self.ty[:] = 0
         return True
 
     def _replay(self, tr, times, taus, gen, whole, frac):
         """The epoch step by step: decay (stochastic rounding), then the impulses of the
-        neurons whose spike time is that step."""
+        neurons whose spike time is that step. Returns the history, ``(t_epoch + 1, k, n)``:
+        row 0 the epoch's start, row t after its step t."""
+        history = [tr]
         for t in range(1, self.t_epoch + 1):
             new = np.zeros_like(tr)  # Lava's history starts from zeros: a trace with tau = 0
             for k in np.flatnonzero(taus):  # keeps only the impulse of the step
@@ -142,4 +152,357 @@ class Traces:
             ids = np.flatnonzero(times == t)
             new[:, ids] = self._impulse(new[:, ids], gen.impulse, whole[:, None], frac[:, None])
             tr = new
-        return tr
+            history.append(tr)
+        return np.stack(history)
+
+
+# ---------------------------------------------------------------------------------------------
+# The rule language: Loihi's sum of products, parsed as Lava 0.10 parses it
+
+
+ACC_BITS = 15  # W_ACCUMULATOR_U: the synaptic-change accumulator holds 16 signed bits
+SCALE_MANT_BITS = 4  # W_S_MANT
+SYN_BITS = 8  # W_WEIGHTS_U = W_TAG_1_U = W_TAG_2_U: a synaptic variable's magnitude bits
+FACTOR_BITS = {"x0": 1, "y0": 1, "x1": 7, "x2": 7, "y1": 7, "y2": 7, "y3": 7,
+               "w": 9, "d": 9, "t": 9}  # fmt: skip
+TARGETS = {"dw": "weights", "dd": "tag_2", "dt": "tag_1"}
+_TOKEN = re.compile(
+    r"(?P<op>[+\-*])|(?P<lit>\d+\*2\^[+\-]?\d+|2\^[+\-]?\d+|\d+)|(?P<dep>x0|y0|u\d)"
+    r"|(?P<var>x[12]|y[123]|w|d|t)|(?P<sgn>sgn\()|(?P<open>\()"
+)
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One factor of a product: ``var + const`` (``sgn=True``: ``sgn(var + const)``)."""
+
+    var: str
+    const: int = 0
+    sgn: bool = False
+
+
+@dataclass(frozen=True)
+class Product:
+    """``mantissa * 2**exponent * dependency * factor * ...``; ``dependency`` x0, y0 or u."""
+
+    dependency: str
+    mantissa: int
+    exponent: int
+    factors: tuple[Factor, ...]
+    text: str
+
+
+def _literal(tok: str) -> tuple[int, int]:
+    if "^" not in tok:
+        return int(tok), 0
+    m, e = tok.split("^")
+    return (int(m[:-2]) if m.endswith("*2") else 1), int(e)
+
+
+def _closing(s: str, i: int, owner: str, text: str) -> int:
+    depth = 1
+    for j in range(i, len(s)):
+        depth += {"(": 1, ")": -1}.get(s[j], 0)
+        if depth == 0:
+            return j
+    raise ParameterError(f"{owner}: {text!r}: a bracket is not closed")
+
+
+def _bracket(inner: str, owner: str, term: str) -> tuple[str | None, int, int, int]:
+    """``(var + C)`` / ``(C + var)`` / ``(C)``, Lava's forms: (var or None, const, sign of the
+    factor, literal scale (mantissa, exponent) folded into the product)."""
+    m = re.fullmatch(r"([+\-]?)(x0|y0|x[12]|y[123]|w|d|t)(?:([+\-])(\d+))?", inner) or None
+    if m is not None:
+        if m.group(1) == "-" and m.group(3) is None:
+            raise ParameterError(f"{owner}: term {term!r}: write '-{m.group(2)}' outside the "
+                                 "brackets (Lava drops the sign of a lone bracketed variable)")  # fmt: skip
+        sign = -1 if m.group(1) == "-" else 1
+        const = int(m.group(4) or 0) * (-1 if m.group(3) == "-" else 1)
+        return m.group(2), sign * const, sign, 0
+    m = re.fullmatch(r"([+\-]?)(\d+)([+\-])(x0|y0|x[12]|y[123]|w|d|t)", inner)
+    if m is not None:
+        sign = -1 if m.group(3) == "-" else 1
+        const = int(m.group(2)) * (-1 if m.group(1) == "-" else 1)
+        return m.group(4), sign * const, sign, 0
+    m = re.fullmatch(r"([+\-]?)(\d+\*2\^[+\-]?\d+|2\^[+\-]?\d+|\d+)", inner)
+    if m is not None:
+        mant, exp = _literal(m.group(2))
+        return None, mant * (-1 if m.group(1) == "-" else 1), 1, exp
+    raise ParameterError(f"{owner}: term {term!r}: '({inner})' is not one of Loihi's factor "
+                         "forms (var + C), (C + var) or (C)")  # fmt: skip
+
+
+def parse_rule(target: str, text: str, owner: str = "LearningRule") -> tuple[Product, ...]:
+    """Parse one rule (``dw``, ``dd`` or ``dt``) of Loihi's sum-of-products language as Lava
+    0.10's ``SymbolicEquation`` / ``ProductSeries`` do. Each product: literals (``3``, ``2^-2``,
+    ``3*2^-2``; all multiplied into one scale ``mantissa * 2**exponent``), one dependency (the
+    first of ``x0``, ``y0``, ``uk``; later ones are factors), factors ``x1 x2 y1 y2 y3 w d t``,
+    ``(var + C)`` and ``sgn(w|d|t + C)``. A term the chip cannot express is refused by name."""
+    check_choice(owner, "target", target, tuple(TARGETS))
+    if not isinstance(text, str) or not text.strip():
+        raise ParameterError(f"{owner}.{target}: must be a non-empty rule string (got {text!r})")
+    s = text.replace(" ", "")
+    terms: list[list] = [[]]
+    i = 0
+    while i < len(s):
+        m = _TOKEN.match(s, i)
+        if m is None:
+            raise ParameterError(f"{owner}.{target}: {text!r}: cannot read {s[i:]!r} (allowed: "
+                                 "x0 y0 uk x1 x2 y1 y2 y3 w d t, literals 3, 2^-2, 3*2^-2, "
+                                 "(var + C), sgn(w + C), + - *)")  # fmt: skip
+        kind, tok = m.lastgroup, m.group()
+        i = m.end()
+        if kind in ("sgn", "open"):
+            j = _closing(s, i, f"{owner}.{target}", text)
+            terms[-1].append((kind, s[i:j]))
+            i = j + 1
+        elif kind == "op" and tok in "+-":
+            if terms[-1]:
+                terms.append([])
+            terms[-1].append(("sign", tok))
+        elif kind != "op":
+            terms[-1].append((kind, tok))
+    return tuple(_product(t, owner, target) for t in terms)
+
+
+def _product(symbols: list, owner: str, target: str) -> Product:
+    parts = [tok if k not in ("sgn", "open") else ("sgn(" if k == "sgn" else "(") + tok + ")"
+             for k, tok in symbols]  # fmt: skip
+    sign = parts.pop(0) if symbols and symbols[0][0] == "sign" else ""
+    term = sign + " * ".join(parts)
+    o = f"{owner}.{target}"
+    mant, exp, dep, factors = 1, 0, None, []
+    for kind, tok in symbols:
+        if kind == "sign":
+            mant *= -1 if tok == "-" else 1
+        elif kind == "lit":
+            a, b = _literal(tok)
+            mant, exp = mant * a, exp + b
+        elif kind == "dep":
+            d = "u" if tok[0] == "u" else tok
+            if dep is None:
+                dep = d if d != "u" else tok
+            elif d == "u":
+                raise ParameterError(f"{o}: term {term!r}: {tok} can only be a product's "
+                                     "dependency, not a factor")  # fmt: skip
+            else:
+                factors.append(Factor(tok))
+        elif kind == "var":
+            factors.append(Factor(tok))
+        elif kind == "sgn":
+            var, const, sign, _ = _bracket(tok, o, term)
+            if var not in ("w", "d", "t") or sign < 0:
+                raise ParameterError(f"{o}: term {term!r}: sgn(...) takes w, d or t plus a "
+                                     f"constant (got sgn({tok}))")  # fmt: skip
+            factors.append(Factor(var, const, True))
+        else:  # a bracket
+            var, const, sign, e = _bracket(tok, o, term)
+            if var is None:
+                mant, exp = mant * const, exp + e
+            else:
+                mant *= sign
+                factors.append(Factor(var, const))
+    if dep is None:
+        raise ParameterError(f"{o}: term {term!r} has no dependency: every product needs one of "
+                             "x0 (pre spiked), y0 (post spiked) or uk (every 2**k epochs)")  # fmt: skip
+    while abs(mant) > 7 and mant % 2 == 0 and exp < 8:
+        mant, exp = mant // 2, exp + 1
+    if not -8 <= mant < 8:
+        raise ParameterError(f"{o}: term {term!r}: its scale {mant} * 2^{exp} needs a mantissa "
+                             "in -8..7 times a power of two (Loihi's 4-bit scale mantissa)")  # fmt: skip
+    if not -7 <= exp < 9:
+        raise ParameterError(f"{o}: term {term!r}: its scale exponent {exp} is outside -7..8 "
+                             "(Loihi's scale exponent)")  # fmt: skip
+    return Product(dep, mant, exp, tuple(factors), term)
+
+
+def _float_to_literal(x: float) -> str:
+    """Lava's ``float_to_literal``: ``(sign * max(int|x|, 1)) * 2 ^ round(log2(rest))``."""
+    if x == 0:
+        return "0"
+    sign = int(np.sign(x))
+    x = abs(x)
+    mant = max(int(x), 1)
+    rest = x / mant
+    if rest == 1:
+        return f"({sign * mant})"
+    return f"({sign * mant}) * 2 ^ {int(np.round(np.log2(rest)))}"
+
+
+class LearningRule:
+    """A Loihi learning rule in Lava's ``Loihi2FLearningRule`` terms: ``dw``, ``dd``, ``dt``
+    rule strings (at least one), the trace impulses and decay constants ``x1_impulse``,
+    ``x1_tau``, ..., ``y3_tau``, the epoch ``t_epoch`` (steps) and ``rng_seed`` (the trace and
+    rounding draws; None: the simulator's seed). Parsed once (:func:`parse_rule`)."""
+
+    def __init__(self, dw: str | None = None, dd: str | None = None, dt: str | None = None, *,
+                 x1_impulse=0.0, x1_tau=0.0, x2_impulse=0.0, x2_tau=0.0,
+                 y1_impulse=0.0, y1_tau=0.0, y2_impulse=0.0, y2_tau=0.0,
+                 y3_impulse=0.0, y3_tau=0.0, t_epoch: int = 1,
+                 rng_seed: int | None = None) -> None:  # fmt: skip
+        o = type(self).__name__
+        given = {k: v for k, v in (("dw", dw), ("dd", dd), ("dt", dt)) if v is not None}
+        if not given:
+            raise ParameterError(f"{o}: give at least one of dw, dd, dt (rule strings)")
+        self.rules = {k: parse_rule(k, v, o) for k, v in given.items()}
+        self.strings = given
+        uk = {p.dependency for ps in self.rules.values() for p in ps if p.dependency[0] == "u"}
+        if len(uk) > 1:
+            raise ParameterError(f"{o}: the rules use {sorted(uk)}; one decimation uk per rule "
+                                 "set (Lava and Loihi share one)")  # fmt: skip
+        self.decimate = int(next(iter(uk))[1:]) if uk else None
+        self.x_impulses = (x1_impulse, x2_impulse)
+        self.x_taus = (x1_tau, x2_tau)
+        self.y_impulses = (y1_impulse, y2_impulse, y3_impulse)
+        self.y_taus = (y1_tau, y2_tau, y3_tau)
+        self.t_epoch = check_int(o, "t_epoch", t_epoch, 1, 2**6 - 1)
+        self.rng_seed = None if rng_seed is None else check_int(o, "rng_seed", rng_seed, 0,
+                                                                 2**63 - 4)  # fmt: skip
+        Traces(
+            1,
+            1,
+            x_impulses=self.x_impulses,
+            x_taus=self.x_taus,
+            y_impulses=self.y_impulses,
+            y_taus=self.y_taus,
+            t_epoch=self.t_epoch,
+        )  # checks
+
+    def __repr__(self) -> str:
+        rules = ", ".join(f"{k}={v!r}" for k, v in self.strings.items())
+        return f"{type(self).__name__}({rules}, t_epoch={self.t_epoch})"
+
+
+class STDP(LearningRule):
+    """Pair STDP with Lava's ``STDPLoihi`` names and meanings: ``dw = learning_rate * A_minus
+    * x0 * y1 + learning_rate * A_plus * y0 * x1`` (each number written as Lava's
+    ``float_to_literal`` writes it: a whole mantissa times a rounded power of two), x1 decays
+    with ``tau_plus``, y1 with ``tau_minus``, both impulses 16 unless given."""
+
+    def __init__(self, learning_rate: float, A_plus: float, A_minus: float, tau_plus: float,
+                 tau_minus: float, *, t_epoch: int = 1, rng_seed: int | None = None,
+                 x1_impulse=16, y1_impulse=16) -> None:  # fmt: skip
+        for k, v in (("learning_rate", learning_rate), ("A_plus", A_plus), ("A_minus", A_minus)):
+            check_number("STDP", k, v)
+        lr, ap, am = (_float_to_literal(v) for v in (learning_rate, A_plus, A_minus))
+        super().__init__(f"{lr} * {am} * x0 * y1 + {lr} * {ap} * y0 * x1",
+                         x1_impulse=x1_impulse, x1_tau=check_number("STDP", "tau_plus", tau_plus, 0),
+                         y1_impulse=y1_impulse, y1_tau=check_number("STDP", "tau_minus", tau_minus, 0),
+                         t_epoch=t_epoch, rng_seed=rng_seed)  # fmt: skip
+        self.learning_rate, self.A_plus, self.A_minus = learning_rate, A_plus, A_minus
+        self.tau_plus, self.tau_minus = tau_plus, tau_minus
+
+
+def _wrap32(v: np.ndarray) -> np.ndarray:
+    return ((v + 2**31) & (2**32 - 1)) - 2**31
+
+
+def apply_products(products, acc, pre, post, values: dict, u: int) -> np.ndarray:
+    """One rule's sum of products onto the accumulator ``acc`` (int64 per synapse, the
+    variable << 7), as Lava's ``LearningRuleApplierBitApprox``: per product the dependency
+    times its factors (each clipped to its width), in int32 arithmetic (Lava's: it wraps), times
+    the scale mantissa, shifted right by the widths above 15 bits and left by exponent + 7,
+    clipped to the accumulator, added and clipped again. ``values`` holds per-synapse arrays:
+    ``x0``, ``y0`` and ``{trace}_{dependency}`` (the trace at the dependency's time), ``w``,
+    ``d``, ``t``."""
+    lo, hi = -(2**ACC_BITS) - 1, 2**ACC_BITS - 1
+    for p in products:
+        dep = "u" if p.dependency[0] == "u" else p.dependency
+        r = np.full(acc.shape, u if dep == "u" else 1, np.int64)
+        if dep != "u":
+            r *= values[dep]
+        width = 0
+        for f in p.factors:
+            b = FACTOR_BITS[f.var]
+            width += b
+            if f.var in ("x0", "y0"):
+                v = values[f.var] + f.const
+            elif f.var in ("w", "d", "t"):
+                v = values[f.var] + f.const
+                if f.sgn:
+                    v = np.sign(v)
+            else:
+                v = values[f"{f.var}_{dep}"] + f.const
+            r = _wrap32(r * np.clip(v, -(2**b), 2**b - 1))
+        r = _wrap32(r * p.mantissa)
+        r = r >> max(0, width + SCALE_MANT_BITS - ACC_BITS)
+        r = _wrap32(r << (p.exponent + 7))
+        acc = np.clip(acc + np.clip(r, lo, hi), lo, hi)
+    return acc
+
+
+SYN_LIMITS = {"mixed": (-256, 255), "excitatory": (0, 255), "inhibitory": (-255, 0)}
+
+
+class Plasticity:
+    """The learning engine of one plastic projection: its :class:`Traces` and, per synapse
+    (``pre[j] -> post[j]``), the weight and the tags ``tag_1`` (t) and ``tag_2`` (d), updated at
+    every epoch's end as Lava 0.10's ``LearningConnectionModelBitApproximate`` does: all rules
+    read the values before the epoch's update; each variable is shifted into the 16-bit
+    accumulator (<< 7), its rule added (:func:`apply_products`), saturated by sign (weights
+    by ``sign_mode``, tag_2 >= 0), rounded stochastically to 8 bits against one draw per epoch
+    (Lava's ``ConnVarRandom``: its own numpy stream, seed 2 whatever the rule's seed), shifted
+    back and clipped (weights to the sign mode's range, tag_2 to 0..255, tag_1 to -257..255).
+    ``weights`` are the stored integers (Loihi's mixed format drops the lowest bit of the
+    initial weights: the caller passes them as stored)."""
+
+    def __init__(self, rule: LearningRule, pre, post, n_pre: int, n_post: int, weights, *,
+                 sign_mode: str = "mixed", rng_seed: int = 0, tag_1=None, tag_2=None) -> None:  # fmt: skip
+        self.rule = rule
+        self.pre = np.asarray(pre, np.int64)
+        self.post = np.asarray(post, np.int64)
+        self.sign_mode = check_choice("Plasticity", "sign_mode", sign_mode, tuple(SYN_LIMITS))
+        seed = rule.rng_seed if rule.rng_seed is not None else rng_seed
+        self.traces = Traces(n_pre, n_post, x_impulses=rule.x_impulses, x_taus=rule.x_taus,
+                             y_impulses=rule.y_impulses, y_taus=rule.y_taus,
+                             t_epoch=rule.t_epoch, rng_seed=seed)  # fmt: skip
+        n = self.pre.size
+        self.vars = {
+            "weights": np.array(weights, np.int64).reshape(n),
+            "tag_1": np.zeros(n, np.int64) if tag_1 is None else np.array(tag_1, np.int64),
+            "tag_2": np.zeros(n, np.int64) if tag_2 is None else np.array(tag_2, np.int64),
+        }
+        self._round = np.random.default_rng(seed=2)  # Lava's ConnVarRandom(seed 2)
+        self._random = float(self._round.random(1)[0])
+        self.updates = 0  # synaptic-variable updates applied (synapses x rules x epochs)
+        self.epochs = 0
+
+    def step(self, pre_spikes, post_spikes) -> bool:
+        """One step's spikes; at an epoch's end the rules are applied (True returned)."""
+        tr = self.traces
+        if not tr.step(pre_spikes, post_spikes):
+            return False
+        self._random = float(self._round.random(1)[0])
+        self.epochs += 1
+        pre, post = self.pre, self.post
+        tx, ty = tr.epoch_tx, tr.epoch_ty
+        xh, yh = tr.x_history, tr.y_history
+        txs, tys = tx[pre], ty[post]
+        values = {"x0": (txs > 0).astype(np.int64), "y0": (tys > 0).astype(np.int64),
+                  "w": self.vars["weights"], "d": self.vars["tag_2"], "t": self.vars["tag_1"]}  # fmt: skip
+        for k, name in enumerate(("x1", "x2")):
+            values[f"{name}_x0"] = xh[txs, k, pre]
+            values[f"{name}_y0"] = xh[tys, k, pre]
+            values[f"{name}_u"] = xh[-1, k, pre]
+        for k, name in enumerate(("y1", "y2", "y3")):
+            values[f"{name}_x0"] = yh[txs, k, post]
+            values[f"{name}_y0"] = yh[tys, k, post]
+            values[f"{name}_u"] = yh[-1, k, post]
+        d = self.rule.decimate
+        u = 0 if d is None else int((tr.time_step // tr.t_epoch) % 2**d == 0)
+        new = {}
+        for target, products in self.rule.rules.items():
+            name = TARGETS[target]
+            acc = apply_products(products, self.vars[name] << 7, pre, post, values, u)
+            if name == "weights":
+                lo, hi = SYN_LIMITS[self.sign_mode]
+                acc = np.clip(acc, lo << 7 if lo < 0 else 0, None if hi > 0 else 0)
+            elif name == "tag_2":
+                acc = np.maximum(acc, 0)
+            q = (acc >> 7) + (self._random < (acc & 127) / 128.0)
+            lim = {"weights": SYN_LIMITS[self.sign_mode], "tag_2": (0, 255),
+                   "tag_1": (-257, 255)}[name]  # fmt: skip
+            new[name] = np.clip(q, *lim).astype(np.int64)
+            self.updates += pre.size
+        self.vars.update(new)
+        return True

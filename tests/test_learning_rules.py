@@ -1,0 +1,96 @@
+"""Loihi's learning rules against Lava 0.10's fixed-point learning model (issue 29):
+``tests/data/lava_learning.npz`` (made by ``benchmarks/peers/make_lava_learning_traces.py`` in
+Lava's own virtualenv). Weights, tag_1 and tag_2 of every synapse after every step, for
+STDPLoihi (potentiation and depression, epochs 1-4) and five general Loihi2FLearningRule rules
+(pair, triplet with a u0 term, weight-dependent, tags, tau = 0 traces), on their own seeds."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+from spikemesh.exceptions import ParameterError
+from spikemesh.learning import STDP, LearningRule, Plasticity, parse_rule
+
+DATA = np.load(Path(__file__).resolve().parent / "data" / "lava_learning.npz")
+META = json.loads(bytes(DATA["meta"]).decode())
+CASES = [c["name"] for c in META["cases"]]
+
+
+def engine(case: dict):
+    p = dict(case["params"])
+    rule = STDP(**p) if case["rule"] == "stdp" else LearningRule(**p)
+    w0 = DATA[f"{case['name']}/w0"]  # Lava's (n_post, n_pre)
+    n_post, n_pre = w0.shape
+    post, pre = np.meshgrid(np.arange(n_post), np.arange(n_pre), indexing="ij")
+    stored = (w0 >> 1) << 1  # Loihi's mixed 8-bit format drops the lowest bit (as Lava does)
+    return Plasticity(rule, pre.ravel(), post.ravel(), n_pre, n_post, stored.ravel()), w0.shape
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_weights_and_tags_equal_lavas_after_every_step(name):
+    case = next(c for c in META["cases"] if c["name"] == name)
+    pl, shape = engine(case)
+    pre, post = DATA[f"{name}/pre"], DATA[f"{name}/post"]
+    for t in range(pre.shape[0]):
+        pl.step(pre[t], post[t])
+        for var in ("weights", "tag_1", "tag_2"):
+            assert_array_equal(pl.vars[var].reshape(shape), DATA[f"{name}/{var}"][t],
+                               err_msg=f"{var}, step {t + 1}")  # fmt: skip
+    assert pl.epochs == pre.shape[0] // pl.rule.t_epoch
+    assert pl.updates == pl.epochs * pl.pre.size * len(pl.rule.rules)
+
+
+def test_the_fixtures_learn_both_ways_and_saturate():
+    for name in ("stdp_basic", "stdp_depress", "rule_pair"):
+        dw = np.diff(DATA[f"{name}/weights"], axis=0)
+        assert (dw > 0).any() and (dw < 0).any(), name
+    assert DATA["stdp_epoch4/weights"].min() == -256  # the mixed format's floor
+    assert DATA["rule_tags/tag_1"].max() > 0 and DATA["rule_tags/tag_2"].max() > 0
+
+
+def test_stdp_writes_lavas_rule_string():
+    r = STDP(learning_rate=1, A_plus=0.5, A_minus=-2, tau_plus=8, tau_minus=8)
+    assert r.strings["dw"] == "(1) * (-2) * x0 * y1 + (1) * (1) * 2 ^ -1 * y0 * x1"
+    assert r.x_taus == (8, 0) and r.y_taus == (8, 0, 0) and r.x_impulses[0] == 16
+
+
+def test_the_parser_folds_scales_and_reads_every_factor_form():
+    (p,) = parse_rule("dw", "-3*2^-2 * y0 * (x1 + 2) * sgn(w - 1)")
+    assert (p.dependency, p.mantissa, p.exponent) == ("y0", -3, -2)
+    assert [(f.var, f.const, f.sgn) for f in p.factors] == [("x1", 2, False), ("w", -1, True)]
+    (p,) = parse_rule("dw", "16 * u0")  # halved while above 7: 4 * 2^2, as Lava does
+    assert (p.dependency, p.mantissa, p.exponent) == ("u0", 4, 2)
+    (p,) = parse_rule("dt", "2^-1 * y1 * x0 * y0")  # a later dependency is a factor
+    assert p.dependency == "x0" and [f.var for f in p.factors] == ["y1", "y0"]
+
+
+@pytest.mark.parametrize(("rule", "match"), [
+    ("x1 * y1", "has no dependency"),
+    ("9 * x0", "mantissa in -8..7"),
+    ("2^-8 * x0", "exponent -8 is outside"),
+    ("x0 * (x1 + y1)", "not one of Loihi's factor forms"),
+    ("x0 * sgn(x1)", "sgn"),
+    ("x0 * (-x1)", "outside the brackets"),
+    ("x0 * z", "cannot read 'z'"),
+    ("x0 * (x1 + 2", "not closed"),
+    ("", "non-empty"),
+])  # fmt: skip
+def test_terms_a_chip_cannot_express_are_refused_by_name(rule, match):
+    with pytest.raises(ParameterError, match=match):
+        parse_rule("dw", rule)
+
+
+def test_rule_sets_are_checked_where_they_enter():
+    with pytest.raises(ParameterError, match="at least one of dw, dd, dt"):
+        LearningRule()
+    with pytest.raises(ParameterError, match="one decimation"):
+        LearningRule(dw="u0 * x1", dt="u1 * y1")
+    with pytest.raises(ParameterError, match="t_epoch"):
+        LearningRule(dw="x0", t_epoch=64)
+    with pytest.raises(ParameterError, match=r"impulse\[0\]"):
+        LearningRule(dw="x0", x1_impulse=-1)
