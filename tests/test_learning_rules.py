@@ -94,3 +94,23 @@ def test_rule_sets_are_checked_where_they_enter():
         LearningRule(dw="x0", t_epoch=64)
     with pytest.raises(ParameterError, match=r"impulse\[0\]"):
         LearningRule(dw="x0", x1_impulse=-1)
+
+
+PARSES = json.loads(
+    (Path(__file__).resolve().parent / "data" / "lava_rule_parses.json").read_text()
+)
+
+
+@pytest.mark.parametrize("rec", PARSES["parses"], ids=lambda r: r["rule"])
+def test_rules_parse_as_lava_parses_them(rec):
+    """Against Lava's own ProductSeries (benchmarks/peers/make_lava_rule_parses.py)."""
+    if "error" in rec:
+        with pytest.raises(ParameterError):
+            parse_rule("dw", rec["rule"])
+        return
+    got = parse_rule("dw", rec["rule"])
+    assert len(got) == len(rec["products"])
+    for p, want in zip(got, rec["products"], strict=True):
+        dep = want["dependency"] + (str(want["decimate"]) if want["dependency"] == "u" else "")
+        assert (p.dependency, p.mantissa, p.exponent) == (dep, want["mantissa"], want["exponent"])
+        assert [[f.var, f.const, f.sgn] for f in p.factors] == want["factors"]
