@@ -31,12 +31,13 @@ the learning engine's cycles and energy in the simulator's counters.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from ._validate import check_choice, check_int, check_number
-from .exceptions import ParameterError
+from ._validate import check_choice, check_int, check_number, int_array
+from .exceptions import ParameterError, QuantizationWarning, ShapeError
 
 __all__ = ["STDP", "TRACE_MAX", "LearningRule", "Plasticity", "Traces", "parse_rule"]
 
@@ -163,6 +164,7 @@ class Traces:
 ACC_BITS = 15  # W_ACCUMULATOR_U: the synaptic-change accumulator holds 16 signed bits
 SCALE_MANT_BITS = 4  # W_S_MANT
 SYN_BITS = 8  # W_WEIGHTS_U = W_TAG_1_U = W_TAG_2_U: a synaptic variable's magnitude bits
+SYN_SHIFT = ACC_BITS - SYN_BITS  # a variable enters the accumulator shifted left 7
 FACTOR_BITS = {"x0": 1, "y0": 1, "x1": 7, "x2": 7, "y1": 7, "y2": 7, "y3": 7,
                "w": 9, "d": 9, "t": 9}  # fmt: skip
 TARGETS = {"dw": "weights", "dd": "tag_2", "dt": "tag_1"}
@@ -211,7 +213,7 @@ def _closing(s: str, i: int, owner: str, text: str) -> int:
 def _bracket(inner: str, owner: str, term: str) -> tuple[str | None, int, int, int]:
     """``(var + C)`` / ``(C + var)`` / ``(C)``, Lava's forms: (var or None, const, sign of the
     factor, literal scale (mantissa, exponent) folded into the product)."""
-    m = re.fullmatch(r"([+\-]?)(x0|y0|x[12]|y[123]|w|d|t)(?:([+\-])(\d+))?", inner) or None
+    m = re.fullmatch(r"([+\-]?)(x0|y0|x[12]|y[123]|w|d|t)(?:([+\-])(\d+))?", inner)
     if m is not None:
         if m.group(1) == "-" and m.group(3) is None:
             raise ParameterError(f"{owner}: term {term!r}: write '-{m.group(2)}' outside the "
@@ -316,7 +318,7 @@ def _product(symbols: list, owner: str, target: str) -> Product:
     return Product(dep, mant, exp, tuple(factors), term)
 
 
-def _float_to_literal(x: float) -> str:
+def _float_to_literal(x: float, name: str) -> str:
     """Lava's ``float_to_literal``: ``(sign * max(int|x|, 1)) * 2 ^ round(log2(rest))``."""
     if x == 0:
         return "0"
@@ -326,7 +328,12 @@ def _float_to_literal(x: float) -> str:
     rest = x / mant
     if rest == 1:
         return f"({sign * mant})"
-    return f"({sign * mant}) * 2 ^ {int(np.round(np.log2(rest)))}"
+    exp = int(np.round(np.log2(rest)))
+    if sign * mant * 2.0**exp != sign * x:
+        warnings.warn(f"spikemesh: STDP.{name}={sign * x:g} is written {sign * mant} * 2^{exp} = "
+                      f"{sign * mant * 2.0**exp:g} (a whole mantissa times a power of two, as "
+                      "Lava's STDPLoihi writes it)", QuantizationWarning, stacklevel=4)  # fmt: skip
+    return f"({sign * mant}) * 2 ^ {exp}"
 
 
 class LearningRule:
@@ -384,7 +391,8 @@ class STDP(LearningRule):
                  x1_impulse=16, y1_impulse=16) -> None:  # fmt: skip
         for k, v in (("learning_rate", learning_rate), ("A_plus", A_plus), ("A_minus", A_minus)):
             check_number("STDP", k, v)
-        lr, ap, am = (_float_to_literal(v) for v in (learning_rate, A_plus, A_minus))
+        lr, ap, am = (_float_to_literal(v, k) for k, v in (("learning_rate", learning_rate),
+                                                          ("A_plus", A_plus), ("A_minus", A_minus)))  # fmt: skip
         super().__init__(f"{lr} * {am} * x0 * y1 + {lr} * {ap} * y0 * x1",
                          x1_impulse=x1_impulse, x1_tau=check_number("STDP", "tau_plus", tau_plus, 0),
                          y1_impulse=y1_impulse, y1_tau=check_number("STDP", "tau_minus", tau_minus, 0),
@@ -397,7 +405,7 @@ def _wrap32(v: np.ndarray) -> np.ndarray:
     return ((v + 2**31) & (2**32 - 1)) - 2**31
 
 
-def apply_products(products, acc, pre, post, values: dict, u: int) -> np.ndarray:
+def apply_products(products, acc, values: dict, u: int) -> np.ndarray:
     """One rule's sum of products onto the accumulator ``acc`` (int64 per synapse, the
     variable << 7), as Lava's ``LearningRuleApplierBitApprox``: per product the dependency
     times its factors (each clipped to its width), in int32 arithmetic (Lava's: it wraps), times
@@ -426,7 +434,7 @@ def apply_products(products, acc, pre, post, values: dict, u: int) -> np.ndarray
             r = _wrap32(r * np.clip(v, -(2**b), 2**b - 1))
         r = _wrap32(r * p.mantissa)
         r = r >> max(0, width + SCALE_MANT_BITS - ACC_BITS)
-        r = _wrap32(r << (p.exponent + 7))
+        r = _wrap32(r << (p.exponent + SYN_SHIFT))
         acc = np.clip(acc + np.clip(r, lo, hi), lo, hi)
     return acc
 
@@ -448,20 +456,36 @@ class Plasticity:
 
     def __init__(self, rule: LearningRule, pre, post, n_pre: int, n_post: int, weights, *,
                  sign_mode: str = "mixed", rng_seed: int = 0, tag_1=None, tag_2=None) -> None:  # fmt: skip
+        o = "Plasticity"
+        if not isinstance(rule, LearningRule):
+            raise ParameterError(
+                f"{o}.rule: must be a LearningRule or STDP (got {type(rule).__name__})"
+            )
         self.rule = rule
-        self.pre = np.asarray(pre, np.int64)
-        self.post = np.asarray(post, np.int64)
-        self.sign_mode = check_choice("Plasticity", "sign_mode", sign_mode, tuple(SYN_LIMITS))
+        n_pre = check_int(o, "n_pre", n_pre, 1)
+        n_post = check_int(o, "n_post", n_post, 1)
+        self.pre = int_array(o, "pre", pre, 0, n_pre - 1, ndim=1).astype(np.int64)
+        self.post = int_array(o, "post", post, 0, n_post - 1, ndim=1).astype(np.int64)
+        if self.pre.shape != self.post.shape:
+            raise ShapeError(f"{o}: pre and post name one neuron per synapse and must have the "
+                             f"same length (got {self.pre.size} and {self.post.size})")  # fmt: skip
+        self.sign_mode = check_choice(o, "sign_mode", sign_mode, tuple(SYN_LIMITS))
         seed = rule.rng_seed if rule.rng_seed is not None else rng_seed
         self.traces = Traces(n_pre, n_post, x_impulses=rule.x_impulses, x_taus=rule.x_taus,
                              y_impulses=rule.y_impulses, y_taus=rule.y_taus,
                              t_epoch=rule.t_epoch, rng_seed=seed)  # fmt: skip
         n = self.pre.size
-        self.vars = {
-            "weights": np.array(weights, np.int64).reshape(n),
-            "tag_1": np.zeros(n, np.int64) if tag_1 is None else np.array(tag_1, np.int64),
-            "tag_2": np.zeros(n, np.int64) if tag_2 is None else np.array(tag_2, np.int64),
-        }
+        limits = {"weights": SYN_LIMITS[self.sign_mode], "tag_1": (-257, 255), "tag_2": (0, 255)}
+        self.limits = limits
+        self.vars = {}
+        for name, v in (("weights", weights), ("tag_1", tag_1), ("tag_2", tag_2)):
+            if v is None:
+                self.vars[name] = np.zeros(n, np.int64)
+                continue
+            arr = int_array(o, name, v, *limits[name], ndim=1).astype(np.int64)
+            if arr.shape != (n,):
+                raise ShapeError(f"{o}.{name}: one value per synapse, ({n},) (got {arr.shape})")
+            self.vars[name] = arr
         self._round = np.random.default_rng(seed=2)  # Lava's ConnVarRandom(seed 2)
         self._random = float(self._round.random(1)[0])
         self.updates = 0  # synaptic-variable updates applied (synapses x rules x epochs)
@@ -493,16 +517,15 @@ class Plasticity:
         new = {}
         for target, products in self.rule.rules.items():
             name = TARGETS[target]
-            acc = apply_products(products, self.vars[name] << 7, pre, post, values, u)
+            acc = apply_products(products, self.vars[name] << SYN_SHIFT, values, u)
             if name == "weights":
                 lo, hi = SYN_LIMITS[self.sign_mode]
-                acc = np.clip(acc, lo << 7 if lo < 0 else 0, None if hi > 0 else 0)
+                acc = np.clip(acc, lo << SYN_SHIFT if lo < 0 else 0, None if hi > 0 else 0)
             elif name == "tag_2":
                 acc = np.maximum(acc, 0)
-            q = (acc >> 7) + (self._random < (acc & 127) / 128.0)
-            lim = {"weights": SYN_LIMITS[self.sign_mode], "tag_2": (0, 255),
-                   "tag_1": (-257, 255)}[name]  # fmt: skip
-            new[name] = np.clip(q, *lim).astype(np.int64)
+            one = 1 << SYN_SHIFT
+            q = (acc >> SYN_SHIFT) + (self._random < (acc & (one - 1)) / one)
+            new[name] = np.clip(q, *self.limits[name]).astype(np.int64)
             self.updates += pre.size
         self.vars.update(new)
         return True

@@ -7,13 +7,14 @@ STDPLoihi (potentiation and depression, epochs 1-4) and five general Loihi2FLear
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from spikemesh.exceptions import ParameterError
+from spikemesh.exceptions import DTypeError, ParameterError, QuantizationWarning, ShapeError
 from spikemesh.learning import STDP, LearningRule, Plasticity, parse_rule
 
 DATA = np.load(Path(__file__).resolve().parent / "data" / "lava_learning.npz")
@@ -114,3 +115,36 @@ def test_rules_parse_as_lava_parses_them(rec):
         dep = want["dependency"] + (str(want["decimate"]) if want["dependency"] == "u" else "")
         assert (p.dependency, p.mantissa, p.exponent) == (dep, want["mantissa"], want["exponent"])
         assert [[f.var, f.const, f.sgn] for f in p.factors] == want["factors"]
+
+
+def test_stdp_says_when_a_number_is_not_a_power_of_two_multiple():
+    with pytest.warns(QuantizationWarning, match=r"A_plus=0.3 is written 1 \* 2\^-2 = 0.25"):
+        STDP(learning_rate=1, A_plus=0.3, A_minus=-1, tau_plus=5, tau_minus=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        STDP(learning_rate=2, A_plus=0.5, A_minus=-3, tau_plus=5, tau_minus=5)  # exact: silent
+
+
+def test_the_engine_checks_its_synapses_where_they_enter():
+    rule = STDP(learning_rate=1, A_plus=1, A_minus=-1, tau_plus=5, tau_minus=5)
+    with pytest.raises(ShapeError, match="same length"):
+        Plasticity(rule, [0, 1], [0], 2, 2, [2, 4])
+    with pytest.raises(ParameterError, match=r"Plasticity.post"):
+        Plasticity(rule, [0, 1], [0, 2], 2, 2, [2, 4])  # post neuron 2 of 2
+    with pytest.raises(ShapeError, match=r"Plasticity.weights: one value per synapse"):
+        Plasticity(rule, [0, 1], [0, 1], 2, 2, [2, 4, 6])
+    with pytest.raises(ParameterError, match=r"Plasticity.weights"):
+        Plasticity(rule, [0, 1], [0, 1], 2, 2, [2, 300])  # beyond the mixed format
+    with pytest.raises(ParameterError, match=r"Plasticity.weights"):
+        Plasticity(rule, [0, 1], [0, 1], 2, 2, [-2, 4], sign_mode="excitatory")
+    with pytest.raises(DTypeError, match=r"Plasticity.weights: must hold whole numbers"):
+        Plasticity(rule, [0, 1], [0, 1], 2, 2, [2.5, 4])  # not silently truncated
+    with pytest.raises(ParameterError, match=r"Plasticity.tag_2"):
+        Plasticity(rule, [0, 1], [0, 1], 2, 2, [2, 4], tag_2=[-1, 0])
+    with pytest.raises(ParameterError, match=r"Plasticity.rule"):
+        Plasticity("stdp", [0], [0], 1, 1, [2])
+
+
+def test_uk_is_only_ever_a_dependency():
+    with pytest.raises(ParameterError, match="u0 can only be a product's dependency"):
+        parse_rule("dw", "x0 * u0 * y1")  # Lava ignores the u0 here without a word
