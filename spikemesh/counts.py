@@ -98,7 +98,8 @@ class Counts:
     batches per source, destination core and step: the scheduler's unit, not an energy unit),
     ``flits``, ``hops_ew``, ``hops_ns`` and ``chip_crossings`` (all per message: a batch of m
     messages over h hops is m x h hops), ``barriers``, ``encoding_macs`` (synaptic events of
-    graded external inputs).
+    graded external inputs), ``synaptic_updates`` (the learning engine's: one per synapse of a
+    plastic projection at each epoch's end, all of its variables in one update).
     Bits: ``synaptic_event_bits`` (events x payload bits), ``weighted_event_bits`` (events x
     payload bits x weight bits: the Bit Budget's synaptic bit operations), ``weight_bits_read``
     (events x weight bits), ``payload_bit_hops`` (messages x payload bits x hops),
@@ -138,6 +139,7 @@ class Counts:
     state_bits_read: float = 0
     state_bits_written: float = 0
     encoding_macs: float = 0
+    synaptic_updates: float = 0
     elapsed_s: float = 0.0
     chips: int = 1
     chip_seconds: float = 0.0
@@ -267,6 +269,7 @@ _DERIVED = {
 """Counts :meth:`Counts.from_totals` derives (or defaults, as documented) when not given."""
 _DEFAULTED = {
     "encoding_macs",
+    "synaptic_updates",
     "chip_crossings",
     "weight_bits",
     "barriers",
@@ -298,6 +301,7 @@ class CoreStepCounts:
     chip_crossings: np.ndarray
     elapsed_s: np.ndarray
     chip_seconds: np.ndarray
+    synaptic_updates: np.ndarray
 
     def __getitem__(self, key: str) -> np.ndarray:
         return getattr(self, key)

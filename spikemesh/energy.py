@@ -87,7 +87,7 @@ E_ADD_BIT = 0.03 / 8  # pJ: int8 add / 8 bits
 E_SRAM_BIT = 10.0 / 64  # pJ: 64-bit read from an 8 KB SRAM
 E_HOP_BIT = E_SRAM_BIT  # pJ: one router-buffer access per payload bit per hop (assumed)
 
-CHIP_COMPONENTS = ("synaptic", "neuron_update", "spike", "routing", "static")
+CHIP_COMPONENTS = ("synaptic", "neuron_update", "spike", "routing", "learning", "static")
 
 
 # ----------------------------------------------------------------------------- models
@@ -279,6 +279,10 @@ class EnergyReport:
     by_population: dict = field(default_factory=dict)
     settings: dict = field(default_factory=dict)
     unpriced: dict = field(default_factory=dict)  # model -> counts it needs that were not given
+    left_out: dict = field(default_factory=dict)
+    """Model -> counts of this run it does not price by definition (``synaptic_updates``: the
+    learning engine's; SynOps, the Bit Budget and the ANN estimate price inference only, and a
+    chip energy set without ``synaptic_update_pj`` has no figure for it)."""
     per_core_step: CoreStepCounts | None = None
     """Counts per (step, core) the chip model priced (:class:`~spikemesh.counts.CoreStepCounts`)."""
     unverified: tuple = ()
@@ -319,6 +323,7 @@ class EnergyReport:
             "settings": self.settings,
             "counts": {k: (float(v) if isinstance(v, (float, np.floating)) else int(v)) for k, v in self.counts.as_dict().items()},
             "models": {m: {"total_J": self.total(m), "components_J": self.components(m)} for m in self.models},
+            "left_out": dict(self.left_out),
             "by_population_J": {k: float(v) for k, v in self.by_population.items()},
             "bit_budget": self.bit_budget(),
             "unverified": list(self.unverified),
@@ -358,6 +363,12 @@ class EnergyReport:
             f"{n('messages')} spike messages, {hops} message hops, activation sparsity "
             f"{n('activation_sparsity', '.3f')}"
         )
+        if c["synaptic_updates"]:
+            out = ", ".join(m for m in self.left_out)
+            lines.append(f"learning: {c['synaptic_updates']:,.0f} synaptic updates"
+                         + (f", not priced by {out} (they price inference only"
+                            + (", or the energy set has no synaptic_update_pj" if "chip" in
+                               self.left_out else "") + ")" if out else ""))  # fmt: skip
         if self.unverified:
             lines.append("unverified (no published figure): " + "; ".join(self.unverified))
         return "\n".join(lines)
@@ -470,6 +481,9 @@ def report(chip, counts: Counts, *, per_core_step: CoreStepCounts | None = None,
                                  for mo in models
                                  if any(k in unknown for k in getattr(mo, "needs", ()))})  # fmt: skip
     rep.unverified = _unverified(models[0], neuron_models)
+    if counts.synaptic_updates > 0:
+        rep.left_out = {mo.name: ["synaptic_updates"] for mo in models
+                        if "synaptic_updates" not in getattr(mo, "needs", ())}  # fmt: skip
     if per_core_step is not None:
         per_cell = models[0].components(per_core_step)  # arrays (steps, cores) per component
         grid = sum(np.asarray(v, float) for v in per_cell.values())

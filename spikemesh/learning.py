@@ -39,7 +39,15 @@ import numpy as np
 from ._validate import check_choice, check_int, check_number, int_array
 from .exceptions import ParameterError, QuantizationWarning, ShapeError
 
-__all__ = ["STDP", "TRACE_MAX", "LearningRule", "Plasticity", "Traces", "parse_rule"]
+__all__ = [
+    "STDP",
+    "TRACE_MAX",
+    "LearningRule",
+    "Plasticity",
+    "Traces",
+    "parse_rule",
+    "rule_from_dict",
+]
 
 TRACE_BITS = 7  # Lava's W_TRACE: traces hold 0..127
 TRACE_MAX = 2**TRACE_BITS - 1
@@ -348,6 +356,11 @@ class LearningRule:
                  y3_impulse=0.0, y3_tau=0.0, t_epoch: int = 1,
                  rng_seed: int | None = None) -> None:  # fmt: skip
         o = type(self).__name__
+        self._args = {"dw": dw, "dd": dd, "dt": dt, "x1_impulse": x1_impulse, "x1_tau": x1_tau,
+                      "x2_impulse": x2_impulse, "x2_tau": x2_tau, "y1_impulse": y1_impulse,
+                      "y1_tau": y1_tau, "y2_impulse": y2_impulse, "y2_tau": y2_tau,
+                      "y3_impulse": y3_impulse, "y3_tau": y3_tau, "t_epoch": t_epoch,
+                      "rng_seed": rng_seed}  # fmt: skip
         given = {k: v for k, v in (("dw", dw), ("dd", dd), ("dt", dt)) if v is not None}
         if not given:
             raise ParameterError(f"{o}: give at least one of dw, dd, dt (rule strings)")
@@ -379,6 +392,21 @@ class LearningRule:
         rules = ", ".join(f"{k}={v!r}" for k, v in self.strings.items())
         return f"{type(self).__name__}({rules}, t_epoch={self.t_epoch})"
 
+    def to_dict(self) -> dict:
+        """``{"kind": class name, "args": constructor arguments}`` (JSON-ready);
+        :func:`rule_from_dict` makes the rule again."""
+
+        def plain(v):
+            return v.item() if isinstance(v, np.generic) else v
+
+        return {"kind": type(self).__name__, "args": {k: plain(v) for k, v in self._args.items()}}
+
+    def __eq__(self, other) -> bool:
+        return type(other) is type(self) and other.to_dict() == self.to_dict()
+
+    def __hash__(self) -> int:
+        return hash(repr(self))
+
 
 class STDP(LearningRule):
     """Pair STDP with Lava's ``STDPLoihi`` names and meanings: ``dw = learning_rate * A_minus
@@ -399,6 +427,31 @@ class STDP(LearningRule):
                          t_epoch=t_epoch, rng_seed=rng_seed)  # fmt: skip
         self.learning_rate, self.A_plus, self.A_minus = learning_rate, A_plus, A_minus
         self.tau_plus, self.tau_minus = tau_plus, tau_minus
+        self._args = {
+            "learning_rate": learning_rate,
+            "A_plus": A_plus,
+            "A_minus": A_minus,
+            "tau_plus": tau_plus,
+            "tau_minus": tau_minus,
+            "t_epoch": t_epoch,
+            "rng_seed": rng_seed,
+            "x1_impulse": x1_impulse,
+            "y1_impulse": y1_impulse,
+        }
+
+
+def rule_from_dict(d, owner: str = "rule_from_dict") -> LearningRule:
+    """The rule :meth:`LearningRule.to_dict` describes (a ParameterError names what is wrong)."""
+    kinds = {"STDP": STDP, "LearningRule": LearningRule}
+    if not isinstance(d, dict) or d.get("kind") not in kinds or not isinstance(d.get("args"), dict):
+        raise ParameterError(f"{owner}: a learning rule is {{'kind': 'STDP' or 'LearningRule', "
+                             f"'args': {{...}}}} (got {d!r:.120})")  # fmt: skip
+    try:
+        with warnings.catch_warnings():  # warned when it was made
+            warnings.simplefilter("ignore", QuantizationWarning)
+            return kinds[d["kind"]](**d["args"])
+    except TypeError as exc:
+        raise ParameterError(f"{owner}: {d['kind']} arguments {sorted(d['args'])}: {exc}") from None
 
 
 def _wrap32(v: np.ndarray) -> np.ndarray:

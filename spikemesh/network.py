@@ -33,7 +33,8 @@ from .exceptions import (
     SilentPopulationWarning,
     SpikemeshError,
 )
-from .fixedpoint import LOIHI_WEIGHT_EXP, quantize_weights
+from .fixedpoint import LOIHI_WEIGHT_EXP, quantize_weights, weight_range
+from .learning import SYN_LIMITS, LearningRule, rule_from_dict
 from .neurons import NeuronSpec
 
 __all__ = [
@@ -111,6 +112,8 @@ class Projection:
     weight_bits: int = 8
     name: str = ""
     port: int = 0  # which of the post model's input_ports (accumulators) the synapses feed
+    learning: LearningRule | None = None  # plastic: the rule the chip's learning engine applies
+    sign_mode: str | None = None  # plastic: the synapse group's sign mode (static: inferred)
 
     @property
     def n_synapses(self) -> int:
@@ -320,6 +323,7 @@ class Network:
         self.populations: dict[str, Population] = {}
         self.projections: list[Projection] = []
         self.probes: list[Probe] = []
+        self.weight_probes: list[Projection] = []  # plastic projections whose weights are recorded
 
     # -- what it is, for the mappings made of it ---------------------------------------
     def fingerprint(self) -> dict:
@@ -340,7 +344,10 @@ class Network:
             out[f"projection {pr.name or k!r}"] = (
                 pr.pre.name, pr.post.name, pr.weight_exp, pr.weight_bits, pr.pre_idx,
                 pr.post_idx, pr.weight, pr.delay, pr.port)  # fmt: skip
+            if pr.learning is not None:
+                out[f"projection {pr.name or k!r}"] += (repr(pr.learning.to_dict()), pr.sign_mode)
         out["probes"] = tuple((pb.target.name, pb.var) for pb in self.probes)
+        out["weight probes"] = tuple(p.name for p in self.weight_probes)
         return out
 
     def changes_since(self, before: dict) -> list[str]:
@@ -429,6 +436,8 @@ class Network:
         weight_bits: int = 8,
         name: str | None = None,
         port: str | None = None,
+        learning: LearningRule | None = None,
+        sign_mode: str | None = None,
     ) -> Projection:
         """Connect ``pre`` to ``post``.
 
@@ -451,6 +460,14 @@ class Network:
             Which input of a multi-input neuron the synapses feed (``post.neuron.input_ports``:
             ``"real"`` or ``"imag"`` of :class:`~spikemesh.neurons.ResonateFire`); default
             the first. Models with one input take none.
+        learning : LearningRule or STDP, optional
+            Makes the projection plastic: the chip's learning engine applies the rule at every
+            epoch's end (:mod:`spikemesh.learning`; Loihi-class chips only). Every pair of a
+            dense ``weights`` array is a synapse (a 0 can grow); a sparse matrix or connector
+            keeps its stored synapses. Weights are 8-bit (``weight_bits=8``).
+        sign_mode : {"mixed", "excitatory", "inhibitory"}, optional
+            A plastic projection's synapse sign mode (default ``"mixed"``: weights -256..255);
+            learning saturates the weights at its bounds. Static projections infer it.
         """
         owner = f"connect({getattr(pre, 'name', pre)!r} -> {getattr(post, 'name', post)!r})"
         if not (isinstance(pre, (InputSource, Population)) and self._owns(pre)):
@@ -466,7 +483,29 @@ class Network:
         if not isinstance(delay, (numbers.Integral, np.integer)):
             delay = int_array(owner, "delay", delay, 0, MAX_DELAY)
         per_syn = np.ndim(delay) == 1
-        pre_idx, post_idx, w, dense_shape = self._coo(owner, weights, pre.n, post.n, per_syn)
+        if learning is not None:
+            sign_mode = self._check_plastic(owner, learning, sign_mode, weight_bits, name or
+                                            f"{pre.name}->{post.name}")  # fmt: skip
+        elif sign_mode is not None:
+            raise ParameterError(f"{owner}.sign_mode: only a plastic projection (learning=...) "
+                                 f"takes a sign mode; static ones infer it (got {sign_mode!r})")  # fmt: skip
+        if learning is not None and isinstance(weights, np.ndarray | list | tuple):
+            w = int_array(owner, "weights", weights, ndim=2)
+            if w.shape != (pre.n, post.n):
+                raise ShapeError(f"{owner}.weights: must have shape ({pre.n}, {post.n}) "
+                                 f"(got {w.shape})")  # fmt: skip
+            pre_idx, post_idx = (a.ravel().astype(np.int64) for a in
+                                 np.indices(w.shape))  # fmt: skip
+            w, dense_shape = w.ravel().astype(np.int64), w.shape  # every pair is a synapse
+        else:
+            pre_idx, post_idx, w, dense_shape = self._coo(owner, weights, pre.n, post.n, per_syn)
+        if learning is not None:
+            lo, hi = weight_range(sign_mode)
+            if w.size and (w.min() < lo or w.max() > hi):
+                worst = int(w.min()) if w.min() < lo else int(w.max())
+                raise ParameterError(f"{owner}.weights: a {sign_mode} plastic synapse group holds "
+                                     f"weights {lo}..{hi} (got {worst}); pass sign_mode= or "
+                                     "rescale")  # fmt: skip
         if np.ndim(delay) == 0:
             d = np.full(pre_idx.size, check_int(owner, "delay", delay, 0, MAX_DELAY), np.int64)
         else:
@@ -486,11 +525,30 @@ class Network:
         proj = Projection(
             pre, post, pre_idx[order], post_idx[order], w[order], d[order],
             weight_exp, weight_bits, name or f"{pre.name}->{post.name}", port_index,
+            learning, sign_mode,
         )  # fmt: skip
         for arr in (proj.pre_idx, proj.post_idx, proj.weight, proj.delay):
             arr.setflags(write=False)
         self.projections.append(proj)
         return proj
+
+    def _check_plastic(self, owner, learning, sign_mode, weight_bits, name) -> str:
+        if not isinstance(learning, LearningRule):
+            raise ParameterError(f"{owner}.learning: must be a LearningRule or STDP from "
+                                 f"spikemesh.learning (got {type(learning).__name__})")  # fmt: skip
+        if weight_bits != 8:
+            raise ParameterError(f"{owner}.weight_bits: a plastic projection learns 8-bit weights "
+                                 f"(Loihi's learning engine, Lava's LearningDense) (got "
+                                 f"{weight_bits})")  # fmt: skip
+        mode = "mixed" if sign_mode is None else sign_mode
+        if mode not in SYN_LIMITS:
+            raise ParameterError(f"{owner}.sign_mode: must be one of {', '.join(SYN_LIMITS)} "
+                                 f"(got {sign_mode!r})")  # fmt: skip
+        if any(p.name == name for p in self.projections):
+            raise ParameterError(f"{owner}.name: a plastic projection's name keys its weights "
+                                 f"(res.weights[{name!r}]); another projection is called "
+                                 f"{name!r}: pass name=")  # fmt: skip
+        return mode
 
     @staticmethod
     def _coo(owner: str, weights, n_pre: int, n_post: int, per_synapse_delays: bool = False):
@@ -530,8 +588,21 @@ class Network:
         pre, post = np.nonzero(w)
         return pre.astype(np.int64), post.astype(np.int64), w[pre, post].astype(np.int64), w.shape
 
-    def probe(self, target: Population, var: str) -> Probe:
-        """Record state variable ``var`` of ``target`` every step (spikes are always recorded)."""
+    def probe(self, target: Population | Projection, var: str) -> Probe:
+        """Record state variable ``var`` of ``target`` every step (spikes are always recorded),
+        or the weights of a plastic projection after every epoch (``var="weights"``:
+        ``res.weight_history``)."""
+        if isinstance(target, Projection):
+            if not any(p is target for p in self.projections):
+                raise ParameterError(f"Network {self.name!r}.probe: projection {target.name!r} "
+                                     "is not one of its projections")  # fmt: skip
+            if target.learning is None or var != "weights":
+                raise ParameterError(f"probe({target.name!r}, {var!r}): a projection's probe "
+                                     "records 'weights', of a plastic projection (connect(..., "
+                                     "learning=...))")  # fmt: skip
+            if not any(p is target for p in self.weight_probes):
+                self.weight_probes.append(target)
+            return Probe(target, var)
         if not (isinstance(target, Population) and self._owns(target)):
             raise ParameterError(
                 f"Network {self.name!r}.probe: target must be one of its populations"
@@ -594,8 +665,12 @@ class Network:
             meta["projections"].append({"pre": pr.pre.name, "post": pr.post.name, "name": pr.name,
                                         "weight_exp": pr.weight_exp, "weight_bits": pr.weight_bits,
                                         "port": pr.port})  # fmt: skip
+            if pr.learning is not None:
+                meta["projections"][-1].update(learning=pr.learning.to_dict(),
+                                               sign_mode=pr.sign_mode)  # fmt: skip
         for pb in self.probes:
             meta["probes"].append({"target": pb.target.name, "var": pb.var})
+        meta["weight_probes"] = [self.projections.index(p) for p in self.weight_probes]
         arrays["__meta__"] = np.array(json.dumps(meta))
         with open(Path(path), "wb") as fh:
             np.savez_compressed(fh, **arrays)
@@ -674,6 +749,8 @@ class Network:
                                 data[f"proj{k}_delay"], pr, n_syn)  # fmt: skip
             for pb in meta["probes"]:
                 net.probe(net.populations[pb["target"]], pb["var"])
+            for k in meta.get("weight_probes", []):
+                net.probe(net.projections[k], "weights")
         except SpikemeshError as exc:
             raise SpikemeshError(f"Network.load: {path}: {exc}") from exc
         except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as exc:
@@ -696,6 +773,15 @@ class Network:
         ):
             raise ParameterError(f"{owner}.port: must be an input of {post.neuron.model} "
                                  f"(0..{max(len(ports), 1) - 1}) (got {port!r})")  # fmt: skip
+        learning, mode = None, None
+        if pr.get("learning") is not None:
+            learning = rule_from_dict(pr["learning"], f"{owner}.learning")
+            mode = self._check_plastic(owner, learning, pr.get("sign_mode"),
+                                       int(pr["weight_bits"]), pr["name"])  # fmt: skip
+            lo, hi = weight_range(mode)
+            if w.size and (w.min() < lo or w.max() > hi):
+                raise ParameterError(f"{owner}.weight: a {mode} plastic synapse group holds "
+                                     f"{lo}..{hi} (got {int(w.min())}..{int(w.max())})")  # fmt: skip
         proj = Projection(
             pre,
             post,
@@ -707,6 +793,8 @@ class Network:
             int(pr["weight_bits"]),
             pr["name"],
             port,
+            learning,
+            mode,
         )
         for arr in (proj.pre_idx, proj.post_idx, proj.weight, proj.delay):
             arr.setflags(write=False)  # as connect() leaves them: a mapping relies on it

@@ -107,6 +107,9 @@ class CoreLimits:
     payload_bits: int
     neuron_models: tuple[str, ...]
     fanout_cores: int = 0  # 0 = unlimited
+    learning: bool = (
+        False  # a learning engine: plastic projections map (Loihi's, Davies 2018 §III-D)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,8 +187,8 @@ class Key:
 
 TIMING_KEYS = {
     "synaptic_op_ns": Key("ns", "one synaptic event at the destination core", 0.0),
-    "synaptic_update_ns": Key("ns", "one synaptic learning update (learning is not modelled)",
-                              0.0, used=False),
+    "synaptic_update_ns": Key("ns", "one synapse's learning update at an epoch's end (the "
+                              "learning engine of a core updates its synapses one by one)", 0.0),
     "neuron_update_active_ns": Key("ns", "update of a neuron whose state changed or spiked", 0.0),
     "neuron_update_inactive_ns": Key("ns", "update of an idle neuron", 0.0),
     "spike_in_tile_ns": Key("ns", "one spike message sent (Davies 2018 Table 2: a spike "
@@ -206,8 +209,8 @@ TIMING_KEYS = {
 
 ENERGY_KEYS = {
     "synaptic_op_pj": Key("pJ", "one synaptic event", 0.0, "synaptic_events", "synaptic"),
-    "synaptic_update_pj": Key("pJ", "one synaptic learning update (learning is not modelled)",
-                              0.0, used=False),
+    "synaptic_update_pj": Key("pJ", "one synapse's learning update at an epoch's end", 0.0,
+                              "synaptic_updates", "learning"),
     "neuron_update_active_pj": Key("pJ", "update of a neuron whose state changed or spiked",
                                    0.0, "active_updates", "neuron_update"),
     "neuron_update_inactive_pj": Key("pJ", "update of an idle neuron", 0.0,
@@ -260,7 +263,7 @@ _SCHEMA = {
     "core": {"neurons": "posint", "input_axons": "posint", "output_axons": "posint",
              "synapse_memory_bits": "posint", "synapse_index_bits": "nonnegint",
              "max_delay": "posint", "weight_bits": "posint", "payload_bits": "posint",
-             "neuron_models": list, "fanout_cores": "nonnegint"},
+             "neuron_models": list, "fanout_cores": "nonnegint", "learning": bool},
 }  # fmt: skip
 _REQUIRED = {
     "chip": ("name", "clock_hz", "tick_s"),
@@ -287,6 +290,9 @@ def _check(path, section, key, value, kind):
     if kind is str:
         if not isinstance(value, str):
             raise _err(path, where, value, "must be a string")
+    elif kind is bool:
+        if not isinstance(value, bool):
+            raise _err(path, where, value, "must be true or false")
     elif kind is list:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise _err(path, where, value, "must be a list of strings")

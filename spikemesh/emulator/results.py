@@ -73,6 +73,10 @@ def _check_arrays(
         if name not in net.inputs:
             raise bad(f"it holds input {name!r}, which the network does not have")
         want(f"inputs[{name!r}]", a, (steps, net.inputs[name].n))
+    if "synaptic_updates" not in counters and set(counters) == set(COUNTERS) - {"synaptic_updates"}:
+        counters["synaptic_updates"] = np.zeros(
+            (steps, mapping.n_cores), np.int64
+        )  # saved before learning
     if set(counters) != set(COUNTERS):
         raise bad(f"its counters are {sorted(counters)}; a result has {sorted(COUNTERS)}")
     for name, a in counters.items():
@@ -98,8 +102,54 @@ COUNTERS = (
     "packets",
     "axon_events",
     "overflows",
+    "synaptic_updates",
 )
 """Counters per step and core, in the order of the simulator's counter table."""
+
+
+class Weights(dict):
+    """Plastic projections' final weights: ``res.weights[name]`` or ``res.weights[projection]``
+    (a :class:`~spikemesh.network.Projection`), each ``(n_pre, n_post)`` int64."""
+
+    def __getitem__(self, key):
+        name = getattr(key, "name", key)
+        if not dict.__contains__(self, name):
+            have = ", ".join(repr(k) for k in self) or "none: the network has no plastic projection"
+            raise KeyError(f"no plastic projection {name!r}; plastic projections: {have}")
+        return dict.__getitem__(self, name)
+
+    def __contains__(self, key) -> bool:
+        return dict.__contains__(self, getattr(key, "name", key))
+
+
+def _check_weights(bad, mapping, weights, history, wsteps) -> None:
+    """A result file's plastic weights against the mapping's network: names, shapes, ints."""
+    projs = {p.name: p for p in mapping.network.projections if p.learning is not None}
+    for what, table in (("weights", weights), ("weight_history", history)):
+        for name in table:
+            if name not in projs:
+                raise bad(f"it holds {what} of {name!r}, which is not a plastic projection of "
+                          "the network")  # fmt: skip
+    for name in projs:
+        if name not in weights:
+            raise bad(f"it has no weights of plastic projection {name!r}")
+    for name, a in weights.items():
+        p = projs[name]
+        if a.dtype.kind not in "iu" or a.shape != (p.pre.n, p.post.n):
+            raise bad(f"weights[{name!r}] is {a.dtype}{list(a.shape)}; the mapping needs "
+                      f"integers shaped {[p.pre.n, p.post.n]}")  # fmt: skip
+    for name, a in history.items():
+        p = projs[name]
+        st = wsteps.get(name)
+        if (
+            a.dtype.kind not in "iu"
+            or a.ndim != 3
+            or a.shape[1:] != (p.pre.n, p.post.n)
+            or (st is None or st.shape != (a.shape[0],))
+        ):
+            raise bad(f"weight_history[{name!r}] is {a.dtype}{list(a.shape)} with "
+                      f"{None if st is None else list(st.shape)} epoch steps; the mapping needs "
+                      f"integers shaped [epochs, {p.pre.n}, {p.post.n}] and one step per epoch")  # fmt: skip
 
 
 class SpikeRecord(Mapping):
@@ -190,7 +240,13 @@ class SimulationResult:
         destination core, in the step the spike was emitted), ``neuron_updates``,
         ``state_changes`` (neurons whose state changed), ``spikes``, ``packets`` (batches sent,
         one per destination core per step), ``axon_events`` (spike messages sent) and
-        ``overflows`` (registers that wrapped or saturated).
+        ``overflows`` (registers that wrapped or saturated) and ``synaptic_updates`` (the
+        learning engine's, at each epoch's end: one per synapse of a plastic projection).
+    weights : Weights (projection name or Projection -> (n_pre, n_post) int64)
+        Plastic projections' weights as stored after the run (0 where there is no synapse).
+    weight_history : dict name -> (epochs, n_pre, n_post) int64
+        Of projections probed with ``net.probe(projection, "weights")``: the weights after
+        every epoch's update of this run; ``weight_steps[name]`` the steps those epochs ended.
     cycles : (steps,) int64
         Cycles per step from the timing model (0 with ``timing="none"``).
     timing : TimingResult or None
@@ -215,6 +271,9 @@ class SimulationResult:
     packets: PacketLog
     mapping: object
     inputs: dict = field(default_factory=dict)  # input name -> (steps, n) payloads given
+    weights: dict = field(default_factory=lambda: Weights())
+    weight_history: dict = field(default_factory=dict)
+    weight_steps: dict = field(default_factory=dict)
     _counts: tuple | None = field(default=None, repr=False)
 
     def total(self, counter: str) -> int:
@@ -238,6 +297,13 @@ class SimulationResult:
             arrays[f"inputs/{i}"] = self.inputs[name]
         for name, a in self.counters.items():
             arrays[f"counters/{name}"] = np.ascontiguousarray(a)
+        weight_names = list(self.weights)
+        for i, name in enumerate(weight_names):
+            arrays[f"weights/{i}"] = dict.__getitem__(self.weights, name)
+        history_names = list(self.weight_history)
+        for i, name in enumerate(history_names):
+            arrays[f"weight_history/{i}"] = self.weight_history[name]
+            arrays[f"weight_steps/{i}"] = np.asarray(self.weight_steps[name], np.int64)
         for f in ("step", "src", "dst", "events", "synaptic_events"):
             arrays[f"packets/{f}"] = np.asarray(getattr(self.packets, f))
         timing = None
@@ -251,6 +317,7 @@ class SimulationResult:
         meta = {
             "format": "spikemesh-result", "version": 2, "t0": int(self.t0),
             "spikes": spike_names, "probes": [list(k) for k in probe_keys], "inputs": input_names,
+            "weights": weight_names, "weight_history": history_names,
             "steps": int(self.steps), "overflows": int(self.overflows), "meta": _plain(self.meta),
             "timing": timing, "fingerprint": _fingerprint(self.mapping),
         }  # fmt: skip
@@ -310,6 +377,7 @@ class SimulationResult:
                 raise bad(f"it is format version {meta.get('version')!r}; this spikemesh reads "
                           "version 2 (save it again)")  # fmt: skip
             spikes, probes, counters, packets, tarr, inputs = {}, {}, {}, {}, {}, {}
+            weights, history, wsteps = Weights(), {}, {}
             for key, a in data.items():
                 kind, _, rest = key.partition("/")
                 if kind == "spikes":
@@ -325,9 +393,16 @@ class SimulationResult:
                     packets[rest] = a
                 elif kind == "timing":
                     tarr[rest] = a
+                elif kind == "weights":
+                    weights[meta["weights"][int(rest)]] = a
+                elif kind == "weight_history":
+                    history[meta["weight_history"][int(rest)]] = a
+                elif kind == "weight_steps":
+                    wsteps[meta["weight_history"][int(rest)]] = a
             steps = int(meta["steps"])
             _check_arrays(bad, mapping, steps, spikes, probes, counters, packets, inputs,
                           data["cycles"], meta, tarr)  # fmt: skip
+            _check_weights(bad, mapping, weights, history, wsteps)
             timing = None
             if meta["timing"] is not None:
                 t = meta["timing"]
@@ -338,7 +413,8 @@ class SimulationResult:
             return cls(spikes=record, probes=probes, counters=counters, cycles=data["cycles"],
                        t0=int(meta["t0"]), steps=steps,
                        overflows=int(meta["overflows"]), meta=meta["meta"], timing=timing,
-                       packets=PacketLog(**packets), mapping=mapping, inputs=inputs)  # fmt: skip
+                       packets=PacketLog(**packets), mapping=mapping, inputs=inputs,
+                       weights=weights, weight_history=history, weight_steps=wsteps)  # fmt: skip
         except SpikemeshError:
             raise
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
@@ -422,8 +498,10 @@ class SimulationResult:
     # ------------------------------------------------------------------ counting
     def _elapsed(self, updates, changed, spikes) -> np.ndarray:
         """Chip time of each step: this run's timing, or the analytic model after the fact."""
-        timing = self.timing or replay(self.mapping, "analytic", updates, changed, spikes,
-                                       self.packets)  # fmt: skip
+        if self.timing is not None:  # the learning phase is in its cycles
+            return np.asarray(self.timing.latency_s, float)
+        timing = replay(self.mapping, "analytic", updates, changed, spikes, self.packets,
+                        learning=self.counters["synaptic_updates"])  # fmt: skip
         return np.asarray(timing.latency_s, float)
 
     def _count(self) -> tuple[Counts, CoreStepCounts]:
@@ -461,7 +539,7 @@ class SimulationResult:
             synaptic_events=cnt["synaptic_events"].astype(float), neuron_updates=updates,
             active_updates=active, inactive_updates=updates - active,
             spikes=cnt["spikes"].astype(float), **per_msg, elapsed_s=share,
-            chip_seconds=share * chips,
+            chip_seconds=share * chips, synaptic_updates=cnt["synaptic_updates"].astype(float),
         )  # fmt: skip
         user_neurons = sum(p.n for p in m.network.populations.values())
         if isinstance(self.spikes, SpikeRecord):
@@ -496,6 +574,7 @@ class SimulationResult:
             state_bits_read=int((updates * state_bits).sum()),
             state_bits_written=int((active * state_bits).sum()),
             encoding_macs=int(syn[is_input & (b_s > 1)].sum()),
+            synaptic_updates=int(cnt["synaptic_updates"].sum()),
             elapsed_s=float(elapsed.sum()),
             chips=chips,
             chip_seconds=float(elapsed.sum()) * chips,

@@ -9,7 +9,11 @@ step rule):
             at slots t + delay (all in the future: every core has already read slot t) -- one
             kernel call for every source of the network (``kernels.NetDeliver``);
 ``record``  spikes and probes;
-``time``    the timing model (if any) turns the step's counts and batches into cycles.
+``learn``   plastic projections (:mod:`spikemesh.learning`): the step's pre and post spikes
+            advance their traces; at an epoch's end the rules rewrite the weights in the cores'
+            synapse tables (read from the next step on) and count synaptic updates;
+``time``    the timing model (if any) turns the step's counts and batches into cycles (and the
+            learning phase into cycles of the steps that end an epoch).
 
 A run starts with ``plan`` (validated inputs, preallocated outputs and counters) and ends with
 a :class:`~spikemesh.emulator.results.SimulationResult`. Timing never changes what is computed:
@@ -39,23 +43,38 @@ from ..exceptions import (
 from ..mapping import Mapping
 from ..program import Route
 from .core import Core
-from .results import COUNTERS, SimulationResult, SpikeRecord
+from .results import COUNTERS, SimulationResult, SpikeRecord, Weights
 from .timing import ENGINES, TimingModel
 from .timing import MODES as TIMING_MODES
 
 __all__ = ["COUNTERS", "OVERFLOW_MODES", "SimulationResult", "Simulator"]
 
 # columns of the per-step, per-core counter table (COUNTERS order)
-SYN, UPD, CHG, SPK, PKT, AXN, OVF = range(len(COUNTERS))
+SYN, UPD, CHG, SPK, PKT, AXN, OVF, LRN = range(len(COUNTERS))
 OVERFLOW_MODES = ("wrap", "count", "raise")
 NCOL = len(COUNTERS)
 
 
-PHASES = ("update", "emit", "record", "time")
+PHASES = ("update", "emit", "record", "learn", "time")
 """The phases of one step, in order (module docstring). The per-step loop calls the methods of
 these names; the compiled loop (``kernels.NetStep``) runs the first three in this order for
-many steps, and the timing model runs afterwards over each step's counts and batches (timing
-never changes spikes)."""
+many steps when no projection is plastic, and the timing model runs afterwards over each
+step's counts and batches (timing never changes spikes)."""
+
+
+@dataclass(slots=True)
+class _Learner:
+    """One plastic projection at run time: its engine, where its synapses are stored and
+    where its pre and post spikes come from."""
+
+    name: str
+    engine: object  # learning.Plasticity
+    core: np.ndarray  # per synapse: core program
+    pos: np.ndarray  # per synapse: position in that core's table
+    per_core: np.ndarray  # synapses per core program (updates per epoch)
+    pre: tuple  # ("input", k) or ("pop", name)
+    post: str
+    shape: tuple
 
 
 def _shape_of(net) -> tuple:
@@ -110,6 +129,7 @@ class _Run:
     cycles: np.ndarray
     busy: np.ndarray | None
     slowest: list  # [cycles, critical dict]
+    weight_probes: dict  # probed plastic projection -> ([weights after each epoch], [steps])
     overflows: int = 0
 
 
@@ -191,8 +211,12 @@ class Simulator:
                         if self.timing != "none" else None)  # fmt: skip
         self._cores = [Core.from_program(p, self.seed, self.backend) for p in m.cores]
         routes: list[Route] = list(m.core_routes) + list(m.input_routes.values())
-        tables = [(c.table.indptr, c.table.targets, c.table.weights, c.table.delays,
-                   c.table.row_exp, c.table.acc_shift, c.ring) for c in self._cores]  # fmt: skip
+        weights = [c.table.weights for c in self._cores]
+        self._learners = self._make_learners(weights)  # writable copies where synapses learn
+        self._weights = weights
+        tables = [(c.table.indptr, c.table.targets, w, c.table.delays,
+                   c.table.row_exp, c.table.acc_shift, c.ring)
+                  for c, w in zip(self._cores, weights, strict=True)]  # fmt: skip
         self._net = self._k.NetDeliver(
             tables, [(r.indptr, r.dest, r.axon, np.array(r.targets, np.int32)) for r in routes],
             [c.spikes for c in self._cores], (SYN, PKT, AXN),
@@ -210,7 +234,35 @@ class Simulator:
                       else None)  # fmt: skip
         self._net.set_threads(self.threads)
 
-    # ------------------------------------------------------------------ plan
+    def _make_learners(self, weights: list) -> list[_Learner]:
+        """Learning engines of the plastic projections; the weight arrays of their cores are
+        replaced by writable copies (the mapping's tables are never written)."""
+        from ..learning import Plasticity
+
+        m = self.mapping
+        net = m.network
+        out = []
+        copied: set[int] = set()
+        for proj in net.projections:
+            if proj.learning is None:
+                continue
+            core, pos = m.plastic[proj.name]
+            for c in np.unique(core).tolist():
+                if c not in copied:
+                    weights[c] = np.array(weights[c], np.int16)
+                    copied.add(c)
+            stored = np.array([weights[c][p] for c, p in zip(core.tolist(), pos.tolist(),
+                                                            strict=True)], np.int64)  # fmt: skip
+            seed = self.seed if proj.learning.rng_seed is None else proj.learning.rng_seed
+            eng = Plasticity(proj.learning, proj.pre_idx, proj.post_idx, proj.pre.n, proj.post.n,
+                             stored, sign_mode=proj.sign_mode, rng_seed=seed % (2**63 - 4))  # fmt: skip
+            pre = (("input", list(m.input_routes).index(proj.pre.name))
+                   if proj.pre.name in net.inputs else ("pop", proj.pre.name))  # fmt: skip
+            out.append(_Learner(proj.name, eng, core, pos,
+                                np.bincount(core, minlength=len(self._cores)), pre,
+                                proj.post.name, (proj.pre.n, proj.post.n)))  # fmt: skip
+        return out  # ------------------------------------------------------------------ plan
+
     def _check_inputs(self, steps: int, inputs) -> dict[str, np.ndarray]:
         net = self.mapping.network
         inputs = dict(inputs or {})
@@ -276,6 +328,7 @@ class Simulator:
             per_step=np.zeros(steps, np.int64), used=0,
             cycles=np.zeros(steps, np.int64),
             busy=np.zeros((steps, n_cores)) if timed else None, slowest=[-1, {}],
+            weight_probes={p.name: ([], []) for p in net.weight_probes},
         )  # fmt: skip
 
     # ------------------------------------------------------------------ phases
@@ -352,6 +405,60 @@ class Simulator:
         for arr, lo, hi, state in run.probe_items:
             arr[i, lo:hi] = state
 
+    def _spike_vectors(self, run: _Run, i: int) -> dict:
+        """This step's spikes of the populations learners read (dense, by population)."""
+        want = {ln.post for ln in self._learners} | {ln.pre[1] for ln in self._learners
+                                                     if ln.pre[0] == "pop"}  # fmt: skip
+        net = self.mapping.network
+        out = {name: np.zeros(net.populations[name].n, np.int64) for name in want}
+        names = list(run.spike_pops)
+        for pop, lo, hi, view in run.spike_items:
+            if names[pop] in out:
+                out[names[pop]][lo:hi] = view
+        return out
+
+    def _learn(self, run: _Run, i: int, t: int) -> None:
+        """The learn phase (module docstring): pre spikes as emitted in step t (an input's
+        payloads of row i), post spikes of step t; a spike is a non-zero payload."""
+        if not self._learners:
+            return
+        vec = self._spike_vectors(run, i)
+        dirty = False
+        for ln in self._learners:
+            if ln.pre[0] == "input":
+                x = run.inputs[ln.pre[1]]
+                pre = np.zeros(ln.shape[0], np.int64) if x is None else x[i]
+            else:
+                pre = vec[ln.pre[1]]
+            if not ln.engine.step(pre != 0, vec[ln.post] != 0):
+                continue
+            w = ln.engine.vars["weights"]
+            for c in np.unique(ln.core).tolist():
+                sel = ln.core == c
+                self._weights[c][ln.pos[sel]] = w[sel]
+            run.table[i, :, LRN] += ln.per_core
+            dirty = True
+            if ln.name in run.weight_probes:
+                run.weight_probes[ln.name][0].append(self._dense(ln))
+                run.weight_probes[ln.name][1].append(t)
+        if dirty:
+            self._net.refresh()
+
+    def _dense(self, ln: _Learner) -> np.ndarray:
+        proj = next(p for p in self.mapping.network.projections if p.name == ln.name)
+        out = np.zeros(ln.shape, np.int64)
+        out[proj.pre_idx, proj.post_idx] = ln.engine.vars["weights"]
+        return out
+
+    def _time_learning(self, run: _Run) -> None:
+        """The learning phase's cycles on the steps that ended an epoch."""
+        tm = self._timing
+        if tm is None or not self._learners:
+            return
+        add, extra = tm.learning(run.table[:, :, LRN])
+        run.cycles += add
+        run.busy += extra
+
     def _time(self, run: _Run, i: int, t: int, packets: list) -> None:
         tm = self._timing
         if tm is None:
@@ -378,13 +485,14 @@ class Simulator:
         steps = check_int("Simulator.run", "steps", steps, 1)
         inputs = check_mapping("Simulator.run", "inputs", inputs)
         _check_unchanged(self.mapping, "Simulator.run", full=False)
-        check_memory("Simulator.run", steps * self._bytes_per_step(), f"recording {steps:,} steps")
+        check_memory("Simulator.run", steps * self._bytes_per_step() + self._history_bytes(steps),
+                     f"recording {steps:,} steps")  # fmt: skip
         run = self._plan(steps, inputs)  # nothing has moved yet: bad inputs leave it as it was
         start = self.t
         gc_was = gc.isenabled()
         gc.disable()  # the run allocates no cycles; a collection inside it is pure cost
         try:
-            if self._step is not None and self.overflow != "raise":
+            if self._step is not None and self.overflow != "raise" and not self._learners:
                 self._run_compiled(run)
             else:
                 for i in range(steps):  # PHASES, in order
@@ -392,8 +500,10 @@ class Simulator:
                     self._update(run, i, t)
                     packets = self._emit(run, i, t)
                     self._record(run, i)
+                    self._learn(run, i, t)
                     self._time(run, i, t, packets)
                     self.t += 1
+                self._time_learning(run)
         except BaseException:  # KeyboardInterrupt, overflow="raise", MemoryError, ...
             self._broken = max(self.t, start)
             raise
@@ -402,6 +512,11 @@ class Simulator:
                 gc.enable()
         self._warn_overflows(run)
         return self._result(run)
+
+    def _history_bytes(self, steps: int) -> int:
+        """Weight probes: one (n_pre, n_post) int64 matrix per epoch of each probed projection."""
+        return sum(8 * p.pre.n * p.post.n * (steps // p.learning.t_epoch + 1)
+                   for p in self.mapping.network.weight_probes)  # fmt: skip
 
     def _bytes_per_step(self) -> int:
         """What one recorded step costs: spikes and probes (int32 per neuron), the per-core
@@ -454,7 +569,16 @@ class Simulator:
             mapping=m,
             inputs={name: x for name, x in zip(m.input_routes, run.inputs, strict=True)
                     if x is not None},
+            weights=Weights({ln.name: self._dense(ln) for ln in self._learners}),
+            weight_history={name: (np.stack(h) if h else np.zeros((0, *self._shape(name)), np.int64))
+                            for name, (h, _) in run.weight_probes.items()},
+            weight_steps={name: np.asarray(st, np.int64) for name, (_, st) in
+                          run.weight_probes.items()},
         )  # fmt: skip
+
+    def _shape(self, name: str) -> tuple:
+        p = next(p for p in self.mapping.network.projections if p.name == name)
+        return (p.pre.n, p.post.n)
 
 
 def _chip_would(reg: str, saturating: tuple[str, ...]) -> str:

@@ -159,6 +159,7 @@ class TimingModel:
         self.upd_active = mesh.units(tm["neuron_update_active_ns"])
         self.upd_inactive = mesh.units(tm["neuron_update_inactive_ns"])
         self.spike_out = mesh.units(tm["spike_out_ns"])
+        self.syn_update = mesh.units(tm["synaptic_update_ns"])
         self.barrier_tiles = np.asarray(tm["barrier_tiles"], float)
         self.barrier_ns = np.asarray(tm["barrier_ns"], float)
         self.n_cores = mapping.n_cores
@@ -177,6 +178,16 @@ class TimingModel:
             self._routes(np.zeros((0, 4), np.int64))  # the engine's table, built here, once
         elif mode == "cycle":
             self._build_simpy()
+
+    def learning(self, updates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The learning phase of the steps that end an epoch, from ``updates`` (steps, n_cores)
+        synaptic updates: every core's engine updates its synapses one after another
+        (``synaptic_update_ns`` each, Davies 2018 Table 2), all cores at once, after the step's
+        spikes are delivered and before its barrier. Returns (cycles added to each step, busy
+        cycles added per step and core)."""
+        per = np.asarray(updates, np.int64) * self.syn_update  # 1/RES cycle
+        add = -(-per.max(axis=1, initial=0) // self.res) if per.size else np.zeros(0, np.int64)
+        return add.astype(np.int64), per / self.res
 
     def barrier_cycles(self, tiles: int) -> float:
         """Barrier cost for ``tiles`` tiles in use: the profile's table, linear in between."""
@@ -408,9 +419,10 @@ class TimingModel:
 
 
 def replay(mapping, mode: str, updates: np.ndarray, changed: np.ndarray, spikes: np.ndarray,
-           packets: PacketLog) -> TimingResult:  # fmt: skip
+           packets: PacketLog, learning: np.ndarray | None = None) -> TimingResult:  # fmt: skip
     """Time a finished run after the fact from its per-step, per-core counts ``(steps,
-    n_cores)`` and its packet log (used for the energy of a run made with ``timing="none"``)."""
+    n_cores)`` and its packet log (used for the energy of a run made with ``timing="none"``);
+    ``learning``: its synaptic updates per step and core (:meth:`TimingModel.learning`)."""
     tm = TimingModel(mapping, mode)
     steps = updates.shape[0]
     active = active_updates(changed, spikes).astype(float)
@@ -427,4 +439,8 @@ def replay(mapping, mode: str, updates: np.ndarray, changed: np.ndarray, spikes:
         busy[t] = st.busy
         if st.cycles > slowest[0]:
             slowest = (st.cycles, dict(st.critical, step=t))
+    if learning is not None and np.any(learning):
+        add, extra = tm.learning(learning)
+        cycles += add
+        busy += extra
     return tm.result(cycles, busy, slowest[1])

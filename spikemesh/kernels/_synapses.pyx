@@ -413,6 +413,11 @@ cdef class NetDeliver:
             self.sw32 = &w32[0]
             self.sw16 = NULL
 
+    def refresh(self):
+        """Read the tables' weights again (a learning engine rewrote them in place, between
+        steps): the effective weights of the fan-out runs are rebuilt from them."""
+        self._resolve()
+
     def set_threads(self, int threads):
         """Share the destination cores among ``threads`` threads (class docstring)."""
         cdef Py_ssize_t d, k

@@ -35,7 +35,7 @@ from .place import ALLOCATORS, Greedy, Sequential
 from .split import pack, split
 from .splitters import SPLITTER, add_splitters, needs_splitters
 from .synapses import check_network, synapse_views
-from .tables import build_tables, finish_table
+from .tables import build_tables, finish_table, plastic_positions
 
 __all__ = [
     "ALLOCATORS",
@@ -86,14 +86,19 @@ class Mapping:
         otherwise.
     fidelity : tuple of Fidelity
         Where the mapped network cannot reproduce the unmapped one exactly (empty when it can).
+    plastic : dict name -> (core, position)
+        Per plastic projection, where each of its synapses (the projection's order) is stored:
+        core program and index into that core's synapse table.
     """
 
     def __init__(self, network: Network, chip: ChipProfile, cores: tuple[CoreProgram, ...],
                  slices: dict[str, tuple[Slice, ...]], core_routes: tuple[Route, ...],
                  input_routes: dict[str, Route], allocator: str,
                  splitters: dict[str, Population], latency: dict[str, int],
-                 fidelity: tuple[Fidelity, ...] = ()) -> None:  # fmt: skip
+                 fidelity: tuple[Fidelity, ...] = (),
+                 plastic: dict | None = None) -> None:  # fmt: skip
         self.network = network
+        self.plastic = dict(plastic or {})
         self.chip = chip
         self.cores = cores
         self.slices = slices
@@ -355,6 +360,9 @@ def map_network(net: Network, chip, allocator="greedy", *, strict: bool = False)
         for name, src in net.inputs.items()
     }
     axons_out = [_output_axons(chip, k, core_slices[k], sizes[k], core_routes[k]) for k in range(n)]
+    where = plastic_positions(tables.parts, {k: p.n_synapses for k, p in enumerate(net.projections)
+                                             if p.learning is not None})  # fmt: skip
+    plastic = {net.projections[k].name: v for k, v in where.items()}
     core_ids = policy.place(chip, _traffic(list(core_routes)))
     cores = []
     for k in range(n):  # each core's parts are dropped once its table is built
@@ -367,7 +375,7 @@ def map_network(net: Network, chip, allocator="greedy", *, strict: bool = False)
         ))  # fmt: skip
     cores = tuple(cores)
     return Mapping(net, chip, cores, slices, core_routes, input_routes, policy.name, hidden,
-                   lat.latency, lat.inexact)  # fmt: skip
+                   lat.latency, lat.inexact, plastic)  # fmt: skip
 
 
 def _warn_silent(net: Network) -> None:

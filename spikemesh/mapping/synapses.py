@@ -213,7 +213,7 @@ def _expand_types(mask: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
 
 
 def _weights(index: int, proj: Projection, chip: ChipProfile, delay_shift: int) -> SynapseView:
-    mode = sign_mode(proj.weight)
+    mode = proj.sign_mode or sign_mode(proj.weight)
     owner = f"projection {proj.name!r}"
     top = int(proj.delay.max()) + delay_shift if proj.delay.size else 1
     delay_bits = math.ceil(math.log2(chip.core.max_delay + 1)) if top > 1 else 0
@@ -231,7 +231,7 @@ def _weights(index: int, proj: Projection, chip: ChipProfile, delay_shift: int) 
 
 def _check_weights(proj: Projection, chip: ChipProfile) -> None:
     lim = chip.core
-    mode = sign_mode(proj.weight)
+    mode = proj.sign_mode or sign_mode(proj.weight)
     lo, hi = weight_range(mode)
     if proj.weight.size and (proj.weight.min() < lo or proj.weight.max() > hi):
         worst = int(proj.weight.min()) if proj.weight.min() < lo else int(proj.weight.max())
@@ -332,6 +332,20 @@ def check_network(net: Network, chip: ChipProfile) -> None:
                 f"{chip.name} supports at most {lim.max_delay} (by {int(proj.delay.max()) - lim.max_delay})"
             )
         _format(proj).check(proj, chip)
+        if proj.learning is not None:
+            if not lim.learning:
+                raise MappingError(
+                    f"projection {proj.name!r} is plastic ({type(proj.learning).__name__}); "
+                    f"{chip.name} has no learning engine ([core] learning = false"
+                    f"{': its synapses are fixed crossbar bits' if proj.post.neuron.synapse_format == 'typed_axons' else ''})"
+                    "; map it on a chip with one (loihi, loihi2) or drop learning="
+                )
+            if proj.post.neuron.synapse_format != "weights":
+                raise MappingError(
+                    f"projection {proj.name!r} is plastic but {proj.post.neuron.model} stores "
+                    f"its synapses as {proj.post.neuron.synapse_format!r}; the learning engine "
+                    "updates weight mantissas (the 'weights' format)"
+                )
 
 
 def synapse_views(

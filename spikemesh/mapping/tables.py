@@ -10,7 +10,14 @@ from ..network import InputSource
 from ..program import Slice, SynapseTable
 from .synapses import Distinct, SynapseView
 
-__all__ = ["CoreTables", "RouteEntries", "TablePart", "build_tables", "finish_table"]
+__all__ = [
+    "CoreTables",
+    "RouteEntries",
+    "TablePart",
+    "build_tables",
+    "finish_table",
+    "plastic_positions",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +30,8 @@ class TablePart:
     weight: np.ndarray
     delay: np.ndarray
     exp: int
+    proj: int = -1  # a plastic projection's index, and its synapse indices in table order
+    synapses: np.ndarray | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +96,11 @@ def build_tables(n_cores: int, slices: dict[str, tuple[Slice, ...]],
                 acc, weight, delay = sy.stored(sel)
                 acc = (sy.post[sel] - s.lo + s.offset) * width + acc
                 lens = np.bincount(rank, minlength=axons.size)
+                plastic = proj.learning is not None
                 parts[s.core].append(TablePart(lens, acc.astype(np.int32), weight,
-                                               delay.astype(np.uint8), sy.exp))  # fmt: skip
+                                               delay.astype(np.uint8), sy.exp,
+                                               sy.index if plastic else -1,
+                                               sel.astype(np.int64) if plastic else None))  # fmt: skip
                 ids = np.arange(n_axons[s.core], n_axons[s.core] + axons.size, dtype=np.int32)
                 n_axons[s.core] += axons.size
                 src = axons // sy.n_keys
@@ -116,6 +128,23 @@ def _by_source(routes) -> dict[int, list[RouteEntries]]:
         int(core[a]): [RouteEntries(off[a:b], dest[a:b], axon[a:b])]
         for a, b in zip(cuts[:-1].tolist(), cuts[1:].tolist(), strict=True)
     }
+
+
+def plastic_positions(parts_per_core: list[list[TablePart]], n_syn: dict[int, int]
+                      ) -> dict[int, tuple[np.ndarray, np.ndarray]]:  # fmt: skip
+    """Where every synapse of each plastic projection (index -> synapse count) is stored:
+    ``{index: (core program, position in its table)}``, one entry per synapse."""
+    out = {k: (np.full(n, -1, np.int32), np.full(n, -1, np.int64)) for k, n in n_syn.items()}
+    for c, parts in enumerate(parts_per_core):
+        at = 0
+        for p in parts:
+            size = int(p.lens.sum())
+            if p.synapses is not None:
+                core, pos = out[p.proj]
+                core[p.synapses] = c
+                pos[p.synapses] = at + np.arange(size)
+            at += size
+    return out
 
 
 def finish_table(slices: tuple[Slice, ...], parts: list[TablePart]) -> SynapseTable:

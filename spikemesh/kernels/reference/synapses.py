@@ -197,6 +197,10 @@ class NetDeliver:
     def set_inputs(self, inputs):
         self.inputs = list(inputs)
 
+    def refresh(self):
+        """The compiled kernel re-reads weights rewritten in place; the twin reads the tables
+        at every call, so there is nothing to do."""
+
     def set_threads(self, threads):
         """The compiled kernel's thread count; the twin always runs one thread (same result)."""
         if threads < 1:
