@@ -58,14 +58,24 @@ class _Generator:
     """One of Lava's ``TraceRandom`` generators: a decay number in [0, 1) and an impulse number
     in 0..127, redrawn together by :meth:`advance`."""
 
+    BLOCK = 4096  # numbers drawn at a time: the same stream as one draw per call (NumPy's
+    # Generator.random and .integers consume PCG64 the same way for size 1 and size n)
+
     def __init__(self, seed_decay: int, seed_impulse: int) -> None:
         self._decay = np.random.default_rng(seed=seed_decay)
         self._impulse = np.random.default_rng(seed=seed_impulse)
+        self._k = self.BLOCK
         self.advance()
 
     def advance(self) -> None:
-        self.decay = float(self._decay.random(1)[0])
-        self.impulse = int(self._impulse.integers(0, 2**TRACE_BITS, size=1, dtype=int)[0])
+        if self._k == self.BLOCK:
+            self._decays = self._decay.random(self.BLOCK).tolist()
+            self._impulses = self._impulse.integers(0, 2**TRACE_BITS, size=self.BLOCK,
+                                                    dtype=int).tolist()  # fmt: skip
+            self._k = 0
+        self.decay = self._decays[self._k]
+        self.impulse = self._impulses[self._k]
+        self._k += 1
 
 
 def _split(owner: str, impulses) -> tuple[np.ndarray, np.ndarray]:
@@ -74,10 +84,6 @@ def _split(owner: str, impulses) -> tuple[np.ndarray, np.ndarray]:
     whole = np.floor(imp)
     frac = np.round((imp - whole) * 2**IMPULSE_FRACTION_BITS)
     return whole.astype(np.int64), frac.astype(np.int64)
-
-
-def _round(values, random, fraction):
-    return values + (random < fraction).astype(np.int64)
 
 
 class Traces:
@@ -92,8 +98,11 @@ class Traces:
 
     def __init__(self, n_pre: int, n_post: int, *, x_impulses=(0, 0), x_taus=(0, 0),
                  y_impulses=(0, 0, 0), y_taus=(0, 0, 0), t_epoch: int = 1,
-                 rng_seed: int = 0) -> None:  # fmt: skip
+                 rng_seed: int = 0, kernels=None) -> None:  # fmt: skip
         o = "Traces"
+        # ``kernels``: a namespace with trace_step / trace_replay (the compiled backend's);
+        # default this module's NumPy twins
+        self._kern = kernels if kernels is not None else _TWINS
         self.n_pre = check_int(o, "n_pre", n_pre, 1)
         self.n_post = check_int(o, "n_post", n_post, 1)
         self.t_epoch = check_int(o, "t_epoch", t_epoch, 1, 2**6 - 1)  # Lava: 6-bit epoch time
@@ -106,6 +115,11 @@ class Traces:
         self._yi, self._yf = _split(f"{o}.y_impulses", y_impulses)
         self._xtau = np.array([check_number(o, "x_taus", t, 0) for t in x_taus])
         self._ytau = np.array([check_number(o, "y_taus", t, 0) for t in y_taus])
+        # per trace exp(-1 / tau), each a scalar np.exp as Lava computes it (0: not kept)
+        self._xfac = np.array([float(np.exp(-1 / t)) if t > 0 else 0.0 for t in self._xtau])
+        self._yfac = np.array([float(np.exp(-1 / t)) if t > 0 else 0.0 for t in self._ytau])
+        self._xkept = (self._xtau > 0).astype(np.uint8)
+        self._ykept = (self._ytau > 0).astype(np.uint8)
         self._xr = _Generator(seed, seed + 1)
         self._yr = _Generator(seed + 2, seed + 3)
         self.x = np.zeros((2, self.n_pre), np.int64)
@@ -114,9 +128,6 @@ class Traces:
         self.ty = np.zeros(self.n_post, np.int64)
         self.time_step = 0
 
-    def _impulse(self, tr, random, whole, frac):
-        return np.clip(_round(tr + whole, random, frac), 0, TRACE_MAX)
-
     def step(self, pre, post) -> bool:
         """Advance one step with this step's pre and post spikes; True at an epoch's end."""
         s = np.asarray(pre, bool)
@@ -124,46 +135,80 @@ class Traces:
         if s.shape != (self.n_pre,) or b.shape != (self.n_post,):
             raise ParameterError(f"Traces.step: spikes must have shapes ({self.n_pre},) and "
                                  f"({self.n_post},) (got {s.shape}, {b.shape})")  # fmt: skip
+        k = self._kern
         self.time_step += 1
         within = self.time_step % self.t_epoch or self.t_epoch
-        again = (self.tx > 0) & s  # a second spike in the epoch: its impulse at once
-        for k in range(2):
-            self.x[k, again] = self._impulse(self.x[k, again], 0, self._xi[k], self._xf[k])
-        self.tx[s] = within
+        # a second spike in the epoch adds its impulse at once (x: against 0, y: a draw)
+        k.trace_step(self.x, self.tx, s.view(np.uint8), within, self._xi, self._xf, 0)
         self._xr.advance()
         self._yr.advance()
-        again = (self.ty > 0) & b
-        self.y[:, again] = self._impulse(self.y[:, again], self._yr.impulse,
-                                         self._yi[:, None], self._yf[:, None])  # fmt: skip
-        self.ty[b] = within
+        k.trace_step(self.y, self.ty, b.view(np.uint8), within, self._yi, self._yf,
+                     self._yr.impulse)  # fmt: skip
         self._xr.advance()
         self._yr.advance()
         if self.time_step % self.t_epoch:
             return False
-        self.x_history = self._replay(self.x, self.tx, self._xtau, self._xr, self._xi, self._xf)
-        self.y_history = self._replay(self.y, self.ty, self._ytau, self._yr, self._yi, self._yf)
+        self.x_history = self._replay(self.x, self.tx, self._xfac, self._xkept, self._xr,
+                                      self._xi, self._xf)  # fmt: skip
+        self.y_history = self._replay(self.y, self.ty, self._yfac, self._ykept, self._yr,
+                                      self._yi, self._yf)  # fmt: skip
         self.x, self.y = self.x_history[-1].copy(), self.y_history[-1].copy()
         self.epoch_tx, self.epoch_ty = self.tx.copy(), self.ty.copy()
         self.tx[:] = 0
         self.ty[:] = 0
         return True
 
-    def _replay(self, tr, times, taus, gen, whole, frac):
-        """The epoch step by step: decay (stochastic rounding), then the impulses of the
-        neurons whose spike time is that step. Returns the history, ``(t_epoch + 1, k, n)``:
-        row 0 the epoch's start, row t after its step t."""
-        history = [tr]
-        for t in range(1, self.t_epoch + 1):
-            new = np.zeros_like(tr)  # Lava's history starts from zeros: a trace with tau = 0
-            for k in np.flatnonzero(taus):  # keeps only the impulse of the step
-                v = np.exp(-1 / taus[k]) * tr[k]
-                new[k] = _round(np.floor(v).astype(np.int64), gen.decay, v % 1)
-            ids = np.flatnonzero(times == t)
-            new[:, ids] = self._impulse(new[:, ids], gen.impulse, whole[:, None], frac[:, None])
-            tr = new
-            history.append(tr)
-        return np.stack(history)
+    def _replay(self, tr, times, factors, kept, gen, whole, frac):
+        hist = np.empty((self.t_epoch + 1, *tr.shape), np.int64)
+        self._kern.trace_replay(tr, times, factors, kept, float(gen.decay), int(gen.impulse),
+                                whole, frac, hist)  # fmt: skip
+        return hist
 
+
+def trace_step(tr, times, spikes, within, whole, frac, random) -> None:
+    """One step of a set of traces ``tr`` (K, n) int64 with spike times ``times`` (n,) int64:
+    a neuron spiking (``spikes`` (n,) uint8) that already spiked in the epoch adds its impulse
+    at once, ``tr[k] = clip(tr[k] + whole[k] + (random < frac[k]), 0, 127)``; every spiking
+    neuron's time becomes ``within`` (its step in the epoch, 1..t_epoch). In place. The twin
+    of the compiled ``kernels.trace_step``."""
+    s = spikes.view(bool)
+    again = (times > 0) & s
+    if again.any():
+        tr[:, again] = np.clip(tr[:, again] + whole[:, None] + (random < frac[:, None]), 0,
+                               TRACE_MAX)  # fmt: skip
+    times[s] = within
+
+
+def trace_replay(tr, times, factors, kept, decay_random, impulse_random, whole, frac,
+                 history) -> None:  # fmt: skip
+    """An epoch replayed step by step (Lava 0.10's history): ``history[0] = tr``; at step t
+    every kept trace k decays, ``v = factors[k] * prev`` (float64, ``factors[k] = exp(-1 /
+    tau_k)``), to ``floor(v) + (decay_random < v - floor(v))``, a trace not kept (tau = 0)
+    restarts at 0, then the neurons whose time is t add their impulse, ``clip(new + whole[k] +
+    (impulse_random < frac[k]), 0, 127)``; ``history[t]`` is the result (``history``
+    (t_epoch + 1, K, n) int64, written in place). The twin of the compiled
+    ``kernels.trace_replay``."""
+    history[0] = tr
+    on = kept.view(bool)
+    for t in range(1, history.shape[0]):
+        prev = history[t - 1]
+        new = np.zeros_like(prev)
+        v = factors[on, None] * prev[on]
+        fl = np.floor(v)
+        new[on] = fl.astype(np.int64) + (decay_random < v - fl)
+        ids = np.flatnonzero(times == t)
+        if ids.size:
+            new[:, ids] = np.clip(new[:, ids] + whole[:, None] + (impulse_random < frac[:, None]),
+                                  0, TRACE_MAX)  # fmt: skip
+        history[t] = new
+
+
+class _Twins:
+    trace_step = staticmethod(trace_step)
+    trace_replay = staticmethod(trace_replay)
+
+
+_TWINS = _Twins()
 
 # ---------------------------------------------------------------------------------------------
 # The rule language: Loihi's sum of products, parsed as Lava 0.10 parses it
@@ -371,6 +416,13 @@ class LearningRule:
             raise ParameterError(f"{o}: the rules use {sorted(uk)}; one decimation uk per rule "
                                  "set (Lava and Loihi share one)")  # fmt: skip
         self.decimate = int(next(iter(uk))[1:]) if uk else None
+        for k, v in (("x1_impulse", x1_impulse), ("x2_impulse", x2_impulse),
+                     ("y1_impulse", y1_impulse), ("y2_impulse", y2_impulse),
+                     ("y3_impulse", y3_impulse)):  # fmt: skip
+            check_number(o, k, v, 0, TRACE_MAX)
+        for k, v in (("x1_tau", x1_tau), ("x2_tau", x2_tau), ("y1_tau", y1_tau),
+                     ("y2_tau", y2_tau), ("y3_tau", y3_tau)):  # fmt: skip
+            check_number(o, k, v, 0)
         self.x_impulses = (x1_impulse, x2_impulse)
         self.x_taus = (x1_tau, x2_tau)
         self.y_impulses = (y1_impulse, y2_impulse, y3_impulse)
@@ -508,7 +560,8 @@ class Plasticity:
     initial weights: the caller passes them as stored)."""
 
     def __init__(self, rule: LearningRule, pre, post, n_pre: int, n_post: int, weights, *,
-                 sign_mode: str = "mixed", rng_seed: int = 0, tag_1=None, tag_2=None) -> None:  # fmt: skip
+                 sign_mode: str = "mixed", rng_seed: int = 0, tag_1=None, tag_2=None,
+                 kernels=None) -> None:  # fmt: skip
         o = "Plasticity"
         if not isinstance(rule, LearningRule):
             raise ParameterError(
@@ -526,7 +579,7 @@ class Plasticity:
         seed = rule.rng_seed if rule.rng_seed is not None else rng_seed
         self.traces = Traces(n_pre, n_post, x_impulses=rule.x_impulses, x_taus=rule.x_taus,
                              y_impulses=rule.y_impulses, y_taus=rule.y_taus,
-                             t_epoch=rule.t_epoch, rng_seed=seed)  # fmt: skip
+                             t_epoch=rule.t_epoch, rng_seed=seed, kernels=kernels)  # fmt: skip
         n = self.pre.size
         limits = {"weights": SYN_LIMITS[self.sign_mode], "tag_1": (-257, 255), "tag_2": (0, 255)}
         self.limits = limits
@@ -541,7 +594,7 @@ class Plasticity:
             self.vars[name] = arr
         self._round = np.random.default_rng(seed=2)  # Lava's ConnVarRandom(seed 2)
         self._random = float(self._round.random(1)[0])
-        self.updates = 0  # synaptic-variable updates applied (synapses x rules x epochs)
+        self.updates = 0  # synaptic updates: one per synapse per epoch (all its variables)
         self.epochs = 0
 
     def step(self, pre_spikes, post_spikes) -> bool:
@@ -579,6 +632,6 @@ class Plasticity:
             one = 1 << SYN_SHIFT
             q = (acc >> SYN_SHIFT) + (self._random < (acc & (one - 1)) / one)
             new[name] = np.clip(q, *self.limits[name]).astype(np.int64)
-            self.updates += pre.size
+        self.updates += pre.size
         self.vars.update(new)
         return True

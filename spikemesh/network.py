@@ -503,7 +503,8 @@ class Network:
             lo, hi = weight_range(sign_mode)
             if w.size and (w.min() < lo or w.max() > hi):
                 worst = int(w.min()) if w.min() < lo else int(w.max())
-                raise ParameterError(f"{owner}.weights: a {sign_mode} plastic synapse group holds "
+                raise ParameterError(f"{owner}.weights: {'an' if sign_mode[0] in 'aeiou' else 'a'} "
+                                     f"{sign_mode} plastic synapse group holds "
                                      f"weights {lo}..{hi} (got {worst}); pass sign_mode= or "
                                      "rescale")  # fmt: skip
         if np.ndim(delay) == 0:
@@ -780,7 +781,8 @@ class Network:
                                        int(pr["weight_bits"]), pr["name"])  # fmt: skip
             lo, hi = weight_range(mode)
             if w.size and (w.min() < lo or w.max() > hi):
-                raise ParameterError(f"{owner}.weight: a {mode} plastic synapse group holds "
+                raise ParameterError(f"{owner}.weight: {'an' if mode[0] in 'aeiou' else 'a'} {mode} "
+                                     "plastic synapse group holds "
                                      f"{lo}..{hi} (got {int(w.min())}..{int(w.max())})")  # fmt: skip
         proj = Projection(
             pre,

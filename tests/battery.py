@@ -253,6 +253,80 @@ def cases(tmp: Path) -> list[Case]:
         )
     )
 
+    # -- learning (issue 29): rules, plastic projections, their results ---------------------
+    from spikemesh.learning import STDP, LearningRule
+
+    def _stdp(**kw):
+        args = dict(learning_rate=1, A_plus=1, A_minus=-1, tau_plus=8, tau_minus=8)
+        args.update(kw)
+        return STDP(**args)
+
+    for label, kw, who in (("learning_rate=nan", {"learning_rate": math.nan}, "learning_rate"),
+                           ("A_plus='a'", {"A_plus": "a"}, "A_plus"),
+                           ("tau_plus=-1", {"tau_plus": -1}, "tau_plus"),
+                           ("t_epoch=0", {"t_epoch": 0}, "t_epoch"),
+                           ("t_epoch=64", {"t_epoch": 64}, "t_epoch"),
+                           ("rng_seed=-3", {"rng_seed": -3}, "rng_seed"),
+                           ("A_minus=1e9", {"A_minus": 1e9}, "2^")):  # fmt: skip
+        add(Case("learning", f"STDP({label})", lambda kw=kw: _stdp(**kw), who=who))
+    for label, kw, who in (("no rule", {}, "dw, dd, dt"),
+                           ("dw='x0 * z'", {"dw": "x0 * z"}, "'z'"),
+                           ("dw='x1 * y1' (no dependency)", {"dw": "x1 * y1"}, "x1 * y1"),
+                           ("dw='2^20 * x0'", {"dw": "2^20 * x0"}, "2^20"),
+                           ("dw='x0 * (y1'", {"dw": "x0 * (y1"}, "("),
+                           ("x1_impulse=500", {"dw": "x0 * y1", "x1_impulse": 500}, "impulse"),
+                           ("dw=5 (not text)", {"dw": 5}, "dw")):  # fmt: skip
+        add(Case("learning", f"LearningRule({label})", lambda kw=kw: LearningRule(**kw), who=who))
+
+    def _plastic(weights=None, **kw):
+        net = sm.Network("l")
+        x = net.input(3, name="x")
+        p = net.population(2, sm.CubaLIF(du=100, dv=200, vth=5), name="p")
+        w = np.full((3, 2), 40) if weights is None else weights
+        return net.connect(x, p, weights=w, learning=kw.pop("learning", _stdp()), **kw)
+
+    for label, kw, who in (("weight_bits=4", {"weight_bits": 4}, "weight_bits"),
+                           ("sign_mode='both'", {"sign_mode": "both"}, "sign_mode"),
+                           ("learning='stdp'", {"learning": "stdp"}, "learning"),
+                           ("excitatory with -5", {"sign_mode": "excitatory",
+                                                   "weights": np.full((3, 2), -5)}, "excitatory"),
+                           ("mixed with 300", {"weights": np.full((3, 2), 300)}, "-256..255"),
+                           ("weights (2, 2)", {"weights": np.ones((2, 2), int)}, "(3, 2)")):  # fmt: skip
+        add(Case("learning", f"plastic connect {label}", lambda kw=kw: _plastic(**kw), who=who))
+
+    def _on_truenorth():
+        net = sm.Network("tn")
+        a = net.input(2, name="a")
+        b = net.population(2, sm.TrueNorthNeuron(weights=(1, 0, 0, 0)), name="b")
+        net.connect(a, b, weights=np.ones((2, 2), int), learning=_stdp())
+        return sm.map_network(net, "truenorth")
+
+    add(Case("learning", "plastic projection on truenorth", _on_truenorth, who="learning engine"))
+
+    def _probe_static():
+        net = _net()[0]
+        return net.probe(net.projections[0], "weights")
+
+    add(Case("learning", "probe a static projection's weights", _probe_static, who="plastic"))
+
+    def _plastic_run():
+        m = sm.map_network(_plastic_net(), "loihi")
+        res = sm.Simulator(m, timing="analytic").run(30, {"x": np.ones((30, 3), np.int32)})
+        return res
+
+    def _plastic_net():
+        net = sm.Network("l")
+        x = net.input(3, name="x")
+        p = net.population(2, sm.CubaLIF(du=100, dv=200, vth=5), name="p")
+        net.connect(x, p, weights=np.full((3, 2), 40), learning=_stdp(t_epoch=5))
+        return net
+
+    add(Case("learning", "a plastic run: weights, updates and the energy report", _plastic_run,
+             ok=lambda r: (r.total("synaptic_updates") == 6 * 6
+                           and r.weights["x->p"].shape == (3, 2)
+                           and r.energy().components("chip")["learning"] > 0
+                           and clean_report(str(r.energy())))))  # fmt: skip
+
     # -- mapping ----------------------------------------------------------------------------
     add(
         Case(

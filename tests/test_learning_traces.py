@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
+from spikemesh import kernels, learning
 from spikemesh.exceptions import ParameterError
 from spikemesh.learning import TRACE_MAX, Traces
 
@@ -20,7 +21,7 @@ META = json.loads(bytes(DATA["meta"]).decode())
 CASES = [c["name"] for c in META["cases"]]
 
 
-def traces_of(case: dict, n_pre: int, n_post: int) -> Traces:
+def traces_of(case: dict, n_pre: int, n_post: int, kern=None) -> Traces:
     p = dict(case["params"])
     if case["rule"] == "stdp":  # STDPLoihi: x1 <- tau_plus, y1 <- tau_minus, impulses 16
         p = dict(x1_impulse=p.get("x1_impulse", 16), x1_tau=p["tau_plus"],
@@ -31,7 +32,7 @@ def traces_of(case: dict, n_pre: int, n_post: int) -> Traces:
                   x_taus=(g("x1_tau", 0), g("x2_tau", 0)),
                   y_impulses=(g("y1_impulse", 0), g("y2_impulse", 0), g("y3_impulse", 0)),
                   y_taus=(g("y1_tau", 0), g("y2_tau", 0), g("y3_tau", 0)),
-                  t_epoch=g("t_epoch", 1), rng_seed=p["rng_seed"])  # fmt: skip
+                  t_epoch=g("t_epoch", 1), rng_seed=p["rng_seed"], kernels=kern)  # fmt: skip
 
 
 def test_fixtures_come_from_lavas_fixed_point_learning_model():
@@ -41,10 +42,10 @@ def test_fixtures_come_from_lavas_fixed_point_learning_model():
 
 
 @pytest.mark.parametrize("name", CASES)
-def test_traces_equal_lavas_every_step(name):
+def test_traces_equal_lavas_every_step(name, backend):
     case = next(c for c in META["cases"] if c["name"] == name)
     pre, post = DATA[f"{name}/pre"], DATA[f"{name}/post"]
-    tr = traces_of(case, pre.shape[1], post.shape[1])
+    tr = traces_of(case, pre.shape[1], post.shape[1], kernels.get(backend))
     for t in range(pre.shape[0]):
         tr.step(pre[t], post[t])
         for k, key in enumerate(("x1", "x2")):
@@ -71,3 +72,33 @@ def test_bad_arguments_are_named():
         Traces(2, 2, x_impulses=(200, 0))
     with pytest.raises(ParameterError, match="spikes must have shapes"):
         Traces(2, 3).step(np.zeros(3), np.zeros(3))
+
+
+def test_compiled_trace_kernels_equal_their_twins(compiled):
+    """Random trace sets, spike times, decay factors (kept and not), impulses and draws: the
+    compiled kernels write exactly what the NumPy twins write."""
+    rng = np.random.default_rng(29)
+    for _ in range(300):
+        K, n, T = int(rng.integers(1, 4)), int(rng.integers(1, 40)), int(rng.integers(1, 64))
+        tr = rng.integers(0, TRACE_MAX + 1, (K, n)).astype(np.int64)
+        times = rng.integers(0, T + 1, n).astype(np.int64)
+        spikes = (rng.random(n) < 0.4).astype(np.uint8)
+        whole = rng.integers(0, 128, K).astype(np.int64)
+        frac = rng.integers(0, 257, K).astype(np.int64)
+        kept = (rng.random(K) < 0.7).astype(np.uint8)
+        factors = np.array([float(np.exp(-1 / t)) for t in rng.uniform(0.3, 60, K)]) * kept
+        r_int, r_dec = int(rng.integers(0, 128)), float(rng.random())
+        a, ta, b, tb = tr.copy(), times.copy(), tr.copy(), times.copy()
+        within = int(rng.integers(1, T + 1))
+        learning.trace_step(a, ta, spikes, within, whole, frac, r_int)
+        compiled.trace_step(b, tb, spikes, within, whole, frac, r_int)
+        assert_array_equal(a, b)
+        assert_array_equal(ta, tb)
+        ha = np.empty((T + 1, K, n), np.int64)
+        hb = np.empty((T + 1, K, n), np.int64)
+        learning.trace_replay(tr, times, factors, kept, r_dec, r_int, whole, frac, ha)
+        compiled.trace_replay(tr, times, factors, kept, r_dec, r_int, whole, frac, hb)
+        assert_array_equal(ha, hb)
+    with pytest.raises(ValueError, match="trace_replay"):
+        compiled.trace_replay(tr, times[:-1] if n > 1 else times[:0], factors, kept, 0.5, 0,
+                              whole, frac, hb)  # fmt: skip

@@ -255,7 +255,8 @@ class Simulator:
                                                             strict=True)], np.int64)  # fmt: skip
             seed = self.seed if proj.learning.rng_seed is None else proj.learning.rng_seed
             eng = Plasticity(proj.learning, proj.pre_idx, proj.post_idx, proj.pre.n, proj.post.n,
-                             stored, sign_mode=proj.sign_mode, rng_seed=seed % (2**63 - 4))  # fmt: skip
+                             stored, sign_mode=proj.sign_mode, rng_seed=seed % (2**63 - 4),
+                             kernels=self._k)  # fmt: skip
             pre = (("input", list(m.input_routes).index(proj.pre.name))
                    if proj.pre.name in net.inputs else ("pop", proj.pre.name))  # fmt: skip
             out.append(_Learner(proj.name, eng, core, pos,
@@ -405,10 +406,13 @@ class Simulator:
         for arr, lo, hi, state in run.probe_items:
             arr[i, lo:hi] = state
 
+    def _learner_pops(self) -> set:
+        return {ln.post for ln in self._learners} | {ln.pre[1] for ln in self._learners
+                                                     if ln.pre[0] == "pop"}  # fmt: skip
+
     def _spike_vectors(self, run: _Run, i: int) -> dict:
         """This step's spikes of the populations learners read (dense, by population)."""
-        want = {ln.post for ln in self._learners} | {ln.pre[1] for ln in self._learners
-                                                     if ln.pre[0] == "pop"}  # fmt: skip
+        want = self._learner_pops()
         net = self.mapping.network
         out = {name: np.zeros(net.populations[name].n, np.int64) for name in want}
         names = list(run.spike_pops)
@@ -417,12 +421,14 @@ class Simulator:
                 out[names[pop]][lo:hi] = view
         return out
 
-    def _learn(self, run: _Run, i: int, t: int) -> None:
+    def _learn(self, run: _Run, i: int, t: int, vec: dict | None = None) -> None:
         """The learn phase (module docstring): pre spikes as emitted in step t (an input's
-        payloads of row i), post spikes of step t; a spike is a non-zero payload."""
+        payloads of row i), post spikes of step t (``vec``: population -> this step's
+        payloads, read from the cores when not given); a spike is a non-zero payload."""
         if not self._learners:
             return
-        vec = self._spike_vectors(run, i)
+        if vec is None:
+            vec = self._spike_vectors(run, i)
         dirty = False
         for ln in self._learners:
             if ln.pre[0] == "input":
@@ -492,7 +498,7 @@ class Simulator:
         gc_was = gc.isenabled()
         gc.disable()  # the run allocates no cycles; a collection inside it is pure cost
         try:
-            if self._step is not None and self.overflow != "raise" and not self._learners:
+            if self._step is not None and self.overflow != "raise":
                 self._run_compiled(run)
             else:
                 for i in range(steps):  # PHASES, in order
@@ -524,6 +530,7 @@ class Simulator:
         net = self.mapping.network
         neurons = sum(p.n for p in net.populations.values())
         probed = sum(net.populations[name].n for name, _ in self._probes)
+        probed += sum(net.populations[name].n for name in self._learner_pops())  # learn phase
         return 4 * (neurons + probed) + 8 * 16 * (len(self._cores) + 1) + 64
 
     def _run_compiled(self, run: _Run) -> None:
@@ -535,12 +542,31 @@ class Simulator:
         step.set_spike_record([(pop, lo, view) for pop, lo, _, view in run.spike_items],
                               len(run.spike_pops))  # fmt: skip
         t0, i = self.t, 0
+        if self._learners:  # the learners' populations' spikes, every step, for the learn phase
+            net = self.mapping.network
+            seen = {name: np.zeros((run.steps, net.populations[name].n), np.int32)
+                    for name in self._learner_pops()}  # fmt: skip
+            names = list(run.spike_pops)
+            step.set_record([(arr, lo, state) for arr, lo, _, state in run.probe_items]
+                            + [(seen[names[pop]], lo, view) for pop, lo, _, view
+                               in run.spike_items if names[pop] in seen])  # fmt: skip
         while i < run.steps:
             self._room(run)
-            done, run.used = step.run(t0 + i, i, run.steps - i, run.table, run.batches,
+            # with learners: stop at the next epoch's end, where weights change before the
+            # next step's delivery
+            n = run.steps - i
+            for ln in self._learners:
+                tr = ln.engine.traces
+                n = min(n, tr.t_epoch - tr.time_step % tr.t_epoch)
+            done, run.used = step.run(t0 + i, i, n, run.table, run.batches,
                                       run.used, run.per_step)  # fmt: skip
+            if self._learners:
+                for k in range(i, i + done):
+                    self._learn(run, k, t0 + k, {name: a[k] for name, a in seen.items()})
             i += done
         self.t = t0 + run.steps
+        if self._learners:
+            step.set_record([])
         run.spike_parts = [[step.spike_events(k)] for k in range(len(run.spike_pops))]
         step.set_spike_record([], 0)  # the buffers are copied out: free them
         run.overflows = int(run.table[:, :, OVF].sum())
@@ -551,6 +577,7 @@ class Simulator:
                 upd, active_updates(chg, spk), run.batches[: run.used], run.per_step
             )  # fmt: skip
             run.slowest[:] = [st.cycles, dict(st.critical, step=t0 + slow)]
+            self._time_learning(run)
 
     def _result(self, run: _Run) -> SimulationResult:
         m = self.mapping

@@ -28,10 +28,10 @@ BUILD_HINT = (
 
 def _load_compiled() -> types.SimpleNamespace | None:
     try:
-        from . import _neurons, _noc, _step, _synapses
+        from . import _learning, _neurons, _noc, _step, _synapses
     except ImportError:
         return None
-    mods = (_neurons, _synapses, _step, _noc)
+    mods = (_neurons, _synapses, _step, _noc, _learning)
     found = {name: next((getattr(m, name) for m in mods if hasattr(m, name)), None)
              for name in KERNEL_NAMES}  # fmt: skip
     if any(fn is None for fn in found.values()):  # a build older than the sources: rebuild

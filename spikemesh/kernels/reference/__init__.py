@@ -15,20 +15,22 @@ Array conventions (all C-contiguous):
 
 
 The twins live beside the compiled modules they specify: :mod:`.neurons` (``_neurons.pyx``),
-:mod:`.synapses` and :mod:`.step` (``_synapses.pyx``), :mod:`.noc` (``_noc.pyx``); each lists in
+:mod:`.synapses` and :mod:`.step` (``_synapses.pyx``), :mod:`.noc` (``_noc.pyx``),
+:mod:`.learning` (``_learning.pyx``: the learning engine's traces); each lists in
 ``KERNELS`` the names its compiled module also defines, and :data:`KERNELS` joins them.
 """
 
 from __future__ import annotations
 
-from . import neurons, noc, step, synapses
+from . import learning, neurons, noc, step, synapses
 from ._common import STREAM_LEAK, STREAM_THRESHOLD, prn32  # noqa: F401 (re-exported)
+from .learning import *  # noqa: F403
 from .neurons import *  # noqa: F403
 from .noc import *  # noqa: F403
 from .step import *  # noqa: F403
 from .synapses import *  # noqa: F403
 
-KERNELS = neurons.KERNELS + synapses.KERNELS + step.KERNELS + noc.KERNELS
+KERNELS = neurons.KERNELS + synapses.KERNELS + step.KERNELS + noc.KERNELS + learning.KERNELS
 """Every kernel a backend provides (the compiled namespace must define each)."""
 
 __all__ = sorted(
@@ -37,6 +39,7 @@ __all__ = sorted(
         *synapses.__all__,
         *step.__all__,
         *noc.__all__,
+        *learning.__all__,
         "KERNELS",
         "STREAM_LEAK",
         "STREAM_THRESHOLD",
