@@ -96,7 +96,7 @@ def test_rule_sets_are_checked_where_they_enter():
         LearningRule(dw="u0 * x1", dt="u1 * y1")
     with pytest.raises(ParameterError, match="t_epoch"):
         LearningRule(dw="x0", t_epoch=64)
-    with pytest.raises(ParameterError, match=r"impulse\[0\]"):
+    with pytest.raises(ParameterError, match=r"LearningRule.x1_impulse"):
         LearningRule(dw="x0", x1_impulse=-1)
 
 
