@@ -68,6 +68,7 @@ def test_run_equals_the_engine_fed_its_spikes(backend, sparse):
     chip = sm.chips.override("loihi", {"core.neurons": 2})
     m = sm.map_network(net, chip)
     assert m.n_cores > 4
+    assert "plastic: 'x->h' learns by STDP" in m.report()
     x = (rng.random((STEPS, 12)) < 0.4).astype(np.int32)
     res = sm.Simulator(m, backend=backend, seed=5).run(STEPS, {"x": x})
     hist1, _ = _replay(p1, rule, x, res.spikes["h"], seed=5)

@@ -213,6 +213,19 @@ class Mapping:
             )
         for f in self.fidelity:
             lines.append(f"not exact: {f.message}")
+        net = self.network
+        for proj in net.projections:
+            if proj.learning is None:
+                continue
+            core, _ = self.plastic[proj.name]
+            busiest = int(np.bincount(core).max()) if core.size else 0
+            ns = self.chip.timing["synaptic_update_ns"]
+            lines.append(
+                f"plastic: {proj.name!r} learns by {proj.learning!r} ({proj.sign_mode}): "
+                f"{proj.n_synapses:,} synapses on {len(np.unique(core))} core(s); each epoch end "
+                f"costs {proj.n_synapses:,} synaptic updates, {busiest:,} of them on its busiest "
+                f"core ({ns:g} ns each: a {busiest * ns:,.0f} ns learning phase)"
+            )
         h = self.hops()
         lines += ["", f"estimated hops (synapse-weighted routes): {h['total']}"]
         return "\n".join(lines)
