@@ -273,3 +273,23 @@ def test_load_refuses_a_damaged_rule(tmp_path):
     assert zipfile.is_zipfile(tmp_path / "bad.npz")
     with pytest.raises(SpikemeshError, match="kind"):
         sm.Network.load(tmp_path / "bad.npz")
+
+
+def test_a_weight_that_outgrows_the_compact_runs_is_still_delivered():
+    """Depression to -256 at weight_exp 7 gives an effective weight of -32768, outside the
+    compiled delivery's int16 runs: it rebuilds them (refresh) instead of rewriting single
+    weights (refresh_at), and both backends agree step by step."""
+    if len(BACKENDS) < 2:
+        pytest.skip("compiled kernels not built")
+    rule = LearningRule(dw="-2^3 * u0", t_epoch=1)
+    net = sm.Network("deep")
+    x = net.input(4, name="x")
+    h = net.population(3, sm.CubaLIF(du=4095, dv=0, vth=131071), name="h")
+    p = net.connect(x, h, weights=np.full((4, 3), 100), weight_exp=7, learning=rule)
+    net.probe(h, "u")
+    m = sm.map_network(net, "loihi")
+    x_in = np.ones((60, 4), np.int32)
+    runs = [sm.Simulator(m, backend=b, overflow="wrap").run(60, {"x": x_in}) for b in BACKENDS]
+    assert runs[0].weights[p].min() == -256
+    np.testing.assert_array_equal(runs[0].weights[p], runs[1].weights[p])
+    np.testing.assert_array_equal(runs[0].probes["h"]["u"], runs[1].probes["h"]["u"])

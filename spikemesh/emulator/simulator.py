@@ -72,6 +72,7 @@ class _Learner:
     core: np.ndarray  # per synapse: core program
     pos: np.ndarray  # per synapse: position in that core's table
     per_core: np.ndarray  # synapses per core program (updates per epoch)
+    where: list  # per core holding synapses: (core, selection, positions, their input axons)
     pre: tuple  # ("input", k) or ("pop", name)
     post: str
     shape: tuple
@@ -232,6 +233,7 @@ class Simulator:
                                       (CHG, SPK, OVF))
                       if all(d is not None and d[0] in fast for _, _, d in groups)
                       else None)  # fmt: skip
+        self._net.track = bool(self._learners)  # single weights re-read at epoch ends
         self._net.set_threads(self.threads)
 
     def _make_learners(self, weights: list) -> list[_Learner]:
@@ -259,8 +261,16 @@ class Simulator:
                              kernels=self._k)  # fmt: skip
             pre = (("input", list(m.input_routes).index(proj.pre.name))
                    if proj.pre.name in net.inputs else ("pop", proj.pre.name))  # fmt: skip
+            where = []
+            for c in np.unique(core).tolist():
+                sel = np.flatnonzero(core == c)
+                p = np.ascontiguousarray(pos[sel], np.int64)
+                indptr = self._cores[c].table.indptr
+                axon = np.ascontiguousarray(np.searchsorted(indptr, p, side="right") - 1,
+                                            np.int64)  # fmt: skip
+                where.append((c, sel, p, axon))
             out.append(_Learner(proj.name, eng, core, pos,
-                                np.bincount(core, minlength=len(self._cores)), pre,
+                                np.bincount(core, minlength=len(self._cores)), where, pre,
                                 proj.post.name, (proj.pre.n, proj.post.n)))  # fmt: skip
         return out  # ------------------------------------------------------------------ plan
 
@@ -439,11 +449,14 @@ class Simulator:
             if not ln.engine.step(pre != 0, vec[ln.post] != 0):
                 continue
             w = ln.engine.vars["weights"]
-            for c in np.unique(ln.core).tolist():
-                sel = ln.core == c
-                self._weights[c][ln.pos[sel]] = w[sel]
+            for c, sel, pos, axon in ln.where:
+                table, new = self._weights[c], w[sel]
+                changed = np.flatnonzero(table[pos] != new)  # re-read only what changed
+                if changed.size:
+                    table[pos[changed]] = new[changed]
+                    if not self._net.refresh_at(c, pos[changed], axon[changed]):
+                        dirty = True  # the runs must be rebuilt (e.g. a wider weight)
             run.table[i, :, LRN] += ln.per_core
-            dirty = True
             if ln.name in run.weight_probes:
                 run.weight_probes[ln.name][0].append(self._dense(ln))
                 run.weight_probes[ln.name][1].append(t)

@@ -80,6 +80,11 @@ cdef class NetDeliver:
     cdef const int16_t* sw16
     cdef const int32_t* sw32
     cdef bint narrow
+    # with track: per core d and table synapse k, its run index zof[zbase[d] + k] (-1: never
+    # reached), so that refresh_at rewrites single resolved weights
+    cdef public bint track
+    cdef object _zof
+    cdef object _zbase
 
     cdef void _begin(self, int64_t t) noexcept nogil
     cdef void _deliver(self, int64_t row, int part, int parts) noexcept nogil

@@ -256,6 +256,7 @@ cdef class NetDeliver:
         self.n_pbuf = 0
         self.threads = 1
         self.prefetch_ahead = 8
+        self.track = False
 
     def __init__(self, tables, routes, spikes, columns):
         cdef Py_ssize_t d, s
@@ -352,6 +353,12 @@ cdef class NetDeliver:
         cdef int64_t v, vmax = 0
         cdef int32_t[:, ::1] msgs = msgs_a
         cdef int32_t[::1] soff = soff_a
+        cdef bint track = self.track
+        sizes = np.array([len(self._keep[0][d][1]) for d in range(self.n_cores)], np.int64)
+        zbase_a = np.zeros(self.n_cores + 1, np.int64)
+        np.cumsum(sizes, out=zbase_a[1:])
+        zof_a = np.full(max(int(zbase_a[-1]), 1) if track else 1, -1, np.int64)
+        cdef int64_t[::1] zof = zof_a, zbase = zbase_a
         with nogil:
             for s in range(self.n_src):
                 src = &self.srcs[s]
@@ -375,6 +382,8 @@ cdef class NetDeliver:
                             for k in range(c.indptr[a], c.indptr[a + 1]):
                                 e = c.delays[k] * c.stride + c.targets[k]
                                 soff[z] = <int32_t>e
+                                if track:
+                                    zof[zbase[d] + k] = z
                                 v = shift_floor(c.weights[k], c.row_exp[a])
                                 sw[z] = <int32_t>v
                                 if v > vmax:
@@ -395,6 +404,8 @@ cdef class NetDeliver:
         if self.narrow:
             sw_a = sw_a.astype(np.int16)
         self._runs = [noff_a, nptr_a, zptr_a, msgs_a, soff_a, sw_a, qslot_a, sc_a]
+        self._zof = zof_a if track else None
+        self._zbase = zbase_a
         self.qslot = &qs[0]
         self.sc = &scv[0]
         self.noff = &noff[0]
@@ -417,6 +428,37 @@ cdef class NetDeliver:
         """Read the tables' weights again (a learning engine rewrote them in place, between
         steps): the effective weights of the fan-out runs are rebuilt from them."""
         self._resolve()
+
+    def refresh_at(self, Py_ssize_t d, const int64_t[::1] pos, const int64_t[::1] axon):
+        """Re-read the weights of core ``d``'s table synapses ``pos`` (input axon ``axon`` of
+        each) into their resolved runs, in time linear in ``pos`` (built with ``track``).
+        Returns False, writing nothing, when that cannot be done (not tracked, or a weight no
+        longer fits the runs' int16 format): call :meth:`refresh` then."""
+        cdef Py_ssize_t j, n = pos.shape[0]
+        cdef int64_t k, z, v
+        cdef CoreTab* c
+        if self._zof is None or not 0 <= d < self.n_cores or axon.shape[0] != n:
+            return False
+        cdef const int64_t[::1] zof = self._zof
+        cdef int64_t base = int(self._zbase[d])
+        c = &self.cores[d]
+        if self.narrow:
+            for j in range(n):
+                v = shift_floor(c.weights[pos[j]], c.row_exp[axon[j]])
+                if v > 32767 or v < -32767:
+                    return False
+        with nogil:
+            for j in range(n):
+                k = pos[j]
+                z = zof[base + k]
+                if z < 0:
+                    continue
+                v = shift_floor(c.weights[k], c.row_exp[axon[j]])
+                if self.narrow:
+                    (<int16_t*>self.sw16)[z] = <int16_t>v
+                else:
+                    (<int32_t*>self.sw32)[z] = <int32_t>v
+        return True
 
     def set_threads(self, int threads):
         """Share the destination cores among ``threads`` threads (class docstring)."""

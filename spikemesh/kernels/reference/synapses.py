@@ -193,6 +193,7 @@ class NetDeliver:
         self.inputs = [None] * (len(self.routes) - self.n_cores)
         self.capacity = sum(len(r[3]) for r in self.routes)
         self.threads = 1
+        self.track = False
 
     def set_inputs(self, inputs):
         self.inputs = list(inputs)
@@ -200,6 +201,11 @@ class NetDeliver:
     def refresh(self):
         """The compiled kernel re-reads weights rewritten in place; the twin reads the tables
         at every call, so there is nothing to do."""
+
+    def refresh_at(self, d, pos, axon):
+        """The compiled kernel re-reads single weights (True when it could); the twin reads the
+        tables at every call."""
+        return True
 
     def set_threads(self, threads):
         """The compiled kernel's thread count; the twin always runs one thread (same result)."""
