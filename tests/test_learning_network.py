@@ -293,3 +293,21 @@ def test_a_weight_that_outgrows_the_compact_runs_is_still_delivered():
     assert runs[0].weights[p].min() == -256
     np.testing.assert_array_equal(runs[0].weights[p], runs[1].weights[p])
     np.testing.assert_array_equal(runs[0].probes["h"]["u"], runs[1].probes["h"]["u"])
+
+
+def test_docs_learning_snippet_prints_what_the_page_says():
+    """docs/learning.md's plastic-projection example runs and prints the output pasted below
+    it (same seed, same result)."""
+    import contextlib
+    import io
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "learning.md").read_text()
+    code = re.search(r"## Plastic projections\n\n```python\n(.*?)```", page, re.S).group(1)
+    shown = re.search(r"## Plastic projections.*?prints \(.*?\):\n\n```\n(.*?)```", page, re.S)
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exec(compile(code, "docs/learning.md", "exec"), {})
+    assert buf.getvalue().strip() == shown.group(1).strip()
