@@ -203,13 +203,6 @@ def trace_replay(tr, times, factors, kept, decay_random, impulse_random, whole, 
         history[t] = new
 
 
-class _Twins:
-    trace_step = staticmethod(trace_step)
-    trace_replay = staticmethod(trace_replay)
-
-
-_TWINS = _Twins()
-
 # ---------------------------------------------------------------------------------------------
 # The rule language: Loihi's sum of products, parsed as Lava 0.10 parses it
 
@@ -544,7 +537,76 @@ def apply_products(products, acc, values: dict, u: int) -> np.ndarray:
     return acc
 
 
+VALUE_NAMES = ("x0", "y0", "w", "d", "t") + tuple(
+    f"{tr}_{dep}" for tr in ("x1", "x2", "y1", "y2", "y3") for dep in ("x0", "y0", "u")
+)
+"""Rows of the per-synapse value matrix :func:`apply_program` reads: the spike bits, the
+synaptic variables, and every trace at each dependency's time."""
+VALUE_INDEX = {name: k for k, name in enumerate(VALUE_NAMES)}
+
+
+def compile_products(products) -> np.ndarray:
+    """A rule's products as the flat int64 program :func:`apply_program` runs: the number of
+    products, then per product ``dependency row (-1: uk), mantissa, exponent, factors, right
+    shift`` and per factor ``value row, constant, sgn, width``."""
+    out = [len(products)]
+    for p in products:
+        dep = "u" if p.dependency[0] == "u" else p.dependency
+        width = sum(FACTOR_BITS[f.var] for f in p.factors)
+        out += [-1 if dep == "u" else VALUE_INDEX[dep], p.mantissa, p.exponent, len(p.factors),
+                max(0, width + SCALE_MANT_BITS - ACC_BITS)]  # fmt: skip
+        for f in p.factors:
+            row = f.var if f.var in ("x0", "y0", "w", "d", "t") else f"{f.var}_{dep}"
+            out += [VALUE_INDEX[row], f.const, int(f.sgn), FACTOR_BITS[f.var]]
+    return np.array(out, np.int64)
+
+
+def apply_program(prog, vals, acc, u) -> None:
+    """:func:`apply_products` on a compiled program (:func:`compile_products`): ``vals``
+    ``(len(VALUE_NAMES), n)`` int64, ``acc`` (n,) int64 updated in place, ``u`` the epoch's uk
+    (0 or 1). The twin of the compiled ``kernels.apply_program``."""
+    lo, hi = -(2**ACC_BITS) - 1, 2**ACC_BITS - 1
+    out = acc.copy()
+    k = 1
+    for _ in range(int(prog[0])):
+        dep, mant, ex, nf, rsh = (int(v) for v in prog[k : k + 5])
+        k += 5
+        r = np.full(out.shape, u, np.int64) if dep < 0 else vals[dep].copy()
+        for _ in range(nf):
+            row, const, sg, bits = (int(v) for v in prog[k : k + 4])
+            k += 4
+            v = vals[row] + const
+            if sg:
+                v = np.sign(v)
+            r = _wrap32(r * np.clip(v, -(2**bits), 2**bits - 1))
+        r = _wrap32(r * mant) >> rsh
+        r = _wrap32(r << (ex + SYN_SHIFT))
+        out = np.clip(out + np.clip(r, lo, hi), lo, hi)
+    acc[:] = out
+
+
 SYN_LIMITS = {"mixed": (-256, 255), "excitatory": (0, 255), "inhibitory": (-255, 0)}
+
+
+def _program_rows(prog) -> list[int]:
+    """The value rows a compiled program reads."""
+    rows, k = [], 1
+    for _ in range(int(prog[0])):
+        dep, nf = int(prog[k]), int(prog[k + 3])
+        if dep >= 0:
+            rows.append(dep)
+        rows += [int(prog[k + 5 + 4 * f]) for f in range(nf)]
+        k += 5 + 4 * nf
+    return rows
+
+
+class _Twins:
+    trace_step = staticmethod(trace_step)
+    trace_replay = staticmethod(trace_replay)
+    apply_program = staticmethod(apply_program)
+
+
+_TWINS = _Twins()
 
 
 class Plasticity:
@@ -592,6 +654,10 @@ class Plasticity:
             if arr.shape != (n,):
                 raise ShapeError(f"{o}.{name}: one value per synapse, ({n},) (got {arr.shape})")
             self.vars[name] = arr
+        self._kern = kernels if kernels is not None else _TWINS
+        self._programs = {t: compile_products(ps) for t, ps in rule.rules.items()}
+        self._rows = sorted({int(r) for prog in self._programs.values()
+                             for r in _program_rows(prog)})  # fmt: skip
         self._round = np.random.default_rng(seed=2)  # Lava's ConnVarRandom(seed 2)
         self._random = float(self._round.random(1)[0])
         self.updates = 0  # synaptic updates: one per synapse per epoch (all its variables)
@@ -608,22 +674,31 @@ class Plasticity:
         tx, ty = tr.epoch_tx, tr.epoch_ty
         xh, yh = tr.x_history, tr.y_history
         txs, tys = tx[pre], ty[post]
-        values = {"x0": (txs > 0).astype(np.int64), "y0": (tys > 0).astype(np.int64),
-                  "w": self.vars["weights"], "d": self.vars["tag_2"], "t": self.vars["tag_1"]}  # fmt: skip
-        for k, name in enumerate(("x1", "x2")):
-            values[f"{name}_x0"] = xh[txs, k, pre]
-            values[f"{name}_y0"] = xh[tys, k, pre]
-            values[f"{name}_u"] = xh[-1, k, pre]
-        for k, name in enumerate(("y1", "y2", "y3")):
-            values[f"{name}_x0"] = yh[txs, k, post]
-            values[f"{name}_y0"] = yh[tys, k, post]
-            values[f"{name}_u"] = yh[-1, k, post]
+        vals = np.zeros((len(VALUE_NAMES), pre.size), np.int64)
+        for row in self._rows:  # only what the rules read
+            name = VALUE_NAMES[row]
+            if name == "x0":
+                vals[row] = txs > 0
+            elif name == "y0":
+                vals[row] = tys > 0
+            elif name in ("w", "d", "t"):
+                vals[row] = self.vars[{"w": "weights", "d": "tag_2", "t": "tag_1"}[name]]
+            else:
+                trace, dep = name.split("_")
+                k = int(trace[1]) - 1
+                if trace[0] == "x":
+                    at = txs if dep == "x0" else (tys if dep == "y0" else -1)
+                    vals[row] = xh[at, k, pre]
+                else:
+                    at = txs if dep == "x0" else (tys if dep == "y0" else -1)
+                    vals[row] = yh[at, k, post]
         d = self.rule.decimate
         u = 0 if d is None else int((tr.time_step // tr.t_epoch) % 2**d == 0)
         new = {}
-        for target, products in self.rule.rules.items():
+        for target, prog in self._programs.items():
             name = TARGETS[target]
-            acc = apply_products(products, self.vars[name] << SYN_SHIFT, values, u)
+            acc = np.ascontiguousarray(self.vars[name] << SYN_SHIFT, np.int64)
+            self._kern.apply_program(prog, vals, acc, u)
             if name == "weights":
                 lo, hi = SYN_LIMITS[self.sign_mode]
                 acc = np.clip(acc, lo << SYN_SHIFT if lo < 0 else 0, None if hi > 0 else 0)

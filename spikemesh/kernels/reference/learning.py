@@ -4,7 +4,7 @@ listed here so every backend provides them."""
 
 from __future__ import annotations
 
-from ...learning import trace_replay, trace_step
+from ...learning import apply_program, trace_replay, trace_step
 
-__all__ = ["trace_replay", "trace_step"]
-KERNELS = ("trace_step", "trace_replay")
+__all__ = ["apply_program", "trace_replay", "trace_step"]
+KERNELS = ("trace_step", "trace_replay", "apply_program")
