@@ -537,9 +537,9 @@ def apply_products(products, acc, values: dict, u: int) -> np.ndarray:
     return acc
 
 
-VALUE_NAMES = ("x0", "y0", "w", "d", "t") + tuple(
-    f"{tr}_{dep}" for tr in ("x1", "x2", "y1", "y2", "y3") for dep in ("x0", "y0", "u")
-)
+VALUE_NAMES = ("x0", "y0", "w", "d", "t",
+               *(f"{tr}_{dep}" for tr in ("x1", "x2", "y1", "y2", "y3")
+                 for dep in ("x0", "y0", "u")))  # fmt: skip
 """Rows of the per-synapse value matrix :func:`apply_program` reads: the spike bits, the
 synaptic variables, and every trace at each dependency's time."""
 VALUE_INDEX = {name: k for k, name in enumerate(VALUE_NAMES)}
