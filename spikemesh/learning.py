@@ -510,30 +510,15 @@ def apply_products(products, acc, values: dict, u: int) -> np.ndarray:
     the scale mantissa, shifted right by the widths above 15 bits and left by exponent + 7,
     clipped to the accumulator, added and clipped again. ``values`` holds per-synapse arrays:
     ``x0``, ``y0`` and ``{trace}_{dependency}`` (the trace at the dependency's time), ``w``,
-    ``d``, ``t``."""
-    lo, hi = -(2**ACC_BITS) - 1, 2**ACC_BITS - 1
-    for p in products:
-        dep = "u" if p.dependency[0] == "u" else p.dependency
-        r = np.full(acc.shape, u if dep == "u" else 1, np.int64)
-        if dep != "u":
-            r *= values[dep]
-        width = 0
-        for f in p.factors:
-            b = FACTOR_BITS[f.var]
-            width += b
-            if f.var in ("x0", "y0"):
-                v = values[f.var] + f.const
-            elif f.var in ("w", "d", "t"):
-                v = values[f.var] + f.const
-                if f.sgn:
-                    v = np.sign(v)
-            else:
-                v = values[f"{f.var}_{dep}"] + f.const
-            r = _wrap32(r * np.clip(v, -(2**b), 2**b - 1))
-        r = _wrap32(r * p.mantissa)
-        r = r >> max(0, width + SCALE_MANT_BITS - ACC_BITS)
-        r = _wrap32(r << (p.exponent + SYN_SHIFT))
-        acc = np.clip(acc + np.clip(r, lo, hi), lo, hi)
+    ``d``, ``t``. The products are compiled (:func:`compile_products`) and run by
+    :func:`apply_program`, the arithmetic the compiled kernel mirrors."""
+    acc = np.array(acc, np.int64)
+    n = acc.shape[0]
+    vals = np.zeros((len(VALUE_NAMES), n), np.int64)
+    for name, v in values.items():
+        if name in VALUE_INDEX:
+            vals[VALUE_INDEX[name]] = v
+    apply_program(compile_products(products), vals, acc, u)  # one arithmetic, in one place
     return acc
 
 

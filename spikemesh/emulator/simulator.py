@@ -58,8 +58,9 @@ NCOL = len(COUNTERS)
 PHASES = ("update", "emit", "record", "learn", "time")
 """The phases of one step, in order (module docstring). The per-step loop calls the methods of
 these names; the compiled loop (``kernels.NetStep``) runs the first three in this order for
-many steps when no projection is plastic, and the timing model runs afterwards over each
-step's counts and batches (timing never changes spikes)."""
+many steps (with plastic projections: up to each epoch's end, then the learn phase of those
+steps), and the timing model runs afterwards over each step's counts and batches (timing
+never changes spikes)."""
 
 
 @dataclass(slots=True)
@@ -68,9 +69,8 @@ class _Learner:
     where its pre and post spikes come from."""
 
     name: str
+    proj: object  # network.Projection
     engine: object  # learning.Plasticity
-    core: np.ndarray  # per synapse: core program
-    pos: np.ndarray  # per synapse: position in that core's table
     per_core: np.ndarray  # synapses per core program (updates per epoch)
     where: list  # per core holding synapses: (core, selection, positions, their input axons)
     pre: tuple  # ("input", k) or ("pop", name)
@@ -249,30 +249,29 @@ class Simulator:
             if proj.learning is None:
                 continue
             core, pos = m.plastic[proj.name]
+            stored = np.zeros(core.size, np.int64)
+            where = []  # per core: (core, its synapses, their table positions and input axons)
             for c in np.unique(core).tolist():
                 if c not in copied:
                     weights[c] = np.array(weights[c], np.int16)
                     copied.add(c)
-            stored = np.array([weights[c][p] for c, p in zip(core.tolist(), pos.tolist(),
-                                                            strict=True)], np.int64)  # fmt: skip
+                sel = np.flatnonzero(core == c)
+                p = np.ascontiguousarray(pos[sel], np.int64)
+                stored[sel] = weights[c][p]
+                axon = np.searchsorted(self._cores[c].table.indptr, p, side="right") - 1
+                where.append((c, sel, p, np.ascontiguousarray(axon, np.int64)))
             seed = self.seed if proj.learning.rng_seed is None else proj.learning.rng_seed
             eng = Plasticity(proj.learning, proj.pre_idx, proj.post_idx, proj.pre.n, proj.post.n,
                              stored, sign_mode=proj.sign_mode, rng_seed=seed % (2**63 - 4),
                              kernels=self._k)  # fmt: skip
             pre = (("input", list(m.input_routes).index(proj.pre.name))
                    if proj.pre.name in net.inputs else ("pop", proj.pre.name))  # fmt: skip
-            where = []
-            for c in np.unique(core).tolist():
-                sel = np.flatnonzero(core == c)
-                p = np.ascontiguousarray(pos[sel], np.int64)
-                indptr = self._cores[c].table.indptr
-                axon = np.ascontiguousarray(np.searchsorted(indptr, p, side="right") - 1,
-                                            np.int64)  # fmt: skip
-                where.append((c, sel, p, axon))
-            out.append(_Learner(proj.name, eng, core, pos,
+            out.append(_Learner(proj.name, proj, eng,
                                 np.bincount(core, minlength=len(self._cores)), where, pre,
                                 proj.post.name, (proj.pre.n, proj.post.n)))  # fmt: skip
-        return out  # ------------------------------------------------------------------ plan
+        return out
+
+    # ------------------------------------------------------------------ plan
 
     def _check_inputs(self, steps: int, inputs) -> dict[str, np.ndarray]:
         net = self.mapping.network
@@ -464,9 +463,8 @@ class Simulator:
             self._net.refresh()
 
     def _dense(self, ln: _Learner) -> np.ndarray:
-        proj = next(p for p in self.mapping.network.projections if p.name == ln.name)
         out = np.zeros(ln.shape, np.int64)
-        out[proj.pre_idx, proj.post_idx] = ln.engine.vars["weights"]
+        out[ln.proj.pre_idx, ln.proj.post_idx] = ln.engine.vars["weights"]
         return out
 
     def _time_learning(self, run: _Run) -> None:
@@ -594,6 +592,7 @@ class Simulator:
 
     def _result(self, run: _Run) -> SimulationResult:
         m = self.mapping
+        shapes = {p.name: (p.pre.n, p.post.n) for p in m.network.weight_probes}
         spikes = SpikeRecord(run.steps, run.spike_pops, events={
             name: (np.concatenate(parts) if parts else np.zeros((0, 3), np.int32))
             for name, parts in zip(run.spike_pops, run.spike_parts, strict=True)})  # fmt: skip
@@ -610,15 +609,11 @@ class Simulator:
             inputs={name: x for name, x in zip(m.input_routes, run.inputs, strict=True)
                     if x is not None},
             weights=Weights({ln.name: self._dense(ln) for ln in self._learners}),
-            weight_history={name: (np.stack(h) if h else np.zeros((0, *self._shape(name)), np.int64))
+            weight_history={name: (np.stack(h) if h else np.zeros((0, *shapes[name]), np.int64))
                             for name, (h, _) in run.weight_probes.items()},
             weight_steps={name: np.asarray(st, np.int64) for name, (_, st) in
                           run.weight_probes.items()},
         )  # fmt: skip
-
-    def _shape(self, name: str) -> tuple:
-        p = next(p for p in self.mapping.network.projections if p.name == name)
-        return (p.pre.n, p.post.n)
 
 
 def _chip_would(reg: str, saturating: tuple[str, ...]) -> str:
