@@ -32,7 +32,7 @@ N_TRAIN = 1400  # of 1,797 digits; the other 397 are held out
 
 @functools.lru_cache(maxsize=4)
 def data(seed: int = 0) -> dict:
-    """Digits split (1,400 train / 397 held out, shuffled by ``seed``), the trained float MLP
+    """Digits split (1,400 train / 397 held out, shuffled by ``seed``; pixels / 16), the trained float MLP
     64-64-10 as spikemesh layers, and its float accuracy on the held-out digits."""
     try:
         from sklearn.datasets import load_digits
@@ -50,7 +50,8 @@ def data(seed: int = 0) -> dict:
         clf.fit(x[:N_TRAIN], y[:N_TRAIN])
     return {
         "layers": from_mlp(clf),
-        "x_train": x[:N_TRAIN], "x_test": x[N_TRAIN:], "y_test": y[N_TRAIN:],
+        "x_train": x[:N_TRAIN], "y_train": y[:N_TRAIN], "x_test": x[N_TRAIN:],
+        "y_test": y[N_TRAIN:],
         "float_accuracy": float(clf.score(x[N_TRAIN:], y[N_TRAIN:])),
     }  # fmt: skip
 

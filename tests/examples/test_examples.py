@@ -244,3 +244,24 @@ def test_10_sigma_delta_study():
         ("4", "sigma-delta (vth 0 levels)"), ("-", "CubaLIF rate")]  # fmt: skip
     assert rows[1][7] == rows[3][7]  # the same hidden messages whether a frame is held or not
     assert float(rows[3][9].replace(",", "")) < float(rows[2][9].replace(",", "")) / 2
+
+
+def test_11_stdp_digits(tmp_path):
+    """Small run: one row per epoch length and the two offline rows; updates per digit are
+    640 synapses x 16 / t_epoch and their energy 120 pJ each; the plot is written."""
+    pytest.importorskip("sklearn")
+    png = tmp_path / "stdp.png"
+    proc = subprocess.run([sys.executable, str(EXAMPLES / "11_stdp_digits.py"), "--train", "120",
+                           "--test", "40", "--t-epochs", "2,16", "--seeds", "0,1", "--out",
+                           str(png)], capture_output=True, text=True, check=True, timeout=300)  # fmt: skip
+    rows = [[c.strip() for c in ln.strip("|").split("|")] for ln in proc.stdout.splitlines()
+            if ln.startswith(("| on chip", "| offline"))]  # fmt: skip
+    assert [(r[0], r[1]) for r in rows] == [
+        ("on chip (loihi)", "2"), ("on chip (loihi)", "16"),
+        ("offline: the rule's fixed point in float", "-"), ("offline: logistic regression", "-")]  # fmt: skip
+    for r, t in zip(rows[:2], (2, 16), strict=True):
+        updates = float(r[4].replace(",", ""))
+        assert updates == 640 * 16 / t
+        assert float(r[5].replace(",", "")) == pytest.approx(updates * 0.120, abs=0.06)
+        assert re.fullmatch(r"[\d.]+ % \([\d.]+-[\d.]+\)", r[2])
+    assert png.stat().st_size > 10_000
