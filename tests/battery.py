@@ -877,6 +877,41 @@ def cases(tmp: Path) -> list[Case]:
         )
     )
 
+    # -- the learning study (docs/learning.md) ----------------------------------------------
+    from spikemesh.study import digits as _digits
+    from spikemesh.study import stdp_digits as sd
+
+    dd = _digits.data(0)
+    xd, yd = dd["x_train"][:20], dd["y_train"][:20]
+    for label, fn, who in (
+        ("digits 0..16, not scaled", lambda: sd.train_on_chip(xd * 16, yd), "[0, 1]"),
+        ("labels out of range", lambda: sd.train_on_chip(xd, yd + 10), "labels"),
+        ("fewer labels than digits", lambda: sd.train_on_chip(xd, yd[:5]), "y (B,)"),
+        ("an epoch of 3 steps", lambda: sd.train_on_chip(xd, yd, 3), "t_epoch"),
+        ("on truenorth", lambda: sd.train_on_chip(xd, yd, chip="truenorth"), "learning engine"),
+        ("a checkpoint past the data", lambda: sd.train_on_chip(xd, yd, checkpoints=[50]),
+         "checkpoints"),
+        ("more WTA neurons than digits", lambda: sd.train_wta(xd, n=30), "n"),
+        ("templates of 64 rows for the WTA", lambda: sd.wta_network(np.zeros((64, 4))),
+         "templates"),
+        ("a rate of 2^-9", lambda: sd.rule(9), "rate_exp"),
+        ("text for digits", lambda: sd.evaluate(np.zeros((64, 10), int), "x", yd), "x"),
+        ("float weights to run", lambda: sd.evaluate(np.full((64, 10), 0.5), xd, yd), "weights"),
+    ):  # fmt: skip
+        add(Case("learning study", label, fn, who=who))
+    add(
+        Case(
+            "learning study",
+            "a small valid training run",
+            lambda: sd.train_on_chip(xd, yd, 4),
+            ok=lambda r: (
+                r["synaptic_updates_per_sample"] == 640 * 4
+                and r["weights"].shape == (64, 10)
+                and r["overflows"] == 0
+            ),
+        )
+    )
+
     # -- the CLI ----------------------------------------------------------------------------
     from spikemesh.cli import main
 

@@ -247,21 +247,27 @@ def test_10_sigma_delta_study():
 
 
 def test_11_stdp_digits(tmp_path):
-    """Small run: one row per epoch length and the two offline rows; updates per digit are
-    640 synapses x 16 / t_epoch and their energy 120 pJ each; the plot is written."""
+    """Small run: one row per epoch length and the offline rows; updates per digit are the
+    plastic synapses x 16 / t_epoch (640 teacher-forced, 128 x 30 winner-take-all) and their
+    energy 120 pJ each; the competition table; the plot is written."""
     pytest.importorskip("sklearn")
     png = tmp_path / "stdp.png"
     proc = subprocess.run([sys.executable, str(EXAMPLES / "11_stdp_digits.py"), "--train", "120",
-                           "--test", "40", "--t-epochs", "2,16", "--seeds", "0,1", "--out",
-                           str(png)], capture_output=True, text=True, check=True, timeout=300)  # fmt: skip
+                           "--test", "40", "--t-epochs", "2,16", "--wta-epochs", "4", "--seeds",
+                           "0,1", "--out", str(png)], capture_output=True, text=True, check=True,
+                          timeout=300)  # fmt: skip
     rows = [[c.strip() for c in ln.strip("|").split("|")] for ln in proc.stdout.splitlines()
-            if ln.startswith(("| on chip", "| offline"))]  # fmt: skip
+            if ln.startswith(("| teacher", "| offline", "| unsupervised"))]  # fmt: skip
     assert [(r[0], r[1]) for r in rows] == [
-        ("on chip (loihi)", "2"), ("on chip (loihi)", "16"),
-        ("offline: the rule's fixed point in float", "-"), ("offline: logistic regression", "-")]  # fmt: skip
-    for r, t in zip(rows[:2], (2, 16), strict=True):
+        ("teacher-forced, on chip (loihi)", "2"), ("teacher-forced, on chip (loihi)", "16"),
+        ("teacher-forced, offline: the rule's fixed point in float", "-"),
+        ("offline: logistic regression", "-"), ("unsupervised WTA (30), on chip (loihi)", "4"),
+        ("unsupervised WTA (30): its imprinted start, no learning", "-"),
+        ("offline: k-means (30 centroids)", "-")]  # fmt: skip
+    for r, synapses, t in ((rows[0], 640, 2), (rows[1], 640, 16), (rows[4], 128 * 30, 4)):
         updates = float(r[4].replace(",", ""))
-        assert updates == 640 * 16 / t
+        assert updates == synapses * 16 / t
         assert float(r[5].replace(",", "")) == pytest.approx(updates * 0.120, abs=0.06)
         assert re.fullmatch(r"[\d.]+ % \([\d.]+-[\d.]+\)", r[2])
+    assert re.search(r"^\| 4 \| [\d.]+ \| [\d.]+ % \| -\d+ \|$", proc.stdout, re.M)
     assert png.stat().st_size > 10_000

@@ -144,18 +144,58 @@ def test_rule_targets_are_the_float_class_means(d):
 def test_run_table_on_a_small_sample(d):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        rows = S.run(train=160, test=60, t_epochs=(4, 16), checkpoints=(80,), timing="analytic")
-    assert [r["training"] for r in rows] == ["on chip (loihi)"] * 2 + [
-        "offline: the rule's fixed point in float", "offline: logistic regression"]  # fmt: skip
+        rows = S.run(train=160, test=60, t_epochs=(4, 16), checkpoints=(80,), wta_epochs=(4,),
+                     wta_neurons=12)  # fmt: skip
+    assert [r["training"] for r in rows] == [
+        "teacher-forced, on chip (loihi)", "teacher-forced, on chip (loihi)",
+        "teacher-forced, offline: the rule's fixed point in float", "offline: logistic regression",
+        "unsupervised WTA (12), on chip (loihi)",
+        "unsupervised WTA (12): its imprinted start, no learning", "offline: k-means (12 centroids)"]  # fmt: skip
     for r in rows[:2]:
         assert set(r["accuracy_after"]) == {80, 160}
         assert r["accuracy_after"][160] == r["accuracy"]
         assert r["synaptic_updates_per_sample"] == 640 * P / r["t_epoch"]
     assert rows[0]["learning_J_per_sample"] == 4 * rows[1]["learning_J_per_sample"]
+    assert rows[4]["synaptic_updates_per_sample"] == 128 * 12 * P / 4
     for r in rows:
         assert 0.0 <= r["accuracy"] <= 1.0 and r["inference_J_per_sample"] > 0
-        assert r["eval_overflows"] == 0
-    assert rows[-1]["accuracy"] > 0.8  # logistic regression, 160 digits
+        assert r["eval_overflows"] == 0 and r["overflows"] == 0
+    assert rows[3]["accuracy"] > 0.8  # logistic regression, 160 digits
+
+
+def test_wta_learns_without_labels_and_competes(d):
+    """The winner-take-all: the bias is calibrated from the templates alone; a few outputs
+    fire per digit (the interneuron clears the rest); the weights that fired move towards the
+    traces; labels never enter training (shuffled labels, same weights)."""
+    x = d["x_train"][:200]
+    tr = S.train_wta(x, 1, n=12, seed=2)
+    assert tr["bias"] == S.calibrate_bias(S.imprint(x, 12, 2), x, 4)
+    assert 0.5 < tr["winners_per_digit"] < 6 and tr["silent_digits"] < 0.2
+    assert np.any(tr["weights"] != tr["initial"])
+    assert tr["weights"].shape == (128, 12) and tr["weights"].max() <= 255
+    assert tr["synaptic_updates_per_sample"] == 128 * 12 * P
+    again = S.train_wta(x, 1, n=12, seed=2)
+    assert_array_equal(again["weights"], tr["weights"])
+
+
+def test_wta_templates_and_labels(d):
+    x, y = d["x_train"][:300], d["y_train"][:300]
+    w0 = S.imprint(x, 20, seed=1)
+    assert w0.shape == (128, 20) and 0 <= w0.min() and w0.max() <= 254
+    # every column is one training digit (distinct ones) as the rule's weights would hold it
+    all_digits = np.minimum(np.rint(2 * S.TRACE_GAIN * S.complement(x)), 254)
+    which = [np.flatnonzero((all_digits == w0[:, j]).all(axis=1)) for j in range(20)]
+    assert all(len(k) >= 1 for k in which)
+    assert len({int(k[0]) for k in which}) == 20
+    labels = S.assign_labels(w0, x, y)
+    counts = S.input_trains(x, 3, complement=True).reshape(len(x), P, 128).sum(axis=1)
+    win = np.argmax(counts @ w0, axis=1)
+    for j in np.unique(win):
+        assert labels[j] == np.bincount(y[win == j], minlength=10).argmax()
+    assert np.all(labels[np.setdiff1d(np.arange(20), win)] == -1)
+    ev = S.evaluate(w0, d["x_test"][:30], d["y_test"][:30], labels=labels, timing="none", seed=7)
+    test_counts = S.input_trains(d["x_test"][:30], 7, complement=True).reshape(30, P, 128).sum(1)
+    assert_array_equal(ev["predictions"], labels[np.argmax(test_counts @ w0, axis=1)])
 
 
 @pytest.mark.parametrize(
@@ -177,9 +217,22 @@ def test_run_table_on_a_small_sample(d):
             "checkpoints",
         ),
         (
-            lambda d: S.evaluate(np.zeros((64, 9)), d["x_test"][:2], d["y_test"][:2]),
-            r"weights: must be \(64, 10\)",
+            lambda d: S.evaluate(np.zeros((63, 9)), d["x_test"][:2], d["y_test"][:2]),
+            r"weights: must be \(64 or 128, n_out\)",
         ),
+        (
+            lambda d: S.evaluate(
+                np.zeros((64, 9)), d["x_test"][:2], d["y_test"][:2], labels=[0] * 8
+            ),
+            "labels: one class per output",
+        ),
+        (lambda d: S.wta_network(np.zeros((64, 5))), r"templates: must be \(128, n\)"),
+        (lambda d: S.wta_network(np.zeros((128, 5)), bias=-5000), "bias"),
+        (lambda d: S.train_wta(d["x_train"][:5], n=6), "n"),
+        (lambda d: S.train_on_chip("digits", [1]), "x: must be an array of numbers"),
+        (lambda d: S.calibrate_bias(np.zeros((128, 3)), d["x_train"], fraction=-1), "fraction"),
+        (lambda d: S.kmeans_templates(d["x_train"][:5], 10), r"kmeans_templates.n"),
+        (lambda d: S.run(wta_epochs=[5]), "t_epoch: must divide"),
         (lambda d: S.rule(8), "rate_exp"),
         (lambda d: S.train_network(initial_weight=300), "initial_weight"),
         (lambda d: S.run(train=0), "train"),
