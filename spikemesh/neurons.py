@@ -372,6 +372,11 @@ class IF(NeuronSpec):
         Linear leak toward zero, ``>= 0``: ``|v|`` shrinks by ``leak`` per step, never past 0.
     bias : int or array
         Constant input added every step, scalar or one value per neuron.
+    floor : int, optional
+        The lowest membrane value, ``-2**(v_bits-1) .. 0`` (default: the register's lowest):
+        ``v`` is clamped there by design, as Loihi clamps its compartments at ``vMin``, and a
+        clamp at the floor is not a saturation (a value below the register still is). A
+        strong negative input then clears any membrane to exactly ``floor``.
 
     Notes
     -----
@@ -379,7 +384,7 @@ class IF(NeuronSpec):
 
         x = v + I + bias                         # I: summed synaptic input (weights x payloads)
         x = x - sgn(x) * min(|x|, leak)          # leak toward zero
-        v = clip(x, -2^(v_bits-1), 2^(v_bits-1) - 1)
+        v = clip(x, floor, 2^(v_bits-1) - 1)     # floor: -2^(v_bits-1) unless given
         k = floor(v / vth) if v >= vth; -floor(-v / vth) if bipolar and v <= -vth; else 0
         p = sgn(k) * min(|k|, 2^spike_bits - 1)
         v = v - p * vth   (subtract)   |   v = 0 where p != 0   (zero)   |   v = 0   (step)
@@ -392,6 +397,7 @@ class IF(NeuronSpec):
     bipolar: bool = False
     leak: int = 0
     bias: int | np.ndarray = 0
+    floor: int | None = None
 
     per_neuron = ("bias",)
     state_vars = ("v",)
@@ -408,6 +414,8 @@ class IF(NeuronSpec):
         s(self, "bipolar", check_bool(o, "bipolar", self.bipolar))
         s(self, "leak", check_int(o, "leak", self.leak, 0, vmax))
         s(self, "bias", _scalar_or_array(o, "bias", self.bias, -vmax - 1, vmax))
+        if self.floor is not None:
+            s(self, "floor", check_int(o, "floor", self.floor, -vmax - 1, 0))
 
     @property
     def payload_bits(self) -> int:
@@ -428,6 +436,11 @@ class IF(NeuronSpec):
 
     @property
     def vmin(self) -> int:
+        """The membrane's lowest value: ``floor`` when given, else the register's."""
+        return self.register_min if self.floor is None else self.floor
+
+    @property
+    def register_min(self) -> int:
         return -(2 ** (self.v_bits - 1))
 
     @property
@@ -467,6 +480,9 @@ class SmoothIF(IF):
     def __post_init__(self) -> None:
         IF.__post_init__(self)
         object.__setattr__(self, "alpha", check_int("SmoothIF", "alpha", self.alpha, 0, 4095))
+        if self.floor is not None:
+            raise ParameterError(f"SmoothIF.floor: not supported (got {self.floor}); the "
+                                 "smoothed membrane clamps at the register's limits")  # fmt: skip
 
     @property
     def registers(self) -> dict[str, int]:

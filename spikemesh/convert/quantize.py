@@ -149,8 +149,17 @@ class QuantizedANN:
         q = np.rint(x.reshape(*x.shape[:lead], n) / self.input_scale)
         return np.clip(q, 0, self.input_cap).astype(np.int64)
 
-    def trains(self, x, encoding: str = "direct", seed: int = 0, *, levels: bool = False):
-        """Input payloads over the ``timesteps`` steps of a sample, (B, T, n) (samples only).
+    def trains(
+        self,
+        x,
+        encoding: str = "direct",
+        seed: int = 0,
+        *,
+        levels: bool = False,
+        _flat: bool = False,
+    ):
+        """Input payloads over the ``timesteps`` steps of a sample, (B, T, n); of every element
+        of a sequence (recurrent networks), (B, S, T, n).
 
         "direct": the level ``k`` of :meth:`encode` sent as full ``2**input_bits - 1``
         payloads first (binary inputs: a spike in each of the first ``k`` steps), exact.
@@ -162,9 +171,15 @@ class QuantizedANN:
             raise ParameterError(
                 f"QuantizedANN.trains: encoding must be 'direct' or 'rate' (got {encoding!r})"
             )
-        if self.sequential:
-            raise ParameterError("QuantizedANN.trains: sequences use encode() (one step each)")
         lv = np.asarray(x, np.int64) if levels else self.encode(x)
+        if self.sequential and not _flat:
+            if lv.ndim < 3:
+                raise ShapeError(f"QuantizedANN.trains: sequence levels must be (B, S, n) (got "
+                                 f"{lv.shape})")  # fmt: skip
+            b, n_el = lv.shape[:2]
+            flat = self.trains(lv.reshape(b * n_el, -1), encoding, seed, levels=True,
+                               _flat=True)  # fmt: skip
+            return flat.reshape(b, n_el, self.timesteps, -1)
         lv = lv.reshape(lv.shape[0], -1)
         if levels and (lv.min(initial=0) < 0 or lv.max(initial=0) > self.input_cap):
             raise ParameterError(

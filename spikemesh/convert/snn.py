@@ -23,7 +23,11 @@ the neuron holds ``z`` and sends ``min(floor(v / s), 2**spike_bits - 1)`` per st
 ``T`` steps with soft reset: ``clip(floor(z / s), 0, T * (2**spike_bits - 1))`` in all, the
 quantized activation. The logits layer never fires (threshold above ``|z|``); its membrane is
 read in step ``L*T`` (probe). Exact for any signed weights and any ``T``; the price is the gate
-synapses and ``L*T + 1`` steps per sample. Recurrent layers use the stream scheme only.
+synapses and ``L*T + 1`` steps per sample. With recurrent layers (sequences), element ``k`` of a
+sequence owns frame ``k`` of those ``L*T + 1`` steps in one run: every layer's membrane is
+cleared at the frame's start by a pulse onto its floor (``IF(floor=...)``, Loihi's vMin) and
+raised to its held-shut value, and a recurrent layer's own spikes reach the next element's
+window through synapses of delay ``(L-1)*T + 2`` (:func:`_window_seq`).
 
 The "copies" scheme runs on TrueNorth-like chips (binary crossbar with 4 axon types, no IF
 neurons): every layer decides in one tick and spends the ``T`` levels in space, as thermometer
@@ -80,6 +84,7 @@ class SNN:
     copies: dict = field(default_factory=dict)  # copies scheme: layer -> its populations
     ticks: dict = field(default_factory=dict)  # copies scheme: population -> decision tick
     readout: tuple = ()  # copies scheme: logits = readout[0] * v + readout[1]
+    frame: int = 0  # window scheme with recurrent layers: steps per sequence element
 
     def populations_of(self, layer: str) -> tuple:
         """The populations that carry ``layer`` (one, or its thermometer copies)."""
@@ -117,6 +122,8 @@ class SNN:
         one run per sample, inputs encoded over the timesteps by ``encoding`` ("direct" or
         "rate", seeded: :meth:`QuantizedANN.trains`); ``Inference.activations["x"]`` holds the
         input levels that were sent. ``keep``: return the runs' :class:`SimulationResult`."""
+        if self.scheme == "window" and self.frame:
+            return self._infer_window_seq(x, timing, keep, levels, encoding, seed, sim_kw)
         if self.scheme == "window":
             return self._infer_window(x, timing, keep, levels, encoding, seed, sim_kw)
         if self.scheme == "copies":
@@ -182,6 +189,42 @@ class SNN:
         acts = {name: np.stack(v) if v else np.zeros((0, 0), np.int64)
                 for name, v in outs.items()}  # fmt: skip
         acts["x"] = trains.sum(axis=1)
+        logits = acts.pop(out_name)
+        return Inference(logits, acts, results)
+
+    def _infer_window_seq(self, x, timing, keep, levels, encoding, seed, sim_kw) -> Inference:
+        """One run per sequence (B, S, ...): element k occupies steps ``1 + k*F ..`` (``F`` =
+        :attr:`frame`); its input trains go in at the frame's first ``T`` steps; every layer is
+        cleared at the frame's start (:func:`_window_seq`)."""
+        q, T, F = self.qann, self.qann.timesteps, self.frame
+        trains = q.trains(x, encoding, seed, levels=levels)  # (B, S, T, n)
+        B, S = trains.shape[:2]
+        steps = 1 + S * F
+        ctrl = np.zeros((steps, self.network.inputs["ctrl"].n), np.int32)
+        for k in range(S):
+            for lines, off in self.control:
+                ctrl[k * F + off, lines] = 1
+        rows = 1 + np.arange(S)[:, None] * F + np.arange(T)[None, :]  # (S, T) input steps
+        sim = Simulator(self.mapping, timing=timing, **sim_kw)
+        out_name = self.layer_names[-1]
+        outs: dict = {name: [] for name in self.layer_names}
+        results: list[SimulationResult] = []
+        xin = np.zeros((steps, trains.shape[3]), np.int32)
+        starts = 1 + np.arange(S) * F
+        for b in range(B):
+            xin[rows.ravel()] = trains[b].reshape(S * T, -1)
+            sim.reset()
+            res = sim.run(steps, inputs={"x": xin, "ctrl": ctrl})
+            for name in self.layer_names[:-1]:
+                d = self.latency[name]
+                spk = res.spikes[name]
+                outs[name].append(np.stack([spk[a + d : a + d + T].sum(axis=0, dtype=np.int64)
+                                            for a in starts]))  # fmt: skip
+            outs[out_name].append(res.probes[out_name]["v"][starts + self.depth].astype(np.int64))
+            if keep:
+                results.append(res)
+        acts = {name: np.stack(v) for name, v in outs.items()}
+        acts["x"] = trains.sum(axis=2)
         logits = acts.pop(out_name)
         return Inference(logits, acts, results)
 
@@ -276,7 +319,7 @@ def to_snn(qann: QuantizedANN, chip="loihi2", *, scheme: str = "auto",
     stream_bits = max(qann.spike_bits, qann.input_bits, OUT_BITS + 1)
     if scheme == "auto":
         ok = qann.timesteps == 1 and chip.core.payload_bits >= stream_bits
-        scheme = "stream" if ok or qann.sequential else "window"
+        scheme = "stream" if ok else "window"
     if scheme == "stream":
         if qann.timesteps != 1:
             raise MappingError(
@@ -290,8 +333,6 @@ def to_snn(qann: QuantizedANN, chip="loihi2", *, scheme: str = "auto",
                 f"{chip.name} carries {chip.core.payload_bits}-bit spikes (use scheme='window')"
             )
         return _stream(qann, chip, allocator)
-    if qann.sequential:
-        raise MappingError("to_snn: recurrent layers convert with the stream scheme only")
     need = max(qann.spike_bits, qann.input_bits)
     if chip.core.payload_bits < need:
         raise MappingError(
@@ -299,7 +340,7 @@ def to_snn(qann: QuantizedANN, chip="loihi2", *, scheme: str = "auto",
             f"{need}-bit spikes; {chip.name} carries {chip.core.payload_bits}-bit spikes "
             f"(quantize with spike_bits=input_bits={chip.core.payload_bits} and more timesteps)"
         )
-    return _window(qann, chip, allocator)
+    return _window_seq(qann, chip, allocator) if qann.sequential else _window(qann, chip, allocator)
 
 
 def _stream(qann: QuantizedANN, chip, allocator) -> SNN:
@@ -425,3 +466,123 @@ def _window(qann: QuantizedANN, chip, allocator) -> SNN:
     net.probe(plan[-1][0], "v")
     mapping = map_network(net, chip, allocator=allocator)
     return SNN(qann, net, mapping, tuple(names), latency, "window", tuple(control))
+
+
+UNIT = 255 << 7  # one control line's weight at the largest exponent (mantissa 255, exp 7)
+REG_MIN = -(2**23)  # the 24-bit IF register
+
+
+def _window_seq(qann: QuantizedANN, chip, allocator) -> SNN:
+    """The window scheme for sequences (recurrent layers; module docstring): element ``k``
+    owns frame ``k`` of ``F = L*T + 1`` steps, starting at step ``1 + k*F`` (offset 0).
+
+    Every layer is an IF with a *floor* (``IF(floor=-f*U)``, ``U = 255 << 7``: Loihi's vMin):
+    at offset 0 a *clear* pulse (``-(f + h) U``) drives any membrane onto the floor, exactly;
+    at offset 1 a *raise* pulse sets it to the layer's held-shut value (``-G`` for hidden
+    layers, ``0`` for the logits). Hidden layer ``j`` then takes its inputs in offsets
+    ``(j-1)T+1 .. jT`` (its own previous activation too: the recurrent synapses' delay
+    ``F - T + 1`` carries element ``k-1``'s spikes into element ``k``'s window), opens at
+    ``jT`` (``+G`` with its bias), fires for ``T`` steps with soft reset and is shut at
+    ``(j+1)T``; the logits layer's membrane is read at offset ``L*T``. Gate, clear and raise
+    are whole lines of ``U``, so every membrane lands exactly where it should."""
+    T = qann.timesteps
+    net = Network("converted")
+    prev = net.input(int(np.prod(qann.in_shape)), name="x", payload_bits=qann.input_bits)
+    layers = [(i, ly) for i, ly in enumerate(qann.layers) if ly.kind != "flatten"]
+    L = len(layers)
+    F = L * T + 1
+    delay = F - T + 1
+    if any(ly.kind == "recurrent" for _, ly in layers) and delay > chip.core.max_delay:
+        raise MappingError(
+            f"to_snn: in the window scheme a recurrent layer's spikes for one element wait "
+            f"{delay} steps for the next ((layers - 1) x timesteps + 2 = ({L} - 1) x {T} + 2); "
+            f"{chip.name}'s synapses delay at most {chip.core.max_delay} steps: use timesteps "
+            f"<= {(chip.core.max_delay - 2) // max(L - 1, 1)} or fewer layers"
+        )
+    bound = qann.input_cap
+    plan = []  # (pop, j, bias, g, f, h, last)
+    names, latency = [], {}
+    for j, (i, ly) in enumerate(layers, start=1):
+        last = j == L
+        name = "out" if last else f"l{i}"
+        w, wb = _layer_weights(ly)
+        b = _layer_bias(ly)
+        b = np.zeros(int(np.prod(ly.out_shape)), np.int64) if b is None else b
+        # the largest positive and negative partial sums the layer's inputs can reach
+        pos = np.zeros(b.size, np.int64)
+        neg = np.zeros(b.size, np.int64)
+        paths = [(w, bound)]
+        if ly.kind == "recurrent":
+            paths.append((ly.weight_rec, qann.cap))
+        for wt, lvl in paths:
+            probe = Network("fan")
+            src = probe.input(int(np.prod(ly.in_shape)) if wt is w else b.size, name="s")
+            dst = probe.population(b.size, IF(vth=1), name="d")
+            pr = probe.connect(src, dst, weights=wt, weight_bits=wb)
+            np.add.at(pos, pr.post_idx, np.maximum(pr.weight, 0) * lvl)
+            np.add.at(neg, pr.post_idx, np.maximum(-pr.weight, 0) * lvl)
+        hi = int((pos + np.maximum(b, 0)).max())
+        lo = int((neg + np.maximum(-b, 0)).max())
+        g = 0 if last else hi // UNIT + 1  # G = g U > any partial sum
+        f = g + lo // UNIT + 1  # floor below every value the membrane holds
+        h = hi // UNIT + 1  # the clear pulse also covers a held (positive) membrane
+        if (2 * f + h) * UNIT > -REG_MIN:
+            raise MappingError(
+                f"to_snn: layer {i} needs a membrane floor of -{f * UNIT:,} and a clear pulse "
+                f"of {(f + h) * UNIT:,}, beyond the 24-bit IF register; use fewer weight_bits, "
+                "spike_bits or timesteps"
+            )
+        if last:
+            spec = IF(vth=2**23 - 1, floor=-f * UNIT)
+        else:
+            spec = IF(vth=ly.threshold, spike_bits=qann.spike_bits, reset="subtract",
+                      floor=-f * UNIT)  # fmt: skip
+        pop = net.population(int(np.prod(ly.out_shape)), spec, name=name)
+        net.connect(prev, pop, weights=w, weight_bits=wb, name=f"w{i}")
+        if ly.kind == "recurrent":
+            net.connect(pop, pop, weights=ly.weight_rec, weight_bits=ly.weight_bits,
+                        delay=delay, name=f"r{i}")  # fmt: skip
+        plan.append((pop, j, b, g, f, h, last))
+        names.append(name)
+        latency[name] = j * T
+        if not last:
+            bound = qann.cap
+        prev = pop
+    # control lines per layer: [clear f+h][raise f-g or f][open g][shut g][bias +][bias -]
+    control, wiring, n_ctrl = [], [], 0
+
+    def take(k):
+        nonlocal n_ctrl
+        r = np.arange(n_ctrl, n_ctrl + k)
+        n_ctrl += k
+        return r
+
+    for pop, j, b, g, f, h, _last in plan:
+        clear, rise = take(f + h), take(f - g)
+        opener, shut = take(g), take(g)
+        pos, neg = _bias_lines(b) if np.any(b) else (np.zeros((0, pop.n)), np.zeros((0, pop.n)))
+        pos, neg = pos[np.any(pos, axis=1)], neg[np.any(neg, axis=1)]
+        bias = take(len(pos) + len(neg))
+        wiring.append((pop, clear, rise, opener, shut, bias, pos, neg))
+        control += [(clear, 0), (rise, 1)]  # frame offsets the lines' spikes arrive - 1 ...
+        if g:
+            control += [(opener, j * T), (shut, (j + 1) * T)]
+        if bias.size:
+            control.append((bias, j * T))
+    # a line fired in step kF + o arrives in step kF + o + 1 = offset o of frame k
+    src = net.input(n_ctrl, name="ctrl")
+    for pop, clear, rise, opener, shut, bias, pos, neg in wiring:
+        for lines, sign, label in ((clear, -255, "clear"), (rise, 255, "raise"),
+                                   (opener, 255, "open"), (shut, -255, "shut")):  # fmt: skip
+            if lines.size:
+                full = np.zeros((n_ctrl, pop.n), np.int64)
+                full[lines] = sign
+                net.connect(src, pop, weights=full, weight_exp=7, name=f"{label}{pop.name}")
+        for sign, rows, at in (("+", pos, bias[: len(pos)]), ("-", neg, bias[len(pos) :])):
+            if len(rows):
+                full = np.zeros((n_ctrl, pop.n), np.int64)
+                full[at] = rows
+                net.connect(src, pop, weights=full, weight_bits=8, name=f"bias{sign}{pop.name}")
+    net.probe(plan[-1][0], "v")
+    mapping = map_network(net, chip, allocator=allocator)
+    return SNN(qann, net, mapping, tuple(names), latency, "window", tuple(control), frame=F)

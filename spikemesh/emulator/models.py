@@ -152,11 +152,11 @@ CUBA_LIF_SUBTRACT = Native(
 
 IF_NATIVE = Native(
     "if_update", ("v", "bias", "spikes"),
-    ("vth", "vmin", "vmax", "leak", "cap", "bipolar", "reset_zero"),
+    ("vth", "vmin", "vmax", "leak", "cap", "bipolar", "reset_zero", "rmin"),
     lambda spec, n, state, spikes, seed, id_offset: (
         (state["v"], _bias(spec, n), spikes),
         (spec.vth, spec.vmin, spec.vmax, spec.leak, spec.payload_cap, int(spec.bipolar),
-         IF_RESET[spec.reset])),
+         IF_RESET[spec.reset], spec.register_min)),
 )  # fmt: skip
 
 SMOOTH_IF = Native(
@@ -218,7 +218,7 @@ def _locate_cuba_lif(spec: CubaLIF, n, state, inp, step, seed, id_offset):
 
 def _locate_if(spec: IF, n, state, inp, step, seed, id_offset):
     return ref.if_overflows(inp, state["v"], spec.per_neuron_values("bias", n), spec.leak,
-                            spec.vmin, spec.vmax)  # fmt: skip
+                            spec.register_min, spec.vmax)  # fmt: skip
 
 
 def _locate_truenorth(spec: TrueNorthNeuron, n, state, inp, step, seed, id_offset):

@@ -105,8 +105,11 @@ cdef inline int64_t _if_integrate(int64_t x, int64_t leak) noexcept nogil:
 
 cdef inline Tally if_loop(const acc_t* inp, state_t* v, const int64_t* bias, Py_ssize_t n,
                           int64_t vth, int64_t vmin, int64_t vmax, int64_t leak, int64_t cap,
-                          int64_t bipolar, int64_t reset_zero, state_t* spikes) noexcept nogil:
-    """Integrate-and-fire with graded spikes, one step. See ``reference.if_update``.
+                          int64_t bipolar, int64_t reset_zero, int64_t rmin,
+                          state_t* spikes) noexcept nogil:
+    """Integrate-and-fire with graded spikes, one step. See ``reference.if_update``. ``vmin``
+    is the floor ``v`` is clamped to; only a value beyond the register (below ``rmin`` or
+    above ``vmax``) counts as a saturation.
 
     Branch-free so the loop vectorizes. The payload ``floor(|v| / vth)`` is computed in double
     precision, which is exact here: |v| < 2**32 and vth >= 1, so a quotient just below an
@@ -121,7 +124,7 @@ cdef inline Tally if_loop(const acc_t* inp, state_t* v, const int64_t* bias, Py_
         v_old = v[i]
         x = _if_integrate(v_old + inp[i] + bias[i], leak)
         vn = clip64(x, vmin, vmax)
-        sats += vn != x
+        sats += (x > vmax) | (x < rmin)
         vi = vn                           # the integrated membrane (a step-reset neuron's update)
         m = vn >> 63                      # sign mask: 0 or -1
         a = (vn ^ m) - m                  # |v|
@@ -551,7 +554,7 @@ cdef inline Tally _cuba_lif_subtract_step(void* g_, const acc_t* inp, int64_t t)
 cdef inline Tally _if_step(void* g_, const acc_t* inp, int64_t t) noexcept nogil:
     cdef GroupTab* g = <GroupTab*>g_
     return if_loop(inp, g.regs[0], g.arr64, g.n, g.p[0], g.p[1], g.p[2], g.p[3], g.p[4],
-                   g.p[5], g.p[6], g.spikes)
+                   g.p[5], g.p[6], g.p[7], g.spikes)
 
 
 cdef inline Tally _smooth_if_step(void* g_, const acc_t* inp, int64_t t) noexcept nogil:

@@ -26,7 +26,7 @@ def cuba_lif_update(const acc_t[::1] inp, state_t[::1] u, state_t[::1] v, state_
 
 def if_update(const acc_t[::1] inp, state_t[::1] v, const int64_t[::1] bias, int64_t vth,
               int64_t vmin, int64_t vmax, int64_t leak, int64_t cap, int bipolar,
-              int reset_zero, state_t[::1] spikes):
+              int reset_zero, int64_t rmin, state_t[::1] spikes):
     """Integrate-and-fire with graded spikes, one step. See ``reference.if_update``."""
     cdef Py_ssize_t n = v.shape[0]
     cdef Tally r
@@ -34,7 +34,7 @@ def if_update(const acc_t[::1] inp, state_t[::1] v, const int64_t[::1] bias, int
         return 0, 0, 0
     with nogil:
         r = if_loop(&inp[0], &v[0], &bias[0], n, vth, vmin, vmax, leak, cap, bipolar,
-                    reset_zero, &spikes[0])
+                    reset_zero, rmin, &spikes[0])
     return r.changed, r.spikes, r.overflows
 
 

@@ -101,6 +101,7 @@ IF_ORDER = [
     "cap",
     "bipolar",
     "reset_zero",
+    "rmin",
     "spikes",
 ]
 
@@ -120,7 +121,7 @@ def test_if_parity(compiled, twin, rng, bipolar, reset_zero, v_bits, spike_bits,
         "spikes": np.zeros(n, I32),
     }
     scalars = dict(vth=vth, vmin=vmin, vmax=vmax, leak=leak, cap=2**spike_bits - 1,
-                   bipolar=bipolar, reset_zero=reset_zero)  # fmt: skip
+                   bipolar=bipolar, reset_zero=reset_zero, rmin=vmin)  # fmt: skip
     for _ in range(4):
         counts, arrays = run_both(compiled, twin, "if_update", arrays, scalars, IF_ORDER)
         arrays["inp"] = rng.integers(-3 * vth - leak, 3 * vth + leak, n).astype(I64)
@@ -357,9 +358,8 @@ def test_if_payload_division_is_exact_at_the_extremes(compiled, twin, rng, vth):
     }
     for cap in (1, 7, 2**24 - 1):
         for reset_zero in (0, 1):
-            scalars = dict(
-                vth=vth, vmin=vmin, vmax=vmax, leak=0, cap=cap, bipolar=1, reset_zero=reset_zero
-            )
+            scalars = dict(vth=vth, vmin=vmin, vmax=vmax, leak=0, cap=cap, bipolar=1,
+                           reset_zero=reset_zero, rmin=vmin)  # fmt: skip
             _, out = run_both(compiled, twin, "if_update", arrays, scalars, IF_ORDER)
     assert np.abs(out["spikes"]).max() > 1 or vth > 2**30
 

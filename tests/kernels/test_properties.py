@@ -92,10 +92,22 @@ def _if_case(rng, p, inp_bits, edge):
     return arrays, scalars, top
 
 
+def _with_floor(rng, arrays, scalars):
+    """The IF case with a floor above the register (IF(floor=...)): clamps there are not
+    saturations; the membrane starts at or above it."""
+    floor = int(rng.integers(scalars["vmin"], 1))
+    arrays = {**arrays, "v": np.maximum(arrays["v"], floor).astype(I32)}
+    return arrays, {**scalars, "rmin": scalars["vmin"], "vmin": floor}
+
+
 @given(p=if_params(), inp_bits=st.integers(0, 40), edge=st.sampled_from([0.0, 0.1]), seed=seeds)
 def test_if_kernels_agree(compiled, twin, p, inp_bits, edge, seed):
     rng = np.random.default_rng(seed)
     arrays, scalars, top = _if_case(rng, p, inp_bits, edge)
+    if rng.random() < 0.5:
+        arrays, scalars = _with_floor(rng, arrays, scalars)
+    else:
+        scalars["rmin"] = scalars["vmin"]
     for _ in range(STEPS):
         _, arrays = run_both(compiled, twin, "if_update", arrays, scalars, IF_ORDER)
         arrays["inp"] = rng.integers(-top, top + 1, N).astype(I64)
@@ -228,7 +240,7 @@ def test_smooth_if_with_alpha_zero_is_if(twin, p, seed):
     )
     v1, s1 = v.copy(), np.zeros(N, I32)
     v2, b2, s2 = v.copy(), v.copy(), np.zeros(N, I32)
-    twin.if_update(inp, v1, bias, *args, s1)
+    twin.if_update(inp, v1, bias, *args, vmin, s1)
     twin.smooth_if_update(inp, v2, b2, bias, *args, 0, s2)
     assert_array_equal(s1, s2)
     assert_array_equal(v1, v2)

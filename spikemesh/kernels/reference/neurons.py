@@ -140,7 +140,7 @@ def cuba_lif_overflows(inp, u, bias, du) -> dict:
     return _cuba_lif_current(inp, np.asarray(u, _I64), bias, du)[2]
 
 
-def if_update(inp, v, bias, vth, vmin, vmax, leak, cap, bipolar, reset_zero, spikes):
+def if_update(inp, v, bias, vth, vmin, vmax, leak, cap, bipolar, reset_zero, rmin, spikes):
     """Integrate-and-fire with saturating membrane and graded spikes, one timestep.
 
     Parameters
@@ -152,14 +152,18 @@ def if_update(inp, v, bias, vth, vmin, vmax, leak, cap, bipolar, reset_zero, spi
     bias : int64[n]
         Constant input per neuron.
     vth, vmin, vmax, leak, cap : int
-        Threshold (> 0), membrane limits, linear leak toward 0 (>= 0), payload cap
-        ``2**spike_bits - 1``.
+        Threshold (> 0), membrane limits (``vmin``: the floor ``v`` is clamped to), linear
+        leak toward 0 (>= 0), payload cap ``2**spike_bits - 1``.
     bipolar : int (0/1)
         Negative spikes at ``v <= -vth``.
     reset_zero : int (0/1/2)
         0: subtract ``p * vth`` after a spike; 1: reset to zero after a spike; 2: clear ``v`` to
         zero after every step (a stateless graded neuron: each step's payload depends on that
         step's input only).
+    rmin : int
+        The register's lowest value (``<= vmin``): a value below it, or above ``vmax``, counts
+        as a saturation; a clamp at a floor ``vmin > rmin`` is the neuron's design (Loihi's
+        vMin), not one.
     spikes : int32[n]
         Output payloads (0 = no spike; negative for bipolar negative spikes).
 
@@ -174,6 +178,7 @@ def if_update(inp, v, bias, vth, vmin, vmax, leak, cap, bipolar, reset_zero, spi
     ::
 
         x = v + inp + bias;  x -= sgn(x) * min(|x|, leak);  v' = clip(x, vmin, vmax)
+        saturations: x > vmax or x < rmin
         k = v' // vth if v' >= vth;  -((-v') // vth) if bipolar and v' <= -vth;  else 0
         p = sgn(k) * min(|k|, cap)
         v' = 0 where p != 0 (reset_zero 1)  or  v' - p * vth (subtract, 0)  or  0 (step, 2)
@@ -181,7 +186,7 @@ def if_update(inp, v, bias, vth, vmin, vmax, leak, cap, bipolar, reset_zero, spi
     v_old = v.astype(_I64)
     x = _if_integrate(inp, v_old, bias, leak)
     vn = np.clip(x, vmin, vmax)
-    sats = np.count_nonzero(vn != x)
+    sats = np.count_nonzero((x > vmax) | (x < rmin))
     p = np.where(vn >= vth, np.minimum(vn // vth, cap), 0)
     if bipolar:
         p = np.where(vn <= -vth, -np.minimum((-vn) // vth, cap), p)

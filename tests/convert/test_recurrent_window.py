@@ -1,0 +1,144 @@
+"""Recurrent layers with binary spikes (issue 30, item 1): the window scheme runs a sequence
+element by element in frames of ``L*T + 1`` steps, each layer cleared onto its membrane floor
+between elements, a recurrent layer's spikes carried into the next element's window; every
+element's activations and logits equal ``QuantizedANN.forward``, on both backends, at 64 and
+784 elements."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+import spikemesh as sm
+from spikemesh import convert
+from spikemesh.exceptions import MappingError, ParameterError
+
+
+def _elman(rng, n_in=1, n_h=16, n_out=10):
+    return [convert.Recurrent(rng.normal(0, 1.0, (n_in, n_h)), rng.normal(0, 0.25, (n_h, n_h)),
+                              rng.normal(0, 0.1, n_h)),
+            convert.Dense(rng.normal(0, 0.4, (n_h, n_out)), rng.normal(0, 0.1, n_out))]  # fmt: skip
+
+
+# ------------------------------------------------------------------ the IF floor
+def test_if_floor_clamps_by_design_and_counts_only_beyond_the_register(backend):
+    """IF(floor=f): a strong negative input clears any membrane to exactly f without a
+    saturation; one beyond the 24-bit register still counts (and clamps at f)."""
+    net = sm.Network("floor")
+    x = net.input(1, "x")
+    p = net.population(3, sm.IF(vth=1000, floor=-5000, reset="subtract"), "p")
+    net.connect(x, p, np.array([[-255, -255, -255]]), weight_exp=7)  # -32640 a spike
+    net.probe(p, "v")
+    sim = sm.Simulator(sm.map_network(net, "loihi"), backend=backend)
+    res = sim.run(4, {"x": np.array([[0], [1], [0], [0]])})  # row t arrives in step t + 1
+    assert_array_equal(res.probes["p"]["v"][:, 0], [0, 0, -5000, -5000])
+    assert res.overflows == 0
+    deep = sm.Network("deep")
+    x = deep.input(300, "x")
+    p = deep.population(1, sm.IF(vth=1000, floor=-5000), "p")
+    deep.connect(x, p, np.full((300, 1), -255), weight_exp=7)  # 300 x -32640 < -2**23
+    deep.probe(p, "v")
+    with pytest.warns(sm.OverflowWarning):
+        res = sm.Simulator(sm.map_network(deep, "loihi2"), backend=backend).run(
+            2, {"x": np.ones((2, 300), np.int32)}
+        )
+    assert res.overflows > 0 and res.probes["p"]["v"][-1, 0] == -5000
+
+
+def test_if_floor_is_checked():
+    with pytest.raises(ParameterError, match=r"IF\.floor"):
+        sm.IF(vth=10, floor=5)
+    with pytest.raises(ParameterError, match=r"IF\.floor"):
+        sm.IF(vth=10, v_bits=8, floor=-129)
+    with pytest.raises(ParameterError, match=r"SmoothIF\.floor"):
+        sm.SmoothIF(vth=10, floor=-10)
+    assert sm.IF(vth=10, v_bits=8, floor=-128).vmin == -128
+    assert sm.IF(vth=10, v_bits=8).vmin == -128
+
+
+# ------------------------------------------------------------------ exact sequences
+@pytest.mark.parametrize("T", [1, 2, 4])
+@pytest.mark.parametrize("length", [64, 784])
+def test_elman_rnn_exact_with_binary_spikes_on_loihi(backend, T, length):
+    rng = np.random.default_rng(1)  # a network whose hidden layer stays active (asserted)
+    layers = _elman(rng)
+    x = rng.random((6, length, 1))
+    q = convert.quantize(layers, x, weight_bits=8, spike_bits=1, input_bits=1, timesteps=T)
+    snn = convert.to_snn(q, "loihi")  # auto: the window scheme (binary spikes, T steps)
+    assert snn.scheme == "window" and snn.frame == 2 * T + 1
+    out = snn.infer(x[:2], backend=backend)
+    ref = q.forward(out.activations["x"])
+    assert out.logits.shape == (2, length, 10)
+    assert_array_equal(out.activations["l0"], ref[0])
+    assert_array_equal(out.logits, ref[1])
+    assert out.results[0].steps == 1 + length * snn.frame
+    assert all(r.overflows == 0 for r in out.results)
+    # the recurrence carries state: the hidden layer is active well after the first element
+    assert (ref[0][:, length // 2 :] > 0).mean() > 0.05
+
+
+def test_graded_spikes_and_rate_inputs_on_loihi2(backend, rng):
+    layers = _elman(rng, n_in=3, n_h=10, n_out=4)
+    x = rng.random((5, 12, 3))
+    q = convert.quantize(layers, x, weight_bits=6, spike_bits=2, input_bits=2, timesteps=3)
+    snn = convert.to_snn(q, "loihi2", scheme="window")
+    out = snn.infer(x, encoding="rate", seed=4, backend=backend)
+    ref = q.forward(out.activations["x"])
+    assert_array_equal(out.activations["l0"], ref[0])
+    assert_array_equal(out.logits, ref[1])
+    assert ref[0].max() > 3  # graded payloads: more than one level per step
+
+
+def test_state_is_carried_and_each_sequence_starts_fresh(rng):
+    layers = _elman(rng, n_in=2, n_h=8, n_out=3)
+    x = rng.random((3, 10, 2))
+    q = convert.quantize(layers, x, weight_bits=8, spike_bits=1, input_bits=1, timesteps=2)
+    snn = convert.to_snn(q, "loihi")
+    both = snn.infer(x[:2])
+    alone = snn.infer(x[1:2])
+    assert_array_equal(both.logits[1], alone.logits[0])  # runs do not leak into each other
+    tail = snn.infer(x[:2, 4:])
+    assert (tail.activations["l0"] != both.activations["l0"][:, 4:]).any()  # history matters
+
+
+def test_a_feed_forward_layer_before_and_after_the_recurrent_one(backend, rng):
+    """Dense -> Recurrent -> Dense -> Dense: every layer is cleared per element; only the
+    recurrent one carries anything across."""
+    layers = [convert.Dense(rng.normal(0, 0.6, (4, 8)), rng.normal(0, 0.1, 8)),
+              convert.Recurrent(rng.normal(0, 0.5, (8, 8)), rng.normal(0, 0.3, (8, 8))),
+              convert.Dense(rng.normal(0, 0.5, (8, 6)), rng.normal(0, 0.1, 6)),
+              convert.Dense(rng.normal(0, 0.5, (6, 3)))]  # fmt: skip
+    x = rng.random((4, 15, 4))
+    q = convert.quantize(layers, x, weight_bits=8, spike_bits=1, input_bits=1, timesteps=2)
+    snn = convert.to_snn(q, "loihi")
+    out = snn.infer(x[:2], backend=backend)
+    ref = q.forward(out.activations["x"])
+    for name, r in zip(snn.layer_names[:-1], ref[:-1], strict=True):
+        assert_array_equal(out.activations[name], r)
+    assert_array_equal(out.logits, ref[-1])
+
+
+def test_conv_feeding_a_recurrent_layer(rng):
+    """CNN-Morph into RNN-Morph: a conv layer per element (a 1 x 6 x 6 frame), flattened into
+    the Elman layer."""
+    conv = convert.Conv2d(rng.normal(0, 0.5, (2, 1, 3, 3)), rng.normal(0, 0.1, 2), stride=1,
+                          padding=0)  # fmt: skip
+    layers = [conv, convert.Flatten(), convert.Recurrent(rng.normal(0, 0.3, (32, 8)),
+                                                         rng.normal(0, 0.3, (8, 8))),
+              convert.Dense(rng.normal(0, 0.5, (8, 3)))]  # fmt: skip
+    x = rng.random((3, 5, 1, 6, 6))
+    q = convert.quantize(layers, x, (1, 6, 6), weight_bits=8, spike_bits=1, input_bits=1,
+                         timesteps=2)  # fmt: skip
+    snn = convert.to_snn(q, "loihi")
+    out = snn.infer(x[:2])
+    ref = q.forward(out.activations["x"])
+    assert_array_equal(out.activations[snn.layer_names[0]].reshape(ref[0].shape), ref[0])
+    assert_array_equal(out.logits, ref[-1])
+
+
+def test_a_recurrent_delay_beyond_the_chip_is_named(rng):
+    q = convert.quantize(_elman(rng, n_h=4, n_out=2), rng.random((2, 3, 1)), weight_bits=8,
+                         spike_bits=1, input_bits=1, timesteps=64)  # fmt: skip
+    with pytest.raises(MappingError, match=r"wait 66 steps .* at most 62 .* timesteps <= 60"):
+        convert.to_snn(q, "loihi")
