@@ -1390,6 +1390,9 @@ def _export_neuron(name, pop, sigma, dt, readout):
                 f"{owner}: only binary IF cores without leak or bias export (spike_bits="
                 f"{spec.spike_bits}, bipolar={spec.bipolar}, leak={spec.leak})"
             )
+        if spec.floor is not None:
+            raise SpikemeshError(f"{owner}: an IF membrane floor ({spec.floor}) has no NIR "
+                                 "equivalent (NIR's IF is unbounded)")  # fmt: skip
         theta = (spec.vth - 1) / sigma * full  # integer v >= vth  <=>  v > vth - 1
         if spec.reset == "step":
             return nir.Threshold(threshold=theta), sigma * full
