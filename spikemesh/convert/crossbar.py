@@ -28,6 +28,13 @@ per-neuron bias finer than ``u``). Each sample runs from a reset state for ``L +
 (plus the splitter lag the mapper reports). Exact for signed weights and any ``T``; the price
 is ``cap`` copies per neuron and a fan-in of ``cap * n_in`` lines, which TrueNorth's 256 axons
 per core bound (the mapper names the population that does not fit).
+
+**Sequences** (recurrent layers, :func:`build_seq`): element ``k`` owns a frame of ``F`` ticks.
+The hidden copies are *stateless* threshold units (a leak of ``-lam`` and ``beta = 0``: V is 0
+after every tick, whatever the input was; thresholds up to 512), so nothing of one element
+stays for the next but the spikes a recurrent layer's copies send to themselves, one frame
+later; the logits membrane is cleared after it is read by a pulse onto its negative
+saturation ``-beta`` and raised back to 0 by exactly ``beta``.
 """
 
 from __future__ import annotations
@@ -40,9 +47,9 @@ from ..exceptions import MappingError
 from ..fixedpoint import WEIGHT_MANTISSA_BITS
 from ..mapping import map_network
 from ..network import Network
-from ..neurons import TN_THRESH_MAX, TrueNorthNeuron
+from ..neurons import TN_LEAK, TN_THRESH_MAX, TrueNorthNeuron
 
-__all__ = ["AXON_TYPE_WEIGHTS", "MAX_WEIGHT_BITS", "build"]
+__all__ = ["AXON_TYPE_WEIGHTS", "MAX_WEIGHT_BITS", "build", "build_seq"]
 
 AXON_TYPE_WEIGHTS = {2: (1, -1, 2, -2), 3: (1, 2, -1, -2), 4: (1, 2, 4, -8)}
 MAX_WEIGHT_BITS = 4
@@ -97,12 +104,6 @@ def build(qann, chip, allocator="greedy"):
     for i, ly in enumerate(layers):
         if ly.kind == "flatten":
             continue
-        if ly.kind == "recurrent":
-            raise MappingError(
-                f"to_snn: layer {i} is recurrent; the copies scheme ({chip.name}) needs every "
-                "neuron's membrane cleared between decisions, which a TrueNorth neuron that did "
-                "not fire keeps (convert recurrent layers on an IF chip: loihi, loihi2)"
-            )
         j += 1
         last = i == len(layers) - 1
         kind_types = POOL_TYPES if ly.kind == "pool" else types
@@ -184,3 +185,158 @@ def _check_range(net: Network) -> None:
                 f"the {TN_THRESH_MAX:,} the TrueNorth thresholds allow; use fewer weight_bits "
                 "or timesteps"
             )
+
+
+# ---------------------------------------------------------------- sequences (recurrent layers)
+def _stateless(theta: int) -> tuple[int, int]:
+    """(alpha, leak) of a TrueNorth neuron (``beta = 0``, reset to 0) that fires iff this tick's
+    input reaches ``theta`` and keeps nothing: the leak ``-lam`` is applied in the tick (so
+    ``input - lam >= alpha`` iff ``input >= theta``), a negative V saturates back to 0 and a
+    residual below ``alpha <= lam`` leaks below 0 in the next tick."""
+    if theta <= 1:
+        return 1, 0
+    lam = -(-theta // 2)
+    return theta - lam, lam
+
+
+STATELESS_MAX = 2 * -TN_LEAK[0]  # the largest theta: alpha <= lam <= 256
+
+
+def build_seq(qann, chip, allocator="greedy"):
+    """The copies scheme for sequences (recurrent layers) on ``chip``: element ``k`` owns frame
+    ``k`` of ``F`` ticks. Returns (network, mapping, layer pops, decision ticks, control per
+    frame, readout, F).
+
+    Hidden layer ``j`` decides in frame tick ``j`` as in :func:`build`, but its copies are
+    *stateless* (:func:`_stateless`: a threshold of at most 512 on the tick's input, leak and
+    ``beta = 0`` leave V at 0 after every tick), so nothing of element ``k-1`` stays in a
+    membrane; a recurrent layer's copies reach the next element's decision through synapses of
+    delay ``F``. The logits layer keeps its membrane (it is read): after its decision tick a
+    clear pulse spread over ``m`` ticks drives it onto its negative saturation ``-B`` (``beta =
+    B``, exact whatever it held) and a raise pulse of exactly ``B`` over ``m`` more ticks
+    brings it back to 0, so ``F = L + 1 + 2m`` within the chip's ``max_delay``."""
+    wb = qann.weight_bits
+    if wb > MAX_WEIGHT_BITS:
+        raise MappingError(
+            f"to_snn: {chip.name} stores a weight as a subset of a neuron's 4 axon-type weights "
+            f"(at most 16 distinct weights, {MAX_WEIGHT_BITS}-bit); weight_bits={wb} (quantize "
+            f"with weight_bits <= {MAX_WEIGHT_BITS})"
+        )
+    if qann.spike_bits > chip.core.payload_bits:
+        raise MappingError(
+            f"to_snn: {chip.name} carries {chip.core.payload_bits}-bit spikes; spike_bits="
+            f"{qann.spike_bits} (quantize with spike_bits=1: timesteps buy the levels)"
+        )
+    types = AXON_TYPE_WEIGHTS[max(wb, 2)]
+    lo_t, hi_t = _sums(types)
+    up = max(types)  # the largest single positive type: one axon per raise line
+    u = 2 ** (WEIGHT_MANTISSA_BITS - wb)
+    cap = qann.cap
+    layers = [(i, ly) for i, ly in enumerate(qann.layers) if ly.kind != "flatten"]
+    L = len(layers)
+    m = max(1, (chip.core.max_delay - L - 1) // 2)
+    m = min(m, 4)
+    F = L + 1 + 2 * m
+    if F > chip.core.max_delay:
+        raise MappingError(
+            f"to_snn: a recurrent network of {L} layers needs frames of {F} ticks on "
+            f"{chip.name} (its recurrent synapses delay one frame); the chip delays at most "
+            f"{chip.core.max_delay}: use fewer layers"
+        )
+    net = Network("converted")
+    n_in = int(np.prod(qann.in_shape))
+    sources = [net.input(n_in, name=f"x.{k}") for k in range(1, qann.input_cap + 1)]
+    pops, ticks, plans = {}, {}, []
+    bound = qann.input_cap
+    for j, (i, ly) in enumerate(layers, start=1):
+        last = j == L
+        kind_types = POOL_TYPES if ly.kind == "pool" else types
+        uu = 1 if ly.kind == "pool" else u
+        w = ly.synapses(uu)
+        name = "out" if last else f"l{i}"
+        if last:
+            probe = Network("fan")
+            src = probe.input(int(np.prod(ly.in_shape)), name="s")
+            dst = probe.population(int(np.prod(ly.out_shape)), TrueNorthNeuron(weights=types),
+                                   name="d")  # fmt: skip
+            pr = probe.connect(src, dst, weights=w)
+            zp = np.zeros(dst.n, np.int64)
+            zn = np.zeros(dst.n, np.int64)
+            np.add.at(zp, pr.post_idx, np.maximum(pr.weight, 0) * bound)
+            np.add.at(zn, pr.post_idx, np.maximum(-pr.weight, 0) * bound)
+            B = -(-max(int(zn.max(initial=0)), 1) // up) * up  # >= any negative z, a multiple
+            A = int(zp.max(initial=0)) + 1  # above any positive z: it never fires
+            if A + B >= TN_THRESH_MAX:
+                raise MappingError(f"to_snn: the logits layer can reach {A + B:,} units, beyond "
+                                   f"the TrueNorth thresholds' {TN_THRESH_MAX:,}")  # fmt: skip
+            spec = TrueNorthNeuron(weights=kind_types, alpha=A, reset_mode=0, beta=B)
+            group = [net.population(int(np.prod(ly.out_shape)), spec, name=name)]
+            offsets, clear = None, (A - 1 + B, B)
+        else:
+            t = _thresholds(ly, uu, cap)
+            group, offsets = [], []
+            for k, row in enumerate(t, start=1):
+                theta = int(min(max((int(row.min()) + int(row.max())) // 2, 1), STATELESS_MAX))
+                alpha, lam = _stateless(theta)
+                group.append(net.population(
+                    int(np.prod(ly.out_shape)),
+                    TrueNorthNeuron(weights=kind_types, alpha=alpha, leak=-lam, reset_mode=0,
+                                    beta=0),
+                    name=f"{name}.{k}"))  # fmt: skip
+                offsets.append(theta - row)
+            n_lines = max(max(-(-int(c.max(initial=0)) // hi_t), -(-int(-c.min(initial=0)) // -lo_t))
+                          for c in offsets)  # fmt: skip
+            offsets = [(_split(c, lo_t, hi_t, n_lines) if n_lines else None) for c in offsets]
+            clear = None
+        for post in group:
+            for src in sources:
+                net.connect(src, post, weights=w, name=f"{src.name}->{post.name}")
+            if ly.kind == "recurrent":
+                for pre in group:
+                    net.connect(pre, post, weights=ly.weight_rec // uu, delay=F,
+                                name=f"{pre.name}->{post.name}")  # fmt: skip
+        pops[name] = tuple(p.name for p in group)
+        ticks[name] = j
+        plans.append((group, offsets, j, clear))
+        sources = group
+        bound = cap
+    control, n_ctrl, blocks = [], 0, []
+    for group, offsets, jj, clear in plans:
+        if offsets and offsets[0] is not None:
+            k = offsets[0].shape[0]
+            lines = np.arange(n_ctrl, n_ctrl + k)
+            n_ctrl += k
+            control.append((lines, jj - 1))  # bias lines: the tick before the decision
+            blocks.append((group, offsets, lines))
+        if clear is not None:
+            total, B = clear
+            n_clear = -(-total // (-lo_t * m))
+            lines = np.arange(n_ctrl, n_ctrl + n_clear)
+            n_ctrl += n_clear
+            for t in range(m):  # arriving in ticks L+1 .. L+m
+                control.append((lines, jj + t))
+            blocks.append((group, [np.full((n_clear, group[0].n), lo_t)], lines))
+            per_tick = -(-(B // up) // m)
+            lines = np.arange(n_ctrl, n_ctrl + per_tick)
+            n_ctrl += per_tick
+            left = B // up
+            for t in range(m):  # exactly B in all, arriving in ticks L+m+1 .. L+2m
+                now = min(per_tick, left)
+                if now:
+                    control.append((lines[:now], jj + m + t))
+                left -= now
+            blocks.append((group, [np.full((per_tick, group[0].n), up)], lines))
+    ctrl = net.input(n_ctrl, name="ctrl")
+    for group, offsets, lines in blocks:
+        for post, rows in zip(group, offsets, strict=True):
+            full = np.zeros((n_ctrl, post.n), np.int64)
+            full[lines] = rows
+            if np.any(full):
+                net.connect(ctrl, post, weights=full, name=f"ctrl{lines[0]}->{post.name}")
+    out = plans[-1][0][0]
+    net.probe(out, "v")
+    mapping = map_network(net, chip, allocator=allocator, strict=True)
+    lag = mapping.latency
+    decide = {p: ticks[name] + lag.get(p, 0) for name, ps in pops.items() for p in ps}
+    readout = (1 if layers[-1][1].kind == "pool" else u, layers[-1][1].neuron_bias())
+    return net, mapping, pops, decide, tuple(control), readout, F

@@ -126,6 +126,8 @@ class SNN:
             return self._infer_window_seq(x, timing, keep, levels, encoding, seed, sim_kw)
         if self.scheme == "window":
             return self._infer_window(x, timing, keep, levels, encoding, seed, sim_kw)
+        if self.scheme == "copies" and self.frame:
+            return self._infer_copies_seq(x, timing, keep, levels, encoding, seed, sim_kw)
         if self.scheme == "copies":
             return self._infer_copies(x, timing, keep, levels, encoding, seed, sim_kw)
         if encoding != "direct":
@@ -228,6 +230,43 @@ class SNN:
         logits = acts.pop(out_name)
         return Inference(logits, acts, results)
 
+    def _infer_copies_seq(self, x, timing, keep, levels, encoding, seed, sim_kw) -> Inference:
+        """One run per sequence: element ``k``'s thermometer lines fire in tick ``k*F``; each
+        layer's copies decide (and the logits are read) in its tick of the frame
+        (:func:`crossbar.build_seq`)."""
+        q, F = self.qann, self.frame
+        lv = q.trains(x, encoding, seed, levels=levels).sum(axis=2)  # (B, S, n) counts
+        B, S = lv.shape[:2]
+        steps = S * F + max(self.ticks.values()) + 1
+        base = {name: np.zeros((steps, src.n), np.int32)
+                for name, src in self.network.inputs.items()}  # fmt: skip
+        for k in range(S):
+            for lines, tick in self.control:
+                base["ctrl"][k * F + tick, lines] = 1
+        sim = Simulator(self.mapping, timing=timing, **sim_kw)
+        out_name = self.layer_names[-1]
+        (out_pop,) = self.populations_of(out_name)
+        starts = np.arange(S) * F
+        outs: dict = {name: [] for name in self.layer_names}
+        results: list[SimulationResult] = []
+        for b in range(B):
+            inputs = {name: a.copy() for name, a in base.items()}
+            for c in range(1, q.input_cap + 1):
+                inputs[f"x.{c}"][starts] = lv[b] >= c
+            sim.reset()
+            res = sim.run(steps, inputs=inputs)
+            for name in self.layer_names[:-1]:
+                outs[name].append(sum(res.spikes[p][starts + self.ticks[p]].astype(np.int64)
+                                      for p in self.populations_of(name)))  # fmt: skip
+            v = res.probes[out_pop]["v"][starts + self.ticks[out_pop]].astype(np.int64)
+            outs[out_name].append(self.readout[0] * v + self.readout[1])
+            if keep:
+                results.append(res)
+        acts = {name: np.stack(v) for name, v in outs.items()}
+        acts["x"] = lv
+        logits = acts.pop(out_name)
+        return Inference(logits, acts, results)
+
     def _infer_copies(self, x, timing, keep, levels, encoding, seed, sim_kw) -> Inference:
         q = self.qann
         lv = q.trains(x, encoding, seed, levels=levels).sum(axis=1)  # a sample's spike count
@@ -307,10 +346,17 @@ def to_snn(qann: QuantizedANN, chip="loihi2", *, scheme: str = "auto",
                 f"to_snn: the copies scheme builds TrueNorthNeuron populations; {chip.name} "
                 f"runs {', '.join(chip.core.neuron_models)}"
             )
-        net, mapping, pops, ticks, control, readout = crossbar.build(qann, chip, allocator)
+        if qann.sequential:
+            net, mapping, pops, ticks, control, readout, frame = crossbar.build_seq(
+                qann, chip, allocator
+            )
+        else:
+            net, mapping, pops, ticks, control, readout = crossbar.build(qann, chip, allocator)
+            frame = 0
         names = tuple(pops)
         latency = {name: max(ticks[p] for p in ps) for name, ps in pops.items()}
-        return SNN(qann, net, mapping, names, latency, "copies", control, pops, ticks, readout)
+        return SNN(qann, net, mapping, names, latency, "copies", control, pops, ticks, readout,
+                   frame)  # fmt: skip
     if not chip.supports("IF"):
         raise MappingError(
             f"to_snn: the {scheme} scheme builds IF neurons; {chip.name} runs "

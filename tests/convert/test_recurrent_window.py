@@ -1,6 +1,8 @@
-"""Recurrent layers with binary spikes (issue 30, item 1): the window scheme runs a sequence
-element by element in frames of ``L*T + 1`` steps, each layer cleared onto its membrane floor
-between elements, a recurrent layer's spikes carried into the next element's window; every
+"""Recurrent layers with binary spikes (issue 30, items 1-2): the window scheme (loihi, loihi2)
+runs a sequence element by element in frames of ``L*T + 1`` steps, each layer cleared onto its
+membrane floor between elements; the copies scheme (truenorth) decides each element in one
+tick per layer with stateless copies and clears the read-out membrane onto its saturation; a
+recurrent layer's spikes reach the next element through synapses of one frame's delay. Every
 element's activations and logits equal ``QuantizedANN.forward``, on both backends, at 64 and
 784 elements."""
 
@@ -142,3 +144,55 @@ def test_a_recurrent_delay_beyond_the_chip_is_named(rng):
                          spike_bits=1, input_bits=1, timesteps=64)  # fmt: skip
     with pytest.raises(MappingError, match=r"wait 66 steps .* at most 62 .* timesteps <= 60"):
         convert.to_snn(q, "loihi")
+
+
+# ------------------------------------------------------------------ TrueNorth: the copies scheme
+def _tn_elman(rng, n_in=1, n_h=8, n_out=4):
+    return [convert.Recurrent(rng.normal(0, 1.0, (n_in, n_h)), rng.normal(0, 0.3, (n_h, n_h)),
+                              rng.normal(0.3, 0.1, n_h)),
+            convert.Dense(rng.normal(0, 0.4, (n_h, n_out)), rng.normal(0, 0.1, n_out))]  # fmt: skip
+
+
+@pytest.mark.parametrize("T", [1, 2, 4])
+@pytest.mark.parametrize("length", [64, 784])
+def test_elman_rnn_exact_on_truenorth(backend, T, length):
+    rng = np.random.default_rng(0)  # hidden layer active throughout (asserted)
+    layers = _tn_elman(rng)
+    x = rng.random((4, length, 1))
+    q = convert.quantize(layers, x, weight_bits=4, spike_bits=1, input_bits=1, timesteps=T)
+    snn = convert.to_snn(q, "truenorth")
+    assert snn.scheme == "copies" and snn.frame <= sm.chips.get("truenorth").core.max_delay
+    out = snn.infer(x[:1], backend=backend)
+    ref = q.forward(out.activations["x"])
+    assert_array_equal(out.activations["l0"], ref[0])
+    assert_array_equal(out.logits, ref[1])
+    assert out.results[0].overflows == 0
+    assert (ref[0][:, length // 2 :] > 0).mean() > 0.1
+    if T > 1:
+        assert snn.mapping.splitters  # the copies fan out: relayed, and still exact
+
+
+def test_truenorth_sequences_with_rate_inputs_and_two_inputs(rng):
+    layers = _tn_elman(rng, n_in=3, n_h=6, n_out=3)
+    x = rng.random((3, 20, 3))
+    q = convert.quantize(layers, x, weight_bits=3, spike_bits=1, input_bits=1, timesteps=3)
+    snn = convert.to_snn(q, "truenorth")
+    out = snn.infer(x, encoding="rate", seed=2)
+    ref = q.forward(out.activations["x"])
+    assert_array_equal(out.activations["l0"], ref[0])
+    assert_array_equal(out.logits, ref[1])
+
+
+def test_truenorth_fan_in_beyond_256_axons_is_the_mappers_reason(rng):
+    layers = _tn_elman(rng, n_in=8, n_h=32)
+    q = convert.quantize(layers, rng.random((3, 5, 8)), weight_bits=4, spike_bits=1,
+                         input_bits=1, timesteps=4)  # fmt: skip
+    with pytest.raises(MappingError, match=r"needs \d+ input axons; truenorth cores have 256"):
+        convert.to_snn(q, "truenorth")
+
+
+def test_truenorth_refuses_wide_weights_for_sequences(rng):
+    q = convert.quantize(_tn_elman(rng), rng.random((2, 4, 1)), weight_bits=8, spike_bits=1,
+                         input_bits=1, timesteps=2)  # fmt: skip
+    with pytest.raises(MappingError, match="weight_bits=8"):
+        convert.to_snn(q, "truenorth")
