@@ -374,7 +374,7 @@ class IF(NeuronSpec):
         Constant input added every step, scalar or one value per neuron.
     floor : int, optional
         The lowest membrane value, ``-2**(v_bits-1) .. 0`` (default: the register's lowest):
-        ``v`` is clamped there by design, as Loihi clamps its compartments at ``vMin``, and a
+        ``v`` is clamped there by design, as a Loihi compartment clips ``v`` at ``vmin``, and a
         clamp at the floor is not a saturation (a value below the register still is). A
         strong negative input then clears any membrane to exactly ``floor``.
 

@@ -877,6 +877,39 @@ def cases(tmp: Path) -> list[Case]:
         )
     )
 
+    # -- recurrent conversion (docs/sequences.md) -------------------------------------------
+    from spikemesh import convert as _cv
+
+    rr = np.random.default_rng(5)
+    elman = [_cv.Recurrent(rr.normal(size=(1, 6)), rr.normal(0, 0.3, (6, 6))),
+             _cv.Dense(rr.normal(size=(6, 3)))]  # fmt: skip
+    xs = rr.random((3, 5, 1))
+
+    def q_of(**kw):
+        return _cv.quantize(elman, xs, spike_bits=1, input_bits=1, **kw)
+
+    for label, fn, who in (
+        ("IF with a positive floor", lambda: sm.IF(vth=10, floor=3), "floor"),
+        ("SmoothIF with a floor", lambda: sm.SmoothIF(vth=10, floor=-3), "floor"),
+        ("a recurrent delay beyond loihi's", lambda: _cv.to_snn(q_of(timesteps=64), "loihi"),
+         "62"),
+        ("8-bit recurrent weights on truenorth",
+         lambda: _cv.to_snn(q_of(timesteps=2, weight_bits=8), "truenorth"), "weight_bits=8"),
+        ("a sequence without its element axis",
+         lambda: _cv.to_snn(q_of(timesteps=2), "loihi").infer(xs[0]), "(B, S, ...)"),
+        ("quantize tops of the wrong length", lambda: _cv.quantize(elman, xs, tops=[1.0]),
+         "tops"),
+    ):  # fmt: skip
+        add(Case("recurrent conversion", label, fn, who=who))
+    add(
+        Case(
+            "recurrent conversion",
+            "a valid binary-spike RNN on loihi",
+            lambda: _cv.to_snn(q_of(timesteps=2), "loihi").infer(xs),
+            ok=lambda r: r.logits.shape == (3, 5, 3),
+        )
+    )
+
     # -- the learning study (docs/learning.md) ----------------------------------------------
     from spikemesh.study import digits as _digits
     from spikemesh.study import stdp_digits as sd

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validate import check_int, float_array
+from .._validate import check_int, check_number, check_sequence, float_array
 from ..exceptions import ParameterError, ShapeError
 from ..fixedpoint import WEIGHT_MANTISSA_BITS
 from ..network import conv2d, pool2d
@@ -141,11 +141,13 @@ class QuantizedANN:
         lead = 2 if self.sequential else 1
         if lead == 1 and x.ndim == 1 and x.size == n:
             x = x[None]
-        if x.ndim <= lead - 1 or int(np.prod(x.shape[lead:])) != n:
+        short = x.ndim <= lead if self.sequential else x.ndim <= lead - 1
+        if short or int(np.prod(x.shape[lead:])) != n:
             want = "(B, S, ...)" if self.sequential else "(B, ...)"
-            raise ShapeError(
-                f"QuantizedANN.encode: samples must be {want} with {n} features each (got {x.shape})"
-            )
+            hint = (" (one sequence: x[None]; the feature axis too when there is one input: "
+                    "x[..., None])" if self.sequential else "")  # fmt: skip
+            raise ShapeError(f"QuantizedANN.encode: samples must be {want} with {n} features "
+                             f"each (got {x.shape}){hint}")  # fmt: skip
         q = np.rint(x.reshape(*x.shape[:lead], n) / self.input_scale)
         return np.clip(q, 0, self.input_cap).astype(np.int64)
 
@@ -252,7 +254,9 @@ def _weight_scale(w: np.ndarray, bits: int) -> tuple[np.ndarray, float]:
     return np.clip(np.rint(w / alpha), -top, top).astype(np.int64), alpha
 
 
-def _act_scale(h: np.ndarray, cap: int, percentile: float) -> float:
+def _act_scale(h: np.ndarray, cap: int, percentile: float, top: float | None = None) -> float:
+    if top is not None:
+        return top / cap
     pos = h[h > 0]
     top = float(np.percentile(pos, percentile)) if pos.size else 1.0
     return max(top, 1e-12) / cap
@@ -268,7 +272,7 @@ def _check_range(o: str, i: int, ly, z_max: int) -> None:
 
 def quantize(layers, calibration, in_shape=None, *, weight_bits: int = 8, spike_bits: int = 4,
              input_bits: int | None = None, timesteps: int = 1,
-             percentile: float = 99.9) -> QuantizedANN:  # fmt: skip
+             percentile: float = 99.9, tops=None) -> QuantizedANN:  # fmt: skip
     """Quantize float ``layers`` (:mod:`spikemesh.convert.layers`) using ``calibration`` inputs
     (B, ...) for the input scale and threshold balancing.
 
@@ -286,6 +290,10 @@ def quantize(layers, calibration, in_shape=None, *, weight_bits: int = 8, spike_
     percentile : float
         Threshold balancing: this percentile of a layer's positive float activations maps to
         the top activation level.
+    tops : sequence, optional
+        Per layer, the float activation that maps to the top level, overriding the
+        percentile (None entries keep it): the clipping range a quantization-aware training
+        used, so that the integer network computes what it trained.
     """
     o = "convert.quantize"
     weight_bits = check_int(o, "weight_bits", weight_bits, 2, 8)
@@ -312,6 +320,11 @@ def quantize(layers, calibration, in_shape=None, *, weight_bits: int = 8, spike_
             f"{o}.calibration: samples must have shape {in_shape} (got {calib.shape[lead:]})"
         )
     cap, in_cap = timesteps * (2**spike_bits - 1), timesteps * (2**input_bits - 1)
+    if tops is None:
+        tops = [None] * len(layers)
+    else:
+        tops = list(check_sequence(o, "tops", tops, len(layers)))
+        tops = [None if t is None else check_number(o, "tops", t, 1e-300) for t in tops]
     shape = in_shape
     for ly in layers:  # every layer takes what the one before gives (ShapeError names it)
         shape = ly.out_shape(shape)
@@ -322,7 +335,7 @@ def quantize(layers, calibration, in_shape=None, *, weight_bits: int = 8, spike_
     out, bound = [], in_cap  # bound: largest activation level entering the layer
     for i, ly in enumerate(layers):
         at = Site(o, i, i == len(layers) - 1, shape, ly.out_shape(shape), sigma, bound, cap,
-                  weight_bits, acts[i], percentile)  # fmt: skip
+                  weight_bits, acts[i], percentile, tops[i])  # fmt: skip
         q, sigma, bound = _rule(ly).quantize(ly, at)
         out.append(q)
         shape = at.out_shape
@@ -349,6 +362,7 @@ class Site:
     weight_bits: int
     acts: np.ndarray
     percentile: float
+    top: float | None = None
 
     @property
     def unit_w(self) -> int:
@@ -402,7 +416,7 @@ def _recurrent(ly, at: Site):
     if at.last:
         raise ParameterError(f"{at.o}.layers: a Recurrent layer cannot be the logits layer")
     sigma, unit_w, cap = at.sigma, at.unit_w, at.cap
-    new_sigma = _act_scale(at.acts, cap, at.percentile)
+    new_sigma = _act_scale(at.acts, cap, at.percentile, at.top)
     top = 2 ** (at.weight_bits - 1) - 1
     # one unit of z for both paths: the larger of the two weight ranges sets it
     span = max(np.abs(ly.w_in).max() * sigma, np.abs(ly.w_rec).max() * new_sigma, 1e-30)
@@ -427,7 +441,7 @@ def _weighted(kind: str):
         q, alpha = _weight_scale(w, at.weight_bits)
         stored = q * at.unit_w
         unit = alpha * at.sigma / at.unit_w  # float value of one unit of z
-        new_sigma = unit if at.last else _act_scale(at.acts, at.cap, at.percentile)
+        new_sigma = unit if at.last else _act_scale(at.acts, at.cap, at.percentile, at.top)
         s = 0 if at.last else max(1, round(new_sigma / unit))
         b = np.rint(ly.bias / unit).astype(np.int64) + s // 2
         fan = (np.abs(stored).reshape(stored.shape[0], -1).sum(axis=1) if kind == "conv"

@@ -25,7 +25,7 @@ quantized activation. The logits layer never fires (threshold above ``|z|``); it
 read in step ``L*T`` (probe). Exact for any signed weights and any ``T``; the price is the gate
 synapses and ``L*T + 1`` steps per sample. With recurrent layers (sequences), element ``k`` of a
 sequence owns frame ``k`` of those ``L*T + 1`` steps in one run: every layer's membrane is
-cleared at the frame's start by a pulse onto its floor (``IF(floor=...)``, Loihi's vMin) and
+cleared at the frame's start by a pulse onto its floor (``IF(floor=...)``, Loihi's vmin) and
 raised to its held-shut value, and a recurrent layer's own spikes reach the next element's
 window through synapses of delay ``(L-1)*T + 2`` (:func:`_window_seq`).
 
@@ -522,7 +522,7 @@ def _window_seq(qann: QuantizedANN, chip, allocator) -> SNN:
     """The window scheme for sequences (recurrent layers; module docstring): element ``k``
     owns frame ``k`` of ``F = L*T + 1`` steps, starting at step ``1 + k*F`` (offset 0).
 
-    Every layer is an IF with a *floor* (``IF(floor=-f*U)``, ``U = 255 << 7``: Loihi's vMin):
+    Every layer is an IF with a *floor* (``IF(floor=-f*U)``, ``U = 255 << 7``: Loihi's vmin):
     at offset 0 a *clear* pulse (``-(f + h) U``) drives any membrane onto the floor, exactly;
     at offset 1 a *raise* pulse sets it to the layer's held-shut value (``-G`` for hidden
     layers, ``0`` for the logits). Hidden layer ``j`` then takes its inputs in offsets

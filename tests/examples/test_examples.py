@@ -271,3 +271,22 @@ def test_11_stdp_digits(tmp_path):
         assert re.fullmatch(r"[\d.]+ % \([\d.]+-[\d.]+\)", r[2])
     assert re.search(r"^\| 4 \| [\d.]+ \| [\d.]+ % \| -\d+ \|$", proc.stdout, re.M)
     assert png.stat().st_size > 10_000
+
+
+def test_12_sequential_digits(tmp_path):
+    """Small grid: rows on loihi and truenorth at T = 1, 2; every mapped point exact; the
+    8-bit truenorth points say why they do not fit; the plot is written."""
+    pytest.importorskip("sklearn")
+    png = tmp_path / "seq.png"
+    proc = subprocess.run([sys.executable, str(EXAMPLES / "12_sequential_digits.py"), "--orders",
+                           "rows", "--chips", "loihi,truenorth", "--timesteps", "1,2",
+                           "--weight-bits", "4,8", "--samples", "20", "--workers", "0",
+                           "--store", str(tmp_path / "s.sqlite"), "--out", str(png)],
+                          capture_output=True, text=True, check=True, timeout=300)  # fmt: skip
+    rows = [[c.strip() for c in ln.strip("|").split("|")] for ln in proc.stdout.splitlines()
+            if ln.startswith("| rows |")]  # fmt: skip
+    assert len(rows) == 8
+    fits = [r for r in rows if not r[4].startswith("does not fit")]
+    assert len(fits) == 6 and all(r[8] == "yes" and r[5] == r[6] for r in fits)
+    assert all("weight_bits=8" in r[4] for r in rows if r[4].startswith("does not fit"))
+    assert png.stat().st_size > 10_000

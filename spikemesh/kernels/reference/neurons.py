@@ -163,7 +163,7 @@ def if_update(inp, v, bias, vth, vmin, vmax, leak, cap, bipolar, reset_zero, rmi
     rmin : int
         The register's lowest value (``<= vmin``): a value below it, or above ``vmax``, counts
         as a saturation; a clamp at a floor ``vmin > rmin`` is the neuron's design (Loihi's
-        vMin), not one.
+        vmin, REFERENCE.md), not one.
     spikes : int32[n]
         Output payloads (0 = no spike; negative for bipolar negative spikes).
 

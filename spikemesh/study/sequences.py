@@ -1,0 +1,235 @@
+"""Sequential digits on binary-spike chips (docs/sequences.md): the seed paper's question --
+does a recurrent network convert to spikes without error, and how many timesteps does it need.
+
+scikit-learn's 8x8 digits read as sequences: row by row (``order="rows"``: 8 elements of 8
+pixels) or pixel by pixel (``order="pixels"``: 64 elements of 1 pixel), the 1,400 / 397 split
+of :func:`spikemesh.study.digits.data`. A small Elman network (``h_t = relu(x_t W_in + h_{t-1}
+W_rec + b)``, a dense readout) is trained in NumPy by backpropagation through time
+(:func:`train_elman`: Adam, seeded, gradients clipped; identity-initialised recurrence for the
+64-element order), classifying each sequence at its last element. It is then quantized at the
+point's weight bits and ``T`` binary timesteps per element and converted onto the point's chip
+(the window scheme on loihi, the copies scheme on truenorth, either on loihi2); every element
+runs on the emulated chip. ``build(point)`` / ``evaluate(snn, point)`` are a sweep's functions
+(``spikemesh sweep``); a point holds ``chip``, ``order``, ``timesteps``, ``weight_bits`` and
+optionally ``samples`` (held-out sequences, default 397), ``spike_bits`` (1), ``timing``
+("analytic"), ``seed`` (0). Needs scikit-learn (the ``demo`` extra) for the digits.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from .._validate import check_choice, check_int, check_number
+from ..convert import Dense, Recurrent, quantize, to_snn
+from ..counts import Counts
+from ..energy import AnnModel
+from . import digits
+from .sweep import chip_of
+
+__all__ = ["GRID", "ORDERS", "build", "data", "evaluate", "sequences", "train_elman"]
+
+ORDERS = {"rows": (8, 8), "pixels": (64, 1)}
+GRID = {"chip": ["loihi", "truenorth", "loihi2"], "order": ["rows", "pixels"],
+        "timesteps": [1, 2, 4, 8], "weight_bits": [2, 4, 8]}  # fmt: skip
+TRAINING = {"rows": {"hidden": 32, "epochs": 40, "lr": 2e-3},
+            "pixels": {"hidden": 48, "epochs": 150, "lr": 3e-3}}  # fmt: skip
+QAT_EPOCHS = {"rows": 60, "pixels": 60}
+QAT_PERCENTILE = 90.0  # the float network's hidden activations: the clipping range
+
+
+def sequences(x, order: str) -> np.ndarray:
+    """Digits (B, 64) as sequences (B, S, n): rows (8 x 8) or pixels (64 x 1)."""
+    order = check_choice("study.sequences", "order", order, tuple(ORDERS))
+    return np.asarray(x, float).reshape(len(x), *ORDERS[order])
+
+
+def train_elman(x, y, hidden: int = 32, epochs: int = 40, lr: float = 2e-3, seed: int = 0,
+                identity: bool = False, batch: int = 64, clip: float = 1.0, levels: int = 0,
+                top: float = 0.0, init: dict | None = None) -> dict:  # fmt: skip
+    """An Elman network classifying sequences ``x`` (B, S, n) by labels ``y`` at the last
+    element, trained by backpropagation through time (Adam; gradients clipped to norm
+    ``clip``; ``identity``: the recurrent matrix starts at 0.9 I, Le et al.'s IRNN, for long
+    sequences). With ``levels`` > 0 the training is quantization-aware (the seed's "RNN ->
+    quantized RNN" step): inputs rounded to ``levels`` steps of [0, 1], hidden activations to
+    ``levels`` steps of [0, top] (straight-through gradients inside the range), as the
+    converted network will compute them; ``init`` continues from trained parameters.
+    Returns ``w_in, w_rec, b, w_out, b_out`` (float arrays)."""
+    o = "study.sequences.train_elman"
+    x = np.asarray(x, float)
+    y = np.asarray(y, np.int64)
+    hidden = check_int(o, "hidden", hidden, 1, 1024)
+    epochs = check_int(o, "epochs", epochs, 1, 10_000)
+    lr = check_number(o, "lr", lr, 0.0, 1.0)
+    levels = check_int(o, "levels", levels, 0, 2**24)
+    rng = np.random.default_rng(check_int(o, "seed", seed, 0, 2**63 - 1))
+    n_in, n_cls = x.shape[2], int(y.max()) + 1
+    if levels:
+        top = check_number(o, "top", top, 1e-12)
+        x = np.rint(np.clip(x, 0, 1) * levels) / levels
+    if init is not None:
+        p = {k: np.array(v, float) for k, v in init.items()}
+        hidden = p["w_rec"].shape[0]
+    else:
+        p = {"w_in": rng.normal(0, 1 / np.sqrt(n_in), (n_in, hidden)),
+             "w_rec": (0.9 * np.eye(hidden) + rng.normal(0, 0.01, (hidden, hidden))) if identity
+             else rng.normal(0, 0.5 / np.sqrt(hidden), (hidden, hidden)),
+             "b": np.zeros(hidden), "w_out": rng.normal(0, 1 / np.sqrt(hidden), (hidden, n_cls)),
+             "b_out": np.zeros(n_cls)}  # fmt: skip
+
+    def act(z):
+        """The activation and its straight-through gradient mask."""
+        if not levels:
+            return np.maximum(z, 0), z > 0
+        unit = top / levels
+        return np.clip(np.rint(z / unit), 0, levels) * unit, (z > 0) & (z < top)
+
+    m1 = {k: np.zeros_like(v) for k, v in p.items()}
+    m2 = {k: np.zeros_like(v) for k, v in p.items()}
+    step = 0
+    for _ in range(epochs):
+        order = rng.permutation(len(x))
+        for s in range(0, len(order), batch):
+            xb, yb = x[order[s : s + batch]], y[order[s : s + batch]]
+            hs, pre = [np.zeros((len(xb), hidden))], []
+            for t in range(xb.shape[1]):
+                z = xb[:, t] @ p["w_in"] + hs[-1] @ p["w_rec"] + p["b"]
+                h, mask = act(z)
+                pre.append(mask)
+                hs.append(h)
+            logits = hs[-1] @ p["w_out"] + p["b_out"]
+            prob = np.exp(logits - logits.max(axis=1, keepdims=True))
+            prob /= prob.sum(axis=1, keepdims=True)
+            d = prob
+            d[np.arange(len(yb)), yb] -= 1
+            d /= len(yb)
+            g = {k: np.zeros_like(v) for k, v in p.items()}
+            g["w_out"], g["b_out"] = hs[-1].T @ d, d.sum(axis=0)
+            dh = d @ p["w_out"].T
+            for t in range(xb.shape[1] - 1, -1, -1):
+                dz = dh * pre[t]
+                g["w_in"] += xb[:, t].T @ dz
+                g["w_rec"] += hs[t].T @ dz
+                g["b"] += dz.sum(axis=0)
+                dh = dz @ p["w_rec"].T
+            norm = np.sqrt(sum(float((v**2).sum()) for v in g.values()))
+            scale = min(1.0, clip / norm) if norm > 0 else 1.0
+            step += 1
+            for k in p:
+                gk = g[k] * scale
+                m1[k] = 0.9 * m1[k] + 0.1 * gk
+                m2[k] = 0.999 * m2[k] + 0.001 * gk**2
+                p[k] -= lr * (m1[k] / (1 - 0.9**step)) / (np.sqrt(m2[k] / (1 - 0.999**step)) + 1e-8)
+    return p
+
+
+def _float_predict(p: dict, x: np.ndarray) -> np.ndarray:
+    h = np.zeros((len(x), p["w_rec"].shape[0]))
+    for t in range(x.shape[1]):
+        h = np.maximum(x[:, t] @ p["w_in"] + h @ p["w_rec"] + p["b"], 0)
+    return np.argmax(h @ p["w_out"] + p["b_out"], axis=1)
+
+
+@functools.lru_cache(maxsize=4)
+def _float(order: str, seed: int) -> tuple:
+    d = digits.data(seed)
+    xtr, xte = sequences(d["x_train"], order), sequences(d["x_test"], order)
+    p = train_elman(xtr, d["y_train"], seed=seed, identity=order == "pixels", **TRAINING[order])
+    return d, xtr, xte, p
+
+
+@functools.lru_cache(maxsize=16)
+def data(order: str = "rows", seed: int = 0, levels: int = 0) -> dict:
+    """The digits as ``order`` sequences (train / held-out), the trained Elman network as
+    spikemesh layers and its float accuracy on the held-out sequences (at the last element).
+    With ``levels`` > 0 (``T * (2**spike_bits - 1)``): the float network fine-tuned
+    quantization-aware for that many activation levels (:func:`train_elman`, ``QAT_EPOCHS``
+    epochs; the activation range ``tops`` is the float network's 90th percentile, which
+    :func:`build` hands to ``quantize``)."""
+    order = check_choice("study.sequences.data", "order", order, tuple(ORDERS))
+    d, xtr, xte, p = _float(order, seed)
+    out = {"x_train": xtr, "y_train": d["y_train"], "x_test": xte, "y_test": d["y_test"],
+           "float_accuracy": float((_float_predict(p, xte) == d["y_test"]).mean())}  # fmt: skip
+    top = None
+    if levels:
+        h = _hidden(p, xtr)
+        top = float(np.percentile(h[h > 0], QAT_PERCENTILE))
+        p = train_elman(xtr, d["y_train"], epochs=QAT_EPOCHS[order], lr=TRAINING[order]["lr"],
+                        seed=seed, levels=levels, top=top, init=p)  # fmt: skip
+    out["layers"] = [Recurrent(p["w_in"], p["w_rec"], p["b"]), Dense(p["w_out"], p["b_out"])]
+    out["tops"] = [top, None]  # the clipping range quantize() must map to the top level
+    return out
+
+
+def _hidden(p: dict, x: np.ndarray) -> np.ndarray:
+    h, hs = np.zeros((len(x), p["w_rec"].shape[0])), []
+    for t in range(x.shape[1]):
+        h = np.maximum(x[:, t] @ p["w_in"] + h @ p["w_rec"] + p["b"], 0)
+        hs.append(h)
+    return np.stack(hs, axis=1)
+
+
+def _levels(point: dict) -> int:
+    """Activation levels the point's network is trained for (0: float training only)."""
+    if not point.get("qat", True):
+        return 0
+    return int(point["timesteps"]) * (2 ** int(point.get("spike_bits", 1)) - 1)
+
+
+def build(point: dict):
+    """Quantize the trained Elman network at the point's widths and convert it onto its chip
+    (binary spikes: ``spike_bits`` 1 unless the point says otherwise)."""
+    sb = int(point.get("spike_bits", 1))
+    d = data(point.get("order", "rows"), point.get("seed", 0), _levels(point))
+    q = quantize(d["layers"], d["x_train"], weight_bits=point["weight_bits"], spike_bits=sb,
+                 input_bits=sb, timesteps=point["timesteps"],
+                 tops=d["tops"] if d["tops"][0] is not None else None)  # fmt: skip
+    return to_snn(q, chip_of(point))
+
+
+def evaluate(snn, point: dict) -> dict:
+    """Run the held-out sequences on the chip. Accuracy at the last element of the SNN, of its
+    quantized network and of the float network; ``exact``: every element's logits and hidden
+    activations equal the quantized network's; per sequence: steps, cycles, chip time and the
+    four energy estimates (the ANN's: its MACs and memory traffic per element, times the
+    elements)."""
+    d = data(point.get("order", "rows"), point.get("seed", 0), _levels(point))
+    n = int(point.get("samples", len(d["y_test"])))
+    x, y = d["x_test"][:n], d["y_test"][:n]
+    inf = snn.infer(x, timing=point.get("timing", "analytic"))
+    q = snn.qann
+    ref = q.forward(inf.activations["x"] if "x" in inf.activations else q.encode(x))
+    exact = bool(np.array_equal(inf.logits, ref[-1]))
+    for name, a in zip(snn.layer_names[:-1], ref[:-1], strict=True):
+        exact &= bool(np.array_equal(inf.activations[name], a))
+    totals = dict.fromkeys(("chip", "synops", "bitbudget"), 0.0)
+    cycles = chip_s = steps = 0.0
+    spikes = 0
+    for res in inf.results:
+        rep = res.energy()
+        for m in totals:
+            totals[m] += rep.total(m)
+        cycles += float(np.asarray(res.cycles).sum())
+        chip_s += float(rep.counts["elapsed_s"])
+        steps += res.steps
+        spikes += snn.hidden_spikes(res)
+    S = x.shape[1]
+    ann = float(sum(AnnModel().components(Counts(steps=1, **q.ann_counts())).values())) * S
+    return {
+        "accuracy": float((np.argmax(inf.logits[:, -1], axis=1) == y).mean()),
+        "qann_accuracy": float((np.argmax(ref[-1][:, -1], axis=1) == y).mean()),
+        "float_accuracy": d["float_accuracy"],
+        "exact": exact,
+        "scheme": snn.scheme,
+        "elements": S,
+        "steps_per_sequence": steps / n,
+        "steps_per_element": snn.frame,
+        "cycles_per_sequence": cycles / n,
+        "latency_us": chip_s / n * 1e6,
+        "spike_rate": spikes / max(snn.hidden_neurons * q.timesteps * S * n, 1),
+        "cores": snn.mapping.n_cores,
+        "samples": n,
+        **{f"energy_{m}_J": v / n for m, v in totals.items()},
+        "energy_ann_J": ann,
+    }
