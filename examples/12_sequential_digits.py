@@ -5,7 +5,7 @@ sequence runs on the emulated chip. A resumable sweep (SQLite store): points tha
 chip are kept with the reason.
 
     python examples/12_sequential_digits.py [--orders rows,pixels] [--chips loihi,truenorth,loihi2]
-        [--timesteps 1,2,4,8] [--weight-bits 2,4,8] [--samples 397] [--store seq.sqlite]
+        [--activations relu,hardtanh] [--timesteps 1,2,4,8] [--weight-bits 2,4,8] [--samples 397] [--store seq.sqlite]
         [--workers 2] [--out docs/img/sequences.png]
 """
 
@@ -23,6 +23,8 @@ from spikemesh.study import sequences
 ap = argparse.ArgumentParser()
 ap.add_argument("--orders", default="rows,pixels", help="rows (8 x 8) and/or pixels (64 x 1)")
 ap.add_argument("--chips", default="loihi,truenorth,loihi2")
+ap.add_argument("--activations", default="relu,hardtanh",
+                help="relu, and/or hardtanh (signed: bipolar spikes, the seed's RBIFSNN)")  # fmt: skip
 ap.add_argument("--timesteps", default="1,2,4,8", help="T per sequence element")
 ap.add_argument("--weight-bits", default="2,4,8")
 ap.add_argument("--samples", type=int, default=397, help="held-out sequences per point")
@@ -39,6 +41,7 @@ def ints(s):
 
 
 grid = {"order": [v for v in args.orders.split(",") if v],
+        "activation": [v for v in args.activations.split(",") if v],
         "chip": [v for v in args.chips.split(",") if v], "timesteps": ints(args.timesteps),
         "weight_bits": ints(args.weight_bits), "samples": [args.samples]}  # fmt: skip
 store = Path(args.store) if args.store else Path(tempfile.mkdtemp()) / "sequences.sqlite"
@@ -50,12 +53,13 @@ print(f"{len(res.records)} points ({len(res.errors)} do not fit), {args.samples}
       f"sequences each; {wall:.0f} s wall, {cpu:.0f} CPU-s in this process (the points ran in "
       f"{args.workers} workers); store {store}\n")  # fmt: skip
 print(
-    "| order | chip | T | weight bits | scheme | accuracy | quantized RNN | float RNN | exact "
+    "| order | activation | chip | T | weight bits | scheme | accuracy | quantized RNN | float RNN | exact "
     "| steps / seq | cycles / seq | µs / seq | chip | SynOps | Bit Budget | ANN | cores |"
 )
-print("|---|---|---:|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+print("|---|---|---|---:|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|")
 for r in res.records:
-    head = f"| {r['order']} | {r['chip']} | {r['timesteps']} | {r['weight_bits']} |"
+    head = (f"| {r['order']} | {r['activation']} | {r['chip']} | {r['timesteps']} "
+            f"| {r['weight_bits']} |")  # fmt: skip
     if r.get("error"):
         reason = r["error"].splitlines()[-1].split(": ", 1)[-1]
         print(f"{head} does not fit: {reason[:150]} |" + " |" * 12)
@@ -74,24 +78,41 @@ if args.out:
 
     ok = [r for r in res.records if not r.get("error")]
     orders = grid["order"]
-    fig, axes = plt.subplots(2, len(orders), figsize=(5.5 * len(orders), 7.5), squeeze=False)
+    fig, axes = plt.subplots(2, len(orders), figsize=(6 * len(orders), 8), squeeze=False)
     marks = {"loihi": "o", "truenorth": "s", "loihi2": "^"}
+    styles = {"relu": "-", "hardtanh": "--"}
+
+    def series(rs):
+        return sorted(rs, key=lambda r: r["timesteps"])
+
     for c, order in enumerate(orders):
-        for k, wb in enumerate(sorted({r["weight_bits"] for r in ok})):
-            for chip in grid["chip"]:
-                sub = sorted((r for r in ok if r["order"] == order and r["chip"] == chip
-                              and r["weight_bits"] == wb), key=lambda r: r["timesteps"])  # fmt: skip
-                if not sub:
-                    continue
-                ts = [r["timesteps"] for r in sub]
-                lab = f"{chip}, {wb}-bit"
-                axes[0, c].plot(ts, [r["accuracy"] * 100 for r in sub], marks.get(chip, "o") + "-",
-                                color=f"C{k}", mfc="none", label=lab)  # fmt: skip
-                axes[1, c].plot(ts, [r["energy_chip_J"] for r in sub], marks.get(chip, "o") + "-",
-                                color=f"C{k}", mfc="none", label=lab)  # fmt: skip
+        mine = [r for r in ok if r["order"] == order]
+        # accuracy: every mapped point is exact, so one line per width and activation
+        for k, wb in enumerate(sorted({r["weight_bits"] for r in mine})):
+            for act in grid["activation"]:
+                by_t = {r["timesteps"]: r for r in mine
+                        if r["weight_bits"] == wb and r["activation"] == act}  # fmt: skip
+                if by_t:
+                    ts = sorted(by_t)
+                    axes[0, c].plot(ts, [by_t[t]["accuracy"] * 100 for t in ts],
+                                    "o" + styles.get(act, "-"), color=f"C{k}", mfc="none",
+                                    label=f"{wb}-bit weights, {act}")  # fmt: skip
+        # energy: each chip at the widest weights it holds
+        for k, chip in enumerate(grid["chip"]):
+            on = [r for r in mine if r["chip"] == chip]
+            if not on:
+                continue
+            wb = max(r["weight_bits"] for r in on)
+            for act in grid["activation"]:
+                sub = series(r for r in on if r["weight_bits"] == wb and r["activation"] == act)
+                if sub:
+                    axes[1, c].plot([r["timesteps"] for r in sub],
+                                    [r["energy_chip_J"] for r in sub],
+                                    marks.get(chip, "o") + styles.get(act, "-"), color=f"C{k + 3}",
+                                    mfc="none", label=f"{chip}, {wb}-bit, {act}")  # fmt: skip
         n_el = sequences.ORDERS[order][0]
         axes[0, c].set_title(f"{order}: {n_el} elements per sequence", fontsize=10)
-        axes[0, c].set_ylabel("held-out accuracy (%, = the quantized RNN's)")
+        axes[0, c].set_ylabel("held-out accuracy (%, the SNN = its quantized RNN)")
         axes[1, c].set_ylabel("chip energy per sequence (J, with static)")
         axes[1, c].set_yscale("log")
         for ax in axes[:, c]:
@@ -100,6 +121,7 @@ if args.out:
             ax.set_xlabel("T (binary timesteps per element)")
             ax.grid(True, which="both", alpha=0.3)
         axes[0, c].legend(fontsize=7)
+        axes[1, c].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(args.out, dpi=120)
     print(f"\nwrote {args.out}")

@@ -46,7 +46,7 @@ import numpy as np
 from ..exceptions import MappingError
 from ..fixedpoint import WEIGHT_MANTISSA_BITS
 from ..mapping import map_network
-from ..network import Network
+from ..network import Connector, Network
 from ..neurons import TN_LEAK, TN_THRESH_MAX, TrueNorthNeuron
 
 __all__ = ["AXON_TYPE_WEIGHTS", "MAX_WEIGHT_BITS", "build", "build_seq"]
@@ -75,6 +75,26 @@ def _thresholds(ly, u: int, cap: int) -> np.ndarray:
     """(cap, n) integer thresholds on ``sum q a`` per copy and neuron."""
     k = np.arange(1, cap + 1)[:, None]
     return -((ly.neuron_bias()[None, :] - k * ly.threshold) // u)  # ceil((k s - b) / u)
+
+
+class _Negated(Connector):
+    """A connector's synapses with their weights negated."""
+
+    def __init__(self, base: Connector) -> None:
+        self.base, self.n_pre, self.n_post = base, base.n_pre, base.n_post
+
+    def build(self):
+        pre, post, weight = self.base.build()
+        return pre, post, -np.asarray(weight, np.int64)
+
+
+def negated(w):
+    """``-w`` for a weight matrix or a connector (a signed layer's ``-z`` half reads its inputs
+    through it)."""
+    return -w if isinstance(w, np.ndarray) else _Negated(w)
+
+
+_negated = negated
 
 
 def build(qann, chip, allocator="greedy"):
@@ -245,8 +265,9 @@ def build_seq(qann, chip, allocator="greedy"):
         )
     net = Network("converted")
     n_in = int(np.prod(qann.in_shape))
-    sources = [net.input(n_in, name=f"x.{k}") for k in range(1, qann.input_cap + 1)]
-    pops, ticks, plans = {}, {}, []
+    # the populations a layer reads, each with the sign of the levels it carries
+    sources = [(net.input(n_in, name=f"x.{k}"), 1) for k in range(1, qann.input_cap + 1)]
+    pops, ticks, plans, signs = {}, {}, [], {}
     bound = qann.input_cap
     for j, (i, ly) in enumerate(layers, start=1):
         last = j == L
@@ -255,49 +276,57 @@ def build_seq(qann, chip, allocator="greedy"):
         w = ly.synapses(uu)
         name = "out" if last else f"l{i}"
         if last:
-            probe = Network("fan")
-            src = probe.input(int(np.prod(ly.in_shape)), name="s")
-            dst = probe.population(int(np.prod(ly.out_shape)), TrueNorthNeuron(weights=types),
-                                   name="d")  # fmt: skip
-            pr = probe.connect(src, dst, weights=w)
-            zp = np.zeros(dst.n, np.int64)
-            zn = np.zeros(dst.n, np.int64)
-            np.add.at(zp, pr.post_idx, np.maximum(pr.weight, 0) * bound)
-            np.add.at(zn, pr.post_idx, np.maximum(-pr.weight, 0) * bound)
+            zp = np.zeros(int(np.prod(ly.out_shape)), np.int64)
+            zn = np.zeros(zp.size, np.int64)
+            for ssign in sorted({sg for _, sg in sources}):  # a thermometer's copies sum to <= cap
+                probe = Network("fan")
+                src = probe.input(int(np.prod(ly.in_shape)), name="s")
+                dst = probe.population(zp.size, TrueNorthNeuron(weights=types), name="d")
+                pr = probe.connect(src, dst, weights=w)
+                np.add.at(zp, pr.post_idx, np.maximum(ssign * pr.weight, 0) * bound)
+                np.add.at(zn, pr.post_idx, np.maximum(-ssign * pr.weight, 0) * bound)
             B = -(-max(int(zn.max(initial=0)), 1) // up) * up  # >= any negative z, a multiple
             A = int(zp.max(initial=0)) + 1  # above any positive z: it never fires
             if A + B >= TN_THRESH_MAX:
                 raise MappingError(f"to_snn: the logits layer can reach {A + B:,} units, beyond "
                                    f"the TrueNorth thresholds' {TN_THRESH_MAX:,}")  # fmt: skip
             spec = TrueNorthNeuron(weights=kind_types, alpha=A, reset_mode=0, beta=B)
-            group = [net.population(int(np.prod(ly.out_shape)), spec, name=name)]
+            group = [(net.population(zp.size, spec, name=name), 1)]
             offsets, clear = None, (A - 1 + B, B)
         else:
-            t = _thresholds(ly, uu, cap)
+            # a signed layer: copies of z's positive part and of -z's (negated weights, bias)
+            parts = [(name, 1), (f"{name}.neg", -1)] if ly.signed else [(name, 1)]
             group, offsets = [], []
-            for k, row in enumerate(t, start=1):
-                theta = int(min(max((int(row.min()) + int(row.max())) // 2, 1), STATELESS_MAX))
-                alpha, lam = _stateless(theta)
-                group.append(net.population(
-                    int(np.prod(ly.out_shape)),
-                    TrueNorthNeuron(weights=kind_types, alpha=alpha, leak=-lam, reset_mode=0,
-                                    beta=0),
-                    name=f"{name}.{k}"))  # fmt: skip
-                offsets.append(theta - row)
+            for pname, psign in parts:
+                k = np.arange(1, cap + 1)[:, None]
+                t = -((psign * ly.neuron_bias()[None, :] - k * ly.threshold) // uu)
+                for kk, row in enumerate(t, start=1):
+                    theta = int(min(max((int(row.min()) + int(row.max())) // 2, 1),
+                                    STATELESS_MAX))  # fmt: skip
+                    alpha, lam = _stateless(theta)
+                    pop = net.population(
+                        int(np.prod(ly.out_shape)),
+                        TrueNorthNeuron(weights=kind_types, alpha=alpha, leak=-lam, reset_mode=0,
+                                        beta=0),
+                        name=f"{pname}.{kk}")  # fmt: skip
+                    group.append((pop, psign))
+                    signs[pop.name] = psign
+                    offsets.append(theta - row)
             n_lines = max(max(-(-int(c.max(initial=0)) // hi_t), -(-int(-c.min(initial=0)) // -lo_t))
                           for c in offsets)  # fmt: skip
             offsets = [(_split(c, lo_t, hi_t, n_lines) if n_lines else None) for c in offsets]
             clear = None
-        for post in group:
-            for src in sources:
-                net.connect(src, post, weights=w, name=f"{src.name}->{post.name}")
+        for post, psign in group:
+            for src, ssign in sources:
+                wt = w if psign * ssign == 1 else _negated(w)
+                net.connect(src, post, weights=wt, name=f"{src.name}->{post.name}")
             if ly.kind == "recurrent":
-                for pre in group:
-                    net.connect(pre, post, weights=ly.weight_rec // uu, delay=F,
-                                name=f"{pre.name}->{post.name}")  # fmt: skip
-        pops[name] = tuple(p.name for p in group)
+                for pre, ssign in group:
+                    net.connect(pre, post, weights=(ly.weight_rec // uu) * (psign * ssign),
+                                delay=F, name=f"{pre.name}->{post.name}")  # fmt: skip
+        pops[name] = tuple(p.name for p, _ in group)
         ticks[name] = j
-        plans.append((group, offsets, j, clear))
+        plans.append(([p for p, _ in group], offsets, j, clear))
         sources = group
         bound = cap
     control, n_ctrl, blocks = [], 0, []
@@ -339,4 +368,4 @@ def build_seq(qann, chip, allocator="greedy"):
     lag = mapping.latency
     decide = {p: ticks[name] + lag.get(p, 0) for name, ps in pops.items() for p in ps}
     readout = (1 if layers[-1][1].kind == "pool" else u, layers[-1][1].neuron_bias())
-    return net, mapping, pops, decide, tuple(control), readout, F
+    return net, mapping, pops, decide, tuple(control), readout, F, signs

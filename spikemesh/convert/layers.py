@@ -116,14 +116,21 @@ class Flatten:
 
 @dataclass(frozen=True, eq=False)
 class Recurrent:
-    """Elman layer over a sequence: ``h_t = relu(x_t @ w_in + h_{t-1} @ w_rec + bias)``,
-    ``h_{-1} = 0``; ``w_in`` (n_in, n), ``w_rec`` (n, n). Inputs are then (B, S, n_in)."""
+    """Elman layer over a sequence: ``h_t = f(x_t @ w_in + h_{t-1} @ w_rec + bias)``,
+    ``h_{-1} = 0``; ``w_in`` (n_in, n), ``w_rec`` (n, n). Inputs are then (B, S, n_in).
+    ``activation``: "relu" (default), or "hardtanh" (``clip(z, -1, 1)``: signed activations,
+    which the quantized network keeps symmetric and the converted one sends as bipolar spikes,
+    the seed's RBIFSNN)."""
 
     w_in: np.ndarray
     w_rec: np.ndarray
     bias: np.ndarray | None = None
+    activation: str = "relu"
 
     def __post_init__(self) -> None:
+        if self.activation not in ("relu", "hardtanh"):
+            raise ParameterError(f"Recurrent.activation: must be 'relu' or 'hardtanh' (got "
+                                 f"{self.activation!r})")  # fmt: skip
         wi = _float_array("Recurrent", "w_in", self.w_in, 2)
         wr = _float_array("Recurrent", "w_rec", self.w_rec, 2)
         n = wi.shape[1]
@@ -187,8 +194,10 @@ def float_forward(layers: list, x: np.ndarray, in_shape: tuple) -> list[np.ndarr
                 if isinstance(layer, Recurrent):
                     prev = state[i] if state[i] is not None else np.zeros((b, layer.w_rec.shape[0]))
                     h = h.reshape(b, -1) @ layer.w_in + prev @ layer.w_rec + layer.bias
-                    h = np.maximum(h, 0.0) if i < len(layers) - 1 else h
-                    state[i] = np.maximum(h, 0.0)
+                    act = (np.clip(h, -1.0, 1.0) if layer.activation == "hardtanh"
+                           else np.maximum(h, 0.0))  # fmt: skip
+                    h = act if i < len(layers) - 1 else h
+                    state[i] = act
                 else:
                     h = float_forward([layer], h, h.shape[1:])[0]
                     if i < len(layers) - 1 and not isinstance(layer, (Flatten, SumPool2d)):

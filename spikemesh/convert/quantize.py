@@ -66,6 +66,9 @@ class QLayer:
     size: int = 0
     scale: float = 1.0  # float value of one activation level (of one logit unit when output)
     weight_rec: np.ndarray | None = None  # recurrent layers: (n, n) stored mantissas
+    signed: bool = (
+        False  # activation sgn(z) * min(|z| // s, cap) (bipolar), else clip(z // s, 0, cap)
+    )
 
     def synapses(self, unit: int = 1):
         """The layer's feed-forward synapses as ``Network.connect`` takes them, weights divided
@@ -225,7 +228,12 @@ class QuantizedANN:
                 z = conv2d_batch(a, ly.weight, ly.stride, ly.padding) + ly.bias[None, :, None, None]
             else:  # pool: window sums
                 z = pool_batch(a, ly.size)
-            a = z if last else np.clip(z // ly.threshold, 0, self.cap)
+            if last:
+                a = z
+            elif ly.signed:  # truncation toward zero, as a bipolar IF's floor(|v| / vth)
+                a = np.sign(z) * np.minimum(np.abs(z) // ly.threshold, self.cap)
+            else:
+                a = np.clip(z // ly.threshold, 0, self.cap)
             if ly.kind == "recurrent":
                 states[i] = a
             out.append(a)
@@ -416,7 +424,8 @@ def _recurrent(ly, at: Site):
     if at.last:
         raise ParameterError(f"{at.o}.layers: a Recurrent layer cannot be the logits layer")
     sigma, unit_w, cap = at.sigma, at.unit_w, at.cap
-    new_sigma = _act_scale(at.acts, cap, at.percentile, at.top)
+    signed = ly.activation == "hardtanh"
+    new_sigma = _act_scale(np.abs(at.acts) if signed else at.acts, cap, at.percentile, at.top)
     top = 2 ** (at.weight_bits - 1) - 1
     # one unit of z for both paths: the larger of the two weight ranges sets it
     span = max(np.abs(ly.w_in).max() * sigma, np.abs(ly.w_rec).max() * new_sigma, 1e-30)
@@ -424,14 +433,15 @@ def _recurrent(ly, at: Site):
     q_in = np.clip(np.rint(ly.w_in * sigma / (unit * unit_w)), -top, top)
     q_rec = np.clip(np.rint(ly.w_rec * new_sigma / (unit * unit_w)), -top, top)
     s = max(1, round(new_sigma / unit))
-    b = np.rint(ly.bias / unit).astype(np.int64) + s // 2
+    # rounding to the nearest level by a bias of s/2 (ReLU); signed levels truncate toward 0
+    b = np.rint(ly.bias / unit).astype(np.int64) + (0 if signed else s // 2)
     stored = q_in.astype(np.int64) * unit_w
     rec = q_rec.astype(np.int64) * unit_w
     fan_in, fan_rec = np.abs(stored).sum(axis=0), np.abs(rec).sum(axis=0)
     z_max = int((fan_in * at.bound + fan_rec * cap).max()) + int(np.abs(b).max(initial=0))
     _check_range(at.o, at.index, ly, z_max)
     q = QLayer("recurrent", at.in_shape, at.out_shape, stored, b, s, at.weight_bits,
-               scale=unit * s, weight_rec=rec)  # fmt: skip
+               scale=unit * s, weight_rec=rec, signed=signed)  # fmt: skip
     return q, unit * s, cap
 
 

@@ -85,6 +85,9 @@ class SNN:
     ticks: dict = field(default_factory=dict)  # copies scheme: population -> decision tick
     readout: tuple = ()  # copies scheme: logits = readout[0] * v + readout[1]
     frame: int = 0  # window scheme with recurrent layers: steps per sequence element
+    signs: dict = field(
+        default_factory=dict
+    )  # population -> -1 where it carries -z (signed layers)
 
     def populations_of(self, layer: str) -> tuple:
         """The populations that carry ``layer`` (one, or its thermometer copies)."""
@@ -219,9 +222,13 @@ class SNN:
             res = sim.run(steps, inputs={"x": xin, "ctrl": ctrl})
             for name in self.layer_names[:-1]:
                 d = self.latency[name]
-                spk = res.spikes[name]
-                outs[name].append(np.stack([spk[a + d : a + d + T].sum(axis=0, dtype=np.int64)
-                                            for a in starts]))  # fmt: skip
+                acc = 0
+                for p in self.populations_of(name):
+                    spk = res.spikes[p]
+                    acc = acc + self.signs.get(p, 1) * np.stack(
+                        [spk[a + d : a + d + T].sum(axis=0, dtype=np.int64) for a in starts]
+                    )
+                outs[name].append(acc)
             outs[out_name].append(res.probes[out_name]["v"][starts + self.depth].astype(np.int64))
             if keep:
                 results.append(res)
@@ -256,7 +263,8 @@ class SNN:
             sim.reset()
             res = sim.run(steps, inputs=inputs)
             for name in self.layer_names[:-1]:
-                outs[name].append(sum(res.spikes[p][starts + self.ticks[p]].astype(np.int64)
+                outs[name].append(sum(self.signs.get(p, 1)
+                                      * res.spikes[p][starts + self.ticks[p]].astype(np.int64)
                                       for p in self.populations_of(name)))  # fmt: skip
             v = res.probes[out_pop]["v"][starts + self.ticks[out_pop]].astype(np.int64)
             outs[out_name].append(self.readout[0] * v + self.readout[1])
@@ -347,16 +355,16 @@ def to_snn(qann: QuantizedANN, chip="loihi2", *, scheme: str = "auto",
                 f"runs {', '.join(chip.core.neuron_models)}"
             )
         if qann.sequential:
-            net, mapping, pops, ticks, control, readout, frame = crossbar.build_seq(
+            net, mapping, pops, ticks, control, readout, frame, signs = crossbar.build_seq(
                 qann, chip, allocator
             )
         else:
             net, mapping, pops, ticks, control, readout = crossbar.build(qann, chip, allocator)
-            frame = 0
+            frame, signs = 0, {}
         names = tuple(pops)
         latency = {name: max(ticks[p] for p in ps) for name, ps in pops.items()}
         return SNN(qann, net, mapping, names, latency, "copies", control, pops, ticks, readout,
-                   frame)  # fmt: skip
+                   frame, signs)  # fmt: skip
     if not chip.supports("IF"):
         raise MappingError(
             f"to_snn: the {scheme} scheme builds IF neurons; {chip.name} runs "
@@ -403,7 +411,9 @@ def _stream(qann: QuantizedANN, chip, allocator) -> SNN:
         if last:  # the spike is z itself: |z| <= V_LIMIT < 2**23 - 1
             spec = IF(vth=1, spike_bits=OUT_BITS, bipolar=True, reset="step")
         else:
-            spec = IF(vth=ly.threshold, spike_bits=qann.spike_bits, reset="step")
+            spec = IF(
+                vth=ly.threshold, spike_bits=qann.spike_bits, reset="step", bipolar=ly.signed
+            )  # fmt: skip (a signed layer: the seed's bipolar IF)
         pop = net.population(int(np.prod(ly.out_shape)), spec, name=name)
         w, wb = _layer_weights(ly)
         net.connect(prev, pop, weights=w, weight_bits=wb, name=f"w{i}")
@@ -514,6 +524,9 @@ def _window(qann: QuantizedANN, chip, allocator) -> SNN:
     return SNN(qann, net, mapping, tuple(names), latency, "window", tuple(control))
 
 
+_negated = crossbar.negated
+
+
 UNIT = 255 << 7  # one control line's weight at the largest exponent (mantissa 255, exp 7)
 REG_MIN = -(2**23)  # the 24-bit IF register
 
@@ -547,53 +560,69 @@ def _window_seq(qann: QuantizedANN, chip, allocator) -> SNN:
         )
     bound = qann.input_cap
     plan = []  # (pop, j, bias, g, f, h, last)
-    names, latency = [], {}
+    names, latency, groups, signs = [], {}, {}, {}
+    sources = [(prev, 1)]  # the populations a layer reads, each with the sign of its levels
     for j, (i, ly) in enumerate(layers, start=1):
         last = j == L
         name = "out" if last else f"l{i}"
         w, wb = _layer_weights(ly)
-        b = _layer_bias(ly)
-        b = np.zeros(int(np.prod(ly.out_shape)), np.int64) if b is None else b
-        # the largest positive and negative partial sums the layer's inputs can reach
-        pos = np.zeros(b.size, np.int64)
-        neg = np.zeros(b.size, np.int64)
-        paths = [(w, bound)]
+        b0 = _layer_bias(ly)
+        b0 = np.zeros(int(np.prod(ly.out_shape)), np.int64) if b0 is None else b0
+        # a signed (bipolar) layer is a pair: z's positive part and -z's, each a gated ReLU
+        parts = [(name, 1), (f"{name}.neg", -1)] if ly.signed else [(name, 1)]
+        rec_sources = [(pn, ps) for pn, ps in parts] if ly.kind == "recurrent" else []
+        group = []
+        for pname, psign in parts:
+            b = psign * b0
+            # the largest positive and negative partial sums the layer's inputs can reach
+            pos = np.zeros(b.size, np.int64)
+            neg = np.zeros(b.size, np.int64)
+            paths = [(w, ssign, bound, int(np.prod(ly.in_shape))) for _, ssign in sources]
+            paths += [(ly.weight_rec, ssign, qann.cap, b.size) for _, ssign in rec_sources]
+            for wt, ssign, lvl, n_src in paths:
+                probe = Network("fan")
+                src = probe.input(n_src, name="s")
+                dst = probe.population(b.size, IF(vth=1), name="d")
+                pr = probe.connect(src, dst, weights=wt, weight_bits=wb)
+                wq = pr.weight * (psign * ssign)
+                np.add.at(pos, pr.post_idx, np.maximum(wq, 0) * lvl)
+                np.add.at(neg, pr.post_idx, np.maximum(-wq, 0) * lvl)
+            hi = int((pos + np.maximum(b, 0)).max())
+            lo = int((neg + np.maximum(-b, 0)).max())
+            g = 0 if last else hi // UNIT + 1  # G = g U > any partial sum
+            f = g + lo // UNIT + 1  # floor below every value the membrane holds
+            h = hi // UNIT + 1  # the clear pulse also covers a held (positive) membrane
+            if (2 * f + h) * UNIT > -REG_MIN:
+                raise MappingError(
+                    f"to_snn: layer {i} needs a membrane floor of -{f * UNIT:,} and a clear "
+                    f"pulse of {(f + h) * UNIT:,}, beyond the 24-bit IF register; use fewer "
+                    "weight_bits, spike_bits or timesteps"
+                )
+            if last:
+                spec = IF(vth=2**23 - 1, floor=-f * UNIT)
+            else:
+                spec = IF(vth=ly.threshold, spike_bits=qann.spike_bits, reset="subtract",
+                          floor=-f * UNIT)  # fmt: skip
+            pop = net.population(int(np.prod(ly.out_shape)), spec, name=pname)
+            for src, ssign in sources:
+                wt = w if psign * ssign == 1 else _negated(w)
+                net.connect(src, pop, weights=wt, weight_bits=wb,
+                            name=f"w{i}:{src.name}->{pname}")  # fmt: skip
+            group.append((pop, psign))
+            plan.append((pop, j, b, g, f, h, last))
+            signs[pname] = psign
         if ly.kind == "recurrent":
-            paths.append((ly.weight_rec, qann.cap))
-        for wt, lvl in paths:
-            probe = Network("fan")
-            src = probe.input(int(np.prod(ly.in_shape)) if wt is w else b.size, name="s")
-            dst = probe.population(b.size, IF(vth=1), name="d")
-            pr = probe.connect(src, dst, weights=wt, weight_bits=wb)
-            np.add.at(pos, pr.post_idx, np.maximum(pr.weight, 0) * lvl)
-            np.add.at(neg, pr.post_idx, np.maximum(-pr.weight, 0) * lvl)
-        hi = int((pos + np.maximum(b, 0)).max())
-        lo = int((neg + np.maximum(-b, 0)).max())
-        g = 0 if last else hi // UNIT + 1  # G = g U > any partial sum
-        f = g + lo // UNIT + 1  # floor below every value the membrane holds
-        h = hi // UNIT + 1  # the clear pulse also covers a held (positive) membrane
-        if (2 * f + h) * UNIT > -REG_MIN:
-            raise MappingError(
-                f"to_snn: layer {i} needs a membrane floor of -{f * UNIT:,} and a clear pulse "
-                f"of {(f + h) * UNIT:,}, beyond the 24-bit IF register; use fewer weight_bits, "
-                "spike_bits or timesteps"
-            )
-        if last:
-            spec = IF(vth=2**23 - 1, floor=-f * UNIT)
-        else:
-            spec = IF(vth=ly.threshold, spike_bits=qann.spike_bits, reset="subtract",
-                      floor=-f * UNIT)  # fmt: skip
-        pop = net.population(int(np.prod(ly.out_shape)), spec, name=name)
-        net.connect(prev, pop, weights=w, weight_bits=wb, name=f"w{i}")
-        if ly.kind == "recurrent":
-            net.connect(pop, pop, weights=ly.weight_rec, weight_bits=ly.weight_bits,
-                        delay=delay, name=f"r{i}")  # fmt: skip
-        plan.append((pop, j, b, g, f, h, last))
+            for src, ssign in group:
+                for pop, psign in group:
+                    net.connect(src, pop, weights=ly.weight_rec * (psign * ssign),
+                                weight_bits=ly.weight_bits, delay=delay,
+                                name=f"r{i}:{src.name}->{pop.name}")  # fmt: skip
+        groups[name] = tuple(p.name for p, _ in group)
         names.append(name)
         latency[name] = j * T
         if not last:
             bound = qann.cap
-        prev = pop
+        sources = group
     # control lines per layer: [clear f+h][raise f-g or f][open g][shut g][bias +][bias -]
     control, wiring, n_ctrl = [], [], 0
 
@@ -631,4 +660,6 @@ def _window_seq(qann: QuantizedANN, chip, allocator) -> SNN:
                 net.connect(src, pop, weights=full, weight_bits=8, name=f"bias{sign}{pop.name}")
     net.probe(plan[-1][0], "v")
     mapping = map_network(net, chip, allocator=allocator)
-    return SNN(qann, net, mapping, tuple(names), latency, "window", tuple(control), frame=F)
+    pairs = {k: v for k, v in groups.items() if len(v) > 1}
+    return SNN(qann, net, mapping, tuple(names), latency, "window", tuple(control), pairs,
+               frame=F, signs=signs)  # fmt: skip

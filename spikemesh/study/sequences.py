@@ -12,7 +12,8 @@ point's weight bits and ``T`` binary timesteps per element and converted onto th
 runs on the emulated chip. ``build(point)`` / ``evaluate(snn, point)`` are a sweep's functions
 (``spikemesh sweep``); a point holds ``chip``, ``order``, ``timesteps``, ``weight_bits`` and
 optionally ``samples`` (held-out sequences, default 397), ``spike_bits`` (1), ``timing``
-("analytic"), ``seed`` (0). Needs scikit-learn (the ``demo`` extra) for the digits.
+("analytic"), ``seed`` (0), ``activation`` ("relu", or "hardtanh": signed activations, the
+seed's bipolar RBIFSNN: a pair of populations per layer on the binary-spike chips). Needs scikit-learn (the ``demo`` extra) for the digits.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def sequences(x, order: str) -> np.ndarray:
 
 def train_elman(x, y, hidden: int = 32, epochs: int = 40, lr: float = 2e-3, seed: int = 0,
                 identity: bool = False, batch: int = 64, clip: float = 1.0, levels: int = 0,
-                top: float = 0.0, init: dict | None = None) -> dict:  # fmt: skip
+                top: float = 0.0, init: dict | None = None,
+                activation: str = "relu") -> dict:  # fmt: skip
     """An Elman network classifying sequences ``x`` (B, S, n) by labels ``y`` at the last
     element, trained by backpropagation through time (Adam; gradients clipped to norm
     ``clip``; ``identity``: the recurrent matrix starts at 0.9 I, Le et al.'s IRNN, for long
@@ -55,6 +57,8 @@ def train_elman(x, y, hidden: int = 32, epochs: int = 40, lr: float = 2e-3, seed
     quantized RNN" step): inputs rounded to ``levels`` steps of [0, 1], hidden activations to
     ``levels`` steps of [0, top] (straight-through gradients inside the range), as the
     converted network will compute them; ``init`` continues from trained parameters.
+    ``activation`` "hardtanh": ``clip(z, -1, 1)``, quantized as signed levels truncated toward
+    zero (the bipolar network's).
     Returns ``w_in, w_rec, b, w_out, b_out`` (float arrays)."""
     o = "study.sequences.train_elman"
     x = np.asarray(x, float)
@@ -63,6 +67,7 @@ def train_elman(x, y, hidden: int = 32, epochs: int = 40, lr: float = 2e-3, seed
     epochs = check_int(o, "epochs", epochs, 1, 10_000)
     lr = check_number(o, "lr", lr, 0.0, 1.0)
     levels = check_int(o, "levels", levels, 0, 2**24)
+    activation = check_choice(o, "activation", activation, ("relu", "hardtanh"))
     rng = np.random.default_rng(check_int(o, "seed", seed, 0, 2**63 - 1))
     n_in, n_cls = x.shape[2], int(y.max()) + 1
     if levels:
@@ -80,6 +85,12 @@ def train_elman(x, y, hidden: int = 32, epochs: int = 40, lr: float = 2e-3, seed
 
     def act(z):
         """The activation and its straight-through gradient mask."""
+        if activation == "hardtanh":
+            if not levels:
+                return np.clip(z, -1.0, 1.0), np.abs(z) < 1.0
+            unit = top / levels
+            q = np.sign(z) * np.minimum(np.floor(np.abs(z) / unit), levels)
+            return q * unit, np.abs(z) < top
         if not levels:
             return np.maximum(z, 0), z > 0
         unit = top / levels
@@ -124,48 +135,57 @@ def train_elman(x, y, hidden: int = 32, epochs: int = 40, lr: float = 2e-3, seed
     return p
 
 
-def _float_predict(p: dict, x: np.ndarray) -> np.ndarray:
+def _act(z: np.ndarray, activation: str) -> np.ndarray:
+    return np.clip(z, -1.0, 1.0) if activation == "hardtanh" else np.maximum(z, 0)
+
+
+def _float_predict(p: dict, x: np.ndarray, activation: str = "relu") -> np.ndarray:
     h = np.zeros((len(x), p["w_rec"].shape[0]))
     for t in range(x.shape[1]):
-        h = np.maximum(x[:, t] @ p["w_in"] + h @ p["w_rec"] + p["b"], 0)
+        h = _act(x[:, t] @ p["w_in"] + h @ p["w_rec"] + p["b"], activation)
     return np.argmax(h @ p["w_out"] + p["b_out"], axis=1)
 
 
 @functools.lru_cache(maxsize=4)
-def _float(order: str, seed: int) -> tuple:
+def _float(order: str, seed: int, activation: str = "relu") -> tuple:
     d = digits.data(seed)
     xtr, xte = sequences(d["x_train"], order), sequences(d["x_test"], order)
-    p = train_elman(xtr, d["y_train"], seed=seed, identity=order == "pixels", **TRAINING[order])
+    p = train_elman(xtr, d["y_train"], seed=seed, identity=order == "pixels",
+                    activation=activation, **TRAINING[order])  # fmt: skip
     return d, xtr, xte, p
 
 
 @functools.lru_cache(maxsize=16)
-def data(order: str = "rows", seed: int = 0, levels: int = 0) -> dict:
+def data(order: str = "rows", seed: int = 0, levels: int = 0, activation: str = "relu") -> dict:
     """The digits as ``order`` sequences (train / held-out), the trained Elman network as
     spikemesh layers and its float accuracy on the held-out sequences (at the last element).
     With ``levels`` > 0 (``T * (2**spike_bits - 1)``): the float network fine-tuned
     quantization-aware for that many activation levels (:func:`train_elman`, ``QAT_EPOCHS``
     epochs; the activation range ``tops`` is the float network's 90th percentile, which
-    :func:`build` hands to ``quantize``)."""
+    :func:`build` hands to ``quantize``; for ``activation="hardtanh"`` the range is 1, the
+    float activation's)."""
     order = check_choice("study.sequences.data", "order", order, tuple(ORDERS))
-    d, xtr, xte, p = _float(order, seed)
+    activation = check_choice("study.sequences.data", "activation", activation,
+                              ("relu", "hardtanh"))  # fmt: skip
+    d, xtr, xte, p = _float(order, seed, activation)
     out = {"x_train": xtr, "y_train": d["y_train"], "x_test": xte, "y_test": d["y_test"],
-           "float_accuracy": float((_float_predict(p, xte) == d["y_test"]).mean())}  # fmt: skip
+           "float_accuracy": float((_float_predict(p, xte, activation) == d["y_test"]).mean())}  # fmt: skip
     top = None
     if levels:
-        h = _hidden(p, xtr)
-        top = float(np.percentile(h[h > 0], QAT_PERCENTILE))
+        h = _hidden(p, xtr, activation)
+        top = 1.0 if activation == "hardtanh" else float(np.percentile(h[h > 0], QAT_PERCENTILE))
         p = train_elman(xtr, d["y_train"], epochs=QAT_EPOCHS[order], lr=TRAINING[order]["lr"],
-                        seed=seed, levels=levels, top=top, init=p)  # fmt: skip
-    out["layers"] = [Recurrent(p["w_in"], p["w_rec"], p["b"]), Dense(p["w_out"], p["b_out"])]
+                        seed=seed, levels=levels, top=top, init=p, activation=activation)  # fmt: skip
+    out["layers"] = [Recurrent(p["w_in"], p["w_rec"], p["b"], activation=activation),
+                     Dense(p["w_out"], p["b_out"])]  # fmt: skip
     out["tops"] = [top, None]  # the clipping range quantize() must map to the top level
     return out
 
 
-def _hidden(p: dict, x: np.ndarray) -> np.ndarray:
+def _hidden(p: dict, x: np.ndarray, activation: str = "relu") -> np.ndarray:
     h, hs = np.zeros((len(x), p["w_rec"].shape[0])), []
     for t in range(x.shape[1]):
-        h = np.maximum(x[:, t] @ p["w_in"] + h @ p["w_rec"] + p["b"], 0)
+        h = _act(x[:, t] @ p["w_in"] + h @ p["w_rec"] + p["b"], activation)
         hs.append(h)
     return np.stack(hs, axis=1)
 
@@ -177,11 +197,20 @@ def _levels(point: dict) -> int:
     return int(point["timesteps"]) * (2 ** int(point.get("spike_bits", 1)) - 1)
 
 
+def _data_of(point: dict) -> dict:
+    return data(
+        point.get("order", "rows"),
+        point.get("seed", 0),
+        _levels(point),
+        point.get("activation", "relu"),
+    )
+
+
 def build(point: dict):
     """Quantize the trained Elman network at the point's widths and convert it onto its chip
     (binary spikes: ``spike_bits`` 1 unless the point says otherwise)."""
     sb = int(point.get("spike_bits", 1))
-    d = data(point.get("order", "rows"), point.get("seed", 0), _levels(point))
+    d = _data_of(point)
     q = quantize(d["layers"], d["x_train"], weight_bits=point["weight_bits"], spike_bits=sb,
                  input_bits=sb, timesteps=point["timesteps"],
                  tops=d["tops"] if d["tops"][0] is not None else None)  # fmt: skip
@@ -194,7 +223,7 @@ def evaluate(snn, point: dict) -> dict:
     activations equal the quantized network's; per sequence: steps, cycles, chip time and the
     four energy estimates (the ANN's: its MACs and memory traffic per element, times the
     elements)."""
-    d = data(point.get("order", "rows"), point.get("seed", 0), _levels(point))
+    d = _data_of(point)
     n = int(point.get("samples", len(d["y_test"])))
     x, y = d["x_test"][:n], d["y_test"][:n]
     inf = snn.infer(x, timing=point.get("timing", "analytic"))

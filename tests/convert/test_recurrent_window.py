@@ -196,3 +196,80 @@ def test_truenorth_refuses_wide_weights_for_sequences(rng):
                          input_bits=1, timesteps=2)  # fmt: skip
     with pytest.raises(MappingError, match="weight_bits=8"):
         convert.to_snn(q, "truenorth")
+
+
+# ------------------------------------------------------------------ signed (bipolar) activations
+def _signed_elman(rng, n_in=2, n_h=10, n_out=3):
+    return [convert.Recurrent(rng.normal(0, 1.0, (n_in, n_h)), rng.normal(0, 0.4, (n_h, n_h)),
+                              rng.normal(0, 0.2, n_h), activation="hardtanh"),
+            convert.Dense(rng.normal(0, 0.4, (n_h, n_out)), rng.normal(0, 0.1, n_out))]  # fmt: skip
+
+
+def test_signed_activations_truncate_toward_zero_in_the_quantized_rnn(rng):
+    q = convert.quantize(_signed_elman(rng), rng.random((4, 6, 2)), weight_bits=8, spike_bits=1,
+                         input_bits=1, timesteps=4)  # fmt: skip
+    ly = q.layers[0]
+    assert ly.signed
+    lv = q.encode(rng.random((3, 6, 2)))
+    a = q.forward(lv)[0]
+    assert a.min() < 0 < a.max() and np.abs(a).max() <= q.cap
+    # element 0 by hand: no state yet
+    z = lv[:, 0] @ ly.weight + ly.bias
+    assert_array_equal(a[:, 0], np.sign(z) * np.minimum(np.abs(z) // ly.threshold, q.cap))
+    with pytest.raises(ParameterError, match="activation"):
+        convert.Recurrent(np.ones((1, 2)), np.ones((2, 2)), activation="tanh")
+
+
+@pytest.mark.parametrize(("chip", "T", "sb", "scheme"), [
+    ("loihi2", 1, 4, "stream"), ("loihi", 1, 1, "window"), ("loihi", 2, 1, "window"),
+    ("loihi", 4, 1, "window"), ("loihi2", 3, 2, "window"), ("truenorth", 2, 1, "copies")])  # fmt: skip
+def test_signed_rnn_exact_in_every_scheme(backend, chip, T, sb, scheme):
+    """Bipolar IF neurons in the stream scheme; on binary-spike chips a signed layer is a pair
+    of populations (z's positive part and -z's), downstream weights +W / -W."""
+    rng = np.random.default_rng(3)
+    layers = _signed_elman(rng)
+    x = rng.random((6, 40, 2))
+    q = convert.quantize(layers, x, weight_bits=4 if chip == "truenorth" else 8, spike_bits=sb,
+                         input_bits=sb, timesteps=T)  # fmt: skip
+    snn = convert.to_snn(q, chip, scheme=scheme)
+    out = snn.infer(x[:2], backend=backend)
+    ref = q.forward(out.activations["x"] if "x" in out.activations else q.encode(x[:2]))
+    assert_array_equal(out.activations["l0"], ref[0])
+    assert_array_equal(out.logits, ref[1])
+    assert (ref[0] < 0).mean() > 0.1 and (ref[0] > 0).mean() > 0.1
+    if scheme == "stream":
+        assert snn.network.populations["l0"].neuron.bipolar
+    else:
+        assert len(snn.populations_of("l0")) >= 2  # the pair (and its copies)
+
+
+def test_signed_rnn_exact_at_784_elements_on_loihi(backend):
+    rng = np.random.default_rng(4)
+    layers = _signed_elman(rng, n_in=1, n_h=12)
+    x = rng.random((2, 784, 1))
+    q = convert.quantize(layers, x, weight_bits=8, spike_bits=1, input_bits=1, timesteps=2)
+    out = convert.to_snn(q, "loihi").infer(x[:1], backend=backend)
+    ref = q.forward(out.activations["x"])
+    assert_array_equal(out.activations["l0"], ref[0])
+    assert_array_equal(out.logits, ref[1])
+    assert (ref[0][:, 400:] != 0).mean() > 0.1
+
+
+def test_truenorth_logits_clear_is_sized_by_the_true_bound(rng):
+    """The logits' saturation -beta covers the most negative z and no more (a thermometer's
+    copies sum to at most cap: counting every copy at cap once made the clear pulse, and the
+    axons it needs, cap times too large)."""
+    for act in ("relu", "hardtanh"):
+        layers = _tn_elman(rng, n_h=8)
+        if act == "hardtanh":
+            layers[0] = convert.Recurrent(layers[0].w_in, layers[0].w_rec, layers[0].bias,
+                                          activation="hardtanh")  # fmt: skip
+        q = convert.quantize(layers, rng.random((3, 6, 1)), weight_bits=2, spike_bits=1,
+                             input_bits=1, timesteps=4)  # fmt: skip
+        snn = convert.to_snn(q, "truenorth")
+        out_w = q.layers[-1].weight // 2 ** (9 - 2)
+        zn = np.maximum(-out_w, 0).sum(axis=0) * q.cap
+        if act == "hardtanh":  # signed levels: either sign of a weight can pull z down
+            zn = np.abs(out_w).sum(axis=0) * q.cap
+        beta = snn.network.populations["out"].neuron.beta
+        assert int(zn.max()) <= beta <= int(zn.max()) + 2

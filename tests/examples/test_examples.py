@@ -274,8 +274,8 @@ def test_11_stdp_digits(tmp_path):
 
 
 def test_12_sequential_digits(tmp_path):
-    """Small grid: rows on loihi and truenorth at T = 1, 2; every mapped point exact; the
-    8-bit truenorth points say why they do not fit; the plot is written."""
+    """Small grid: rows on loihi and truenorth at T = 1, 2, ReLU and hardtanh; every mapped point
+    exact; the points truenorth cannot hold say why; the plot is written."""
     pytest.importorskip("sklearn")
     png = tmp_path / "seq.png"
     proc = subprocess.run([sys.executable, str(EXAMPLES / "12_sequential_digits.py"), "--orders",
@@ -285,8 +285,9 @@ def test_12_sequential_digits(tmp_path):
                           capture_output=True, text=True, check=True, timeout=300)  # fmt: skip
     rows = [[c.strip() for c in ln.strip("|").split("|")] for ln in proc.stdout.splitlines()
             if ln.startswith("| rows |")]  # fmt: skip
-    assert len(rows) == 8
-    fits = [r for r in rows if not r[4].startswith("does not fit")]
-    assert len(fits) == 6 and all(r[8] == "yes" and r[5] == r[6] for r in fits)
-    assert all("weight_bits=8" in r[4] for r in rows if r[4].startswith("does not fit"))
+    assert len(rows) == 16 and {r[1] for r in rows} == {"relu", "hardtanh"}
+    fits = [r for r in rows if not r[5].startswith("does not fit")]
+    assert len(fits) >= 10 and all(r[9] == "yes" and r[6] == r[7] for r in fits)
+    assert all(("weight_bits=8" in r[5]) or ("axons" in r[5])
+               for r in rows if r[5].startswith("does not fit"))  # fmt: skip
     assert png.stat().st_size > 10_000

@@ -17,11 +17,13 @@ pytest.importorskip("sklearn")
 from spikemesh.study import sequences as S
 
 
-@pytest.mark.parametrize(("chip", "T", "wb", "scheme"), [("loihi", 2, 8, "window"),
-                                                         ("truenorth", 1, 4, "copies"),
-                                                         ("loihi2", 1, 8, "stream")])  # fmt: skip
-def test_converted_rnn_equals_the_quantized_rnn(chip, T, wb, scheme):
-    pt = {"chip": chip, "order": "rows", "timesteps": T, "weight_bits": wb, "samples": 25}
+@pytest.mark.parametrize(("chip", "T", "wb", "scheme", "act"), [
+    ("loihi", 2, 8, "window", "relu"), ("truenorth", 1, 4, "copies", "relu"),
+    ("loihi2", 1, 8, "stream", "relu"), ("loihi", 2, 8, "window", "hardtanh"),
+    ("truenorth", 1, 2, "copies", "hardtanh")])  # fmt: skip
+def test_converted_rnn_equals_the_quantized_rnn(chip, T, wb, scheme, act):
+    pt = {"chip": chip, "order": "rows", "timesteps": T, "weight_bits": wb, "samples": 25,
+          "activation": act}  # fmt: skip
     snn = S.build(pt)
     r = S.evaluate(snn, pt)
     assert r["scheme"] == scheme and r["exact"] is True
@@ -87,3 +89,13 @@ def test_the_sweep_config_runs_from_the_shell(tmp_path, capsys):
     assert main(["sweep", str(cfg), "--format", "csv", "--no-progress"]) == 0
     out = capsys.readouterr().out
     assert "window" in out and "True" in out  # scheme, exact
+
+
+def test_signed_training_keeps_signed_layers():
+    d = S.data("rows", 0, 2, "hardtanh")
+    assert d["float_accuracy"] > 0.9  # 98.0 % measured
+    assert d["layers"][0].activation == "hardtanh" and d["tops"][0] == 1.0
+    q = convert.quantize(d["layers"], d["x_train"], weight_bits=8, spike_bits=1, input_bits=1,
+                         timesteps=2, tops=d["tops"])  # fmt: skip
+    assert q.layers[0].signed
+    assert (q.predict(d["x_test"])[:, -1] == d["y_test"]).mean() > 0.85  # 95.0 % measured
