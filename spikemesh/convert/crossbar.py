@@ -97,9 +97,20 @@ def negated(w):
 _negated = negated
 
 
-def build(qann, chip, allocator="greedy"):
-    """The copies-scheme network of ``qann`` mapped onto ``chip`` (strictly: exact or raise).
-    Returns (network, mapping, layer pops, decision ticks, control, readout)."""
+def _wire_ctrl(net, blocks, n_ctrl: int, name) -> None:
+    """The control input ``ctrl`` of ``n_ctrl`` lines, and per block ``(populations, rows,
+    lines)`` the synapses from its ``lines`` (one row of weights per population)."""
+    ctrl = net.input(n_ctrl, name="ctrl")
+    for group, offsets, lines in blocks:
+        for post, rows in zip(group, offsets, strict=True):
+            full = np.zeros((n_ctrl, post.n), np.int64)
+            full[lines] = rows
+            if np.any(full):
+                net.connect(ctrl, post, weights=full, name=name(lines, post))
+
+
+def _check_widths(qann, chip) -> int:
+    """The weight bits, once they and the spike width fit the crossbar."""
     wb = qann.weight_bits
     if wb > MAX_WEIGHT_BITS:
         raise MappingError(
@@ -112,6 +123,13 @@ def build(qann, chip, allocator="greedy"):
             f"to_snn: {chip.name} carries {chip.core.payload_bits}-bit spikes; spike_bits="
             f"{qann.spike_bits} (quantize with spike_bits=1: timesteps buy the levels)"
         )
+    return wb
+
+
+def build(qann, chip, allocator="greedy"):
+    """The copies-scheme network of ``qann`` mapped onto ``chip`` (strictly: exact or raise).
+    Returns (network, mapping, layer pops, decision ticks, control, readout)."""
+    wb = _check_widths(qann, chip)
     types = AXON_TYPE_WEIGHTS[max(wb, 2)]
     u = 2 ** (WEIGHT_MANTISSA_BITS - wb)
     cap = qann.cap
@@ -172,13 +190,7 @@ def build(qann, chip, allocator="greedy"):
         control.append((lines, jj - 1))
         blocks.append((group, offsets, lines))
     if n_ctrl:
-        ctrl = net.input(n_ctrl, name="ctrl")
-        for group, offsets, lines in blocks:
-            for post, rows in zip(group, offsets, strict=True):
-                full = np.zeros((n_ctrl, post.n), np.int64)
-                full[lines] = rows
-                if np.any(full):
-                    net.connect(ctrl, post, weights=full, name=f"bias->{post.name}")
+        _wire_ctrl(net, blocks, n_ctrl, lambda lines, post: f"bias->{post.name}")
     out = plans[-1][0][0]
     net.probe(out, "v")
     _check_range(net)
@@ -235,18 +247,7 @@ def build_seq(qann, chip, allocator="greedy"):
     clear pulse spread over ``m`` ticks drives it onto its negative saturation ``-B`` (``beta =
     B``, exact whatever it held) and a raise pulse of exactly ``B`` over ``m`` more ticks
     brings it back to 0, so ``F = L + 1 + 2m`` within the chip's ``max_delay``."""
-    wb = qann.weight_bits
-    if wb > MAX_WEIGHT_BITS:
-        raise MappingError(
-            f"to_snn: {chip.name} stores a weight as a subset of a neuron's 4 axon-type weights "
-            f"(at most 16 distinct weights, {MAX_WEIGHT_BITS}-bit); weight_bits={wb} (quantize "
-            f"with weight_bits <= {MAX_WEIGHT_BITS})"
-        )
-    if qann.spike_bits > chip.core.payload_bits:
-        raise MappingError(
-            f"to_snn: {chip.name} carries {chip.core.payload_bits}-bit spikes; spike_bits="
-            f"{qann.spike_bits} (quantize with spike_bits=1: timesteps buy the levels)"
-        )
+    wb = _check_widths(qann, chip)
     types = AXON_TYPE_WEIGHTS[max(wb, 2)]
     lo_t, hi_t = _sums(types)
     up = max(types)  # the largest single positive type: one axon per raise line
@@ -355,13 +356,7 @@ def build_seq(qann, chip, allocator="greedy"):
                     control.append((lines[:now], jj + m + t))
                 left -= now
             blocks.append((group, [np.full((per_tick, group[0].n), up)], lines))
-    ctrl = net.input(n_ctrl, name="ctrl")
-    for group, offsets, lines in blocks:
-        for post, rows in zip(group, offsets, strict=True):
-            full = np.zeros((n_ctrl, post.n), np.int64)
-            full[lines] = rows
-            if np.any(full):
-                net.connect(ctrl, post, weights=full, name=f"ctrl{lines[0]}->{post.name}")
+    _wire_ctrl(net, blocks, n_ctrl, lambda lines, post: f"ctrl{lines[0]}->{post.name}")
     out = plans[-1][0][0]
     net.probe(out, "v")
     mapping = map_network(net, chip, allocator=allocator, strict=True)

@@ -444,6 +444,16 @@ def _stream(qann: QuantizedANN, chip, allocator) -> SNN:
 V_MIN = -(2**23)  # the IF membrane (24 bits) while a layer is held shut
 
 
+def _wire_bias(net, src, pop, n_ctrl: int, bias, pos, neg) -> None:
+    """Connect control lines ``bias`` (the excitatory rows ``pos`` first, then ``neg``) to
+    ``pop``: together they add its bias when they fire."""
+    for sign, rows, at in (("+", pos, bias[: len(pos)]), ("-", neg, bias[len(pos) :])):
+        if len(rows):
+            full = np.zeros((n_ctrl, pop.n), np.int64)
+            full[at] = rows
+            net.connect(src, pop, weights=full, weight_bits=8, name=f"bias{sign}{pop.name}")
+
+
 def _gate_lines(g: int) -> tuple[int, int]:
     """(lines, weight_exp) so that ``lines`` synapses of mantissa 255 << exp sum to >= g."""
     e = min(7, max(0, int(np.ceil(np.log2(max(g, 1) / 255)))))
@@ -514,11 +524,7 @@ def _window(qann: QuantizedANN, chip, allocator) -> SNN:
                     full = np.zeros((n_ctrl, pop.n), np.int64)
                     full[lines] = sign
                     net.connect(src, pop, weights=full, weight_exp=exp, name=f"{label}{pop.name}")
-            for sign, rows, at in (("+", pos, bias[: len(pos)]), ("-", neg, bias[len(pos) :])):
-                if len(rows):
-                    full = np.zeros((n_ctrl, pop.n), np.int64)
-                    full[at] = rows
-                    net.connect(src, pop, weights=full, weight_bits=8, name=f"bias{sign}{pop.name}")
+            _wire_bias(net, src, pop, n_ctrl, bias, pos, neg)
     net.probe(plan[-1][0], "v")
     mapping = map_network(net, chip, allocator=allocator)
     return SNN(qann, net, mapping, tuple(names), latency, "window", tuple(control))
@@ -653,11 +659,7 @@ def _window_seq(qann: QuantizedANN, chip, allocator) -> SNN:
                 full = np.zeros((n_ctrl, pop.n), np.int64)
                 full[lines] = sign
                 net.connect(src, pop, weights=full, weight_exp=7, name=f"{label}{pop.name}")
-        for sign, rows, at in (("+", pos, bias[: len(pos)]), ("-", neg, bias[len(pos) :])):
-            if len(rows):
-                full = np.zeros((n_ctrl, pop.n), np.int64)
-                full[at] = rows
-                net.connect(src, pop, weights=full, weight_bits=8, name=f"bias{sign}{pop.name}")
+        _wire_bias(net, src, pop, n_ctrl, bias, pos, neg)
     net.probe(plan[-1][0], "v")
     mapping = map_network(net, chip, allocator=allocator)
     pairs = {k: v for k, v in groups.items() if len(v) > 1}

@@ -21,7 +21,8 @@ from ..energy import AnnModel
 from ..exceptions import SpikemeshError
 from .sweep import chip_of
 
-__all__ = ["CHIPS", "FULL", "QUICK", "ann_energy", "build", "data", "evaluate", "grid"]
+__all__ = ["CHIPS", "FULL", "QUICK", "ann_energy", "build", "data", "evaluate", "grid",
+           "run_totals"]  # fmt: skip
 
 FULL = {"timesteps": [1, 2, 4, 8, 16], "weight_bits": [2, 4, 8], "spike_bits": [1, 2, 4]}
 QUICK = {"timesteps": [1, 4], "weight_bits": [2, 4, 8], "spike_bits": [1, 4]}
@@ -96,16 +97,7 @@ def evaluate(snn, point: dict) -> dict:
     q = snn.qann
     levels = inf.activations["x"] if "x" in inf.activations else q.encode(x)
     ref = q.forward(levels)[-1]
-    totals = dict.fromkeys(("chip", "synops", "bitbudget"), 0.0)
-    cycles = chip_s = 0.0
-    spikes = 0
-    for res in inf.results:
-        rep = res.energy()
-        for m in totals:
-            totals[m] += rep.total(m)
-        cycles += float(np.asarray(res.cycles).sum())
-        chip_s += float(rep.counts["elapsed_s"])
-        spikes += snn.hidden_spikes(res)
+    totals, cycles, chip_s, spikes, _ = run_totals(inf, snn)
     n_hidden = snn.hidden_neurons
     return {
         "accuracy": float((inf.predictions == y).mean()),
@@ -123,6 +115,23 @@ def evaluate(snn, point: dict) -> dict:
         **{f"energy_{m}_J": v / n for m, v in totals.items()},
         "energy_ann_J": ann_energy(q),
     }
+
+
+def run_totals(inf, snn) -> tuple[dict, float, float, int, int]:
+    """Summed over an inference's runs: energy under the chip, SynOps and Bit Budget models,
+    cycles, chip seconds, hidden spikes and steps."""
+    totals = dict.fromkeys(("chip", "synops", "bitbudget"), 0.0)
+    cycles = chip_s = 0.0
+    spikes = steps = 0
+    for res in inf.results:
+        rep = res.energy()
+        for m in totals:
+            totals[m] += rep.total(m)
+        cycles += float(np.asarray(res.cycles).sum())
+        chip_s += float(rep.counts["elapsed_s"])
+        spikes += snn.hidden_spikes(res)
+        steps += res.steps
+    return totals, cycles, chip_s, spikes, steps
 
 
 def ann_energy(qann) -> float:

@@ -232,17 +232,7 @@ def evaluate(snn, point: dict) -> dict:
     exact = bool(np.array_equal(inf.logits, ref[-1]))
     for name, a in zip(snn.layer_names[:-1], ref[:-1], strict=True):
         exact &= bool(np.array_equal(inf.activations[name], a))
-    totals = dict.fromkeys(("chip", "synops", "bitbudget"), 0.0)
-    cycles = chip_s = steps = 0.0
-    spikes = 0
-    for res in inf.results:
-        rep = res.energy()
-        for m in totals:
-            totals[m] += rep.total(m)
-        cycles += float(np.asarray(res.cycles).sum())
-        chip_s += float(rep.counts["elapsed_s"])
-        steps += res.steps
-        spikes += snn.hidden_spikes(res)
+    totals, cycles, chip_s, spikes, steps = digits.run_totals(inf, snn)
     S = x.shape[1]
     ann = float(sum(AnnModel().components(Counts(steps=1, **q.ann_counts())).values())) * S
     return {
