@@ -169,6 +169,29 @@ def test_timing_and_energy_price_the_updates():
     assert est.components("chip")["learning"] == pytest.approx(1000 * 120e-12)
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_critical_path_is_the_slowest_step_with_its_learning_phase(backend):
+    """Epoch ends are the slowest steps once their learning phase is added: the critical path
+    names that step (its spike phase replayed), the learning cycles and the busiest core;
+    the per-step and compiled paths agree."""
+    rule = _stdp(t_epoch=5)
+    net, _, _, rng = _net(rule)
+    x = (rng.random((20, 12)) < 0.4).astype(np.int32)
+    res = sm.Simulator(sm.map_network(net, "loihi"), timing="analytic", backend=backend).run(
+        20, {"x": x})  # fmt: skip
+    cp = res.timing.critical_path
+    assert cp["step"] == int(np.argmax(res.cycles))
+    upd = res.counters["synaptic_updates"][cp["step"]]
+    ns = sm.chips.get("loihi").timing["synaptic_update_ns"]
+    assert cp["learning_cycles"] == math.ceil(upd.max() * ns) > 0
+    assert cp["learning_core"] == int(np.argmax(upd))
+    assert {"core", "finish_cycles", "barrier_cycles"} <= set(cp)  # the spike phase's path
+    strict = sm.Simulator(
+        sm.map_network(net, "loihi"), timing="analytic", backend=backend, overflow="raise"
+    ).run(20, {"x": x})  # fmt: skip (the per-step path)
+    assert strict.timing.critical_path == cp
+
+
 def test_no_timing_run_prices_the_learning_phase_in_its_elapsed_time():
     rule = _stdp(t_epoch=5)
     net, *_ = _net(rule)

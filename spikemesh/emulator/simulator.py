@@ -468,13 +468,33 @@ class Simulator:
         return out
 
     def _time_learning(self, run: _Run) -> None:
-        """The learning phase's cycles on the steps that ended an epoch."""
+        """The learning phase's cycles on the steps that ended an epoch; the critical path
+        then belongs to the slowest step counting them (its spike phase replayed, its
+        ``learning_cycles`` named)."""
         tm = self._timing
         if tm is None or not self._learners:
             return
         add, extra = tm.learning(run.table[:, :, LRN])
+        if not add.any():
+            return
         run.cycles += add
         run.busy += extra
+        t0 = self.t - run.steps
+        i = int(np.argmax(run.cycles))
+        was = int(run.slowest[1].get("step", t0)) - t0
+        if i != was and run.cycles[i] > run.cycles[was]:
+            lo = int(run.per_step[:i].sum())
+            row = run.table[i]
+            st = tm.step(row[:, UPD].astype(float),
+                         active_updates(row[:, CHG], row[:, SPK]).astype(float),
+                         run.batches[lo : lo + int(run.per_step[i])])  # fmt: skip
+            run.slowest[:] = [int(run.cycles[i]), dict(st.critical, step=t0 + i)]
+        else:
+            i = was
+            run.slowest[0] = int(run.cycles[i])
+        busiest = int(np.argmax(run.table[i, :, LRN]))
+        run.slowest[1] = dict(run.slowest[1], learning_cycles=int(add[i]),
+                              learning_core=busiest)  # fmt: skip
 
     def _time(self, run: _Run, i: int, t: int, packets: list) -> None:
         tm = self._timing

@@ -102,7 +102,9 @@ class TimingResult:
         Flits each directed mesh link carried (``"(x,y)->E"``).
     critical_path : dict
         For the slowest step: the core that finished last, its update cycles, the last batch
-        it processed (source, hops, arrival) and the barrier.
+        it processed (source, hops, arrival) and the barrier; on a step that ends a learning
+        epoch also ``learning_cycles`` (its learning phase, counted in the slowest choice) and
+        ``learning_core``.
     events : int
         Discrete events the timing model processed (SimPy events in "cycle" mode).
     """
