@@ -334,3 +334,16 @@ def test_docs_learning_snippet_prints_what_the_page_says():
         warnings.simplefilter("ignore")
         exec(compile(code, "docs/learning.md", "exec"), {})
     assert buf.getvalue().strip() == shown.group(1).strip()
+
+
+def test_a_seed_beyond_the_trace_range_is_folded_with_a_warning():
+    net, _, _, rng = _net(_stdp(t_epoch=5))
+    m = sm.map_network(net, "loihi")
+    big = 2**63 - 4 + 7
+    with pytest.warns(sm.SpikemeshWarning, match="folded to 7"):
+        a = sm.Simulator(m, seed=big)
+    x = (rng.random((10, 12)) < 0.4).astype(np.int32)
+    b = sm.Simulator(m, seed=7)
+    np.testing.assert_array_equal(
+        a.run(10, {"x": x}).weights["x->h"], b.run(10, {"x": x}).weights["x->h"]
+    )

@@ -261,6 +261,11 @@ class Simulator:
                 axon = np.searchsorted(self._cores[c].table.indptr, p, side="right") - 1
                 where.append((c, sel, p, np.ascontiguousarray(axon, np.int64)))
             seed = self.seed if proj.learning.rng_seed is None else proj.learning.rng_seed
+            if seed >= 2**63 - 4:
+                warnings.warn(
+                    f"Simulator.seed: projection {proj.name!r}'s learning traces draw from a seed "
+                    f"below 2**63 - 4; seed {seed} is folded to {seed % (2**63 - 4)} (the stream "
+                    "a Simulator with that seed would draw)", SpikemeshWarning, stacklevel=3)  # fmt: skip
             eng = Plasticity(proj.learning, proj.pre_idx, proj.post_idx, proj.pre.n, proj.post.n,
                              stored, sign_mode=proj.sign_mode, rng_seed=seed % (2**63 - 4),
                              kernels=self._k)  # fmt: skip
