@@ -94,9 +94,6 @@ def negated(w):
     return -w if isinstance(w, np.ndarray) else _Negated(w)
 
 
-_negated = negated
-
-
 def _wire_ctrl(net, blocks, n_ctrl: int, name) -> None:
     """The control input ``ctrl`` of ``n_ctrl`` lines, and per block ``(populations, rows,
     lines)`` the synapses from its ``lines`` (one row of weights per population)."""
@@ -319,7 +316,7 @@ def build_seq(qann, chip, allocator="greedy"):
             clear = None
         for post, psign in group:
             for src, ssign in sources:
-                wt = w if psign * ssign == 1 else _negated(w)
+                wt = w if psign * ssign == 1 else negated(w)
                 net.connect(src, post, weights=wt, name=f"{src.name}->{post.name}")
             if ly.kind == "recurrent":
                 for pre, ssign in group:

@@ -161,7 +161,6 @@ class QuantizedANN:
         seed: int = 0,
         *,
         levels: bool = False,
-        _flat: bool = False,
     ):
         """Input payloads over the ``timesteps`` steps of a sample, (B, T, n); of every element
         of a sequence (recurrent networks), (B, S, T, n).
@@ -177,15 +176,17 @@ class QuantizedANN:
                 f"QuantizedANN.trains: encoding must be 'direct' or 'rate' (got {encoding!r})"
             )
         lv = np.asarray(x, np.int64) if levels else self.encode(x)
-        if self.sequential and not _flat:
-            if lv.ndim < 3:
-                raise ShapeError(f"QuantizedANN.trains: sequence levels must be (B, S, n) (got "
-                                 f"{lv.shape})")  # fmt: skip
-            b, n_el = lv.shape[:2]
-            flat = self.trains(lv.reshape(b * n_el, -1), encoding, seed, levels=True,
-                               _flat=True)  # fmt: skip
-            return flat.reshape(b, n_el, self.timesteps, -1)
-        lv = lv.reshape(lv.shape[0], -1)
+        if not self.sequential:
+            return self._trains(lv.reshape(lv.shape[0], -1), encoding, seed, levels)
+        if lv.ndim < 3:
+            raise ShapeError(f"QuantizedANN.trains: sequence levels must be (B, S, n) (got "
+                             f"{lv.shape})")  # fmt: skip
+        b, n_el = lv.shape[:2]
+        flat = self._trains(lv.reshape(b * n_el, -1), encoding, seed, levels)
+        return flat.reshape(b, n_el, self.timesteps, -1)
+
+    def _trains(self, lv: np.ndarray, encoding: str, seed: int, levels: bool) -> np.ndarray:
+        """:meth:`trains` of levels ``lv`` (B, n): (B, T, n)."""
         if levels and (lv.min(initial=0) < 0 or lv.max(initial=0) > self.input_cap):
             raise ParameterError(
                 f"QuantizedANN.trains: levels must be in 0..{self.input_cap} "

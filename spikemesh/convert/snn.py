@@ -530,9 +530,6 @@ def _window(qann: QuantizedANN, chip, allocator) -> SNN:
     return SNN(qann, net, mapping, tuple(names), latency, "window", tuple(control))
 
 
-_negated = crossbar.negated
-
-
 UNIT = 255 << 7  # one control line's weight at the largest exponent (mantissa 255, exp 7)
 REG_MIN = -(2**23)  # the 24-bit IF register
 
@@ -576,7 +573,7 @@ def _window_seq(qann: QuantizedANN, chip, allocator) -> SNN:
         b0 = np.zeros(int(np.prod(ly.out_shape)), np.int64) if b0 is None else b0
         # a signed (bipolar) layer is a pair: z's positive part and -z's, each a gated ReLU
         parts = [(name, 1), (f"{name}.neg", -1)] if ly.signed else [(name, 1)]
-        rec_sources = [(pn, ps) for pn, ps in parts] if ly.kind == "recurrent" else []
+        rec_signs = [ps for _, ps in parts] if ly.kind == "recurrent" else []
         group = []
         for pname, psign in parts:
             b = psign * b0
@@ -584,7 +581,7 @@ def _window_seq(qann: QuantizedANN, chip, allocator) -> SNN:
             pos = np.zeros(b.size, np.int64)
             neg = np.zeros(b.size, np.int64)
             paths = [(w, ssign, bound, int(np.prod(ly.in_shape))) for _, ssign in sources]
-            paths += [(ly.weight_rec, ssign, qann.cap, b.size) for _, ssign in rec_sources]
+            paths += [(ly.weight_rec, ssign, qann.cap, b.size) for ssign in rec_signs]
             for wt, ssign, lvl, n_src in paths:
                 probe = Network("fan")
                 src = probe.input(n_src, name="s")
@@ -611,7 +608,7 @@ def _window_seq(qann: QuantizedANN, chip, allocator) -> SNN:
                           floor=-f * UNIT)  # fmt: skip
             pop = net.population(int(np.prod(ly.out_shape)), spec, name=pname)
             for src, ssign in sources:
-                wt = w if psign * ssign == 1 else _negated(w)
+                wt = w if psign * ssign == 1 else crossbar.negated(w)
                 net.connect(src, pop, weights=wt, weight_bits=wb,
                             name=f"w{i}:{src.name}->{pname}")  # fmt: skip
             group.append((pop, psign))

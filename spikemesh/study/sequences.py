@@ -12,7 +12,8 @@ point's weight bits and ``T`` binary timesteps per element and converted onto th
 runs on the emulated chip. ``build(point)`` / ``evaluate(snn, point)`` are a sweep's functions
 (``spikemesh sweep``); a point holds ``chip``, ``order``, ``timesteps``, ``weight_bits`` and
 optionally ``samples`` (held-out sequences, default 397), ``spike_bits`` (1), ``timing``
-("analytic"), ``seed`` (0), ``activation`` ("relu", or "hardtanh": signed activations, the
+("analytic"), ``seed`` (0), ``qat`` (true: fine-tune quantization-aware for the
+point's levels; false: the float network quantized as it is), ``activation`` ("relu", or "hardtanh": signed activations, the
 seed's bipolar RBIFSNN: a pair of populations per layer on the binary-spike chips). Needs scikit-learn (the ``demo`` extra) for the digits.
 """
 
@@ -29,11 +30,9 @@ from ..energy import AnnModel
 from . import digits
 from .sweep import chip_of
 
-__all__ = ["GRID", "ORDERS", "build", "data", "evaluate", "sequences", "train_elman"]
+__all__ = ["ORDERS", "build", "data", "evaluate", "sequences", "train_elman"]
 
 ORDERS = {"rows": (8, 8), "pixels": (64, 1)}
-GRID = {"chip": ["loihi", "truenorth", "loihi2"], "order": ["rows", "pixels"],
-        "timesteps": [1, 2, 4, 8], "weight_bits": [2, 4, 8]}  # fmt: skip
 TRAINING = {"rows": {"hidden": 32, "epochs": 40, "lr": 2e-3},
             "pixels": {"hidden": 48, "epochs": 150, "lr": 3e-3}}  # fmt: skip
 QAT_EPOCHS = {"rows": 60, "pixels": 60}
@@ -224,7 +223,13 @@ def evaluate(snn, point: dict) -> dict:
     four energy estimates (the ANN's: its MACs and memory traffic per element, times the
     elements)."""
     d = _data_of(point)
-    n = int(point.get("samples", len(d["y_test"])))
+    n = check_int(
+        "study.sequences.evaluate",
+        "samples",
+        point.get("samples", len(d["y_test"])),
+        1,
+        len(d["y_test"]),
+    )
     x, y = d["x_test"][:n], d["y_test"][:n]
     inf = snn.infer(x, timing=point.get("timing", "analytic"))
     q = snn.qann

@@ -65,6 +65,9 @@ def test_sequences_and_bad_training_input():
         S.train_elman(S.sequences(x, "rows"), [0, 1], hidden=0)
     with pytest.raises(ParameterError, match="top"):
         S.train_elman(S.sequences(x, "rows"), [0, 1], levels=2, top=0)
+    pt = {"chip": "loihi", "order": "rows", "timesteps": 1, "weight_bits": 8, "samples": 500}
+    with pytest.raises(ParameterError, match="samples"):  # not silently 397
+        S.evaluate(S.build(pt), pt)
 
 
 def test_a_chip_that_cannot_hold_the_point_is_a_stored_reason(tmp_path):
