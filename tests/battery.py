@@ -533,6 +533,11 @@ def cases(tmp: Path) -> list[Case]:
         ("rate of text", lambda: sm.encode.rate("abc", 3), "encode.rate"),
         ("delta graded bits 1", lambda: sm.encode.delta([[0.0]], 1, graded=True, bits=1), "bits"),
         ("delta graded 'yes'", lambda: sm.encode.delta([[0.0]], 1, graded="yes"), "graded"),
+        ("s_analog of -0.5", lambda: sm.encode.s_analog([[-0.5]], 2), "encode.s_analog.x"),
+        ("s_analog steps 0", lambda: sm.encode.s_analog([[0.5]], 0), "steps"),
+        ("s_analog scalar", lambda: sm.encode.s_analog(0.5, 2), "encode.s_analog.x"),
+        ("s_analog signed bits 24", lambda: sm.encode.s_analog([0.5], 2, 24, signed=True),
+         "bits"),
     ):  # fmt: skip
         add(Case("encoders", label, fn, who=who))
 

@@ -85,6 +85,8 @@ ENTRIES = {
     "encode.latency": (sm.encode.latency, dict(x=np.full(4, 0.5), steps=3)),
     "encode.delta": (sm.encode.delta, dict(x=np.zeros((3, 2)), threshold=0.1)),
     "encode.direct": (sm.encode.direct, dict(x=np.full(4, 0.5), bits=4, x_max=1.0)),
+    "encode.s_analog": (sm.encode.s_analog, dict(x=np.full((3, 2), 0.5), steps=2, bits=4,
+                                                 x_max=1.0, signed=False)),
     "convert.from_nir": (lambda **k: sm.convert.from_nir(_nir_graph(), **k),
                          dict(chip="loihi2", dt=None, reset="nir", strict=False, tolerance=0.005,
                               input_bits=None, input_max=1.0, spike_bits=4)),
