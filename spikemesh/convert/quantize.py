@@ -41,7 +41,17 @@ from .layers import (
     pool_batch,
 )
 
-__all__ = ["RULES", "QLayer", "QuantizedANN", "Rule", "Site", "quantize", "register"]
+__all__ = [
+    "RULES",
+    "QLayer",
+    "QuantizedANN",
+    "Rule",
+    "Site",
+    "quantize",
+    "recurrent_scale",
+    "register",
+    "weight_scale",
+]
 
 V_LIMIT = 2**23 - 2  # |z| bound: IF's 24-bit membrane holds it and the readout never fires
 
@@ -247,9 +257,10 @@ class QuantizedANN:
         return np.argmax(logits.reshape(*logits.shape[:lead], -1), axis=-1)
 
 
-def _weight_scale(w: np.ndarray, bits: int) -> tuple[np.ndarray, float]:
-    """Symmetric levels ``-top..top`` and the scale that minimizes the squared error
-    ``|w - alpha * q|**2`` over clipping points from 5 % to 100 % of ``max |w|`` (max scaling
+def weight_scale(w: np.ndarray, bits: int) -> tuple[np.ndarray, float]:
+    """The weight rule :func:`quantize` applies (public for quantization-aware training that
+    must round weights as the converter will): symmetric levels ``-top..top`` and the scale
+    that minimizes the squared error ``|w - alpha * q|**2`` over clipping points from 5 % to 100 % of ``max |w|`` (max scaling
     alone zeroes most weights at 2 bits: ternary levels then need the ~0.7 mean |w| dead zone
     of ternary weight networks, which this search finds)."""
     top = 2 ** (bits - 1) - 1
@@ -261,6 +272,17 @@ def _weight_scale(w: np.ndarray, bits: int) -> tuple[np.ndarray, float]:
     q = np.clip(np.rint(flat[None, :] / alphas[:, None]), -top, top)
     alpha = float(alphas[np.argmin(((flat[None, :] - alphas[:, None] * q) ** 2).sum(axis=1))])
     return np.clip(np.rint(w / alpha), -top, top).astype(np.int64), alpha
+
+
+def recurrent_scale(w_in, w_rec, sigma_in: float, sigma_h: float, bits: int) -> float:
+    """The float value of one unit of a recurrent layer's ``z`` that :func:`quantize` takes:
+    :func:`weight_scale`'s clipping point over both matrices in ``z``'s units (``w_in`` times
+    the input's level value ``sigma_in``, ``w_rec`` times the layer's own ``sigma_h``); the
+    weights' levels are then ``clip(rint(w_in * sigma_in / unit), -top, top)`` and likewise
+    for ``w_rec``."""
+    both = np.concatenate([(np.asarray(w_in) * sigma_in).ravel(),
+                           (np.asarray(w_rec) * sigma_h).ravel()])  # fmt: skip
+    return max(weight_scale(both, bits)[1], 1e-30)
 
 
 def _act_scale(h: np.ndarray, cap: int, percentile: float, top: float | None = None) -> float:
@@ -428,9 +450,9 @@ def _recurrent(ly, at: Site):
     signed = ly.activation == "hardtanh"
     new_sigma = _act_scale(np.abs(at.acts) if signed else at.acts, cap, at.percentile, at.top)
     top = 2 ** (at.weight_bits - 1) - 1
-    # one unit of z for both paths: the larger of the two weight ranges sets it
-    span = max(np.abs(ly.w_in).max() * sigma, np.abs(ly.w_rec).max() * new_sigma, 1e-30)
-    unit = span / top / unit_w
+    # one unit of z for both paths: the clipping point with the least squared error over both
+    # (the dense layers' rule), so narrow weights are not all rounded to 0 by the largest one
+    unit = recurrent_scale(ly.w_in, ly.w_rec, sigma, new_sigma, at.weight_bits) / unit_w
     q_in = np.clip(np.rint(ly.w_in * sigma / (unit * unit_w)), -top, top)
     q_rec = np.clip(np.rint(ly.w_rec * new_sigma / (unit * unit_w)), -top, top)
     s = max(1, round(new_sigma / unit))
@@ -449,7 +471,7 @@ def _recurrent(ly, at: Site):
 def _weighted(kind: str):
     def quantize_layer(ly, at: Site):
         w = ly.weight if kind == "dense" else ly.kernel
-        q, alpha = _weight_scale(w, at.weight_bits)
+        q, alpha = weight_scale(w, at.weight_bits)
         stored = q * at.unit_w
         unit = alpha * at.sigma / at.unit_w  # float value of one unit of z
         new_sigma = unit if at.last else _act_scale(at.acts, at.cap, at.percentile, at.top)

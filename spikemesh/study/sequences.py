@@ -13,7 +13,8 @@ runs on the emulated chip. ``build(point)`` / ``evaluate(snn, point)`` are a swe
 (``spikemesh sweep``); a point holds ``chip``, ``order``, ``timesteps``, ``weight_bits`` and
 optionally ``samples`` (held-out sequences, default 397), ``spike_bits`` (1), ``timing``
 ("analytic"), ``seed`` (0), ``qat`` (true: fine-tune quantization-aware for the
-point's levels; false: the float network quantized as it is), ``activation`` ("relu", or "hardtanh": signed activations, the
+point's levels; false: the float network quantized as it is), ``weight_qat`` (true: that
+fine-tuning rounds the weights to the point's ``weight_bits`` too; false: activations only), ``activation`` ("relu", or "hardtanh": signed activations, the
 seed's bipolar RBIFSNN: a pair of populations per layer on the binary-spike chips). Needs scikit-learn (the ``demo`` extra) for the digits.
 """
 
@@ -25,8 +26,10 @@ import numpy as np
 
 from .._validate import check_choice, check_int, check_number
 from ..convert import Dense, Recurrent, quantize, to_snn
+from ..convert.quantize import recurrent_scale, weight_scale
 from ..counts import Counts
 from ..energy import AnnModel
+from ..exceptions import ParameterError
 from . import digits
 from .sweep import chip_of
 
@@ -47,8 +50,8 @@ def sequences(x, order: str) -> np.ndarray:
 
 def train_elman(x, y, hidden: int = 32, epochs: int = 40, lr: float = 2e-3, seed: int = 0,
                 identity: bool = False, batch: int = 64, clip: float = 1.0, levels: int = 0,
-                top: float = 0.0, init: dict | None = None,
-                activation: str = "relu") -> dict:  # fmt: skip
+                top: float = 0.0, init: dict | None = None, activation: str = "relu",
+                weight_bits: int = 0) -> dict:  # fmt: skip
     """An Elman network classifying sequences ``x`` (B, S, n) by labels ``y`` at the last
     element, trained by backpropagation through time (Adam; gradients clipped to norm
     ``clip``; ``identity``: the recurrent matrix starts at 0.9 I, Le et al.'s IRNN, for long
@@ -57,7 +60,10 @@ def train_elman(x, y, hidden: int = 32, epochs: int = 40, lr: float = 2e-3, seed
     ``levels`` steps of [0, top] (straight-through gradients inside the range), as the
     converted network will compute them; ``init`` continues from trained parameters.
     ``activation`` "hardtanh": ``clip(z, -1, 1)``, quantized as signed levels truncated toward
-    zero (the bipolar network's).
+    zero (the bipolar network's). ``weight_bits`` > 0 (with ``levels``): the weights too, every
+    batch, by the converter's own rules (:func:`~spikemesh.convert.quantize.recurrent_scale`
+    for ``w_in`` and ``w_rec`` together, :func:`~spikemesh.convert.quantize.weight_scale` for
+    the readout), straight-through to the float weights.
     Returns ``w_in, w_rec, b, w_out, b_out`` (float arrays)."""
     o = "study.sequences.train_elman"
     x = np.asarray(x, float)
@@ -67,6 +73,10 @@ def train_elman(x, y, hidden: int = 32, epochs: int = 40, lr: float = 2e-3, seed
     lr = check_number(o, "lr", lr, 0.0, 1.0)
     levels = check_int(o, "levels", levels, 0, 2**24)
     activation = check_choice(o, "activation", activation, ("relu", "hardtanh"))
+    weight_bits = check_int(o, "weight_bits", weight_bits, 0, 8)
+    if weight_bits == 1 or (weight_bits and not levels):
+        raise ParameterError(f"{o}.weight_bits: 0 (float weights) or 2..8 with levels > 0 "
+                             f"(got {weight_bits} with levels={levels})")  # fmt: skip
     rng = np.random.default_rng(check_int(o, "seed", seed, 0, 2**63 - 1))
     n_in, n_cls = x.shape[2], int(y.max()) + 1
     if levels:
@@ -95,6 +105,19 @@ def train_elman(x, y, hidden: int = 32, epochs: int = 40, lr: float = 2e-3, seed
         unit = top / levels
         return np.clip(np.rint(z / unit), 0, levels) * unit, (z > 0) & (z < top)
 
+    def weights():
+        """The weights the forward pass uses: ``p``'s, or as the converter will round them."""
+        if not weight_bits:
+            return p
+        top_w = 2 ** (weight_bits - 1) - 1
+        s_in, s_h = 1.0 / levels, top / levels
+        unit = recurrent_scale(p["w_in"], p["w_rec"], s_in, s_h, weight_bits)
+        _, a_out = weight_scale(p["w_out"], weight_bits)
+        return {**p,
+                "w_in": np.clip(np.rint(p["w_in"] * s_in / unit), -top_w, top_w) * unit / s_in,
+                "w_rec": np.clip(np.rint(p["w_rec"] * s_h / unit), -top_w, top_w) * unit / s_h,
+                "w_out": np.clip(np.rint(p["w_out"] / a_out), -top_w, top_w) * a_out}  # fmt: skip
+
     m1 = {k: np.zeros_like(v) for k, v in p.items()}
     m2 = {k: np.zeros_like(v) for k, v in p.items()}
     step = 0
@@ -102,13 +125,14 @@ def train_elman(x, y, hidden: int = 32, epochs: int = 40, lr: float = 2e-3, seed
         order = rng.permutation(len(x))
         for s in range(0, len(order), batch):
             xb, yb = x[order[s : s + batch]], y[order[s : s + batch]]
+            pw = weights()
             hs, pre = [np.zeros((len(xb), hidden))], []
             for t in range(xb.shape[1]):
-                z = xb[:, t] @ p["w_in"] + hs[-1] @ p["w_rec"] + p["b"]
+                z = xb[:, t] @ pw["w_in"] + hs[-1] @ pw["w_rec"] + p["b"]
                 h, mask = act(z)
                 pre.append(mask)
                 hs.append(h)
-            logits = hs[-1] @ p["w_out"] + p["b_out"]
+            logits = hs[-1] @ pw["w_out"] + p["b_out"]
             prob = np.exp(logits - logits.max(axis=1, keepdims=True))
             prob /= prob.sum(axis=1, keepdims=True)
             d = prob
@@ -116,13 +140,13 @@ def train_elman(x, y, hidden: int = 32, epochs: int = 40, lr: float = 2e-3, seed
             d /= len(yb)
             g = {k: np.zeros_like(v) for k, v in p.items()}
             g["w_out"], g["b_out"] = hs[-1].T @ d, d.sum(axis=0)
-            dh = d @ p["w_out"].T
+            dh = d @ pw["w_out"].T
             for t in range(xb.shape[1] - 1, -1, -1):
                 dz = dh * pre[t]
                 g["w_in"] += xb[:, t].T @ dz
                 g["w_rec"] += hs[t].T @ dz
                 g["b"] += dz.sum(axis=0)
-                dh = dz @ p["w_rec"].T
+                dh = dz @ pw["w_rec"].T
             norm = np.sqrt(sum(float((v**2).sum()) for v in g.values()))
             scale = min(1.0, clip / norm) if norm > 0 else 1.0
             step += 1
@@ -155,14 +179,16 @@ def _float(order: str, seed: int, activation: str = "relu") -> tuple:
 
 
 @functools.lru_cache(maxsize=16)
-def data(order: str = "rows", seed: int = 0, levels: int = 0, activation: str = "relu") -> dict:
+def data(order: str = "rows", seed: int = 0, levels: int = 0, activation: str = "relu",
+         weight_bits: int = 0) -> dict:  # fmt: skip
     """The digits as ``order`` sequences (train / held-out), the trained Elman network as
     spikemesh layers and its float accuracy on the held-out sequences (at the last element).
     With ``levels`` > 0 (``T * (2**spike_bits - 1)``): the float network fine-tuned
     quantization-aware for that many activation levels (:func:`train_elman`, ``QAT_EPOCHS``
     epochs; the activation range ``tops`` is the float network's 90th percentile, which
     :func:`build` hands to ``quantize``; for ``activation="hardtanh"`` the range is 1, the
-    float activation's)."""
+    float activation's); ``weight_bits`` > 0: the weights rounded in that fine-tuning too, as
+    ``quantize(weight_bits=...)`` will round them."""
     order = check_choice("study.sequences.data", "order", order, tuple(ORDERS))
     activation = check_choice("study.sequences.data", "activation", activation,
                               ("relu", "hardtanh"))  # fmt: skip
@@ -174,7 +200,8 @@ def data(order: str = "rows", seed: int = 0, levels: int = 0, activation: str = 
         h = _hidden(p, xtr, activation)
         top = 1.0 if activation == "hardtanh" else float(np.percentile(h[h > 0], QAT_PERCENTILE))
         p = train_elman(xtr, d["y_train"], epochs=QAT_EPOCHS[order], lr=TRAINING[order]["lr"],
-                        seed=seed, levels=levels, top=top, init=p, activation=activation)  # fmt: skip
+                        seed=seed, levels=levels, top=top, init=p, activation=activation,
+                        weight_bits=weight_bits)  # fmt: skip
     out["layers"] = [Recurrent(p["w_in"], p["w_rec"], p["b"], activation=activation),
                      Dense(p["w_out"], p["b_out"])]  # fmt: skip
     out["tops"] = [top, None]  # the clipping range quantize() must map to the top level
@@ -197,11 +224,14 @@ def _levels(point: dict) -> int:
 
 
 def _data_of(point: dict) -> dict:
+    levels = _levels(point)
+    wq = levels and point.get("weight_qat", True)
     return data(
         point.get("order", "rows"),
         point.get("seed", 0),
-        _levels(point),
+        levels,
         point.get("activation", "relu"),
+        int(point["weight_bits"]) if wq else 0,
     )
 
 

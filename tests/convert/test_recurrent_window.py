@@ -273,3 +273,21 @@ def test_truenorth_logits_clear_is_sized_by_the_true_bound(rng):
             zn = np.abs(out_w).sum(axis=0) * q.cap
         beta = snn.network.populations["out"].neuron.beta
         assert int(zn.max()) <= beta <= int(zn.max()) + 2
+
+
+def test_narrow_recurrent_weights_take_the_least_squares_clipping_point(rng):
+    """2-bit (ternary) recurrent weights: one outlier no longer rounds every other weight to 0
+    (max scaling did); the clipping point is the least-squares one over both matrices."""
+    from spikemesh.convert.quantize import recurrent_scale, weight_scale
+
+    w_in, w_rec = rng.normal(size=(6, 16)), rng.normal(size=(16, 16)) * 0.5
+    w_in[0, 0] = 12.0
+    layers = [convert.Recurrent(w_in, w_rec, np.zeros(16)), convert.Dense(rng.normal(size=(16, 3)))]
+    q = convert.quantize(layers, rng.random((40, 5, 6)), weight_bits=2, spike_bits=1,
+                         timesteps=4)  # fmt: skip
+    ly = q.layers[0]
+    levels = np.concatenate([ly.weight.ravel(), ly.weight_rec.ravel()])
+    assert np.count_nonzero(levels) > 0.3 * levels.size
+    both = np.concatenate([w_in.ravel() * 0.1, w_rec.ravel() * 0.3])
+    _, alpha = weight_scale(both, 2)
+    assert recurrent_scale(w_in, w_rec, 0.1, 0.3, 2) == alpha < np.abs(both).max()
