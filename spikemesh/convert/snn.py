@@ -36,13 +36,14 @@ copies of each neuron (:mod:`spikemesh.convert.crossbar`).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .. import chips as _chips
 from ..emulator import SimulationResult, Simulator
-from ..exceptions import MappingError, ParameterError
+from ..exceptions import MappingError, ParameterError, SpikemeshWarning
 from ..mapping import Mapping, map_network
 from ..network import Network
 from ..neurons import IF
@@ -162,8 +163,7 @@ class SNN:
             for name in self.layer_names:
                 d = self.latency[name]
                 outs[name].append(res.spikes[name][d : d + m].astype(np.int64))
-            if keep:
-                results.append(res)
+            _keep(results, res, keep, len(runs))
         join = np.stack if seq else np.concatenate
         acts = {name: join(v) for name, v in outs.items()}
         logits = acts.pop(self.layer_names[-1])
@@ -189,8 +189,7 @@ class SNN:
                 d = self.latency[name]
                 outs[name].append(res.spikes[name][d : d + T].sum(axis=0, dtype=np.int64))
             outs[out_name].append(res.probes[out_name]["v"][self.depth].astype(np.int64))
-            if keep:
-                results.append(res)
+            _keep(results, res, keep, trains.shape[0])
         acts = {name: np.stack(v) if v else np.zeros((0, 0), np.int64)
                 for name, v in outs.items()}  # fmt: skip
         acts["x"] = trains.sum(axis=1)
@@ -230,8 +229,7 @@ class SNN:
                     )
                 outs[name].append(acc)
             outs[out_name].append(res.probes[out_name]["v"][starts + self.depth].astype(np.int64))
-            if keep:
-                results.append(res)
+            _keep(results, res, keep, B)
         acts = {name: np.stack(v) for name, v in outs.items()}
         acts["x"] = trains.sum(axis=2)
         logits = acts.pop(out_name)
@@ -268,8 +266,7 @@ class SNN:
                                       for p in self.populations_of(name)))  # fmt: skip
             v = res.probes[out_pop]["v"][starts + self.ticks[out_pop]].astype(np.int64)
             outs[out_name].append(self.readout[0] * v + self.readout[1])
-            if keep:
-                results.append(res)
+            _keep(results, res, keep, B)
         acts = {name: np.stack(v) for name, v in outs.items()}
         acts["x"] = lv
         logits = acts.pop(out_name)
@@ -298,13 +295,43 @@ class SNN:
                                       for p in self.populations_of(name)))  # fmt: skip
             v = res.probes[out_pop]["v"][self.ticks[out_pop]].astype(np.int64)
             outs[out_name].append(self.readout[0] * v + self.readout[1])
-            if keep:
-                results.append(res)
+            _keep(results, res, keep, lv.shape[0])
         acts = {name: np.stack(v) if v else np.zeros((0, 0), np.int64)
                 for name, v in outs.items()}  # fmt: skip
         acts["x"] = lv
         logits = acts.pop(out_name)
         return Inference(logits, acts, results)
+
+
+KEEP_WARN_BYTES = 4 * 2**30  # SNN.infer(keep=True) warns past this projected record size
+
+
+def _record_bytes(res: SimulationResult) -> int:
+    """Bytes of a run's arrays (spikes, probes, counters, cycles, weights)."""
+    n = 0
+    for v in vars(res).values():
+        for a in v.values() if isinstance(v, dict) else (v,):
+            for b in a.values() if isinstance(a, dict) else (a,):
+                n += b.nbytes if isinstance(b, np.ndarray) else 0
+    return n
+
+
+def _keep(results: list, res: SimulationResult, keep: bool, runs: int) -> None:
+    """Keep ``res`` when asked; at the first run, warn when all ``runs`` would not fit
+    comfortably (every neuron's spikes and every core's counters, per step, per run)."""
+    if not keep:
+        return
+    if not results:
+        one = _record_bytes(res)
+        if one * runs > KEEP_WARN_BYTES:
+            warnings.warn(
+                f"SNN.infer: keep=True holds every run's record: {runs} runs of {one / 2**20:,.0f}"
+                f" MiB, about {one * runs / 2**30:,.1f} GiB; pass keep=False (logits and "
+                "activations are still returned) or infer in smaller blocks",
+                SpikemeshWarning,
+                stacklevel=4,
+            )
+    results.append(res)
 
 
 def limits(chip) -> dict:

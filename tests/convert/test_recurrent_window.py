@@ -8,6 +8,8 @@ element's activations and logits equal ``QuantizedANN.forward``, on both backend
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
@@ -291,3 +293,27 @@ def test_narrow_recurrent_weights_take_the_least_squares_clipping_point(rng):
     both = np.concatenate([w_in.ravel() * 0.1, w_rec.ravel() * 0.3])
     _, alpha = weight_scale(both, 2)
     assert recurrent_scale(w_in, w_rec, 0.1, 0.3, 2) == alpha < np.abs(both).max()
+
+
+@pytest.mark.parametrize("chip", ["loihi", "truenorth"])
+def test_keeping_every_runs_record_warns_when_it_would_be_large(rng, monkeypatch, chip):
+    """keep=True holds each sequence's full record; past KEEP_WARN_BYTES (projected from the
+    first run) infer says how much and what to do; keep=False returns the same logits."""
+    from spikemesh.convert import snn as snn_mod
+
+    layers = _elman(rng, n_in=2, n_h=6, n_out=3)
+    x = rng.random((3, 5, 2))
+    q = convert.quantize(layers, x, weight_bits=4, spike_bits=1, input_bits=1, timesteps=2)
+    net = convert.to_snn(q, chip)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sm.SpikemeshWarning)
+        kept = net.infer(x)  # far below the default limit: silent
+    one = snn_mod._record_bytes(kept.results[0])
+    assert one > 0
+    monkeypatch.setattr(snn_mod, "KEEP_WARN_BYTES", 2 * one)
+    with pytest.warns(sm.SpikemeshWarning, match=r"keep=True holds every run's record: 3 runs"):
+        net.infer(x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sm.SpikemeshWarning)
+        lean = net.infer(x, keep=False)
+    assert lean.results == [] and np.array_equal(lean.logits, kept.logits)
