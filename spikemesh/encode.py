@@ -35,6 +35,20 @@ __all__ = ["ENCODINGS", "delta", "direct", "latency", "rate", "s_analog"]
 ENCODINGS = ("rate", "latency", "delta", "direct", "s_analog")
 
 
+MAX_VALUES = 2**31 - 1  # an encoder's output: more values than this is refused, not attempted
+
+
+def _fits(owner: str, steps: int, x: np.ndarray, itemsize: int) -> None:
+    """Refuse an output of ``steps`` x ``x.size`` values past :data:`MAX_VALUES` before
+    allocating it (a numpy MemoryError deep inside otherwise)."""
+    n = steps * max(x.size, 1)
+    if n > MAX_VALUES:
+        raise ParameterError(
+            f"{owner}: steps={steps:,} x {x.size:,} values is {n:,} outputs "
+            f"({n * itemsize / 2**30:,.1f} GiB); at most {MAX_VALUES:,}: fewer steps or values"
+        )
+
+
 def _unit(owner, x):
     x = float_array(owner, "x", x, finite=False)
     owner = owner + ".x"
@@ -51,6 +65,7 @@ def rate(x, steps: int, seed: int = 0) -> np.ndarray:
     """Bernoulli spikes: ``(steps, *x.shape)`` uint8, 1 with probability ``x`` in [0, 1]."""
     x = _unit("encode.rate", x)
     steps = check_int("encode.rate", "steps", steps, 1, 2**31 - 1)
+    _fits("encode.rate", steps, x, 8)
     seed = check_int("encode.rate", "seed", seed, 0, 2**63 - 1)
     rng = np.random.default_rng(seed)
     return (rng.random((steps, *x.shape)) < x).astype(np.uint8)
@@ -61,6 +76,7 @@ def latency(x, steps: int) -> np.ndarray:
     where ``x == 0``: ``(steps, *x.shape)`` uint8."""
     x = _unit("encode.latency", x)
     steps = check_int("encode.latency", "steps", steps, 1, 2**31 - 1)
+    _fits("encode.latency", steps, x, 1)
     flat = x.reshape(-1)
     t = np.rint((1.0 - flat) * (steps - 1)).astype(np.int64)
     out = np.zeros((steps, flat.size), np.uint8)
@@ -171,6 +187,5 @@ def s_analog(x, steps: int, bits: int = 8, x_max: float = 1.0, signed: bool = Fa
         raise ParameterError(
             f"{owner}.x: must be a sequence shaped (S, ...) with S >= 1 (got shape {q.shape})"
         )
-    if q.shape[0] * steps > 2**31 - 1:
-        raise ParameterError(f"{owner}: {q.shape[0]} elements x {steps} steps is too long")
+    _fits(owner, steps, q, 4)
     return np.repeat(q, steps, axis=0), err

@@ -38,7 +38,7 @@ def test_signed_values_and_their_range():
                                                 "bits"),
      (dict(x=[0.5], steps=2, x_max=0.0), "x_max"), (dict(x=[np.nan], steps=2), "x"),
      (dict(x=[0.5], steps=2, signed="yes"), "signed"),
-     (dict(x=np.zeros(3), steps=2**30), "too long")],
+     (dict(x=np.zeros(3), steps=2**30), "outputs")],
 )  # fmt: skip
 def test_bad_input_names_the_field(kwargs, field):
     with pytest.raises(sm.SpikemeshError, match=field):
