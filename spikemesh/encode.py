@@ -155,8 +155,8 @@ def _levels(owner, x, bits, x_max, signed):
     bad = (x < lo) | (x > x_max) | np.isnan(x)
     if np.any(bad):
         raise ParameterError(
-            f"{owner}.x: values must lie in [{lo:g}, {x_max:g}] (got {x[bad].ravel()[0]:g}); "
-            + ("" if signed else "a graded message is unsigned (signed=True for signed data)")
+            f"{owner}.x: values must lie in [{lo:g}, {x_max:g}] (got {x[bad].ravel()[0]:g})"
+            + ("" if signed else "; a graded message is unsigned (signed=True for signed data)")
         )
     step = x_max / (2**bits - 1)
     q = np.rint(x / step)

@@ -48,7 +48,7 @@ __all__ = [
     "Rule",
     "Site",
     "quantize",
-    "recurrent_scale",
+    "recurrent_levels",
     "register",
     "weight_scale",
 ]
@@ -260,9 +260,9 @@ class QuantizedANN:
 def weight_scale(w: np.ndarray, bits: int) -> tuple[np.ndarray, float]:
     """The weight rule :func:`quantize` applies (public for quantization-aware training that
     must round weights as the converter will): symmetric levels ``-top..top`` and the scale
-    that minimizes the squared error ``|w - alpha * q|**2`` over clipping points from 5 % to 100 % of ``max |w|`` (max scaling
-    alone zeroes most weights at 2 bits: ternary levels then need the ~0.7 mean |w| dead zone
-    of ternary weight networks, which this search finds)."""
+    that minimizes the squared error ``|w - alpha * q|**2`` over clipping points from 5 % to
+    100 % of ``max |w|`` (max scaling alone zeroes most weights at 2 bits: ternary levels then
+    need the ~0.7 mean |w| dead zone of ternary weight networks, which this search finds)."""
     top = 2 ** (bits - 1) - 1
     m = float(np.abs(w).max())
     if m == 0:
@@ -274,15 +274,20 @@ def weight_scale(w: np.ndarray, bits: int) -> tuple[np.ndarray, float]:
     return np.clip(np.rint(w / alpha), -top, top).astype(np.int64), alpha
 
 
-def recurrent_scale(w_in, w_rec, sigma_in: float, sigma_h: float, bits: int) -> float:
-    """The float value of one unit of a recurrent layer's ``z`` that :func:`quantize` takes:
-    :func:`weight_scale`'s clipping point over both matrices in ``z``'s units (``w_in`` times
-    the input's level value ``sigma_in``, ``w_rec`` times the layer's own ``sigma_h``); the
-    weights' levels are then ``clip(rint(w_in * sigma_in / unit), -top, top)`` and likewise
-    for ``w_rec``."""
-    both = np.concatenate([(np.asarray(w_in) * sigma_in).ravel(),
-                           (np.asarray(w_rec) * sigma_h).ravel()])  # fmt: skip
-    return max(weight_scale(both, bits)[1], 1e-30)
+def recurrent_levels(w_in, w_rec, sigma_in: float, sigma_h: float, bits: int
+                     ) -> tuple[np.ndarray, np.ndarray, float]:  # fmt: skip
+    """A recurrent layer's weight levels as :func:`quantize` takes them: ``(q_in, q_rec,
+    alpha)``, ``q = clip(rint(w * sigma / alpha), -top, top)`` with one ``alpha`` (the float
+    value of one weight level in ``z``) for both matrices: :func:`weight_scale`'s
+    least-squares clipping point over ``w_in`` times the input's level value ``sigma_in`` and
+    ``w_rec`` times the layer's own ``sigma_h``."""
+    w_in, w_rec = np.asarray(w_in, float), np.asarray(w_rec, float)
+    both = np.concatenate([(w_in * sigma_in).ravel(), (w_rec * sigma_h).ravel()])
+    alpha = max(weight_scale(both, bits)[1], 1e-30)
+    top = 2 ** (bits - 1) - 1
+    q_in = np.clip(np.rint(w_in * sigma_in / alpha), -top, top).astype(np.int64)
+    q_rec = np.clip(np.rint(w_rec * sigma_h / alpha), -top, top).astype(np.int64)
+    return q_in, q_rec, alpha
 
 
 def _act_scale(h: np.ndarray, cap: int, percentile: float, top: float | None = None) -> float:
@@ -449,17 +454,14 @@ def _recurrent(ly, at: Site):
     sigma, unit_w, cap = at.sigma, at.unit_w, at.cap
     signed = ly.activation == "hardtanh"
     new_sigma = _act_scale(np.abs(at.acts) if signed else at.acts, cap, at.percentile, at.top)
-    top = 2 ** (at.weight_bits - 1) - 1
     # one unit of z for both paths: the clipping point with the least squared error over both
     # (the dense layers' rule), so narrow weights are not all rounded to 0 by the largest one
-    unit = recurrent_scale(ly.w_in, ly.w_rec, sigma, new_sigma, at.weight_bits) / unit_w
-    q_in = np.clip(np.rint(ly.w_in * sigma / (unit * unit_w)), -top, top)
-    q_rec = np.clip(np.rint(ly.w_rec * new_sigma / (unit * unit_w)), -top, top)
+    q_in, q_rec, alpha = recurrent_levels(ly.w_in, ly.w_rec, sigma, new_sigma, at.weight_bits)
+    unit = alpha / unit_w
     s = max(1, round(new_sigma / unit))
     # rounding to the nearest level by a bias of s/2 (ReLU); signed levels truncate toward 0
     b = np.rint(ly.bias / unit).astype(np.int64) + (0 if signed else s // 2)
-    stored = q_in.astype(np.int64) * unit_w
-    rec = q_rec.astype(np.int64) * unit_w
+    stored, rec = q_in * unit_w, q_rec * unit_w
     fan_in, fan_rec = np.abs(stored).sum(axis=0), np.abs(rec).sum(axis=0)
     z_max = int((fan_in * at.bound + fan_rec * cap).max()) + int(np.abs(b).max(initial=0))
     _check_range(at.o, at.index, ly, z_max)

@@ -163,7 +163,7 @@ class SNN:
             for name in self.layer_names:
                 d = self.latency[name]
                 outs[name].append(res.spikes[name][d : d + m].astype(np.int64))
-            _keep(results, res, keep, len(runs))
+            _keep(results, res, keep, len(runs), stacklevel=3)
         join = np.stack if seq else np.concatenate
         acts = {name: join(v) for name, v in outs.items()}
         logits = acts.pop(self.layer_names[-1])
@@ -316,9 +316,11 @@ def _record_bytes(res: SimulationResult) -> int:
     return n
 
 
-def _keep(results: list, res: SimulationResult, keep: bool, runs: int) -> None:
+def _keep(results: list, res: SimulationResult, keep: bool, runs: int, stacklevel: int = 4
+          ) -> None:  # fmt: skip
     """Keep ``res`` when asked; at the first run, warn when all ``runs`` would not fit
-    comfortably (every neuron's spikes and every core's counters, per step, per run)."""
+    comfortably (every neuron's spikes and every core's counters, per step, per run);
+    ``stacklevel`` points the warning at ``infer``'s caller (3 from ``infer`` itself)."""
     if not keep:
         return
     if not results:
@@ -329,7 +331,7 @@ def _keep(results: list, res: SimulationResult, keep: bool, runs: int) -> None:
                 f" MiB, about {one * runs / 2**30:,.1f} GiB; pass keep=False (logits and "
                 "activations are still returned) or infer in smaller blocks",
                 SpikemeshWarning,
-                stacklevel=4,
+                stacklevel=stacklevel,
             )
     results.append(res)
 

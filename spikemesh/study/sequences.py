@@ -24,9 +24,9 @@ import functools
 
 import numpy as np
 
-from .._validate import check_choice, check_int, check_number
+from .._validate import check_bool, check_choice, check_int, check_number
 from ..convert import Dense, Recurrent, quantize, to_snn
-from ..convert.quantize import recurrent_scale, weight_scale
+from ..convert.quantize import recurrent_levels, weight_scale
 from ..counts import Counts
 from ..energy import AnnModel
 from ..exceptions import ParameterError
@@ -62,7 +62,7 @@ def train_elman(x, y, hidden: int = 32, epochs: int = 40, lr: float = 2e-3, seed
     converted network will compute them; ``init`` continues from trained parameters.
     ``activation`` "hardtanh": ``clip(z, -1, 1)``, quantized as signed levels truncated toward
     zero (the bipolar network's). ``weight_bits`` > 0 (with ``levels``): the weights too, every
-    batch, by the converter's own rules (:func:`~spikemesh.convert.quantize.recurrent_scale`
+    batch, by the converter's own rules (:func:`~spikemesh.convert.quantize.recurrent_levels`
     for ``w_in`` and ``w_rec`` together, :func:`~spikemesh.convert.quantize.weight_scale` for
     the readout), straight-through to the float weights.
     Returns ``w_in, w_rec, b, w_out, b_out`` (float arrays)."""
@@ -110,14 +110,11 @@ def train_elman(x, y, hidden: int = 32, epochs: int = 40, lr: float = 2e-3, seed
         """The weights the forward pass uses: ``p``'s, or as the converter will round them."""
         if not weight_bits:
             return p
-        top_w = 2 ** (weight_bits - 1) - 1
         s_in, s_h = 1.0 / levels, top / levels
-        unit = recurrent_scale(p["w_in"], p["w_rec"], s_in, s_h, weight_bits)
-        _, a_out = weight_scale(p["w_out"], weight_bits)
-        return {**p,
-                "w_in": np.clip(np.rint(p["w_in"] * s_in / unit), -top_w, top_w) * unit / s_in,
-                "w_rec": np.clip(np.rint(p["w_rec"] * s_h / unit), -top_w, top_w) * unit / s_h,
-                "w_out": np.clip(np.rint(p["w_out"] / a_out), -top_w, top_w) * a_out}  # fmt: skip
+        q_in, q_rec, a = recurrent_levels(p["w_in"], p["w_rec"], s_in, s_h, weight_bits)
+        q_out, a_out = weight_scale(p["w_out"], weight_bits)
+        return {**p, "w_in": q_in * a / s_in, "w_rec": q_rec * a / s_h,
+                "w_out": q_out * a_out}  # fmt: skip
 
     m1 = {k: np.zeros_like(v) for k, v in p.items()}
     m2 = {k: np.zeros_like(v) for k, v in p.items()}
@@ -219,14 +216,15 @@ def _hidden(p: dict, x: np.ndarray, activation: str = "relu") -> np.ndarray:
 
 def _levels(point: dict) -> int:
     """Activation levels the point's network is trained for (0: float training only)."""
-    if not point.get("qat", True):
+    if not check_bool("study.sequences point", "qat", point.get("qat", True)):
         return 0
     return int(point["timesteps"]) * (2 ** int(point.get("spike_bits", 1)) - 1)
 
 
 def _data_of(point: dict) -> dict:
     levels = _levels(point)
-    wq = levels and point.get("weight_qat", True)
+    wq = levels and check_bool("study.sequences point", "weight_qat",
+                               point.get("weight_qat", True))  # fmt: skip
     return data(
         point.get("order", "rows"),
         point.get("seed", 0),
@@ -283,7 +281,6 @@ def evaluate(snn, point: dict) -> dict:
         cycles, chip_s, spikes, steps = cycles + c, chip_s + cs, spikes + sp, steps + st
         pred.append(np.argmax(inf.logits[:, -1], axis=1))
         qpred.append(np.argmax(ref[-1][:, -1], axis=1))
-        del inf
     S = x.shape[1]
     ann = float(sum(AnnModel().components(Counts(steps=1, **q.ann_counts())).values())) * S
     return {

@@ -280,7 +280,7 @@ def test_truenorth_logits_clear_is_sized_by_the_true_bound(rng):
 def test_narrow_recurrent_weights_take_the_least_squares_clipping_point(rng):
     """2-bit (ternary) recurrent weights: one outlier no longer rounds every other weight to 0
     (max scaling did); the clipping point is the least-squares one over both matrices."""
-    from spikemesh.convert.quantize import recurrent_scale, weight_scale
+    from spikemesh.convert.quantize import recurrent_levels, weight_scale
 
     w_in, w_rec = rng.normal(size=(6, 16)), rng.normal(size=(16, 16)) * 0.5
     w_in[0, 0] = 12.0
@@ -292,7 +292,7 @@ def test_narrow_recurrent_weights_take_the_least_squares_clipping_point(rng):
     assert np.count_nonzero(levels) > 0.3 * levels.size
     both = np.concatenate([w_in.ravel() * 0.1, w_rec.ravel() * 0.3])
     _, alpha = weight_scale(both, 2)
-    assert recurrent_scale(w_in, w_rec, 0.1, 0.3, 2) == alpha < np.abs(both).max()
+    assert recurrent_levels(w_in, w_rec, 0.1, 0.3, 2)[2] == alpha < np.abs(both).max()
 
 
 @pytest.mark.parametrize("chip", ["loihi", "truenorth"])

@@ -11,7 +11,7 @@ import pytest
 
 import spikemesh as sm
 from spikemesh import convert
-from spikemesh.convert.quantize import recurrent_scale
+from spikemesh.convert.quantize import recurrent_levels
 from spikemesh.exceptions import ParameterError
 from spikemesh.fixedpoint import WEIGHT_MANTISSA_BITS
 
@@ -54,9 +54,9 @@ def test_weight_aware_tuning_rounds_as_the_converter_does():
     q = convert.quantize(d["layers"], d["x_train"], weight_bits=wb, spike_bits=1, input_bits=1,
                          timesteps=T, tops=d["tops"])  # fmt: skip
     assert (q.predict(d["x_test"])[:, -1] == d["y_test"]).mean() > 0.7
-    # the levels the tuning rounded to (recurrent_scale over both matrices) are quantize's
+    # the levels the tuning rounded to (recurrent_levels: one scale for both matrices) are quantize's
     rnn, top = d["layers"][0], d["tops"][0]
-    unit = recurrent_scale(rnn.w_in, rnn.w_rec, 1 / T, top / T, wb)
+    unit = recurrent_levels(rnn.w_in, rnn.w_rec, 1 / T, top / T, wb)[2]
     ql, unit_w = q.layers[0], 2 ** (WEIGHT_MANTISSA_BITS - wb)  # a level's stored mantissa
     np.testing.assert_array_equal(
         ql.weight // unit_w, np.clip(np.rint(rnn.w_in * (1 / T) / unit), -1, 1)
@@ -66,6 +66,10 @@ def test_weight_aware_tuning_rounds_as_the_converter_does():
     )
     with pytest.raises(ParameterError, match="weight_bits"):
         S.train_elman(d["x_train"][:4], d["y_train"][:4], epochs=1, weight_bits=2)
+    for key in ("qat", "weight_qat"):  # a string "false" is not read as true
+        with pytest.raises(sm.SpikemeshError, match=key):
+            S.build({"chip": "loihi", "order": "rows", "timesteps": T, "weight_bits": wb,
+                     key: "false"})  # fmt: skip
 
 
 def test_quantize_tops_override_the_percentile(rng):
